@@ -1,0 +1,88 @@
+"""The ``ohmylot`` command line.
+
+Each area registers its commands from its own module (``jobs/cmd_*.py``) through ``register(app)``;
+heavy libraries are imported inside the commands so that ``--help`` stays fast. Errors that the user can
+fix are ``UserError``s: ``main()`` prints them on one line and exits non-zero, never with a traceback
+(RELIABILITY.md I3).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from jobs.errors import UserError
+
+app = typer.Typer(
+    name="ohmylot",
+    help="ohmylot : collecte, dédoublonnage et rapprochement des offres d'emploi du Lot (Oh my Lot !).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# One module per area; each defines ``register(app: typer.Typer) -> None``.
+COMMAND_MODULES = [
+    "jobs.cmd_db",
+]
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def _classes(name: str) -> tuple[type[BaseException], ...]:
+    """Click's exception classes by name, from Click and from the copy recent Typer versions vendor."""
+    found: list[type[BaseException]] = []
+    for module in ("click.exceptions", "typer._click.exceptions", "typer.exceptions", "click"):
+        try:
+            cls = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
+        if isinstance(cls, type) and cls not in found:
+            found.append(cls)
+    return tuple(found)
+
+
+_NO_ARGS = _classes("NoArgsIsHelpError")
+_USAGE = _classes("UsageError")
+_ABORT = _classes("Abort")
+_EXIT = _classes("Exit")
+_CLICK = _classes("ClickException")
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(f"Erreur : {message}\n")
+    raise SystemExit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the command, turning every user error into one line and a non-zero exit."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except _NO_ARGS as exc:
+        # Click raises this with the help text as its message when a group is called without a command.
+        sys.stdout.write(exc.format_message() + "\n")  # type: ignore[attr-defined]
+        raise SystemExit(0) from None
+    except _USAGE as exc:
+        _fail(exc.format_message().splitlines()[0] + " (voir --help)", 2)  # type: ignore[attr-defined]
+    except _ABORT:
+        _fail("interrompu", 130)
+    except _EXIT as exc:
+        raise SystemExit(getattr(exc, "exit_code", 0)) from None
+    except _CLICK as exc:
+        _fail(exc.format_message().splitlines()[0], getattr(exc, "exit_code", 1) or 1)  # type: ignore[attr-defined]
+    except UserError as exc:
+        _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrompu", 130)
+    except BrokenPipeError:
+        raise SystemExit(0) from None
+    raise SystemExit(result if isinstance(result, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""Shared console helpers for commands: Rich consoles on stdout / stderr and opening the database."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from jobs.errors import UserError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def open_db(*, quiet: bool = False):  # type: ignore[no-untyped-def]
+    """Open (and migrate) the configured database; print where it is unless ``quiet``."""
+    from store.db import DatabaseError, open_database
+
+    try:
+        db = open_database()
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from exc
+    if not quiet:
+        err.print(f"[dim]Base de données : {db.display_url}[/dim]")
+    return db

@@ -1,0 +1,139 @@
+"""Engine, sessions and schema migrations.
+
+``open_database()`` is what commands call: it resolves the URL from the settings, creates the data
+directory for the SQLite default, applies pending migrations (``auto_upgrade``), and raises
+``DatabaseError`` with a one-line French message when the database cannot be reached or written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.settings import get_store_settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened, reached or written; the message is meant for the user."""
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets foreign keys and a busy timeout (several processes may write)."""
+    sa_url = make_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic configuration pointing at our migrations and at ``url``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations up to ``revision``."""
+    command.upgrade(alembic_config(url), revision)
+
+
+@dataclass
+class Database:
+    """An opened database: its URL, engine and session factory."""
+
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error."""
+        session = self.sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @property
+    def display_url(self) -> str:
+        """The URL without its password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return
+    path = Path(database)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(
+            f"impossible de créer le dossier de données {path.parent} ({exc.strerror}) : "
+            "choisissez-en un autre avec OHMYLOT_DATA_DIR"
+        ) from exc
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise DatabaseError(
+            f"le dossier de données {path.parent} n'est pas accessible en écriture : "
+            "choisissez-en un autre avec OHMYLOT_DATA_DIR"
+        )
+
+
+def open_database(url: str | None = None, *, auto_upgrade: bool = True) -> Database:
+    """Open the configured database (or ``url``), migrating it to the latest schema if asked."""
+    url = url or get_store_settings().resolved_database_url()
+    try:
+        sa_url = make_url(url)
+    except Exception as exc:  # noqa: BLE001 - any parse error is a user error
+        raise DatabaseError(f"adresse de base de données invalide : {url!r}") from exc
+    if sa_url.get_backend_name() == "sqlite":
+        _prepare_sqlite_file(url)
+    try:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        if auto_upgrade:
+            upgrade(url)
+    except DatabaseError:
+        raise
+    except (SQLAlchemyError, OSError, ModuleNotFoundError) as exc:
+        shown = sa_url.render_as_string(hide_password=True)
+        detail = str(getattr(exc, "orig", None) or exc).strip()
+        reason = detail.splitlines()[0] if detail else type(exc).__name__
+        raise DatabaseError(f"base de données injoignable ({shown}) : {reason}") from exc
+    return Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+
+
+def current_revision(db: Database) -> str | None:
+    """The Alembic revision the database is at (None when never migrated)."""
+    with db.engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()

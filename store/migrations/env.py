@@ -1,0 +1,50 @@
+"""Alembic environment: runs migrations against the URL set by ``store.db.alembic_config`` or,
+when called as ``alembic upgrade head`` from the repository root, against ``OHMYLOT_DATABASE_URL``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from store.db import make_engine
+from store.models import Base
+from store.settings import get_store_settings
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    url = config.get_main_option("sqlalchemy.url")
+    if url:
+        return url
+    settings = get_store_settings()
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite:///"):
+        settings.resolved_data_dir().mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(_url())
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,488 @@
+"""SQLAlchemy models of the domain.
+
+Words (see DESIGN.md): a *posting* is one appearance of an offer on one source; an *offer* is one real
+vacancy, a group of postings; a *candidate* (prospect) is a person met by the programme; a *match* is a
+candidate × offer pair with a score and reasons; a *shortlist* is a set of candidates proposed to one
+employer for one offer.
+
+Personal data (RELIABILITY.md P1): the candidate model holds only data with a direct link to the job
+search. There is deliberately no column for social security number, health, disability, origin, religion,
+opinions, union membership, photo, or date / place of birth; ``tests/test_store_models.py`` checks it.
+
+Every model change comes with an Alembic migration in ``store/migrations/versions``; a test fails when the
+models and the migrations disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention (stable migrations on every database)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+# --------------------------------------------------------------------------------------------------
+# Sources and crawls
+# --------------------------------------------------------------------------------------------------
+
+
+class Source(Base):
+    """One configured feed or site of one partner (mirrors an entry of the registry)."""
+
+    __tablename__ = "source"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    url: Mapped[str | None] = mapped_column(Text)
+    employer_name: Mapped[str | None] = mapped_column(String(300))
+    trust: Mapped[float] = mapped_column(Float, default=0.5)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    runs: Mapped[list[CrawlRun]] = relationship(back_populates="source")
+
+
+class CrawlRun(Base):
+    """One crawl of one source, with its statistics (RELIABILITY.md C7)."""
+
+    __tablename__ = "crawl_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("source.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    # running | success | partial | failed
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    finish_reason: Mapped[str | None] = mapped_column(String(80))
+    items_scraped: Mapped[int] = mapped_column(Integer, default=0)
+    items_dropped: Mapped[int] = mapped_column(Integer, default=0)
+    items_new: Mapped[int] = mapped_column(Integer, default=0)
+    items_updated: Mapped[int] = mapped_column(Integer, default=0)
+    items_closed: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    drops: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    field_coverage: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    source: Mapped[Source] = relationship(back_populates="runs")
+
+
+# --------------------------------------------------------------------------------------------------
+# Employers, postings, offers
+# --------------------------------------------------------------------------------------------------
+
+
+class Employer(Base):
+    """An employer, identified by SIRET when known, else by its normalised name."""
+
+    __tablename__ = "employer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    normalized_name: Mapped[str] = mapped_column(String(300), index=True)
+    siret: Mapped[str | None] = mapped_column(String(14), index=True)
+    naf_code: Mapped[str | None] = mapped_column(String(10))
+    commune_insee: Mapped[str | None] = mapped_column(String(5))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    is_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class _OfferFields:
+    """Normalised fields shared by a posting and the offer it belongs to."""
+
+    title: Mapped[str] = mapped_column(Text)
+    title_clean: Mapped[str | None] = mapped_column(Text)
+    employer_name: Mapped[str | None] = mapped_column(String(300))
+    employer_siret: Mapped[str | None] = mapped_column(String(14))
+    description_html: Mapped[str | None] = mapped_column(Text)
+    description_text: Mapped[str | None] = mapped_column(Text)
+    contract_type: Mapped[str | None] = mapped_column(String(40))
+    contract_duration_months: Mapped[float | None] = mapped_column(Float)
+    working_time: Mapped[str | None] = mapped_column(String(20))
+    hours_per_week: Mapped[float | None] = mapped_column(Float)
+    salary_min: Mapped[float | None] = mapped_column(Float)
+    salary_max: Mapped[float | None] = mapped_column(Float)
+    salary_period: Mapped[str | None] = mapped_column(String(10))
+    salary_text: Mapped[str | None] = mapped_column(Text)
+    experience: Mapped[str | None] = mapped_column(String(80))
+    rome_code: Mapped[str | None] = mapped_column(String(5), index=True)
+    rome_label: Mapped[str | None] = mapped_column(String(300))
+    location_label: Mapped[str | None] = mapped_column(String(300))
+    commune_insee: Mapped[str | None] = mapped_column(String(5), index=True)
+    commune_name: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(5))
+    departement: Mapped[str | None] = mapped_column(String(3))
+    epci: Mapped[str | None] = mapped_column(String(9))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    location_level: Mapped[str | None] = mapped_column(String(20))
+    remote: Mapped[str | None] = mapped_column(String(20))
+    positions: Mapped[int | None] = mapped_column(Integer)
+    apply_url: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Offer(_OfferFields, Base):
+    """One real vacancy: a group of postings; its fields come from its best posting."""
+
+    __tablename__ = "offer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"), index=True)
+    best_posting_id: Mapped[int | None] = mapped_column(Integer)
+    # open | closed
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    # staff review before publication on the public board (offers typed in by employers)
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    postings: Mapped[list[Posting]] = relationship(back_populates="offer", foreign_keys="Posting.offer_id")
+    employer: Mapped[Employer | None] = relationship()
+
+
+class Posting(_OfferFields, Base):
+    """One appearance of an offer on one source, identified by the source and the source's own id."""
+
+    __tablename__ = "posting"
+    __table_args__ = (UniqueConstraint("source_id", "source_ref", name="uq_posting_source_ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("source.id"), index=True)
+    # the source's own id, or the canonical URL when it has none
+    source_ref: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(Text)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id"), index=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)
+    missed_runs: Mapped[int] = mapped_column(Integer, default=0)
+    # open | closed
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_reason: Mapped[str | None] = mapped_column(String(40))
+    partners: Mapped[list[Any]] = mapped_column(default=list)
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    offer: Mapped[Offer | None] = relationship(back_populates="postings", foreign_keys=[offer_id])
+    source: Mapped[Source] = relationship()
+    changes: Mapped[list[PostingChange]] = relationship(back_populates="posting", cascade="all, delete-orphan")
+
+
+class PostingChange(Base):
+    """History of a posting's content: which fields changed at which crawl."""
+
+    __tablename__ = "posting_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("posting.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    posting: Mapped[Posting] = relationship(back_populates="changes")
+
+
+class DedupCorrection(Base):
+    """A staff correction of deduplication (merge two postings' offers, or split a posting out).
+
+    Corrections are replayed after every automatic run, so they survive rebuilds.
+    """
+
+    __tablename__ = "dedup_correction"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # merge | split
+    kind: Mapped[str] = mapped_column(String(10))
+    posting_a_id: Mapped[int] = mapped_column(ForeignKey("posting.id"))
+    posting_b_id: Mapped[int] = mapped_column(ForeignKey("posting.id"))
+    staff: Mapped[str | None] = mapped_column(String(320))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --------------------------------------------------------------------------------------------------
+# Candidates, households, events
+# --------------------------------------------------------------------------------------------------
+
+
+class Household(Base):
+    """A household: a prospect and their partner (both may be job seekers)."""
+
+    __tablename__ = "household"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[Candidate]] = relationship(back_populates="household")
+
+
+class Event(Base):
+    """A job fair, congress, forum or welcome evening where prospects are met."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    date: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CandidateEvent(Base):
+    """A candidate met at an event."""
+
+    __tablename__ = "candidate_event"
+
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), primary_key=True)
+    met_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Candidate(Base):
+    """A prospect met by the programme (personal data: see the module docstring)."""
+
+    __tablename__ = "candidate"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    desired_jobs: Mapped[str | None] = mapped_column(Text)
+    rome_codes: Mapped[list[Any]] = mapped_column(default=list)
+    skills: Mapped[str | None] = mapped_column(Text)
+    experience_years: Mapped[float | None] = mapped_column(Float)
+    experience_level: Mapped[str | None] = mapped_column(String(40))
+    diplomas: Mapped[str | None] = mapped_column(Text)
+    languages: Mapped[str | None] = mapped_column(Text)
+    driving_licence: Mapped[bool | None] = mapped_column(Boolean)
+    contract_types: Mapped[list[Any]] = mapped_column(default=list)
+    contract_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    working_time: Mapped[str | None] = mapped_column(String(20))
+    working_time_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    available_from: Mapped[date | None] = mapped_column(Date)
+    current_place: Mapped[str | None] = mapped_column(String(300))
+    commune_insee: Mapped[str | None] = mapped_column(String(5))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    # target area: {"communes": [...insee], "epcis": [...siren], "departements": [...]}
+    target_area: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    radius_km: Mapped[float | None] = mapped_column(Float)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    referent_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    # Consent (RELIABILITY.md P2): when, how and for what.
+    consent_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_contact_at: Mapped[datetime | None] = mapped_column()
+    consent_contact_channel: Mapped[str | None] = mapped_column(String(80))
+    consent_share: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_share_at: Mapped[datetime | None] = mapped_column()
+    consent_share_channel: Mapped[str | None] = mapped_column(String(80))
+    unsubscribed_at: Mapped[datetime | None] = mapped_column()
+    # met | accompanied | interviewing | hired | settled | gave_up
+    status: Mapped[str] = mapped_column(String(20), default="met")
+    last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)
+    anonymized_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    household: Mapped[Household | None] = relationship(back_populates="members")
+    path: Mapped[list[CandidateStatus]] = relationship(
+        back_populates="candidate", cascade="all, delete-orphan", order_by="CandidateStatus.changed_at"
+    )
+
+
+class CandidateStatus(Base):
+    """One step of a prospect's path (met → accompanied → … → settled / gave up)."""
+
+    __tablename__ = "candidate_status"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    staff: Mapped[str | None] = mapped_column(String(320))
+    note: Mapped[str | None] = mapped_column(Text)
+    sector: Mapped[str | None] = mapped_column(String(200))
+
+    candidate: Mapped[Candidate] = relationship(back_populates="path")
+
+
+# --------------------------------------------------------------------------------------------------
+# Matches, feedback, shortlists
+# --------------------------------------------------------------------------------------------------
+
+
+class Match(Base):
+    """A candidate × offer pair proposed by the ranker, with its score and reasons."""
+
+    __tablename__ = "match"
+    __table_args__ = (UniqueConstraint("candidate_id", "offer_id", name="uq_match_candidate_offer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column()
+
+
+class MatchFeedback(Base):
+    """A staff judgement on a proposed match; kept apart from ``Match`` so re-ranking never loses it."""
+
+    __tablename__ = "match_feedback"
+    __table_args__ = (UniqueConstraint("candidate_id", "offer_id", name="uq_match_feedback_candidate_offer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"), index=True)
+    relevant: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    staff: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Shortlist(Base):
+    """Candidates proposed to one employer for one offer; leaves only after a named staff approval (P5)."""
+
+    __tablename__ = "shortlist"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"), index=True)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"))
+    recipient_email: Mapped[str | None] = mapped_column(String(320))
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    approved_by: Mapped[str | None] = mapped_column(String(320))
+    approved_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    # draft | approved | sent
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    link_nonce: Mapped[str | None] = mapped_column(String(64))
+    link_expires_at: Mapped[datetime | None] = mapped_column()
+    link_revoked_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    entries: Mapped[list[ShortlistEntry]] = relationship(back_populates="shortlist", cascade="all, delete-orphan")
+
+
+class ShortlistEntry(Base):
+    """One candidate in a shortlist, with the employer's answer."""
+
+    __tablename__ = "shortlist_entry"
+    __table_args__ = (UniqueConstraint("shortlist_id", "candidate_id", name="uq_shortlist_entry_candidate"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shortlist_id: Mapped[int] = mapped_column(ForeignKey("shortlist.id", ondelete="CASCADE"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"))
+    # interested | not_interested | None (no answer yet)
+    answer: Mapped[str | None] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column()
+
+    shortlist: Mapped[Shortlist] = relationship(back_populates="entries")
+
+
+# --------------------------------------------------------------------------------------------------
+# Accounts, audit, scheduled work
+# --------------------------------------------------------------------------------------------------
+
+
+class User(Base):
+    """A staff, référent or admin account (employer accounts carry ``employer_id``)."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # admin | staff | referent | employer
+    role: Mapped[str] = mapped_column(String(20))
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"))
+    # territory of a référent: list of EPCI SIRENs
+    territory: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    """Who saw or changed what (personal data, shortlists, employer link accesses)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str | None] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(80))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class JobRun(Base):
+    """The run ledger of scheduled work: at most one run per job and slot (RELIABILITY.md J1)."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (
+        UniqueConstraint("job_id", "slot", name="uq_job_run_job_slot"),
+        Index("ix_job_run_started", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(120))
+    slot: Mapped[str] = mapped_column(String(40))
+    # running | success | failed | skipped
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    trigger: Mapped[str | None] = mapped_column(String(20))
+    host: Mapped[str | None] = mapped_column(String(200))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
