@@ -1,0 +1,87 @@
+"""French text analysis shared by the ROME classifier, deduplication and ranking.
+
+- ``fold``: lower case, accents removed (é→e), ligatures expanded (œ→oe, æ→ae), apostrophes unified.
+- ``tokens``: words of a folded text, elisions removed (l', d', qu'…), stop words dropped.
+- ``stem``: Snowball French stemmer (``snowballstemmer``), cached.
+- ``analyze``: tokens then stems: the analyzer handed to scikit-learn's ``TfidfVectorizer``.
+- ``strip_gender_marks``: "Aide-soignant(e) H/F", "infirmier·e", "F/H" → "aide-soignant", "infirmier".
+
+All functions are total: any string (even empty or binary garbage) gives a value, never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "’": "'", "‘": "'", "`": "'"})
+_WORD = re.compile(r"[a-z0-9]+")
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)'", re.IGNORECASE)
+
+FRENCH_STOP_WORDS = frozenset(
+    """
+    a au aux avec ce ces cet cette dans de des du elle en et eux il ils je la le les leur leurs lui ma mais me
+    meme mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un
+    une vos votre vous y d l j m n s t c est sont etre avoir ete h f hf fh
+    """.split()
+)
+
+# Gender marks in job titles: "(e)", "(ne)", "·e", ".e", "-e" endings, "H/F", "F/H", "(H/F)".
+_GENDER_MARKS = [
+    re.compile(r"\(\s*(?:h|f|m)\s*[/\\-]\s*(?:h|f|m)\s*\)", re.IGNORECASE),
+    re.compile(r"(?<![\w])(?:h|f|m)\s*/\s*(?:h|f|m)(?![\w])", re.IGNORECASE),
+    re.compile(r"\((?:e|ne|se|euse|rice|ère|ere|le|te|s|es)\)", re.IGNORECASE),
+    re.compile(r"[·•.](?:e|ne|se|euse|rice|ère|ere|le|te)s?\b", re.IGNORECASE),
+]
+
+_stemmer = snowballstemmer.stemmer("french")
+
+
+def fold(text: object) -> str:
+    """Lower-case ASCII folding of French text (accents and ligatures removed)."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    value = str(text).translate(_LIGATURES)
+    value = unicodedata.normalize("NFKD", value)
+    value = "".join(ch for ch in value if not unicodedata.combining(ch))
+    return value.lower()
+
+
+def strip_gender_marks(title: str) -> str:
+    """Remove gender marks from a job title, keeping the first (masculine) form."""
+    value = title or ""
+    for pattern in _GENDER_MARKS:
+        value = pattern.sub(" ", value)
+    return re.sub(r"\s+", " ", value).strip()
+
+
+def words(text: object) -> list[str]:
+    """Folded words, elisions removed, stop words kept."""
+    folded = _ELISION.sub(" ", fold(text))
+    return _WORD.findall(folded)
+
+
+def tokens(text: object) -> list[str]:
+    """Folded words without stop words."""
+    return [w for w in words(text) if w not in FRENCH_STOP_WORDS]
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball French stem of one folded word."""
+    return _stemmer.stemWord(word)
+
+
+def analyze(text: object) -> list[str]:
+    """Stems of the words of ``text`` (the word analyzer for TF-IDF)."""
+    return [stem(w) for w in tokens(text)]
+
+
+def normalize_name(name: object) -> str:
+    """A comparable form of an organisation or place name: folded words joined by single spaces."""
+    return " ".join(words(name))
