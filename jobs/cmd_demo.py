@@ -1,0 +1,94 @@
+"""``ohmylot demo``: the whole pipeline on a local sandbox of partner sources, with a readable summary."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import typer
+
+from jobs.console import err, open_db, out
+from jobs.errors import UserError
+
+
+def _parse_day(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise UserError(f"date invalide {value!r} : attendu AAAA-MM-JJ") from exc
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        as_json: bool = typer.Option(False, "--json", help="Affiche le résumé en un seul objet JSON."),
+        today: str = typer.Option(None, "--today", help="Jour de référence du bac à sable (AAAA-MM-JJ)."),
+    ) -> None:
+        """Démonstration complète : collecte d'un bac à sable local → normalisation → dédoublonnage → rapprochement."""
+        from jobs.demo import run_demo
+        from store.settings import get_store_settings
+
+        day = _parse_day(today)
+        db = open_db(quiet=as_json)
+        data_dir = get_store_settings().resolved_data_dir()
+        progress = None if as_json else (lambda message: err.print(f"[dim]… {message}[/dim]"))
+        try:
+            summary = run_demo(db, data_dir=data_dir, today=day, progress=progress)
+        except RuntimeError as exc:
+            raise UserError(str(exc)) from exc
+        except OSError as exc:
+            raise UserError(f"impossible d'écrire dans {data_dir} ({exc.strerror}) : voir OHMYLOT_DATA_DIR") from exc
+        if as_json:
+            out.print_json(json.dumps(summary.as_json(), ensure_ascii=False))
+            return
+        _print_summary(summary)
+
+
+def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    out.print(f"\n[bold]ohmylot — démonstration[/bold]   base : {summary.database}\n")
+    table = Table(title="Sources collectées", title_justify="left")
+    for column in ("source", "plateforme", "annonces lues", "écartées", "nouvelles", "en base"):
+        table.add_column(column, justify="left" if column in ("source", "plateforme") else "right")
+    for source in summary.sources:
+        table.add_row(source["id"], source["platform"], str(source["items"]), str(source["dropped"]),
+                      str(source["new"]), str(source["postings"]))
+    out.print(table)
+    out.print(
+        f"Annonces (postings) : [bold]{summary.postings}[/bold]   →   offres après dédoublonnage : "
+        f"[bold]{summary.offers}[/bold]   (doublons regroupés : {summary.duplicates_merged})"
+    )
+    out.print(
+        f"Offres localisées sur une commune : {summary.with_commune:.1%}   avec un code ROME : {summary.with_rome:.1%}"
+    )
+    imp = summary.import_report
+    out.print(
+        f"Prospects : [bold]{summary.candidates}[/bold] (import du salon : {imp.get('imported', 0)} nouveaux, "
+        f"{imp.get('updated', 0)} mis à jour, {imp.get('unchanged', 0)} inchangés, {imp.get('rejected', 0)} rejetés)"
+        f"   rapprochements : [bold]{summary.matches}[/bold]\n"
+    )
+    for prospect in summary.prospects:
+        out.print(f"[bold]{prospect['name']}[/bold] — recherche « {prospect['desired_jobs']} », "
+                  f"depuis {prospect['place'] or 'lieu inconnu'}")
+        if not prospect["matches"]:
+            out.print("   aucune offre ne correspond aux critères")
+        for rank, match in enumerate(prospect["matches"], 1):
+            out.print(f"  {rank}. {match['title']} — {match['employer'] or 'employeur non précisé'}, "
+                      f"{match['place'] or 'lieu non précisé'} (score {match['score']:.2f})")
+            for reason in match["reasons"][:4]:
+                out.print(f"       · {reason}")
+        out.print("")
+    if summary.household:
+        household = summary.household
+        out.print(f"[bold]Foyer n° {household['household_id']}[/bold] : {' et '.join(household['members'])}")
+        places = household.get("places") or []
+        if not places:
+            out.print("   aucun lieu où les deux trouvent une offre dans leur rayon")
+        for place in places:
+            label = place.get("name") or place.get("label") or place.get("place") if isinstance(place, dict) else place
+            out.print(f"   · {label}")
+    timings = ", ".join(f"{k} {v:.1f} s" for k, v in summary.timings.items() if ":" not in k)
+    out.print(f"\n[dim]Durées : {timings}[/dim]")
