@@ -29,6 +29,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "jobs.cmd_db",
     "jobs.cmd_demo",
+    "jobs.cmd_scheduler",
 ]
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,179 @@
+"""The work the scheduler runs (and operators can run by hand), one function per job kind.
+
+Each function takes the opened database and returns a JSON-able ``detail`` dict for the run ledger; a
+``"failed": True`` entry marks the run failed without an exception (e.g. a crawl that timed out).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from store.db import Database
+
+log = logging.getLogger("ohmylot.jobs")
+
+#: a match is "good" for the référents' digest from this score on (scores are in [0, 1])
+DIGEST_MIN_SCORE = 0.5
+
+
+def crawl_source(db: Database, source_id: str, *, timeout: float = 3600.0) -> dict[str, Any]:
+    """Crawl one registered source in a ``scrapy crawl`` subprocess, killed after ``timeout`` (J3)."""
+    from crawlers.runner import run_crawl
+
+    outcome = run_crawl(source_id, timeout=timeout, env={"OHMYLOT_DATABASE_URL": db.url})
+    detail = {
+        "source": source_id,
+        "returncode": outcome.returncode,
+        "status": outcome.status,
+        "items": outcome.items_scraped,
+        "dropped": outcome.items_dropped,
+        "new": outcome.new,
+        "updated": outcome.updated,
+        "closed": outcome.closed,
+        "duration_s": outcome.duration_s,
+    }
+    if outcome.timed_out:
+        detail.update(failed=True, error=f"collecte arrêtée après {timeout:.0f} s (délai dépassé)")
+    elif outcome.returncode != 0:
+        detail.update(failed=True, error=f"scrapy a terminé avec le code {outcome.returncode}")
+    return detail
+
+
+def post_crawl_chain(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
+    """Deduplicate → re-rank → notify the référents of new good matches."""
+    from store.dedup import dedupe_database
+    from store.matching import rerank_database
+
+    with db.session() as session:
+        dedup = dedupe_database(session, now=now)
+    with db.session() as session:
+        rerank = rerank_database(session, now=now)
+    digest = send_referent_digests(db, now=now)
+    return {"dedupe": _plain(dedup), "rerank": _plain(rerank), "digest": digest}
+
+
+def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
+    """One e-mail per référent listing the new good matches of their prospects; marks them notified."""
+    from jobs.mail import MailNotConfigured, build_message, send
+    from store.models import Candidate, Match, Offer, User
+
+    now = now or datetime.now(UTC)
+    by_referent: dict[int, list[tuple[Candidate, Offer, Match]]] = defaultdict(list)
+    with db.session() as session:
+        rows = session.execute(
+            select(Match, Candidate, Offer)
+            .join(Candidate, Candidate.id == Match.candidate_id)
+            .join(Offer, Offer.id == Match.offer_id)
+            .where(
+                Match.notified_at.is_(None),
+                Match.score >= DIGEST_MIN_SCORE,
+                Candidate.referent_id.is_not(None),
+                Candidate.anonymized_at.is_(None),
+                Offer.status == "open",
+            )
+            .order_by(Candidate.id, Match.score.desc())
+        ).all()
+        for match, candidate, offer in rows:
+            by_referent[candidate.referent_id].append((candidate, offer, match))  # type: ignore[index]
+        sent, skipped = 0, 0
+        for referent_id, items in by_referent.items():
+            referent = session.get(User, referent_id)
+            if referent is None or not referent.active:
+                continue
+            lines = [f"Bonjour {referent.full_name or ''},".replace(" ,", ","), "",
+                     "Nouvelles offres bien adaptées à vos prospects :", ""]
+            for candidate, offer, match in items:
+                lines.append(f"- {candidate.first_name} {candidate.last_name} : {offer.title} — "
+                             f"{offer.employer_name or 'employeur non précisé'}, {offer.commune_name or ''} "
+                             f"(score {match.score:.2f})")
+            lines += ["", "Retrouvez le détail et les raisons dans l'espace équipe d'ohmylot.", "", "Oh my Lot !"]
+            message = build_message([referent.email], f"ohmylot — {len(items)} nouveau(x) rapprochement(s)",
+                                    "\n".join(lines))
+            try:
+                send(message)
+            except MailNotConfigured:
+                skipped += 1
+                continue
+            for _candidate, _offer, match in items:
+                match.notified_at = now
+            sent += 1
+    return {"referents": len(by_referent), "sent": sent, "not_sent_no_smtp": skipped}
+
+
+def crawl_health_report(db: Database, *, now: datetime | None = None, days: int = 7) -> dict[str, Any]:
+    """The weekly crawl-health report for staff: runs per source over ``days`` days, failures, alerts."""
+    from jobs.mail import MailNotConfigured, StaffSettings, build_message, send
+    from store.models import CrawlRun
+
+    now = now or datetime.now(UTC)
+    since = now - timedelta(days=days)
+    with db.session() as session:
+        runs = session.scalars(select(CrawlRun).where(CrawlRun.started_at >= since).order_by(CrawlRun.source_id)).all()
+        per_source: dict[str, list[CrawlRun]] = defaultdict(list)
+        for run in runs:
+            per_source[run.source_id].append(run)
+        lines = [f"Santé de la collecte — {days} derniers jours", ""]
+        problems = 0
+        for source_id, source_runs in sorted(per_source.items()):
+            good = [r for r in source_runs if r.status == "success"]
+            failed = [r for r in source_runs if r.status != "success"]
+            items = [r.items_scraped for r in good]
+            lines.append(f"- {source_id} : {len(source_runs)} collecte(s), {len(failed)} en échec, "
+                         f"annonces {min(items) if items else 0}–{max(items) if items else 0}")
+            problems += bool(failed)
+    recipients = StaffSettings().recipients()
+    sent = False
+    if recipients:
+        try:
+            send(build_message(recipients, "ohmylot — santé hebdomadaire de la collecte", "\n".join(lines)))
+            sent = True
+        except MailNotConfigured:
+            sent = False
+    return {"sources": len(per_source), "sources_with_failures": problems, "sent": sent, "report": lines}
+
+
+def expire_offers(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
+    """Close postings past their expiry date, and offers whose postings are all closed."""
+    from store.models import Offer, Posting
+
+    now = now or datetime.now(UTC)
+    closed_postings = closed_offers = 0
+    with db.session() as session:
+        dated = select(Posting).where(Posting.status == "open", Posting.expires_at.is_not(None))
+        for posting in session.scalars(dated):
+            expires = posting.expires_at
+            if expires is not None and (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) < now:
+                posting.status, posting.closed_at, posting.closed_reason = "closed", now, "expired"
+                closed_postings += 1
+        session.flush()
+        for offer in session.scalars(select(Offer).where(Offer.status == "open")):
+            statuses = [p.status for p in offer.postings]
+            if statuses and all(status == "closed" for status in statuses):
+                offer.status, offer.closed_at = "closed", now
+                closed_offers += 1
+    return {"closed_postings": closed_postings, "closed_offers": closed_offers}
+
+
+def privacy_purge(db: Database, *, wet_run: bool, now: datetime | None = None) -> dict[str, Any]:
+    """The retention purge of prospects' personal data (dry run unless ``wet_run``)."""
+    from store import privacy
+
+    with db.session() as session:
+        result = privacy.purge(session, wet_run=wet_run, now=now)
+    return {"wet_run": wet_run, **_plain(result)}
+
+
+def _plain(value: Any) -> Any:
+    """A dataclass or object of the store layer as a JSON-able dict."""
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: v if isinstance(v, str | int | float | bool | None) else str(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return value
+    return {"result": str(value)}
