@@ -1,6 +1,6 @@
 """The run ledger: each scheduled job runs at most once per slot (RELIABILITY.md J1).
 
-A *slot* is the scheduled fire time a run belongs to (``2026-11-25T02:00+00:00``). Claiming a run inserts a
+A *slot* is the scheduled fire time a run belongs to (``2026-11-25T01:00:00+00:00``). Claiming a run inserts a
 ``job_run`` row; the unique key ``(job_id, slot)`` makes the database the arbiter, so two scheduler processes,
 a scheduler restarted in the middle of a run, or an operator's manual run at the same moment cannot run the
 same slot twice: the loser gets ``None`` and reports "skipped".
@@ -45,7 +45,7 @@ def slot_key(when: datetime) -> str:
     """The ledger key of a slot: its fire time in UTC, to the minute."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M+00:00")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def claim(db: Database, job_id: str, slot: str, trigger: str = "schedule") -> int | None:
@@ -93,7 +93,7 @@ def reap_dead_runs(db: Database, *, max_duration: timedelta = timedelta(hours=6)
     now = now or datetime.now(UTC)
     reaped = 0
     with db.session() as session:
-        for run in session.scalars(select(JobRun).where(JobRun.status == "running")):
+        for run in session.scalars(select(JobRun).where(JobRun.status == "running")).all():
             started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=UTC)
             dead = run.host == HOST and run.pid != os.getpid() and not _pid_alive(run.pid)
             too_long = now - started > max_duration

@@ -89,12 +89,14 @@ def _cron(expression: str, timezone: str, *, shift_minutes: int = 0) -> CronTrig
 
 def job_specs(settings: ScheduleSettings | None = None, sources: list[Any] | None = None) -> list[JobSpec]:
     """Every job the scheduler runs, built from the settings and the source registry."""
-    from crawlers.registry import load_registry
-
     settings = settings or ScheduleSettings()
     tz = settings.timezone
     specs: list[JobSpec] = []
-    entries = sources if sources is not None else [s for s in load_registry() if s.active]
+    if sources is None:
+        from crawlers.registry import load_registry
+
+        sources = [s for s in load_registry() if s.active]
+    entries = sources
     for index, source in enumerate(entries):
         schedule = getattr(source, "schedule", None) or settings.crawl
         timeout = settings.crawl_timeout
@@ -121,15 +123,22 @@ def job_specs(settings: ScheduleSettings | None = None, sources: list[Any] | Non
     return specs
 
 
-def current_slot(trigger: CronTrigger, now: datetime | None = None, *, lookback: timedelta = timedelta(days=8)) -> str:
-    """The slot a run at ``now`` belongs to: the latest fire time of ``trigger`` at or before ``now``."""
+def current_slot(trigger: CronTrigger, now: datetime | None = None) -> str:
+    """The slot a run at ``now`` belongs to: the latest fire time of ``trigger`` at or before ``now``.
+
+    Looks back a minute, an hour, a day, then further, so that a frequent trigger stays cheap.
+    """
     now = now or datetime.now(UTC)
-    fire = trigger.get_next_fire_time(None, now - lookback)
-    latest = None
-    while fire is not None and fire <= now:
-        latest = fire
-        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
-    return ledger.slot_key(latest or now)
+    for lookback in (timedelta(minutes=1), timedelta(hours=1), timedelta(days=1), timedelta(days=8),
+                     timedelta(days=32), timedelta(days=367)):
+        fire = trigger.get_next_fire_time(None, now - lookback)
+        latest = None
+        while fire is not None and fire <= now:
+            latest = fire
+            fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+        if latest is not None:
+            return ledger.slot_key(latest)
+    return ledger.slot_key(now)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # WAL: readers never block the writer (the scheduler, the crawls and the web app share the file).
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 

@@ -24,6 +24,14 @@ def _url() -> str:
     return url
 
 
+# Tables that other libraries manage in our database (APScheduler's job store): not ours to migrate.
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
@@ -38,6 +46,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()
