@@ -1,0 +1,537 @@
+"""ROME classifier: a job title (and optionally its description) → ranked ROME codes with scores.
+
+The index is built at load time from the ROME open data in ``matching/data/``: the 13,120 job titles
+("appellations", each written "Masculin / Féminin") of the 532 codes that job offers carry (e.g. J1501),
+the code labels, and the skills of each code (for descriptions).
+
+How a title is scored (see docs/rome.md for the evaluation):
+
+1. **Title preparation** (same for reference titles and queries): the masculine and feminine forms are split
+   ("Aide-soignant / Aide-soignante à domicile" → "Aide-soignant à domicile", "Aide-soignante à domicile"),
+   gender marks dropped ("(e)", "·e", "H/F", "/euse"…), words folded (accents, œ/æ), elisions and stop words
+   removed. For queries only: acronyms of the field are expanded (``matching.abbreviations``: ASH, IDE,
+   AMP…), noise words dropped (contract types, "de nuit", "URGENT", numbers, place names), and unknown words
+   corrected to the nearest word of the ROME vocabulary (rapidfuzz) to absorb typos.
+2. **Three similarity channels** between the query and every reference title: cosine of word-level TF-IDF
+   over Snowball stems (unigrams + bigrams), cosine of character n-gram TF-IDF (3–5-grams inside words, robust
+   to typos and unknown inflections), and a head-noun match (the first content word of a French job title is
+   its head: "*Cuisinier* de collectivité").
+3. **Fusion per code**: a weighted sum of the channels per reference title, principal titles slightly
+   favoured, then the best reference title of each code gives the code's score. A description, when given,
+   adds a weaker signal: word TF-IDF against a profile of each code (all its titles and skills).
+
+Scores are in [0, 1]; they rank codes for one title and are not calibrated probabilities.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import math
+import re
+import threading
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from scipy import sparse
+
+from matching.abbreviations import ABBREVIATIONS, AMBIGUOUS_SHORT
+from matching.text import FRENCH_STOP_WORDS, fold, stem, strip_gender_marks
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+_CODE_RE = re.compile(r"^[A-N]\d{4}$")
+
+
+@dataclass(frozen=True, slots=True)
+class RomeMatch:
+    """One ROME code proposed for a title, with its label and score (higher is better, in [0, 1])."""
+
+    code: str
+    label: str
+    score: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": self.code, "label": self.label, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Fusion weights of the channels (tuned on the development split of tests/data/rome_eval)."""
+
+    word: float = 0.45
+    char: float = 0.40
+    head: float = 0.15
+    principal: float = 0.03  # relative boost of principal titles and code labels
+    description: float = 0.25  # share of the description channel when a description is given
+    fuzzy_cutoff: float = 80.0  # rapidfuzz ratio needed to correct an unknown word
+
+
+# --------------------------------------------------------------------------------------------- reference data
+
+
+@lru_cache(maxsize=1)
+def _codes() -> dict[str, dict[str, str]]:
+    with (DATA_DIR / "rome_codes.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["code"]: row for row in csv.DictReader(handle)}
+
+
+@lru_cache(maxsize=1)
+def _domain_labels() -> dict[str, str]:
+    with (DATA_DIR / "rome_domaines.csv").open(encoding="utf-8", newline="") as handle:
+        return {row["code"]: row["label"] for row in csv.DictReader(handle)}
+
+
+def rome_label(code: str | None) -> str | None:
+    """Label of a 532-level ROME code ("J1501" → "Aide-soignant / Aide-soignante"), None if unknown."""
+    if not code:
+        return None
+    row = _codes().get(str(code).strip().upper())
+    return row["label"] if row else None
+
+
+def rome_domain(code: str | None) -> str:
+    """The domaine professionnel of a ROME code: its first three characters ("J1501" → "J15"); "" if invalid."""
+    value = str(code or "").strip().upper()
+    return value[:3] if _CODE_RE.match(value) else ""
+
+
+def grand_domain(code: str | None) -> str:
+    """The grand domaine of a ROME code: its letter ("J1501" → "J"); "" if invalid."""
+    value = str(code or "").strip().upper()
+    return value[:1] if _CODE_RE.match(value) else ""
+
+
+def domain_label(code: str | None) -> str | None:
+    """Label of a grand domaine ("J") or domaine professionnel ("J15"), also accepting a full code."""
+    value = str(code or "").strip().upper()
+    if _CODE_RE.match(value):
+        value = value[:3]
+    return _domain_labels().get(value)
+
+
+# --------------------------------------------------------------------------------------------- title analysis
+
+_SPLIT = re.compile(r"\s+/\s+")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# "Serveur/euse", "vendeur(se)", "cuisinier(ère)", "éducateur(trice)", "agent.e", "infirmier-ère"
+_EXTRA_GENDER = [
+    re.compile(
+        r"(?<=[^\W\d_])\s*[(/.·•-]\s*(?:e|ne|se|euse|euses|rice|rices|trice|trices|ere|ère|ière|iere|ieres|ières|"
+        r"ice|le|te|fe|ve|eresse|esse)s?\s*\)?(?![^\W\d_])",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\b(?:h\s*/\s*f|f\s*/\s*h|m\s*/\s*f|f\s*/\s*m|h\s*-\s*f|f\s*-\s*h)\b", re.IGNORECASE),
+    re.compile(r"\(\s*[hf]\s*\)", re.IGNORECASE),
+]
+
+# Words that say nothing about the occupation (contract, schedule, urgency, recruitment chatter).
+NOISE_WORDS = frozenset(
+    """
+    hf fh h f x cdi cdd cdii interim interimaire urgent urgence urgemment temps plein partiel complet nuit nuits
+    jour jours journee week weekend end we alternance alternant alternante apprenti apprentie apprentis
+    apprentissage stage stagiaire stages contrat contrats poste postes recrutement recrute recrutons recherche
+    recherchons offre offres emploi emplois job jobs mission missions h24 immediat immediatement asap debutant
+    debutante debutants accepte acceptes bienvenue bienvenus possible possibles salaire heures heure hebdo mois
+    an ans annee annees semaine semaines mensuel brut net euros eur remplacement remplacements vacataire
+    vacation vacations renfort renforts titulaire contractuel contractuelle fonctionnaire cat categorie
+    equivalent profil indus devenez rejoignez nous vous exterieur interne externe vie pro bac bts cap dut
+    licence master mba diplome diplomee ideal idealement evolutif evolution cdd3 saison hiver ete estival
+    estivale estivaux h35 35h 39h 24h mi saisonnier saisonniere saisonniers saisonnieres
+    """.split()
+)
+
+
+def _clean_markup(value: str) -> str:
+    value = html.unescape(value)
+    return re.sub(r"<[^>]*>", " ", value)
+
+
+def gender_forms(title: str) -> list[str]:
+    """The masculine and feminine forms of a ROME-style title written "Masculin / Féminin [complément]".
+
+    "Aide-soignant / Aide-soignante à domicile" → ["Aide-soignant à domicile", "Aide-soignante à domicile"];
+    "Valet / Femme de chambre" → ["Valet de chambre", "Femme de chambre"]. A title without " / " is returned
+    alone. The masculine part gets the complement that follows the feminine words it corresponds to.
+    """
+    title = (title or "").strip()
+    parts = _SPLIT.split(title, maxsplit=1)
+    if len(parts) != 2:
+        return [title] if title else []
+    left, right = parts[0].strip(), parts[1].strip()
+    left_words = left.split()
+    right_words = right.split()
+    if not left_words or not right_words:
+        return [title]
+    tail = right_words[len(left_words):]
+    masculine = " ".join(left_words + tail)
+    return [masculine, right] if masculine != right else [right]
+
+
+def _query_forms(title: str) -> str:
+    """A query written "Masculin / Féminin" keeps one form; other slashes separate alternatives and stay."""
+    parts = _SPLIT.split(title, maxsplit=1)
+    if len(parts) == 2:
+        left, right = parts[0].strip(), parts[1].strip()
+        if left[:4].lower() == right[:4].lower() and len(left) >= 3:
+            return gender_forms(title)[0]
+    return title
+
+
+def _strip_all_gender(title: str) -> str:
+    value = strip_gender_marks(title)
+    for pattern in _EXTRA_GENDER:
+        value = pattern.sub(" ", value)
+    return value
+
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _fast_fold(text: str) -> str:
+    """Same letters and digits as ``matching.text.fold`` (other characters dropped), several times faster."""
+    value = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return value.encode("ascii", "ignore").decode("ascii").lower()
+
+
+def _plain_words(text: str) -> list[str]:
+    """Folded words of a text (elisions and hyphens split words)."""
+    return _ASCII_WORD.findall(_fast_fold(text))
+
+
+def _raw_words(text: str) -> list[tuple[str, bool]]:
+    """(folded word, written in capitals) pairs of a text, elisions and hyphens splitting words."""
+    result: list[tuple[str, bool]] = []
+    for match in _WORD.finditer(text):
+        original = match.group(0)
+        folded = fold(original)
+        for piece in re.findall(r"[a-z0-9]+", folded):
+            result.append((piece, original.isupper() and len(original) > 1))
+    return result
+
+
+def _content(words: list[str]) -> list[str]:
+    return [w for w in words if w not in FRENCH_STOP_WORDS and len(w) > 1 or w.isdigit()]
+
+
+def _stems(words: list[str]) -> list[str]:
+    return [stem(w) for w in words]
+
+
+def _word_features(stems: list[str]) -> list[str]:
+    feats = list(stems)
+    feats.extend(f"{a}_{b}" for a, b in zip(stems, stems[1:], strict=False))
+    return feats
+
+
+@lru_cache(maxsize=100_000)
+def _word_grams(word: str) -> tuple[str, ...]:
+    """Character 3-, 4- and 5-grams of one word padded with spaces (the whole word if shorter)."""
+    padded = f" {word} "
+    size = len(padded)
+    if size <= 3:
+        return (padded,)
+    return tuple(padded[i : i + n] for n in (3, 4, 5) for i in range(size - n + 1))
+
+
+def _char_features(words: list[str]) -> list[str]:
+    feats: list[str] = []
+    for word in words:
+        feats.extend(_word_grams(word))
+    return feats
+
+
+# --------------------------------------------------------------------------------------------- vector space
+
+
+class _Space:
+    """A TF-IDF space over string features: vocabulary, idf, and l2-normalised sparse rows."""
+
+    def __init__(self, docs: list[list[str]], *, sublinear: bool = False, min_df: int = 1) -> None:
+        df: Counter[str] = Counter()
+        for feats in docs:
+            df.update(set(feats))
+        kept = sorted(f for f, c in df.items() if c >= min_df)
+        self.vocabulary = {f: i for i, f in enumerate(kept)}
+        n_docs = len(docs)
+        self.idf = np.array([math.log((1 + n_docs) / (1 + df[f])) + 1.0 for f in kept], dtype=np.float32)
+        self.sublinear = sublinear
+        self.matrix = self.transform(docs)
+
+    def transform(self, docs: list[list[str]]) -> sparse.csr_matrix:
+        """l2-normalised TF-IDF rows of feature lists (unknown features ignored)."""
+        vocab = self.vocabulary
+        indptr = [0]
+        indices: list[int] = []
+        for feats in docs:
+            indices.extend(j for j in map(vocab.get, feats) if j is not None)
+            indptr.append(len(indices))
+        counts = sparse.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+            shape=(len(docs), len(vocab)),
+        )
+        counts.sum_duplicates()
+        if self.sublinear:
+            counts.data = 1.0 + np.log(counts.data)
+        counts.data *= self.idf[counts.indices]
+        norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        counts.data /= np.repeat(norms, np.diff(counts.indptr)).astype(np.float32)
+        return counts
+
+
+@dataclass(slots=True)
+class _Query:
+    """A prepared query: content words after expansion, correction and noise removal."""
+
+    words: list[str]
+    head: str | None
+
+
+class RomeClassifier:
+    """In-memory index of the ROME titles; build it once with :func:`get_classifier`."""
+
+    def __init__(self, weights: Weights | None = None) -> None:
+        self.weights = weights or Weights()
+        self._lock = threading.Lock()
+        codes = _codes()
+        self.codes: list[str] = sorted(codes)
+        self.labels: dict[str, str] = {c: codes[c]["label"] for c in self.codes}
+        code_index = {c: i for i, c in enumerate(self.codes)}
+
+        # Reference titles: (code, words, principal) per distinct form, sorted by code for reduceat.
+        seen: set[tuple[str, str]] = set()
+        refs: list[tuple[int, list[str], bool, str]] = []
+
+        def add(code: str, text: str, principal: bool) -> None:
+            words = _content(_plain_words(_strip_all_gender(text)))
+            key = (code, " ".join(words))
+            if not words or key in seen:
+                return
+            seen.add(key)
+            refs.append((code_index[code], words, principal, text))
+
+        for code, row in codes.items():
+            for form in gender_forms(row["label"]):
+                add(code, form, True)
+            add(code, row["label_v3"], False)
+        with (DATA_DIR / "rome_appellations.csv").open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                code = row["code"]
+                if code not in code_index:
+                    continue
+                principal = row["principale"] == "1"
+                for form in gender_forms(row["appellation"]):
+                    add(code, form, principal)
+                for form in gender_forms(row["appellation_court"]):
+                    add(code, form, principal)
+        refs.sort(key=lambda r: r[0])
+        self._ref_code = np.array([r[0] for r in refs], dtype=np.int32)
+        self._ref_text = [r[3] for r in refs]
+        self._starts = np.searchsorted(self._ref_code, np.arange(len(self.codes)))
+        self._has_refs = np.bincount(self._ref_code, minlength=len(self.codes)) > 0
+        ref_words = [r[1] for r in refs]
+        ref_stems = [_stems(w) for w in ref_words]
+        self._word_space = _Space([_word_features(s) for s in ref_stems])
+        self._char_space = _Space([_char_features(w) for w in ref_words])
+        self._word_t = self._word_space.matrix.T.tocsr()
+        self._char_t = self._char_space.matrix.T.tocsr()
+        heads = sorted({s[0] for s in ref_stems})
+        self._head_index = {h: i for i, h in enumerate(heads)}
+        rows = np.arange(len(refs))
+        cols = np.array([self._head_index[s[0]] for s in ref_stems])
+        self._head_t = sparse.csr_matrix(
+            (np.ones(len(refs), dtype=np.float32), (cols, rows)), shape=(len(heads), len(refs))
+        )
+        self._ref_weight = np.array([1.0 + self.weights.principal * r[2] for r in refs], dtype=np.float32)
+
+        # Vocabulary for typo correction: folded words of the reference titles (and of the expansions).
+        vocab: set[str] = {w for words in ref_words for w in words}
+        for expansion in ABBREVIATIONS.values():
+            vocab.update(expansion.split())
+        self._vocab = vocab
+        self._vocab_list = sorted(w for w in vocab if len(w) >= 3 and not w.isdigit())
+        self._places = _place_words() - vocab
+
+        # Description channel: one profile per code (titles + skills), word stems, sublinear tf.
+        profile: dict[int, list[str]] = {i: [] for i in range(len(self.codes))}
+        for code_i, words in zip(self._ref_code.tolist(), ref_words, strict=True):
+            profile[code_i].extend(words)
+        with (DATA_DIR / "rome_skills.csv").open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                i = code_index.get(row["code"])
+                if i is not None and row["type"] in ("savoir_faire", "savoir"):
+                    profile[i].extend(_content(_plain_words(row["skill"])))
+        self._profile_space = _Space([_stems(profile[i]) for i in range(len(self.codes))], sublinear=True)
+        self._profile_t = self._profile_space.matrix.T.tocsr()
+
+    # ----------------------------------------------------------------------------------------- queries
+
+    @lru_cache(maxsize=50_000)  # noqa: B019 - one classifier per process (get_classifier)
+    def _correct(self, word: str) -> str | None:
+        """The ROME-vocabulary word closest to an unknown word, or None when none is close enough."""
+        if len(word) < 4 or word.isdigit():
+            return None
+        found = process.extractOne(
+            word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=self.weights.fuzzy_cutoff
+        )
+        return found[0] if found else None
+
+    def prepare(self, title: str) -> _Query:
+        """Analyse a query title: gender forms, acronyms, noise words, typo correction."""
+        text = _strip_all_gender(_query_forms(_clean_markup(str(title or ""))))
+        raw = _raw_words(text)
+        alone = len([w for w, _ in raw if w not in NOISE_WORDS]) <= 1
+        out: list[str] = []
+        for word, upper in raw:
+            expansion = ABBREVIATIONS.get(word)
+            if expansion is not None and (word not in AMBIGUOUS_SHORT or upper or alone):
+                if word in self._vocab:
+                    out.append(word)
+                out.extend(expansion.split())
+                continue
+            if word in NOISE_WORDS or word.isdigit():
+                continue
+            if word in self._vocab or word in FRENCH_STOP_WORDS:
+                out.append(word)
+                continue
+            if word in self._places:
+                continue
+            corrected = self._correct(word)
+            out.append(corrected or word)
+        words = _content(out)
+        return _Query(words=words, head=stem(words[0]) if words else None)
+
+    def _title_scores(self, queries: list[_Query]) -> np.ndarray:
+        """Per-code title scores (n_queries × n_codes)."""
+        w = self.weights
+        stems = [_stems(q.words) for q in queries]
+        qw = self._word_space.transform([_word_features(s) for s in stems])
+        qc = self._char_space.transform([_char_features(q.words) for q in queries])
+        rows, cols = [], []
+        for i, q in enumerate(queries):
+            j = self._head_index.get(q.head) if q.head else None
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+        qh = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(queries), len(self._head_index))
+        )
+        sims = (qw @ self._word_t) * w.word + (qc @ self._char_t) * w.char + (qh @ self._head_t) * w.head
+        dense = sims.toarray() * self._ref_weight
+        per_code = np.maximum.reduceat(dense, self._starts, axis=1)
+        per_code[:, ~self._has_refs] = 0.0
+        return per_code / (w.word + w.char + w.head) / (1.0 + w.principal)
+
+    def _description_scores(self, descriptions: list[str]) -> np.ndarray:
+        docs = [_stems(_content(_plain_words(_clean_markup(d)))) for d in descriptions]
+        scores = (self._profile_space.transform(docs) @ self._profile_t).toarray()
+        best = scores.max(axis=1, keepdims=True)
+        best[best == 0] = 1.0
+        return scores / best  # relative to the best code: descriptions vary in length and vocabulary
+
+    def scores(self, titles: list[str], descriptions: list[str | None] | None = None) -> np.ndarray:
+        """Score matrix (n_titles × 532 codes, in ``self.codes`` order) for a batch of titles."""
+        queries = [self.prepare(t) for t in titles]
+        result = self._title_scores(queries) if queries else np.zeros((0, len(self.codes)))
+        if descriptions is not None:
+            with_desc = [i for i, d in enumerate(descriptions) if d and d.strip()]
+            if with_desc:
+                d_scores = self._description_scores([descriptions[i] or "" for i in with_desc])
+                share = self.weights.description
+                for k, i in enumerate(with_desc):
+                    if queries[i].words:
+                        result[i] = (1 - share) * result[i] + share * d_scores[k]
+                    else:
+                        result[i] = d_scores[k]
+        return result
+
+    def classify_many(
+        self,
+        titles: list[str],
+        descriptions: list[str | None] | None = None,
+        top: int = 3,
+        *,
+        chunk: int = 256,
+    ) -> list[list[RomeMatch]]:
+        """Classify a batch of titles (much faster per title than calling :meth:`classify` in a loop)."""
+        top = max(1, int(top))
+        results: list[list[RomeMatch]] = []
+        for start in range(0, len(titles), chunk):
+            part = titles[start : start + chunk]
+            part_desc = descriptions[start : start + chunk] if descriptions is not None else None
+            matrix = self.scores(part, part_desc)
+            k = min(top, matrix.shape[1])
+            best = np.argpartition(-matrix, k - 1, axis=1)[:, :k]
+            for i, cols in enumerate(best):
+                ordered = sorted(cols.tolist(), key=lambda c, row=matrix[i]: (-row[c], self.codes[c]))
+                results.append(
+                    [
+                        RomeMatch(self.codes[c], self.labels[self.codes[c]], float(matrix[i, c]))
+                        for c in ordered
+                        if matrix[i, c] > 0
+                    ]
+                )
+        return results
+
+    def classify(self, title: str, description: str | None = None, top: int = 3) -> list[RomeMatch]:
+        """Ranked ROME codes for one title (best first); empty when nothing in the title is recognisable."""
+        return self.classify_many([title], [description] if description else None, top=top)[0]
+
+    def explain(self, title: str) -> dict[str, object]:
+        """What the classifier read in a title and the reference titles that made its best code."""
+        query = self.prepare(title)
+        result = self.classify(title, top=1)
+        best_refs: list[str] = []
+        if result:
+            code_i = self.codes.index(result[0].code)
+            lo, hi = self._starts[code_i], (
+                self._starts[code_i + 1] if code_i + 1 < len(self.codes) else len(self._ref_text)
+            )
+            qw = self._word_space.transform([_word_features(_stems(query.words))])
+            qc = self._char_space.transform([_char_features(query.words)])
+            sims = ((qw @ self._word_t) + (qc @ self._char_t)).toarray()[0][lo:hi]
+            best_refs = [self._ref_text[lo + int(j)] for j in np.argsort(-sims)[:3]]
+        return {"words": query.words, "head": query.head, "best": [m.as_dict() for m in result], "refs": best_refs}
+
+
+@lru_cache(maxsize=1)
+def _place_words() -> frozenset[str]:
+    """Folded one-word names of French communes and départements (noise in a job title)."""
+    names: set[str] = set()
+    for filename, column in (("communes.csv", "name"), ("departements.csv", "name"), ("regions.csv", "name")):
+        path = DATA_DIR / filename
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                for piece in _plain_words(row.get(column) or ""):
+                    if len(piece) >= 4:
+                        names.add(piece)
+    names.add("france")
+    return frozenset(names)
+
+
+_instance: RomeClassifier | None = None
+_instance_lock = threading.Lock()
+
+
+def get_classifier() -> RomeClassifier:
+    """The process-wide classifier (built on first use, then cached)."""
+    global _instance
+    if _instance is None:
+        with _instance_lock:
+            if _instance is None:
+                _instance = RomeClassifier()
+    return _instance
+
+
+def classify(title: str, description: str | None = None, top: int = 3) -> list[RomeMatch]:
+    """Shortcut for ``get_classifier().classify(...)``."""
+    return get_classifier().classify(title, description, top=top)
