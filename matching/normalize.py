@@ -1,46 +1,259 @@
-"""Raw posting → normalised posting (first version: title, identity and text only).
+"""Raw posting → normalised posting: place, ROME code, contract, working time, salary, dates, safe text.
 
-The normalisation issue replaces the body with the gazetteer, the ROME classifier and the field parsers;
-the signature stays.
+``normalize_posting`` is total: whatever a spider put in the ``RawPosting`` (strings, numbers, lists,
+HTML soup, binary garbage), it returns a ``NormalizedPosting`` and never raises.
+
+- Dropped (``drop_reason``): ``missing_title``, ``missing_id`` (no source id and no URL).
+- Kept and flagged (``flags``), so staff can see and fix them: ``place_unresolved`` (no commune nor
+  département), ``place_departement_only`` (only the département is known), ``outside_territory`` (the
+  place lies outside ``OHMYLOT_TERRITORY``), ``expired`` (``expires_at`` before ``now``).
+- ROME: a valid code given by the source (France Travail) is kept; otherwise the ROME classifier
+  (``matching.rome``, imported on first use) proposes one from the clean title and the description.
 """
 
 from __future__ import annotations
 
+import html as html_lib
+import logging
 import re
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
-from matching.types import NormalizedPosting, RawPosting
+from matching.geo import get_gazetteer
+from matching.parsers import (
+    Contract,
+    clean_title,
+    parse_contract,
+    parse_date,
+    parse_experience,
+    parse_positions,
+    parse_remote,
+    parse_salary,
+    parse_working_time,
+)
+from matching.sanitize import html_to_text, sanitize_html
+from matching.types import NormalizedPosting, Place, RawPosting
+
+log = logging.getLogger(__name__)
 
 _SPACES = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]*>")
+_ROME_CODE = re.compile(r"^[A-N]\d{4}$")
+_URL = re.compile(r"^(?:https?://|mailto:)\S+$", re.IGNORECASE)
+_ROME_DESCRIPTION_CHARS = 2_000  # the classifier reads the start of the description only
+
+FLAG_PLACE_UNRESOLVED = "place_unresolved"
+FLAG_PLACE_DEPARTEMENT_ONLY = "place_departement_only"
+FLAG_OUTSIDE_TERRITORY = "outside_territory"
+FLAG_EXPIRED = "expired"
+FLAGS = (FLAG_PLACE_UNRESOLVED, FLAG_PLACE_DEPARTEMENT_ONLY, FLAG_OUTSIDE_TERRITORY, FLAG_EXPIRED)
+DROP_REASONS = ("missing_title", "missing_id")
+
+RomeGuess = tuple[str, str | None, float | None]
 
 
-def _clean(value: object) -> str | None:
+def _clean(value: object, limit: int = 2_000) -> str | None:
+    """One-line text of any value (None when empty)."""
     if value is None:
         return None
-    text = _SPACES.sub(" ", str(value)).strip()
-    return text or None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, (list, tuple)):
+        value = " ".join(str(v) for v in value if v is not None)
+    text = str(value)
+    if len(text) > limit * 4:
+        text = text[: limit * 4]
+    text = _SPACES.sub(" ", text).strip()
+    return text[:limit] or None
+
+
+def _plain(value: object, limit: int = 500) -> str | None:
+    """One-line text with tags removed and entities decoded (titles and names may carry HTML)."""
+    text = _clean(value, limit * 4)
+    if text is None:
+        return None
+    if "<" in text or "&" in text:
+        text = _SPACES.sub(" ", html_lib.unescape(_TAG.sub(" ", text))).strip()
+    return text[:limit] or None
+
+
+def _rome_from_classifier(title: str, description: str | None) -> RomeGuess | None:
+    """Best ROME code from ``matching.rome`` (another area's module), or None when it is absent or fails."""
+    classify = _classifier()
+    if classify is None:
+        return None
+    try:
+        matches = classify(title, description)
+    except Exception:  # noqa: BLE001 - a classifier bug must not lose the offer
+        log.exception("ROME classification failed for %r", title[:80])
+        return None
+    if not matches:
+        return None
+    best = matches[0]
+    return best.code, getattr(best, "label", None), getattr(best, "score", None)
+
+
+_CLASSIFIER: list[Callable[[str, str | None], list[Any]] | None] = []
+
+
+def _classifier() -> Callable[[str, str | None], list[Any]] | None:
+    """The ROME classifier's ``classify`` (top 1), loaded on first use; None if ``matching.rome`` is absent."""
+    if not _CLASSIFIER:
+        try:
+            from matching import rome  # noqa: PLC0415 - optional, heavy: imported on first use
+
+            classifier = rome.get_classifier()
+
+            def classify(title: str, description: str | None) -> list[Any]:
+                return classifier.classify(title, description, top=1)
+
+            _CLASSIFIER.append(classify)
+        except Exception:  # noqa: BLE001 - absent or broken module: offers keep rome_code None
+            log.warning("ROME classifier unavailable: offers without a ROME code stay unclassified")
+            _CLASSIFIER.append(None)
+    return _CLASSIFIER[0]
+
+
+def set_rome_classifier(classify: Callable[[str, str | None], list[Any]] | None) -> None:
+    """Replace the ROME classifier (benchmarks and tests); ``None`` switches classification off."""
+    _CLASSIFIER.clear()
+    _CLASSIFIER.append(classify)
+
+
+def _rome_label(code: str) -> str | None:
+    try:
+        from matching.rome import rome_label  # noqa: PLC0415
+    except Exception:  # noqa: BLE001
+        return None
+    try:
+        return rome_label(code)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _siret(value: object) -> str | None:
+    digits = re.sub(r"\D", "", _clean(value, 40) or "")
+    return digits if len(digits) == 14 else None
+
+
+def _url(value: object) -> str | None:
+    text = _clean(value, 2_000)
+    return text if text and _URL.match(text) else None
+
+
+def _place(raw: RawPosting) -> Place | None:
+    return get_gazetteer().resolve(
+        _clean(raw.location, 300),
+        postal_code=_clean(raw.postal_code, 20),
+        city=_clean(raw.city, 300),
+        departement=_clean(raw.departement, 100),
+        insee=_clean(raw.insee, 20),
+        lat=raw.lat,
+        lon=raw.lon,
+    )
 
 
 def normalize_posting(raw: RawPosting, *, now: datetime | None = None) -> NormalizedPosting:
-    """Normalise one raw posting; never raises. A posting without title gets ``drop_reason``."""
-    title = _clean(raw.title) or ""
-    source_id = _clean(raw.source_id) or _clean(raw.url) or ""
+    """Normalise one raw posting; never raises (see module docstring for drops and flags)."""
+    try:
+        return _normalize(raw, now)
+    except Exception:  # noqa: BLE001 - last resort: keep the posting with what is certain
+        log.exception("normalisation failed for %r", getattr(raw, "source_id", None))
+        title = _plain(getattr(raw, "title", None)) or ""
+        source_id = _clean(getattr(raw, "source_id", None), 500) or _clean(getattr(raw, "url", None)) or ""
+        posting = NormalizedPosting(
+            source=str(getattr(raw, "source", "") or ""),
+            source_id=source_id,
+            url=_clean(getattr(raw, "url", None)),
+            title=title,
+            title_clean=title,
+            flags=[FLAG_PLACE_UNRESOLVED],
+        )
+        posting.drop_reason = "missing_title" if not title else ("missing_id" if not source_id else None)
+        return posting
+
+
+def _normalize(raw: RawPosting, now: datetime | None) -> NormalizedPosting:
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    title = _plain(raw.title) or ""
+    title_clean = clean_title(title) if title else ""
+    source_id = _clean(raw.source_id, 500) or _clean(raw.url) or ""
+    description = raw.description
+    if description is not None and not isinstance(description, str):
+        description = _clean(description, 200_000)
+    description_html = sanitize_html(description) or None
+    description_text = html_to_text(description) or None
+
+    contract = parse_contract(raw.contract, duration=raw.contract_duration)
+    if contract.type is None and not _clean(raw.contract):
+        # No contract field at all: the title often says it ("Alternance - Développeur Web F/H").
+        inferred = parse_contract(title)
+        if inferred.type in ("apprentissage", "professionnalisation", "stage", "interim", "saisonnier"):
+            contract = Contract(inferred.type, contract.duration_months or inferred.duration_months)
+    working = parse_working_time(raw.working_time)
+    if working.kind is None and working.hours_per_week is None:
+        working = parse_working_time(raw.contract)
+    salary = parse_salary(raw.salary, minimum=raw.salary_min, maximum=raw.salary_max, unit=raw.salary_unit)
+    experience = parse_experience(raw.experience)
+
     posting = NormalizedPosting(
-        source=raw.source,
+        source=_clean(raw.source, 100) or "",
         source_id=source_id,
         url=_clean(raw.url),
         title=title,
-        title_clean=title,
-        employer=_clean(raw.employer),
-        description_text=_clean(raw.description),
-        rome_code=_clean(raw.rome_code),
-        rome_label=_clean(raw.rome_label),
-        location_label=_clean(raw.location) or _clean(raw.city),
-        apply_url=_clean(raw.apply_url),
-        partners=list(raw.partners or []),
+        title_clean=title_clean,
+        employer=_plain(raw.employer, 300),
+        employer_siret=_siret(raw.employer_siret),
+        description_html=description_html,
+        description_text=description_text,
+        contract_type=contract.type,
+        contract_duration_months=contract.duration_months,
+        working_time=working.kind,
+        hours_per_week=working.hours_per_week,
+        salary_min=salary.min,
+        salary_max=salary.max,
+        salary_period=salary.period,
+        salary_text=salary.text,
+        experience=experience.label(),
+        published_at=parse_date(raw.published_at),
+        expires_at=parse_date(raw.expires_at),
+        location_label=_plain(raw.location, 300) or _plain(raw.city, 300),
+        remote=parse_remote(raw.remote),
+        positions=parse_positions(raw.positions),
+        apply_url=_url(raw.apply_url),
+        partners=[p for p in (raw.partners or []) if isinstance(p, dict)],
     )
+
     if not title:
         posting.drop_reason = "missing_title"
     elif not source_id:
         posting.drop_reason = "missing_id"
+
+    # Place and its flags.
+    place = _place(raw)
+    posting.place = place
+    if place is None:
+        posting.flags.append(FLAG_PLACE_UNRESOLVED)
+    else:
+        if place.level == "departement":
+            posting.flags.append(FLAG_PLACE_DEPARTEMENT_ONLY)
+        if not get_gazetteer().in_territory(place):
+            posting.flags.append(FLAG_OUTSIDE_TERRITORY)
+        if posting.location_label is None:
+            posting.location_label = place.name
+    if posting.expires_at is not None and posting.expires_at < now:
+        posting.flags.append(FLAG_EXPIRED)
+
+    # ROME code: the source's, else the classifier's (not for postings that will be dropped anyway).
+    code = (_clean(raw.rome_code, 10) or "").upper()
+    if _ROME_CODE.match(code):
+        posting.rome_code = code
+        posting.rome_label = _plain(raw.rome_label, 300) or _rome_label(code)
+    elif posting.drop_reason is None and title_clean:
+        guess = _rome_from_classifier(title_clean, (description_text or "")[:_ROME_DESCRIPTION_CHARS] or None)
+        if guess:
+            posting.rome_code, posting.rome_label, posting.rome_score = guess
     return posting

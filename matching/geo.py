@@ -1,0 +1,734 @@
+"""Gazetteer of French communes: place strings as offers and people write them → a ``Place``.
+
+Data (``matching/data/``, see ``SOURCES.md``): ``communes.csv`` (every current commune with postal codes,
+coordinates, population, département, EPCI), ``communes_deleguees.csv`` (former, delegated and associated
+communes and the Paris/Lyon/Marseille arrondissements, each pointing to its current commune), ``epci.csv``,
+``departements.csv`` and ``regions.csv``.
+
+What ``Gazetteer.resolve`` understands:
+
+- ``"46 - CAHORS"``, ``"Cahors (46)"``, ``"St Céré (46400)"``, ``"46000 Cahors"``, ``"Cahors 46000"``,
+  ``"Figeac, Occitanie, France"``, ``"ST CERE"``, ``"Saint-Céré"``, ``"Cahors Cedex 9"``;
+- former commune names ("Labastide-Murat" → Cœur de Causse) and old INSEE codes (they map to the current
+  commune);
+- arrondissements: ``"Paris 15e"``, ``"Lyon 3ème"``, ``"Marseille 13e arrondissement"``, ``"PARIS 01"``
+  → the commune (Paris, Lyon, Marseille) with the arrondissement's postal code;
+- a bare département (``"46 - Lot"``, ``"Lot (46)"``, ``"Lot"``) → a ``Place`` of level ``departement``
+  placed on the département's chef-lieu;
+- the INSEE-versus-postal-code trap: a code passed as ``insee=`` is read as an INSEE code first, a code in
+  free text or passed as ``postal_code=`` as a postal code first; the other reading is tried when the first
+  one does not fit the name;
+- typos (rapidfuzz ``ratio`` among the names that share the département, or the first letter);
+- coordinates (``lat=``/``lon=``, swapped ones detected) as a last resort: the nearest commune centre.
+
+Homonyms ("Saint-Sauveur": 11 communes) are settled by the département or postal code when one is given,
+then by the territory of interest (``OHMYLOT_TERRITORY``, comma-separated département codes, default
+``46,12,15,19,24,47,82``: the Lot and its neighbours), then by population.
+
+``get_gazetteer()`` builds the index once per process (about 0.3 s: plain CSV reading, no cache file).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from matching.text import fold
+from matching.types import Place
+
+DATA_DIR = Path(__file__).parent / "data"
+DEFAULT_TERRITORY = ("46", "12", "15", "19", "24", "47", "82")
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_SUR = re.compile(r"\bs/\s*", re.IGNORECASE)
+_CEDEX = re.compile(r"\bcedex\b(?:\s*\d{1,3})?", re.IGNORECASE)
+_FIVE_DIGITS = re.compile(r"(?<![0-9A-Za-z])(\d{5}|2[ABab]\d{3})(?![0-9A-Za-z])")
+_PAREN_CODE = re.compile(r"\(\s*(\d{2,3}|2[ABab])\s*\)")
+_PREFIX_CODE = re.compile(r"^\s*(\d{2,3}|2[ABab])\s*[-–—:]\s*(.*)$", re.DOTALL)
+_SUFFIX_CODE = re.compile(r"^(.*?\S)\s*[-–—,]\s*(\d{2,3}|2[ABab])\s*$", re.DOTALL)
+_TRAILING_CODE = re.compile(r"^(.*[^\W\d_])\s+(\d{2}|2[ABab])\s*$", re.DOTALL)
+_ARRONDISSEMENT = re.compile(
+    r"^(paris|lyon|marseille)\s*[-,]?\s*(\d{1,2})\s*(?:e|er|eme|ere|ieme|em|è|ème|°)?\s*"
+    r"(?:arr(?:ondissement|t)?\.?)?\s*$"
+)
+_NOISE_WORDS = re.compile(
+    r"\b(?:secteur|region de|proche de|proche|pres de|environs de|alentours de|agglomeration de|agglomeration"
+    r"|et alentours|et environs|centre ville|centre-ville|france|fr)\b"
+)
+_SPLIT = re.compile(r"\s*(?:,|;|/|\|| - | – | — |\n)\s*")
+_CODE_ONLY = re.compile(r"^(?:\d{2,3}|2[ab])$")
+
+_ARTICLES = ("le ", "la ", "les ", "l ")
+
+
+def place_key(name: object) -> str:
+    """Comparable form of a place name: folded, punctuation to spaces, "saint"→"st", "sainte"→"ste".
+
+    "Saint-Céré", "ST CERE" and "St Céré" all give ``"st cere"``; "Villeneuve s/ Lot" gives
+    ``"villeneuve sur lot"``.
+    """
+    text = fold(name)
+    text = _SUR.sub("sur ", text)
+    words = _NON_ALNUM.sub(" ", text).split()
+    out = []
+    for word in words:
+        if word == "saint":
+            out.append("st")
+        elif word == "sainte":
+            out.append("ste")
+        elif word == "s" and out:  # "St." written "S." is too rare to matter; drop stray letters
+            continue
+        else:
+            out.append(word)
+    return " ".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Commune:
+    insee: str
+    name: str
+    postal_codes: tuple[str, ...]
+    lat: float | None
+    lon: float | None
+    population: int
+    departement: str
+    epci: str | None
+
+
+def _float(value: str) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _territory_codes() -> frozenset[str]:
+    raw = os.environ.get("OHMYLOT_TERRITORY", "")
+    return _parse_territory(raw)
+
+
+@lru_cache(maxsize=16)
+def _parse_territory(raw: str) -> frozenset[str]:
+    codes = [c.strip().upper() for c in raw.split(",") if c.strip()]
+    codes = [c.zfill(2) if c.isdigit() and len(c) == 1 else c for c in codes]
+    return frozenset(codes or DEFAULT_TERRITORY)
+
+
+def departement_of_postal_code(code: str) -> str | None:
+    """The département a postal code belongs to ("46400" → "46", "20000" → None: Corsica is ambiguous)."""
+    if not code or len(code) != 5 or not code.isdigit():
+        return None
+    if code.startswith("97") or code.startswith("98"):
+        return code[:3]
+    if code.startswith("20"):
+        return None
+    return code[:2]
+
+
+def departement_of_insee(code: str) -> str:
+    """The département of an INSEE commune code ("46042" → "46", "97411" → "974", "2A004" → "2A")."""
+    code = code.upper()
+    return code[:3] if code.startswith(("97", "98")) else code[:2]
+
+
+class Gazetteer:
+    """In-memory index of communes, former communes, départements and EPCIs (see module docstring)."""
+
+    def __init__(self, data_dir: Path = DATA_DIR, territory: str | None = None) -> None:
+        self._territory_raw = territory
+        self.communes: dict[str, _Commune] = {}
+        self._alias: dict[str, str] = {}  # old / delegated / arrondissement INSEE code → current commune
+        self._arrondissement_postal: dict[str, str] = {}  # arrondissement INSEE → its postal code
+        self._by_key: dict[str, list[str]] = defaultdict(list)  # place_key → INSEE codes (best first later)
+        self._by_postal: dict[str, list[str]] = defaultdict(list)
+        self._keys_by_dep: dict[str, list[str]] = defaultdict(list)
+        self._keys_by_letter: dict[str, list[str]] = defaultdict(list)
+        self.departements: dict[str, tuple[str, str]] = {}  # code → (name, chef-lieu INSEE)
+        self._dep_by_key: dict[str, str] = {}
+        self._region_keys: set[str] = set()
+        self.epcis: dict[str, str] = {}
+        self._epci_members: dict[str, list[str]] = defaultdict(list)
+        self._grid: dict[tuple[int, int], list[str]] = defaultdict(list)
+        self._place_cache: dict[tuple[str, str | None], Place] = {}
+        self._resolve_cache: dict[tuple[object, ...], Place | None] = {}
+        self._territory_key_cache: dict[tuple[frozenset[str], str], list[str]] = {}
+        self._load(data_dir)
+
+    # ------------------------------------------------------------------ loading
+    def _load(self, data_dir: Path) -> None:
+        with open(data_dir / "communes.csv", encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                commune = _Commune(
+                    insee=row["insee"],
+                    name=row["name"],
+                    postal_codes=tuple(p for p in row["postal_codes"].split("|") if p),
+                    lat=_float(row["lat"]),
+                    lon=_float(row["lon"]),
+                    population=int(row["population"] or 0),
+                    departement=row["departement"],
+                    epci=row["epci"] or None,
+                )
+                self.communes[commune.insee] = commune
+                self._add_key(place_key(commune.name), commune.insee, commune.departement)
+                for code in commune.postal_codes:
+                    self._by_postal[code].append(commune.insee)
+                if commune.epci:
+                    self._epci_members[commune.epci].append(commune.insee)
+                if commune.lat is not None and commune.lon is not None:
+                    self._grid[(int(commune.lat * 5), int(commune.lon * 5))].append(commune.insee)
+        with open(data_dir / "communes_deleguees.csv", encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                parent = row["parent_insee"]
+                if parent not in self.communes:
+                    continue
+                if row["insee"] != parent and row["insee"] not in self.communes:
+                    self._alias[row["insee"]] = parent
+                if row["type"] == "arrondissement-municipal":
+                    self._add_arrondissement(row["insee"], parent)
+                else:
+                    self._add_key(place_key(row["name"]), parent, row["departement"])
+        with open(data_dir / "departements.csv", encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                self.departements[row["code"]] = (row["name"], row["chef_lieu"])
+                self._dep_by_key[place_key(row["name"])] = row["code"]
+        with open(data_dir / "regions.csv", encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                self._region_keys.add(place_key(row["name"]))
+        # Historical region names still written in offers.
+        self._region_keys.update(
+            place_key(n)
+            for n in (
+                "Midi-Pyrénées", "Aquitaine", "Limousin", "Languedoc-Roussillon", "Auvergne", "Rhône-Alpes",
+                "Ile de France", "Poitou-Charentes", "Nord-Pas-de-Calais", "Picardie", "Alsace", "Lorraine",
+                "Champagne-Ardenne", "Bourgogne", "Franche-Comté", "Basse-Normandie", "Haute-Normandie",
+                "PACA", "Provence-Alpes-Côte d'Azur", "Occitanie Pyrénées-Méditerranée",
+            )
+        )
+        with open(data_dir / "epci.csv", encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                self.epcis[row["siren"]] = row["name"]
+        for key, codes in self._by_key.items():
+            unique = list(dict.fromkeys(codes))
+            unique.sort(key=lambda c: -self.communes[c].population)
+            self._by_key[key] = unique
+        for key in self._by_key:
+            self._keys_by_letter[key[:1]].append(key)
+        for dep, keys in self._keys_by_dep.items():
+            self._keys_by_dep[dep] = list(dict.fromkeys(keys))
+
+    def _add_key(self, key: str, insee: str, departement: str) -> None:
+        if not key:
+            return
+        self._by_key[key].append(insee)
+        self._keys_by_dep[departement].append(key)
+        for article in _ARTICLES:
+            if key.startswith(article) and len(key) > len(article) + 2:
+                stripped = key[len(article):]
+                self._by_key.setdefault(stripped, [])
+                self._by_key[stripped].append(insee)
+                self._keys_by_dep[departement].append(stripped)
+
+    def _add_arrondissement(self, insee: str, parent: str) -> None:
+        number = int(insee[-1:]) if parent == "69123" else int(insee[-2:])
+        if parent == "75056":
+            postal = "75116" if insee == "75116" else f"750{number:02d}"
+        elif parent == "69123":
+            postal = f"6900{number}"
+        else:  # Marseille
+            postal = f"130{number:02d}"
+        self._arrondissement_postal[insee] = postal
+        self._by_postal.setdefault(postal, [])
+        if parent not in self._by_postal[postal]:
+            self._by_postal[postal].append(parent)
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def territory(self) -> frozenset[str]:
+        """Département codes of the territory of interest (``OHMYLOT_TERRITORY``)."""
+        if self._territory_raw is not None:
+            return _parse_territory(self._territory_raw)
+        return _territory_codes()
+
+    def in_territory(self, place: Place | None) -> bool:
+        """Whether a place lies in one of the territory's départements."""
+        return bool(place and place.departement and place.departement in self.territory)
+
+    def commune(self, insee: str | None) -> Place | None:
+        """The current commune for an INSEE code (current, former or arrondissement code), or None."""
+        if not insee:
+            return None
+        code = str(insee).strip().upper()
+        if code in self.communes:
+            return self._place(code)
+        parent = self._alias.get(code)
+        if parent:
+            return self._place(parent, self._arrondissement_postal.get(code))
+        if code in self._arrondissement_postal:
+            return None
+        return None
+
+    def epci_name(self, siren: str | None) -> str | None:
+        """Name of an intercommunality from its SIREN ("200066371" → "CC Causses et Vallée de la Dordogne")."""
+        return self.epcis.get(str(siren).strip()) if siren else None
+
+    def communes_in_epci(self, siren: str | None) -> list[Place]:
+        """Communes of an intercommunality, most populous first."""
+        codes = self._epci_members.get(str(siren).strip(), []) if siren else []
+        return [self._place(c) for c in sorted(codes, key=lambda c: -self.communes[c].population)]
+
+    def departement_place(self, code: str) -> Place | None:
+        """A département-level place, located on its chef-lieu."""
+        found = self.departements.get(code)
+        if not found:
+            return None
+        name, chef_lieu = found
+        seat = self.communes.get(chef_lieu)
+        return Place(
+            insee=None,
+            name=name,
+            postal_code=None,
+            departement=code,
+            epci=None,
+            lat=seat.lat if seat else None,
+            lon=seat.lon if seat else None,
+            level="departement",
+        )
+
+    def departement_code(self, value: object) -> str | None:
+        """A département code from a code or a name ("46", "Lot", "Rhône (69)", "VAL DE MARNE" → "94")."""
+        if value is None:
+            return None
+        text = str(value).strip()
+        if not text:
+            return None
+        match = _PAREN_CODE.search(text)
+        if match:
+            return self._dep_code(match.group(1))
+        code = self._dep_code(text)
+        if code:
+            return code
+        return self._dep_by_key.get(place_key(text))
+
+    def _dep_code(self, text: str) -> str | None:
+        code = text.strip().upper()
+        if code.isdigit() and len(code) == 1:
+            code = "0" + code
+        return code if code in self.departements else None
+
+    def nearest(self, lat: object, lon: object) -> Place | None:
+        """The commune whose centre is nearest to (lat, lon) (swapped coordinates are detected), or None."""
+        la, lo = _float_or_none(lat), _float_or_none(lon)
+        if la is None or lo is None:
+            return None
+        best = self._nearest(la, lo)
+        if best is None and -10 < la < 60 and -10 < lo < 60:
+            best = self._nearest(lo, la)
+        return self._place(best) if best else None
+
+    def _nearest(self, lat: float, lon: float) -> str | None:
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            return None
+        cy, cx = int(lat * 5), int(lon * 5)
+        best, best_d = None, 15.0  # km: farther than that is not in any commune we know
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                for code in self._grid.get((cy + dy, cx + dx), ()):
+                    c = self.communes[code]
+                    d = _haversine(lat, lon, c.lat, c.lon)  # type: ignore[arg-type]
+                    if d < best_d:
+                        best, best_d = code, d
+        return best
+
+    def resolve(
+        self,
+        text: str | None,
+        *,
+        postal_code: object = None,
+        city: object = None,
+        departement: object = None,
+        insee: object = None,
+        lat: object = None,
+        lon: object = None,
+    ) -> Place | None:
+        """Resolve a place written by a source or a person; None when nothing fits. Never raises."""
+        key = (text, postal_code, city, departement, insee, lat, lon, self.territory)
+        try:
+            cached = self._resolve_cache[key]
+        except (KeyError, TypeError):
+            pass
+        else:
+            return cached
+        try:
+            place = self._resolve(
+                _str(text), _str(postal_code), _str(city), _str(departement), _str(insee), lat, lon
+            )
+        except Exception:  # noqa: BLE001 - a gazetteer look-up must never break a crawl
+            place = None
+        try:
+            if len(self._resolve_cache) > 100_000:
+                self._resolve_cache.clear()
+            self._resolve_cache[key] = place
+        except TypeError:
+            pass
+        return place
+
+    # ------------------------------------------------------------------ resolution
+    def _resolve(
+        self,
+        text: str,
+        postal_code: str,
+        city: str,
+        departement: str,
+        insee: str,
+        lat: object,
+        lon: object,
+    ) -> Place | None:
+        dep = self.departement_code(departement) if departement else None
+        postal = _only_code(postal_code)
+        names = [t for t in (text, city) if t]
+
+        # 1. An INSEE code given by the source (France Travail): trust it when the name agrees.
+        if insee:
+            code = _only_code(insee) or insee.strip().upper()
+            place = self.commune(code)
+            if place and (not names or any(self._name_agrees(n, place) for n in names)):
+                return place
+            # The INSEE / postal trap: the "INSEE" field holding a postal code.
+            if code and code in self._by_postal and not postal:
+                postal = code
+            if place and not postal and not names:
+                return place
+            fallback_insee = place
+        else:
+            fallback_insee = None
+
+        # 2. Free text and city, with whatever constraints they carry.
+        for name in names:
+            place = self._resolve_text(name, postal, dep)
+            if place is not None and place.level == "commune":
+                return place
+            if place is not None and place.level == "departement":
+                dep_place = place
+                break
+        else:
+            dep_place = None
+
+        if fallback_insee is not None:
+            return fallback_insee
+        # 3. A postal code alone (or an INSEE code written in the postal code field).
+        if postal:
+            place = self._from_postal(postal, dep) or self.commune(postal)
+            if place:
+                return place
+        # 4. Coordinates.
+        if lat is not None and lon is not None:
+            place = self.nearest(lat, lon)
+            if place and (not dep or place.departement == dep):
+                return place
+        # 5. The département alone.
+        if dep_place is not None:
+            return dep_place
+        if dep:
+            return self.departement_place(dep)
+        if postal:
+            code = departement_of_postal_code(postal)
+            if code:
+                return self.departement_place(code)
+        return None
+
+    def _resolve_text(self, text: str, postal: str | None, dep: str | None) -> Place | None:
+        raw = _SUR.sub("sur ", _CEDEX.sub(" ", text.replace("\u00a0", " "))).strip()
+        if not raw:
+            return None
+        # Codes written in the text: "(46)", "46 - ", " - 46", "46400".
+        dep_in_text: str | None = None
+        only_dep_named = False
+        m = _PREFIX_CODE.match(raw)
+        if m and self._dep_code(m.group(1)):
+            dep_in_text = self._dep_code(m.group(1))
+            raw = m.group(2)
+        m = _PAREN_CODE.search(raw)
+        if m and self._dep_code(m.group(1)):
+            dep_in_text = dep_in_text or self._dep_code(m.group(1))
+            raw = (raw[: m.start()] + " " + raw[m.end():]).strip()
+        m = _SUFFIX_CODE.match(raw)
+        if m and self._dep_code(m.group(2)):
+            dep_in_text = dep_in_text or self._dep_code(m.group(2))
+            raw = m.group(1)
+        m = _TRAILING_CODE.match(raw)
+        if m and not _ARRONDISSEMENT.match(place_key(raw)) and self._dep_code(m.group(2)):
+            dep_in_text = dep_in_text or self._dep_code(m.group(2))
+            raw = m.group(1)
+        codes = [c.upper() for c in _FIVE_DIGITS.findall(raw)]
+        raw = _FIVE_DIGITS.sub(" ", raw)
+        raw = re.sub(r"[()\[\]]", " ", raw)
+        postal_in_text = None
+        insee_in_text = None
+        for code in codes:
+            if code in self._by_postal and postal_in_text is None:
+                postal_in_text = code
+            elif self.commune(code) and insee_in_text is None:
+                insee_in_text = code
+        postal = postal or postal_in_text
+        dep = dep or dep_in_text
+        if dep is None and postal:
+            dep = departement_of_postal_code(postal)
+
+        parts = [p for p in (_SPLIT.split(raw)) if p and p.strip(" -–—")]
+        keys = []
+        for part in parts:
+            key = place_key(part)
+            key = _NOISE_WORDS.sub(" ", key).strip()
+            key = re.sub(r"\s+", " ", key)
+            if key and not _CODE_ONLY.match(key) and key not in self._region_keys:
+                keys.append(key)
+        if not keys and dep_in_text and not postal_in_text and not insee_in_text:
+            only_dep_named = True
+
+        for key in keys:
+            place = self._resolve_key(key, postal, dep)
+            if place is not None:
+                return place
+        # Names did not resolve: codes from the text.
+        if postal_in_text:
+            place = self._from_postal(postal_in_text, dep)
+            if place:
+                return place
+        if insee_in_text:
+            return self.commune(insee_in_text)
+        if dep_in_text and (only_dep_named or keys):
+            return self.departement_place(dep_in_text)
+        return None
+
+    def _resolve_key(self, key: str, postal: str | None, dep: str | None) -> Place | None:
+        arr = _ARRONDISSEMENT.match(key)
+        if arr:
+            place = self._arrondissement(arr.group(1), int(arr.group(2)))
+            if place:
+                return place
+        # A département name ("Lot", "Lot-et-Garonne", "VAL DE MARNE").
+        dep_named = self._dep_by_key.get(key)
+        if dep_named and (dep is None or dep == dep_named):
+            codes = self._by_key.get(key, [])
+            big = [c for c in codes if self.communes[c].population >= 20_000]
+            if not big or (dep is not None and all(self.communes[c].departement != dep for c in big)):
+                return self.departement_place(dep_named)
+        codes = self._by_key.get(key)
+        if codes:
+            chosen = self._choose(codes, postal, dep)
+            if chosen:
+                return self._place(chosen, postal)
+        fuzzy = self._fuzzy(key, postal, dep)
+        if fuzzy is not None:
+            return fuzzy
+        # Words inside a longer string: "Secteur Figeac", "Cahors centre", "Laval 53". The longest word
+        # sequence that names a commune wins; among equals, the territory, then population.
+        words = key.split()
+        if len(words) > 1:
+            for size in range(min(len(words) - 1, 6), 0, -1):
+                found: list[str] = []
+                for start in range(0, len(words) - size + 1):
+                    sub = " ".join(words[start:start + size])
+                    if len(sub) < 3 or sub in ("st", "ste"):
+                        continue
+                    chosen = self._choose(self._by_key.get(sub, []), postal, dep)
+                    if chosen:
+                        found.append(chosen)
+                if found:
+                    territory = self.territory
+                    found.sort(key=lambda c: (self.communes[c].departement not in territory,
+                                              -self.communes[c].population))
+                    return self._place(found[0], postal)
+        return None
+
+    def _choose(self, codes: list[str], postal: str | None, dep: str | None, strict: bool = True) -> str | None:
+        """Pick among homonyms: postal code, then département, then territory, then population."""
+        if postal:
+            with_postal = [c for c in codes if postal in self.communes[c].postal_codes]
+            if with_postal:
+                return with_postal[0]
+        if dep:
+            in_dep = [c for c in codes if self.communes[c].departement == dep]
+            if in_dep:
+                return in_dep[0]
+            if strict and postal is None:
+                return None
+        territory = self.territory
+        in_territory = [c for c in codes if self.communes[c].departement in territory]
+        if in_territory:
+            return in_territory[0]
+        if postal and strict:
+            # A postal code that none of the homonyms has: accept only a same-département homonym.
+            pdep = departement_of_postal_code(postal)
+            same = [c for c in codes if self.communes[c].departement == pdep]
+            return same[0] if same else None
+        return codes[0] if codes else None
+
+    def _fuzzy(self, key: str, postal: str | None, dep: str | None) -> Place | None:
+        """Typo tolerance: optimal-string-alignment distance (transpositions count 1) among a block of names.
+
+        The block is the département's names when it is known (up to 2 edits for long names), else the
+        names sharing the first letter, in the territory first (up to 2 edits) then nationally (1 edit).
+        """
+        if len(key) < 5:
+            return None
+        if dep is None and postal:
+            dep = departement_of_postal_code(postal)
+        long_name = len(key) >= 9
+        if dep:
+            blocks = [(self._keys_by_dep.get(dep, []), 2 if long_name else 1)]
+        else:
+            letter = key[:1]
+            blocks = [
+                (self._territory_keys(letter), 2 if long_name else 1),
+                (self._keys_by_letter.get(letter, []), 1),
+            ]
+        for choices, max_edits in blocks:
+            if not choices:
+                continue
+            found = process.extract(key, choices, scorer=OSA.distance, score_cutoff=max_edits, limit=10)
+            if not found:
+                continue
+            best = min(score for _, score, _ in found)
+            codes = [c for k, score, _ in found if score == best for c in self._by_key[k]]
+            codes = sorted(dict.fromkeys(codes), key=lambda c: -self.communes[c].population)
+            chosen = self._choose(codes, postal, dep, strict=False)
+            if chosen:
+                return self._place(chosen, postal)
+        return None
+
+    def _territory_keys(self, letter: str) -> list[str]:
+        territory = self.territory
+        cache_key = (territory, letter)
+        keys = self._territory_key_cache.get(cache_key)
+        if keys is None:
+            keys = [k for dep in sorted(territory) for k in self._keys_by_dep.get(dep, []) if k[:1] == letter]
+            self._territory_key_cache[cache_key] = keys
+        return keys
+
+    def _arrondissement(self, city: str, number: int) -> Place | None:
+        parents = {"paris": ("75056", 20, 75100), "lyon": ("69123", 9, 69380), "marseille": ("13055", 16, 13200)}
+        parent, count, base = parents[city]
+        if not 1 <= number <= count:
+            return None
+        insee = str(base + number)
+        return self._place(parent, self._arrondissement_postal.get(insee))
+
+    def _from_postal(self, postal: str, dep: str | None) -> Place | None:
+        codes = self._by_postal.get(postal)
+        if not codes:
+            return None
+        if dep:
+            codes = [c for c in codes if self.communes[c].departement == dep] or codes
+        best = max(codes, key=lambda c: self.communes[c].population)
+        return self._place(best, postal)
+
+    def _name_agrees(self, name: str, place: Place) -> bool:
+        """Whether a free-text place plausibly names ``place`` (used to check a given INSEE code)."""
+        resolved = self._resolve_text(name, None, place.departement)
+        if resolved is None:
+            return True  # nothing to contradict the code
+        if resolved.level == "departement":
+            return resolved.departement == place.departement
+        return resolved.insee == place.insee
+
+    def _place(self, insee: str, postal: str | None = None) -> Place:
+        cache_key = (insee, postal)
+        place = self._place_cache.get(cache_key)
+        if place is None:
+            c = self.communes[insee]
+            chosen_postal = postal if postal and postal in self._by_postal and (
+                postal in c.postal_codes or insee in self._by_postal[postal]
+            ) else (c.postal_codes[0] if c.postal_codes else None)
+            place = Place(
+                insee=c.insee,
+                name=c.name,
+                postal_code=chosen_postal,
+                departement=c.departement,
+                epci=c.epci,
+                lat=c.lat,
+                lon=c.lon,
+                level="commune",
+            )
+            self._place_cache[cache_key] = place
+        return place
+
+
+def _str(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    text = str(value).strip()
+    return text[:500]  # a place never needs more; keeps huge inputs cheap
+
+
+def _only_code(value: str | None) -> str | None:
+    """A 5-character code (INSEE or postal) from a field value, or None."""
+    if not value:
+        return None
+    text = value.strip().upper()
+    if len(text) == 4 and text.isdigit():
+        text = "0" + text  # "1400" written for "01400" by spreadsheets
+    if len(text) == 5 and (text.isdigit() or (text[:2] in ("2A", "2B") and text[2:].isdigit())):
+        return text
+    return None
+
+
+def _float_or_none(value: object) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(str(value).replace(",", "."))
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371.0088
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _coords(value: object) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, Place):
+        if value.lat is None or value.lon is None:
+            return None
+        return value.lat, value.lon
+    try:
+        lat, lon = value  # type: ignore[misc]
+    except (TypeError, ValueError):
+        return None
+    la, lo = _float_or_none(lat), _float_or_none(lon)
+    if la is None or lo is None:
+        return None
+    return la, lo
+
+
+def distance_km(a: object, b: object) -> float | None:
+    """Great-circle (haversine) distance in km between two Places or (lat, lon) pairs; None if unknown."""
+    ca, cb = _coords(a), _coords(b)
+    if ca is None or cb is None:
+        return None
+    return _haversine(ca[0], ca[1], cb[0], cb[1])
+
+
+@lru_cache(maxsize=1)
+def get_gazetteer() -> Gazetteer:
+    """The process-wide gazetteer (built on first use)."""
+    return Gazetteer()
