@@ -1,0 +1,667 @@
+"""Platform bases for partner feeds: XML job feeds, RSS 2.0 (+ Dublin Core) and JSON lists.
+
+A feed spider declares *where* its items are and *which* element or key holds each ``RawPosting`` field;
+it inherits *how* to read them from this module (the All The Places way: a new partner on a known platform
+is a registry entry, a new platform a ~30-line spider, never a copy of parsing code)::
+
+    class AcmeSpider(XmlFeedSpider):
+        name = platform = "acme"
+        item_tags = ("offer",)
+        fields = {"source_id": "ref", "title": ("title", "name"), "city": "place/city"}
+
+What the bases do for every spider:
+
+- **decoding** (:func:`decode_feed`): BOM, then the XML declaration (or the HTTP ``charset``), then UTF-8;
+  bytes that are not valid in the declared UTF-8 are read as Windows-1252 (French ATS exports often declare
+  UTF-8 and write Windows-1252), control characters forbidden in XML are removed, and HTML entities that XML
+  does not define (``&eacute;``, ``&nbsp;``) are replaced by their characters. Each repair is counted in
+  stats as ``feeds/repair/<kind>``.
+- **XML item iteration** (:func:`parse_xml_items`): a strict incremental parse keeps every item that was
+  complete before the first syntax error; after it, libxml2's recovery mode salvages the following items.
+  The item being read when the error happened is dropped (reason ``invalid_xml``): for a truncated feed
+  this recovers the complete items before the cut and counts the broken rest.
+- **bad documents**: an HTML page served instead of the feed (an error page with status 200) is one drop
+  ``not_a_feed``; an empty body is one drop ``empty_response``; a JSON syntax error is one drop
+  ``invalid_json``; a valid feed with no item yields nothing and is not an error.
+- **field mapping**: :attr:`FeedSpider.fields` maps ``RawPosting`` attributes to paths (first non-empty
+  wins), :attr:`FeedSpider.extra_fields` fills ``RawPosting.extra``; values are the source's strings with
+  surrounding white space removed and empty strings as ``None``: no value is ever invented, and no
+  normalisation happens here (that is the pipeline's job). :meth:`FeedSpider.post_process` is the hook for
+  what a mapping cannot say.
+- **drops**: every dropped item or document is counted in crawler stats as ``offers/drop/<reason>`` and
+  logged with its position (line or index) so that a run with drops can be marked partial.
+
+Parsing functions take bytes and return values, so they are tested without Scrapy; the spider classes only
+add the Scrapy plumbing (requests, stats, logging).
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import html.entities
+import json
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from lxml import etree
+
+from crawlers.base import OhmylotSpider
+from matching.types import RawPosting
+
+#: Drop reasons counted by the feed bases (``offers/drop/<reason>``).
+DROP_NOT_A_FEED = "not_a_feed"
+DROP_EMPTY_RESPONSE = "empty_response"
+DROP_INVALID_XML = "invalid_xml"
+DROP_INVALID_JSON = "invalid_json"
+DROP_INVALID_ITEM = "invalid_item"
+DROP_INVALID_ROW = "invalid_row"
+
+#: Reasons that mean the document itself is broken (the run did not see the whole source).
+DOCUMENT_DROP_REASONS = frozenset(
+    {DROP_NOT_A_FEED, DROP_EMPTY_RESPONSE, DROP_INVALID_XML, DROP_INVALID_JSON}
+)
+
+#: XML namespaces understood in field paths as ``prefix:name``.
+NAMESPACES: dict[str, str] = {
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "content": "http://purl.org/rss/1.0/modules/content/",
+    "atom": "http://www.w3.org/2005/Atom",
+    "media": "http://search.yahoo.com/mrss/",
+    "g": "http://base.google.com/ns/1.0",
+}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Decoding and repairs
+# --------------------------------------------------------------------------------------------------------
+
+_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?\?>", re.IGNORECASE)
+_DECLARED_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.IGNORECASE)
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
+                         re.IGNORECASE | re.DOTALL)
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: read the undecodable bytes as Windows-1252 (Latin-1 for its 5 holes)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    chunk = error.object[error.start : error.end]
+    return "".join(_cp1252_byte(b) for b in chunk), error.end
+
+
+def _cp1252_byte(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        return bytes([byte]).decode("latin-1")
+
+
+codecs.register_error("ohmylot-cp1252", _cp1252_fallback)
+
+
+@dataclass(slots=True)
+class Decoded:
+    """A feed body as text, with the encoding used and the repairs made (``{kind: count}``)."""
+
+    text: str
+    encoding: str
+    repairs: dict[str, int] = field(default_factory=dict)
+
+
+def _codec_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip()).name
+    except LookupError:
+        return None
+
+
+def declared_encoding(body: bytes) -> str | None:
+    """The encoding named by the XML declaration at the start of ``body``, if any (normalised codec name)."""
+    match = _XML_DECLARATION.match(body[:512])
+    if not match:
+        return None
+    enc = _DECLARED_ENCODING.search(match.group(0))
+    return _codec_name(enc.group(1).decode("ascii")) if enc else None
+
+
+def decode_feed(body: bytes, http_charset: str | None = None) -> Decoded:
+    """Decode a feed body; never raises.
+
+    Order: byte-order mark, XML declaration, HTTP ``charset``, UTF-8. When the chosen encoding is UTF-8 and
+    some bytes are not valid UTF-8, those bytes are read as Windows-1252 (repair ``cp1252_in_utf8``).
+    """
+    repairs: dict[str, int] = {}
+    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                      (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if body.startswith(bom):
+            text = body[len(bom):].decode(name, errors="replace")
+            return Decoded(text, name, repairs)
+    encoding = declared_encoding(body) or _codec_name(http_charset) or "utf-8"
+    if encoding.startswith("utf-16") or encoding.startswith("utf-32"):
+        # A declaration in an ASCII-readable prefix cannot be right for UTF-16 without BOM.
+        encoding = "utf-8"
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError:
+        if encoding == "utf-8":
+            bad = _count_invalid_utf8(body)
+            text = body.decode("utf-8", errors="ohmylot-cp1252")
+            repairs["cp1252_in_utf8"] = bad
+        else:
+            text = body.decode(encoding, errors="replace")
+            repairs["undecodable_bytes"] = text.count("\ufffd")
+    return Decoded(text, encoding, repairs)
+
+
+def _count_invalid_utf8(body: bytes) -> int:
+    """How many invalid UTF-8 sequences ``body`` holds (U+FFFD already in the source not counted)."""
+    replaced = body.decode("utf-8", errors="replace").count("\ufffd")
+    return max(replaced - body.decode("utf-8", errors="ignore").count("\ufffd"), 1)
+
+
+def looks_like_html(body: bytes) -> bool:
+    """True when ``body`` starts like an HTML page (doctype, ``<html>``, ``<head>`` or ``<body>``)."""
+    head = body[:2048]
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8):]
+    return bool(_HTML_START.match(_XML_DECLARATION.sub(b"", head, count=1)))
+
+
+def repair_xml_text(text: str, repairs: dict[str, int] | None = None) -> str:
+    """Remove characters XML 1.0 forbids and replace HTML-only entities by their characters.
+
+    Entities are left alone when the document has a DOCTYPE (it may declare them).
+    """
+    repairs = repairs if repairs is not None else {}
+    cleaned, n = _CONTROL_CHARS.subn("", text)
+    if n:
+        repairs["control_characters"] = repairs.get("control_characters", 0) + n
+    if "<!DOCTYPE" in cleaned[:4096] or "&" not in cleaned:
+        return cleaned
+    count = 0
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal count
+        name = match.group(1)
+        if name in _XML_ENTITIES:
+            return match.group(0)
+        char = html.entities.html5.get(name + ";")
+        if char is None:
+            return match.group(0)
+        count += 1
+        # Inside markup text the character must stay well-formed XML.
+        return {"&": "&amp;", "<": "&lt;", ">": "&gt;"}.get(char, char)
+
+    cleaned = _ENTITY.sub(replace, cleaned)
+    if count:
+        repairs["html_entities"] = repairs.get("html_entities", 0) + count
+    return cleaned
+
+
+# --------------------------------------------------------------------------------------------------------
+# XML items
+# --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FeedProblem:
+    """Something that was dropped while reading a document: a reason and where/why, for the log."""
+
+    reason: str
+    detail: str
+    line: int | None = None
+
+
+@dataclass(slots=True)
+class XmlItems:
+    """The result of :func:`parse_xml_items`."""
+
+    items: list[etree._Element]
+    problems: list[FeedProblem]
+    root_tag: str | None
+    repairs: dict[str, int]
+    recovered: int = 0  # items read by libxml2's recovery mode after a syntax error
+
+
+def localname(tag: object) -> str:
+    """The tag name without its namespace (``{ns}item`` → ``item``); '' for comments and processing
+    instructions."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _xml_parser(recover: bool) -> etree.XMLPullParser:
+    return etree.XMLPullParser(
+        events=("start", "end"),
+        recover=recover,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def _strict_items(data: bytes, item_tags: frozenset[str]) -> tuple[list[etree._Element], str | None,
+                                                                   etree.XMLSyntaxError | None, bool]:
+    """Strict incremental parse: the items complete before the first error, the root tag, the error, and
+    whether an item was open when it happened."""
+    parser = _xml_parser(recover=False)
+    items: list[etree._Element] = []
+    depth = 0  # how many item elements are open (items are never nested; inner ones are fields)
+    root_tag: str | None = None
+
+    def consume() -> None:
+        nonlocal depth, root_tag
+        for event, element in parser.read_events():
+            name = localname(element.tag)
+            if event == "start":
+                if root_tag is None:
+                    root_tag = name
+                if name in item_tags:
+                    depth += 1
+            elif name in item_tags:
+                depth -= 1
+                if depth == 0:
+                    items.append(element)
+
+    error: etree.XMLSyntaxError | None = None
+    try:
+        for start in range(0, len(data), 1 << 16):
+            parser.feed(data[start : start + (1 << 16)])
+            consume()
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        error = exc
+    consume()
+    return items, root_tag, error, depth > 0
+
+
+def _recovered_items(data: bytes, item_tags: frozenset[str]) -> list[etree._Element]:
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False,
+                             remove_comments=True, remove_pis=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        return []
+    if root is None:
+        return []
+    # Nested items are kept: recovery of a mismatched tag nests the following items inside the broken one.
+    return [el for el in root.iter() if localname(el.tag) in item_tags]
+
+
+def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str | None = None) -> XmlItems:
+    """Read the item elements (any depth, matched by local name) of an XML feed; never raises.
+
+    Returns the items in document order and the problems met (each one drop). See the module docstring for
+    the rules on truncated and malformed documents.
+    """
+    tags = frozenset(item_tags)
+    if not body.strip():
+        return XmlItems([], [FeedProblem(DROP_EMPTY_RESPONSE, "empty body")], None, {})
+    decoded = decode_feed(body, http_charset)
+    repairs = dict(decoded.repairs)
+    text = repair_xml_text(decoded.text, repairs)
+    # The text is re-encoded as UTF-8: the declaration must not name another encoding any more.
+    data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
+    items, root_tag, error, item_open = _strict_items(data, tags)
+    problems: list[FeedProblem] = []
+    if (root_tag is not None and root_tag.lower() == "html") or (root_tag is None and looks_like_html(body)):
+        return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"an HTML page, not a feed (root <{root_tag}>)")],
+                        root_tag, repairs)
+    if error is None:
+        return XmlItems(items, problems, root_tag, repairs)
+    line = error.lineno
+    if root_tag is None:
+        return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"not XML: {error.msg}", line)], None, repairs)
+    recovered: list[etree._Element] = []
+    salvage = _recovered_items(data, tags)
+    if len(salvage) >= len(items):
+        recovered = salvage[len(items):]
+        if item_open and recovered:
+            recovered = recovered[1:]  # the item the error happened in: its content cannot be trusted
+    what = f"item {len(items) + 1} broken" if item_open else "document broken outside items"
+    problems.append(FeedProblem(DROP_INVALID_XML, f"{what}: {error.msg}", line))
+    return XmlItems(items + recovered, problems, root_tag, repairs, recovered=len(recovered))
+
+
+# --------------------------------------------------------------------------------------------------------
+# Field helpers
+# --------------------------------------------------------------------------------------------------------
+
+
+def clean_value(value: object) -> str | None:
+    """The source's string with surrounding white space removed; ``None`` when empty or absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value).strip()
+    return text or None
+
+
+def _xml_path(path: str) -> str:
+    """``address/city`` → ``{*}address/{*}city``; ``dc:date`` → ``{http://purl.org/dc/…}date``."""
+    steps = []
+    for step in path.split("/"):
+        if step in (".", "..", "*") or step.startswith("@"):
+            steps.append(step)
+        elif ":" in step:
+            prefix, name = step.split(":", 1)
+            steps.append(f"{{{NAMESPACES[prefix]}}}{name}")
+        else:
+            steps.append(f"{{*}}{step}")
+    return "/".join(steps)
+
+
+def node_text(node: etree._Element | None) -> str | None:
+    """All the text inside ``node`` (child elements' text included, e.g. a title wrapping a link)."""
+    if node is None:
+        return None
+    return clean_value("".join(node.itertext()))
+
+
+def xml_value(node: etree._Element, path: str) -> str | None:
+    """The text at ``path`` below ``node``; ``path/@attr`` reads an attribute. ``None`` when absent/empty."""
+    if "@" in path:
+        base, _, attr = path.rpartition("@")
+        base = base.rstrip("/")
+        target = node.find(_xml_path(base)) if base else node
+        return clean_value(target.get(attr)) if target is not None else None
+    return node_text(node.find(_xml_path(path)))
+
+
+def json_value(obj: Any, path: str) -> Any:
+    """The value at a dotted ``path`` in nested dicts/lists (``geo.lat``, ``locations.0.city``)."""
+    current = obj
+    for step in path.split("."):
+        if isinstance(current, Mapping):
+            current = current.get(step)
+        elif isinstance(current, list) and step.isdigit() and int(step) < len(current):
+            current = current[int(step)]
+        else:
+            return None
+        if current is None:
+            return None
+    return current
+
+
+def first_value(values: Iterable[object]) -> str | None:
+    """The first non-empty value, cleaned."""
+    for value in values:
+        if isinstance(value, (dict, list)):
+            continue
+        cleaned = clean_value(value)
+        if cleaned is not None:
+            return cleaned
+    return None
+
+
+def join_values(*values: object, sep: str = " ") -> str | None:
+    """Join the non-empty values (``"6", "mois"`` → ``"6 mois"``); ``None`` when all are empty."""
+    parts = [v for v in (clean_value(x) for x in values) if v is not None]
+    return sep.join(parts) if parts else None
+
+
+def split_pair(value: str | None, sep: str = ",") -> tuple[str | None, str | None]:
+    """``"44.45,1.44"`` → ``("44.45", "1.44")``; anything else → ``(None, None)``."""
+    if not value or value.count(sep) != 1:
+        return None, None
+    left, right = (clean_value(p) for p in value.split(sep))
+    return left, right
+
+
+_HAS_TAG = re.compile(r"<[A-Za-z/!][^>]*>")
+
+
+def looks_like_markup(text: str) -> bool:
+    """True when ``text`` contains HTML tags."""
+    return bool(_HAS_TAG.search(text))
+
+
+def join_sections(sections: Sequence[tuple[str | None, str | None]]) -> str | None:
+    """One description from the sections a source publishes separately (missions, profile, benefits).
+
+    Empty sections are skipped; each other section after the first is introduced by its French heading.
+    When any section is HTML, the result is HTML (plain sections are escaped, line breaks kept); otherwise
+    plain text separated by blank lines. The sections' own words are not changed.
+    """
+    present = [(h, t) for h, t in ((h, clean_value(t)) for h, t in sections) if t]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0][1]
+    as_html = any(looks_like_markup(t) for _, t in present)
+    parts: list[str] = []
+    for index, (heading, text) in enumerate(present):
+        if as_html:
+            body = text if looks_like_markup(text) else "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
+            title = f"<h3>{html.escape(heading)}</h3>" if heading and index else ""
+            parts.append(title + body)
+        else:
+            parts.append(f"{heading} :\n{text}" if heading and index else text)
+    return ("\n" if as_html else "\n\n").join(parts)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Spiders
+# --------------------------------------------------------------------------------------------------------
+
+Paths = str | tuple[str, ...]
+
+
+def _as_paths(paths: Paths) -> tuple[str, ...]:
+    return (paths,) if isinstance(paths, str) else tuple(paths)
+
+
+_RAW_FIELDS = frozenset(RawPosting.__slots__) - {"source", "extra", "partners"}
+
+
+class FeedSpider(OhmylotSpider):
+    """Base of the spiders that read one document (a feed) per start URL.
+
+    Subclasses implement :meth:`items_from_body` (a format) and declare :attr:`fields` (a platform).
+    """
+
+    #: ``RawPosting`` attribute → path(s) in an item, first non-empty wins.
+    fields: ClassVar[Mapping[str, Paths]] = {}
+    #: ``RawPosting.extra`` key → path(s) in an item.
+    extra_fields: ClassVar[Mapping[str, Paths]] = {}
+    #: Description sections: (French heading or None for the first, path(s)); joined by :func:`join_sections`.
+    description_sections: ClassVar[Sequence[tuple[str | None, Paths]]] = ()
+
+    custom_settings: ClassVar[dict[str, Any]] = {}
+
+    async def start(self) -> AsyncIterator[Any]:
+        """Scrapy ≥ 2.13 entry point: the requests of :meth:`start_requests`."""
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self) -> Iterator[Any]:
+        """One request per start URL (``-a url=``, comma-separated; ``file://`` replays a saved feed)."""
+        import scrapy
+
+        for url in self.start_urls_list:
+            yield scrapy.Request(url, callback=self.parse, dont_filter=True)
+
+    # -- Scrapy callback ----------------------------------------------------------------------------------
+    def parse(self, response: Any, **kwargs: Any) -> Iterator[RawPosting]:
+        """Read the whole document in ``response`` and yield one ``RawPosting`` per valid item."""
+        charset = None
+        content_type = response.headers.get(b"Content-Type") if hasattr(response, "headers") else None
+        if content_type:
+            match = re.search(rb"charset=([A-Za-z0-9._:-]+)", content_type)
+            charset = match.group(1).decode("ascii") if match else None
+        yield from self.postings_from_body(response.body, url=response.url, http_charset=charset)
+
+    def postings_from_body(self, body: bytes, *, url: str | None = None,
+                           http_charset: str | None = None) -> Iterator[RawPosting]:
+        """Parse ``body`` into postings, counting every drop; never raises."""
+        count = 0
+        for position, item in self.items_from_body(body, http_charset=http_charset):
+            try:
+                posting = self.posting_from_item(item)
+                posting = self.post_process(posting, item) if posting is not None else None
+            except Exception as exc:  # noqa: BLE001 - one bad item must not stop the feed
+                self.drop(DROP_INVALID_ITEM, f"{type(exc).__name__}: {exc}", position=position)
+                continue
+            if posting is None:
+                continue
+            count += 1
+            yield posting
+        self.inc_stat("feeds/items", count)
+        self.logger.info("%s: %d posting(s) read from %s", self.name, count, url or "body")
+
+    # -- to be provided by a format base ------------------------------------------------------------------
+    def items_from_body(self, body: bytes, *, http_charset: str | None = None) -> Iterator[tuple[str, Any]]:
+        """Yield ``(position, item)`` pairs (position: "line 12", "item 3", …); report problems with
+        :meth:`drop`."""
+        raise NotImplementedError
+
+    def value(self, item: Any, path: str) -> Any:
+        """The value at ``path`` in one item (format-specific)."""
+        raise NotImplementedError
+
+    # -- mapping ------------------------------------------------------------------------------------------
+    def get(self, item: Any, paths: Paths) -> str | None:
+        """The first non-empty value among ``paths`` in ``item``."""
+        return first_value(self.value(item, p) for p in _as_paths(paths))
+
+    def posting_from_item(self, item: Any) -> RawPosting | None:
+        """Build the posting from :attr:`fields`, :attr:`extra_fields` and :attr:`description_sections`."""
+        values: dict[str, Any] = {}
+        for attr, paths in self.fields.items():
+            if attr not in _RAW_FIELDS:
+                raise AttributeError(f"{type(self).__name__}.fields: RawPosting has no field {attr!r}")
+            values[attr] = self.get(item, paths)
+        if self.description_sections and not values.get("description"):
+            values["description"] = join_sections(
+                [(heading, self.get(item, paths)) for heading, paths in self.description_sections]
+            )
+        extra = {key: v for key, paths in self.extra_fields.items() if (v := self.get(item, paths)) is not None}
+        return RawPosting(source=self.source_id, extra=extra, **values)
+
+    def post_process(self, posting: RawPosting, item: Any) -> RawPosting | None:
+        """Hook: adjust a posting with what :attr:`fields` cannot say; return ``None`` to skip it."""
+        return posting
+
+    # -- stats --------------------------------------------------------------------------------------------
+    def inc_stat(self, key: str, count: int = 1) -> None:
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None and crawler.stats is not None:
+            crawler.stats.inc_value(key, count)
+
+    def drop(self, reason: str, detail: str, *, position: str | None = None) -> None:
+        """Count one dropped item or document (``offers/drop/<reason>``) and log why and where."""
+        self.inc_stat(f"offers/drop/{reason}")
+        where = f" ({position})" if position else ""
+        self.logger.warning("%s: dropped%s, %s: %s", self.name, where, reason, detail)
+        self.dropped.append(FeedProblem(reason, f"{position}: {detail}" if position else detail))
+
+    @property
+    def dropped(self) -> list[FeedProblem]:
+        """Every drop of this spider so far (for tests and summaries)."""
+        if not hasattr(self, "_dropped"):
+            self._dropped: list[FeedProblem] = []
+        return self._dropped
+
+    def count_repairs(self, repairs: Mapping[str, int]) -> None:
+        for kind, count in repairs.items():
+            self.inc_stat(f"feeds/repair/{kind}", count)
+            self.logger.info("%s: repaired %d × %s", self.name, count, kind)
+
+
+class XmlFeedSpider(FeedSpider):
+    """Base for XML feeds: items are the elements named one of :attr:`item_tags` (local names, any depth).
+
+    Paths in :attr:`fields` are element paths relative to the item (``address/city``, ``dc:coverage``,
+    ``guid/@isPermaLink``).
+    """
+
+    item_tags: ClassVar[tuple[str, ...]] = ("job",)
+
+    def items_from_body(self, body: bytes, *, http_charset: str | None = None) -> Iterator[tuple[str, Any]]:
+        result = parse_xml_items(body, self.item_tags, http_charset=http_charset)
+        self.count_repairs(result.repairs)
+        if result.recovered:
+            self.inc_stat("feeds/recovered_items", result.recovered)
+        for problem in result.problems:
+            self.drop(problem.reason, problem.detail,
+                      position=f"line {problem.line}" if problem.line else None)
+        for element in result.items:
+            yield f"line {element.sourceline}", element
+
+    def value(self, item: Any, path: str) -> Any:
+        return xml_value(item, path)
+
+
+class RssFeedSpider(XmlFeedSpider):
+    """Base for RSS 2.0 feeds, Dublin Core and ``content:encoded`` included."""
+
+    item_tags: ClassVar[tuple[str, ...]] = ("item",)
+    fields: ClassVar[Mapping[str, Paths]] = {
+        "source_id": ("guid", "link"),
+        "url": ("link", "guid"),
+        "title": ("title", "dc:title"),
+        "description": ("content:encoded", "description"),
+        "published_at": ("pubDate", "dc:date"),
+        "employer": ("dc:publisher", "author", "dc:creator"),
+    }
+
+
+class JsonFeedSpider(FeedSpider):
+    """Base for JSON feeds: a list of objects, at the top level or at :attr:`items_path` (dotted).
+
+    Paths in :attr:`fields` are dotted keys relative to one object (``geo.lat``, ``locations.0.city``).
+    """
+
+    #: dotted path to the list of items; ``None``: the document is the list (or an object holding one list)
+    items_path: ClassVar[str | None] = None
+
+    def items_from_body(self, body: bytes, *, http_charset: str | None = None) -> Iterator[tuple[str, Any]]:
+        items, problems, repairs = parse_json_items(body, self.items_path, http_charset=http_charset)
+        self.count_repairs(repairs)
+        for problem in problems:
+            self.drop(problem.reason, problem.detail,
+                      position=f"line {problem.line}" if problem.line else None)
+        for index, item in enumerate(items, start=1):
+            if isinstance(item, Mapping):
+                yield f"item {index}", item
+            else:
+                self.drop(DROP_INVALID_ITEM, f"not an object: {type(item).__name__}", position=f"item {index}")
+
+    def value(self, item: Any, path: str) -> Any:
+        return json_value(item, path)
+
+
+def parse_json_items(body: bytes, items_path: str | None = None, *,
+                     http_charset: str | None = None) -> tuple[list[Any], list[FeedProblem], dict[str, int]]:
+    """The list of items of a JSON feed, the problems met and the repairs made; never raises."""
+    if not body.strip():
+        return [], [FeedProblem(DROP_EMPTY_RESPONSE, "empty body")], {}
+    if looks_like_html(body):
+        return [], [FeedProblem(DROP_NOT_A_FEED, "an HTML page, not a JSON feed")], {}
+    decoded = decode_feed(body, http_charset)
+    try:
+        document = json.loads(decoded.text, strict=False)  # strict=False: raw control characters in strings
+    except json.JSONDecodeError as exc:
+        return [], [FeedProblem(DROP_INVALID_JSON, f"{exc.msg} (column {exc.colno})", exc.lineno)], decoded.repairs
+    except RecursionError:
+        return [], [FeedProblem(DROP_INVALID_JSON, "nesting too deep")], decoded.repairs
+    items: Any = json_value(document, items_path) if items_path else document
+    if isinstance(items, Mapping) and not items_path:
+        lists = [v for v in items.values() if isinstance(v, list)]
+        items = lists[0] if len(lists) == 1 else None
+    if not isinstance(items, list):
+        where = f" at {items_path!r}" if items_path else ""
+        return [], [FeedProblem(DROP_NOT_A_FEED, f"no list of offers{where} in the JSON document")], decoded.repairs
+    return items, [], decoded.repairs
