@@ -241,6 +241,21 @@ class DedupCorrection(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class DedupBlock(Base):
+    """The blocking index of deduplication: one row per (blocking key digest, posting).
+
+    A new posting is compared only with the postings that share one of its keys (``matching/dedup.py``),
+    found through this index, so incremental deduplication does not read the whole table.
+    """
+
+    __tablename__ = "dedup_block"
+    __table_args__ = (Index("ix_dedup_block_key", "key", "posting_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(16))
+    posting_id: Mapped[int] = mapped_column(ForeignKey("posting.id", ondelete="CASCADE"), index=True)
+
+
 # --------------------------------------------------------------------------------------------------
 # Candidates, households, events
 # --------------------------------------------------------------------------------------------------

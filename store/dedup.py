@@ -1,0 +1,463 @@
+"""Persistence of deduplication: postings → offers, staff corrections, the blocking index.
+
+- ``dedupe_database(session, full=False)``: groups the postings not yet in an offer (``offer_id`` NULL) with
+  the existing postings they share a blocking key with (through the ``dedup_block`` index), or regroups
+  every posting when ``full``. Existing offer ids are kept where a group keeps most of an offer's postings
+  (matches and shortlists point at offers). Each offer's fields are copied from its best posting (source
+  trust, completeness, freshness; open postings first); offers whose postings are all closed are closed.
+- ``merge_offers`` / ``split_posting``: staff corrections, stored in ``DedupCorrection`` and replayed after
+  every automatic run (a merge links two postings; a split forbids a posting from sharing an offer with the
+  postings it was split from), so they survive full rebuilds.
+
+The decision itself lives in ``matching/dedup.py`` (pure functions).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from matching.dedup import (
+    DedupRecord,
+    blocking_keys,
+    candidate_pairs,
+    cluster,
+    hashed_key,
+    prepare,
+    score_pairs,
+)
+from store.models import DedupBlock, DedupCorrection, Offer, Posting, Shortlist, Source, _OfferFields
+
+#: The columns copied from the best posting to its offer.
+OFFER_FIELDS: tuple[str, ...] = tuple(
+    name for name in vars(_OfferFields) if not name.startswith("_") and name in Offer.__table__.columns
+)
+_CHUNK = 500
+
+_RECORD_COLUMNS = (
+    Posting.id,
+    Posting.source_id,
+    Posting.source_ref,
+    Posting.title,
+    Posting.title_clean,
+    Posting.employer_name,
+    Posting.employer_siret,
+    Posting.description_text,
+    Posting.contract_type,
+    Posting.published_at,
+    Posting.first_seen_at,
+    Posting.status,
+    Posting.closed_at,
+    Posting.commune_insee,
+    Posting.epci,
+    Posting.departement,
+    Posting.lat,
+    Posting.lon,
+    Posting.rome_code,
+    Posting.url,
+    Posting.apply_url,
+    Posting.partners,
+    Posting.salary_min,
+    Posting.salary_max,
+    Posting.salary_period,
+    Posting.positions,
+    Posting.offer_id,
+)
+
+
+@dataclass
+class DedupStats:
+    """The outcome of one deduplication run.
+
+    ``postings`` and ``offers`` count what is in the database after the run (postings attached to an offer,
+    offers with at least one posting); ``merged`` = postings − offers (duplicates folded into an offer);
+    ``new_offers`` and ``joined`` count what this run did (offers created, new postings that joined an
+    existing offer); ``per_source`` maps a source id to ``(postings, duplicates)`` where a duplicate is a
+    posting whose offer has another posting.
+    """
+
+    postings: int = 0
+    offers: int = 0
+    merged: int = 0
+    new_offers: int = 0
+    joined: int = 0
+    full: bool = False
+    per_source: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def duplicates_merged(self) -> int:
+        """Alias of ``merged`` (what the demo prints)."""
+        return self.merged
+
+    def duplicate_rates(self) -> dict[str, float]:
+        """Share of each source's postings that belong to an offer with another posting."""
+        return {src: (dup / total if total else 0.0) for src, (total, dup) in sorted(self.per_source.items())}
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _record(row: Any) -> DedupRecord:
+    return prepare(
+        DedupRecord(
+            key=row.id,
+            source=row.source_id,
+            source_ref=row.source_ref,
+            title=row.title or "",
+            title_clean=row.title_clean,
+            employer=row.employer_name,
+            employer_siret=row.employer_siret,
+            description=row.description_text,
+            contract_type=row.contract_type,
+            published_at=_as_utc(row.published_at),
+            first_seen_at=_as_utc(row.first_seen_at),
+            closed_at=_as_utc(row.closed_at) if row.status == "closed" else None,
+            commune_insee=row.commune_insee,
+            epci=row.epci,
+            departement=row.departement,
+            lat=row.lat,
+            lon=row.lon,
+            rome_code=row.rome_code,
+            url=row.url,
+            apply_url=row.apply_url,
+            partners=list(row.partners or []),
+            salary_min=row.salary_min,
+            salary_max=row.salary_max,
+            salary_period=row.salary_period,
+            positions=row.positions,
+        )
+    )
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _load_rows(session: Session, where: Any) -> list[Any]:
+    return list(session.execute(select(*_RECORD_COLUMNS).where(where).order_by(Posting.id)))
+
+
+def _corrections(session: Session, ids: set[int] | None) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Staff merges and splits (posting id pairs), restricted to ``ids`` when given."""
+    merges: list[tuple[int, int]] = []
+    splits: list[tuple[int, int]] = []
+    for row in session.execute(
+        select(DedupCorrection.kind, DedupCorrection.posting_a_id, DedupCorrection.posting_b_id).order_by(
+            DedupCorrection.id
+        )
+    ):
+        if ids is not None and (row.posting_a_id not in ids or row.posting_b_id not in ids):
+            continue
+        (merges if row.kind == "merge" else splits).append((row.posting_a_id, row.posting_b_id))
+    return merges, splits
+
+
+def _write_blocks(session: Session, records: Sequence[DedupRecord], keys: Sequence[set[str]]) -> None:
+    ids = [r.key for r in records]
+    for part in _chunks(ids):
+        session.execute(delete(DedupBlock).where(DedupBlock.posting_id.in_(part)))
+    _write_blocks_bulk(session, records, keys)
+
+
+def _neighbour_ids(session: Session, keys: Iterable[set[str]], exclude: set[int]) -> set[int]:
+    """Postings already in an offer that share a blocking key with the new ones, with their offers' postings."""
+    digests = sorted({hashed_key(k) for ks in keys for k in ks})
+    found: set[int] = set()
+    for part in _chunks(digests):
+        found.update(session.scalars(select(DedupBlock.posting_id).where(DedupBlock.key.in_(part))))
+    found -= exclude
+    offers: set[int] = set()
+    for part in _chunks(sorted(found)):
+        offers.update(
+            o for o in session.scalars(select(Posting.offer_id).where(Posting.id.in_(part))) if o is not None
+        )
+    members: set[int] = set()
+    for part in _chunks(sorted(offers)):
+        members.update(session.scalars(select(Posting.id).where(Posting.offer_id.in_(part))))
+    return members
+
+
+def _completeness(posting: Posting) -> float:
+    filled = sum(1 for name in OFFER_FIELDS if getattr(posting, name) not in (None, "", []))
+    return filled / len(OFFER_FIELDS)
+
+
+def _best(postings: Sequence[Posting], trust: dict[str, float]) -> Posting:
+    def key(p: Posting) -> tuple[int, float, float, float]:
+        fresh = _as_utc(p.last_seen_at or p.published_at)
+        return (
+            1 if p.status != "closed" else 0,
+            trust.get(p.source_id, 0.5),
+            round(_completeness(p), 2),
+            fresh.timestamp() if fresh else 0.0,
+        )
+
+    return max(postings, key=key)
+
+
+def _refresh_offer(offer: Offer, postings: Sequence[Posting], trust: dict[str, float], now: datetime) -> None:
+    best = _best(postings, trust)
+    for name in OFFER_FIELDS:
+        value = getattr(best, name)
+        if getattr(offer, name) != value:
+            setattr(offer, name, value)
+    if offer.best_posting_id != best.id:
+        offer.best_posting_id = best.id
+    if all(p.status == "closed" for p in postings):
+        if offer.status != "closed":
+            offer.status = "closed"
+            offer.closed_at = max((_as_utc(p.closed_at) for p in postings if p.closed_at), default=now)
+    elif offer.status != "open":
+        offer.status = "open"
+        offer.closed_at = None
+
+
+def _assign(
+    session: Session,
+    records: Sequence[DedupRecord],
+    labels: Sequence[int],
+    current: Sequence[int | None],
+    now: datetime,
+) -> tuple[int, int, set[int]]:
+    """Give each group an offer (keeping existing offer ids by majority); returns (new, joined, touched)."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index, label in enumerate(labels):
+        groups[label].append(index)
+    # Largest groups choose their offer id first.
+    taken: set[int] = set()
+    offer_of_group: dict[int, int | None] = {}
+    for label, members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        votes = Counter(current[m] for m in members if current[m] is not None)
+        chosen = next((offer_id for offer_id, _ in votes.most_common() if offer_id not in taken), None)
+        if chosen is not None:
+            taken.add(chosen)
+        offer_of_group[label] = chosen
+    new_offers = joined = 0
+    touched: set[int] = set()
+    updates: list[dict[str, int]] = []
+    for label, members in groups.items():
+        offer_id = offer_of_group[label]
+        if offer_id is None:
+            offer = Offer(title=records[members[0]].title or "", created_at=now, updated_at=now)
+            session.add(offer)
+            session.flush([offer])
+            offer_id = offer.id
+            new_offers += 1
+        elif any(current[m] is None for m in members):
+            joined += sum(1 for m in members if current[m] is None)
+        touched.add(offer_id)
+        for m in members:
+            if current[m] != offer_id:
+                if current[m] is not None:
+                    touched.add(current[m])  # type: ignore[arg-type]
+                updates.append({"id": records[m].key, "offer_id": offer_id})
+    for part in _chunks(updates, 2000):
+        session.execute(update(Posting), list(part))
+    return new_offers, joined, touched
+
+
+def _refresh_offers(session: Session, offer_ids: set[int], now: datetime) -> None:
+    trust = {sid: value for sid, value in session.execute(select(Source.id, Source.trust))}
+    for part in _chunks(sorted(offer_ids)):
+        by_offer: dict[int, list[Posting]] = defaultdict(list)
+        for posting in session.scalars(select(Posting).where(Posting.offer_id.in_(part))):
+            by_offer[posting.offer_id].append(posting)  # type: ignore[index]
+        offers = {o.id: o for o in session.scalars(select(Offer).where(Offer.id.in_(part)))}
+        for offer_id, offer in offers.items():
+            postings = by_offer.get(offer_id)
+            if postings:
+                _refresh_offer(offer, postings, trust, now)
+            elif session.scalar(select(func.count()).where(Shortlist.offer_id == offer_id)):
+                # An offer emptied by a regrouping but referenced by a shortlist is kept, closed.
+                offer.status = "closed"
+                offer.closed_at = offer.closed_at or now
+            else:
+                session.delete(offer)
+    session.flush()
+
+
+def _close_offers(session: Session, now: datetime) -> None:
+    """Close offers whose postings are all closed, reopen those with an open posting again."""
+    open_posting = exists().where(and_(Posting.offer_id == Offer.id, Posting.status != "closed"))
+    any_posting = exists().where(Posting.offer_id == Offer.id)
+    session.execute(
+        update(Offer)
+        .where(Offer.status == "open", any_posting, ~open_posting)
+        .values(status="closed", closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Offer)
+        .where(Offer.status == "closed", open_posting)
+        .values(status="open", closed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _stats(session: Session, stats: DedupStats) -> DedupStats:
+    sizes = {
+        offer_id: count
+        for offer_id, count in session.execute(
+            select(Posting.offer_id, func.count()).where(Posting.offer_id.is_not(None)).group_by(Posting.offer_id)
+        )
+    }
+    stats.offers = len(sizes)
+    stats.postings = sum(sizes.values())
+    stats.merged = stats.postings - stats.offers
+    per_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for source_id, offer_id in session.execute(
+        select(Posting.source_id, Posting.offer_id).where(Posting.offer_id.is_not(None))
+    ):
+        per_source[source_id][0] += 1
+        if sizes.get(offer_id, 0) > 1:
+            per_source[source_id][1] += 1
+    stats.per_source = {k: (v[0], v[1]) for k, v in per_source.items()}
+    return stats
+
+
+def dedupe_database(session: Session, *, full: bool = False, now: datetime | None = None) -> DedupStats:
+    """Group postings into offers (new postings only, or all of them when ``full``); replay staff corrections.
+
+    Idempotent: a second run without new postings changes nothing.
+    """
+    now = now or datetime.now(UTC)
+    stats = DedupStats(full=full)
+    session.flush()
+    if full:
+        rows = _load_rows(session, Posting.id.is_not(None))
+        records = [_record(r) for r in rows]
+        keys = [blocking_keys(r) for r in records]
+        session.execute(delete(DedupBlock))
+        _write_blocks_bulk(session, records, keys)
+        current: list[int | None] = [r.offer_id for r in rows]
+        forced: list[tuple[int, int]] = []
+    else:
+        new_rows = _load_rows(session, Posting.offer_id.is_(None))
+        if not new_rows:
+            _close_offers(session, now)
+            return _stats(session, stats)
+        new_records = [_record(r) for r in new_rows]
+        new_keys = [blocking_keys(r) for r in new_records]
+        _write_blocks(session, new_records, new_keys)
+        new_ids = {r.key for r in new_records}
+        neighbour_ids = sorted(_neighbour_ids(session, new_keys, new_ids))
+        old_rows: list[Any] = []
+        for part in _chunks(neighbour_ids):
+            old_rows.extend(_load_rows(session, Posting.id.in_(part)))
+        rows = new_rows + old_rows
+        records = new_records + [_record(r) for r in old_rows]
+        keys = new_keys + [blocking_keys(r) for r in records[len(new_records) :]]
+        current = [r.offer_id for r in rows]
+        # Existing offers stay whole in an incremental run (only a full rebuild regroups them).
+        first_of: dict[int, int] = {}
+        forced = []
+        for index, offer_id in enumerate(current):
+            if offer_id is not None:
+                if offer_id in first_of:
+                    forced.append((first_of[offer_id], index))
+                else:
+                    first_of[offer_id] = index
+    position = {r.key: i for i, r in enumerate(records)}
+    merges, splits = _corrections(session, set(position))
+    staff_links = [(position[a], position[b]) for a, b in merges]
+    forbidden = [(position[a], position[b]) for a, b in splits]
+    pairs = candidate_pairs(records, keys)
+    edges = score_pairs(records, pairs)
+    labels = cluster(records, edges, forced_links=forced, forbidden=forbidden, staff_links=staff_links)
+    stats.new_offers, stats.joined, touched = _assign(session, records, labels, current, now)
+    session.flush()
+    _refresh_offers(session, touched, now)
+    _close_offers(session, now)
+    return _stats(session, stats)
+
+
+def _write_blocks_bulk(session: Session, records: Sequence[DedupRecord], keys: Sequence[set[str]]) -> None:
+    rows = [{"key": hashed_key(k), "posting_id": r.key} for r, ks in zip(records, keys, strict=True) for k in ks]
+    for part in _chunks(rows, 5000):
+        session.execute(insert(DedupBlock), list(part))
+
+
+# --------------------------------------------------------------------------------------------------
+# Staff corrections
+# --------------------------------------------------------------------------------------------------
+
+
+class CorrectionError(ValueError):
+    """A staff correction that cannot be applied (unknown offer or posting); the message is French."""
+
+
+def _posting_ids(session: Session, offer_id: int) -> list[int]:
+    return list(session.scalars(select(Posting.id).where(Posting.offer_id == offer_id).order_by(Posting.id)))
+
+
+def merge_offers(session: Session, offer_a: int, offer_b: int, staff: str | None, reason: str | None) -> Offer:
+    """Merge offer ``offer_b`` into ``offer_a`` (staff correction, replayed after every run)."""
+    if offer_a == offer_b:
+        raise CorrectionError("une offre ne peut pas être fusionnée avec elle-même")
+    a_ids, b_ids = _posting_ids(session, offer_a), _posting_ids(session, offer_b)
+    if not a_ids:
+        raise CorrectionError(f"offre {offer_a} introuvable ou sans annonce")
+    if not b_ids:
+        raise CorrectionError(f"offre {offer_b} introuvable ou sans annonce")
+    session.add(DedupCorrection(kind="merge", posting_a_id=a_ids[0], posting_b_id=b_ids[0], staff=staff, reason=reason))
+    # A merge overrides earlier splits between the two offers' postings.
+    session.execute(
+        delete(DedupCorrection).where(
+            DedupCorrection.kind == "split",
+            ((DedupCorrection.posting_a_id.in_(a_ids)) & (DedupCorrection.posting_b_id.in_(b_ids)))
+            | ((DedupCorrection.posting_a_id.in_(b_ids)) & (DedupCorrection.posting_b_id.in_(a_ids))),
+        )
+    )
+    session.execute(update(Posting).where(Posting.offer_id == offer_b).values(offer_id=offer_a))
+    session.flush()
+    _refresh_offers(session, {offer_a, offer_b}, datetime.now(UTC))
+    offer = session.get(Offer, offer_a)
+    assert offer is not None
+    return offer
+
+
+def split_posting(session: Session, posting_id: int, staff: str | None, reason: str | None) -> Offer:
+    """Take one posting out of its offer into an offer of its own (staff correction, replayed after every run)."""
+    posting = session.get(Posting, posting_id)
+    if posting is None:
+        raise CorrectionError(f"annonce {posting_id} introuvable")
+    if posting.offer_id is None:
+        raise CorrectionError(
+            f"l'annonce {posting_id} n'est rattachée à aucune offre : lancez d'abord « ohmylot dedupe »"
+        )
+    old_offer = posting.offer_id
+    others = [p for p in _posting_ids(session, old_offer) if p != posting_id]
+    if not others:
+        raise CorrectionError(f"l'annonce {posting_id} est déjà seule dans son offre")
+    # Earlier merges that tie this posting to the others are withdrawn.
+    session.execute(
+        delete(DedupCorrection).where(
+            DedupCorrection.kind == "merge",
+            ((DedupCorrection.posting_a_id == posting_id) & DedupCorrection.posting_b_id.in_(others))
+            | ((DedupCorrection.posting_b_id == posting_id) & DedupCorrection.posting_a_id.in_(others)),
+        )
+    )
+    for other in others:
+        session.add(
+            DedupCorrection(kind="split", posting_a_id=posting_id, posting_b_id=other, staff=staff, reason=reason)
+        )
+    offer = Offer(title=posting.title)
+    session.add(offer)
+    session.flush([offer])
+    posting.offer_id = offer.id
+    session.flush()
+    _refresh_offers(session, {offer.id, old_offer}, datetime.now(UTC))
+    return offer
+
+
+__all__ = ["CorrectionError", "DedupStats", "dedupe_database", "merge_offers", "split_posting", "OFFER_FIELDS"]
