@@ -329,6 +329,9 @@ class Candidate(Base):
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
     referent_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     notes: Mapped[str | None] = mapped_column(Text)
+    # The partner as the import gave it (e-mail, phone or full name) until the partner is found and the
+    # household formed; cleared then (personal data of another person: kept no longer than needed).
+    partner_hint: Mapped[str | None] = mapped_column(String(320))
     # Consent (RELIABILITY.md P2): when, how and for what.
     consent_contact: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_contact_at: Mapped[datetime | None] = mapped_column()
@@ -341,6 +344,8 @@ class Candidate(Base):
     status: Mapped[str] = mapped_column(String(20), default="met")
     last_contact_at: Mapped[datetime] = mapped_column(default=utcnow)
     anonymized_at: Mapped[datetime | None] = mapped_column()
+    # When the retention purge first announced this prospect (30 days before the 2-year limit, P3).
+    purge_notice_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,0 +1,823 @@
+"""Import prospects met at a job fair from a spreadsheet (CSV or XLSX), and check one prospect's fields.
+
+Reading (``read_table``):
+- CSV with ``,`` ``;`` or tab separators (chosen on the header line), UTF-8 with or without BOM, UTF-16 with
+  BOM (Excel's "Unicode text"), else Windows-1252; XLSX through openpyxl (first sheet with known headers).
+- The header row is the first row with at least two known headers (title rows above it are skipped). Line
+  numbers are the ones a spreadsheet shows: the first row of the file is line 1.
+- Headers are matched by name, accents, case and punctuation ignored (``COURRIEL``, ``E-mail``,
+  ``Téléphone``, ``Tél.``, ``Conjoint(e)``…); ``columns`` maps other headers (``{"Portable": "phone"}``).
+
+Checking (``validate_prospect``, also used by the booth form of the web app):
+- rejected (``errors``): no name; neither a valid e-mail nor a valid phone (``phonenumbers``, region FR);
+  no recorded consent to be contacted.
+- imported with a ``warning``: invalid e-mail or phone when the other one is valid, unknown commune, unreadable
+  radius / experience / date / yes-no answer, unknown desired zone.
+
+Importing (``import_candidates``): every valid row is upserted (``store.candidates.upsert_candidate``: dedup on
+e-mail and E.164 phone), linked to the event, partners grouped into households, référent assigned from the
+target EPCI; one audit row per import. ``dry_run`` rolls everything back but reports the same figures.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from matching.text import fold
+
+# Fields a column can feed (the values of a header mapping). ``ignore`` drops a column on purpose.
+FIELDS = {
+    "last_name": "Nom",
+    "first_name": "Prénom",
+    "full_name": "Nom complet (prénom et nom)",
+    "email": "Courriel",
+    "phone": "Téléphone",
+    "desired_jobs": "Métier recherché",
+    "skills": "Compétences",
+    "current_place": "Commune actuelle",
+    "radius_km": "Rayon de mobilité (km)",
+    "contract_types": "Contrat souhaité",
+    "partner": "Conjoint(e)",
+    "experience_years": "Expérience (années)",
+    "diplomas": "Diplômes",
+    "languages": "Langues",
+    "driving_licence": "Permis",
+    "availability": "Disponibilité",
+    "target_zone": "Zone souhaitée",
+    "notes": "Notes",
+    "consent_contact": "Consentement contact",
+    "consent_share": "Consentement partage employeurs",
+    "ignore": "(colonne ignorée)",
+}
+
+# Header aliases, in folded form (see ``header_key``).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "last_name": ("nom", "nom de famille", "last name", "lastname", "surname", "family name"),
+    "first_name": ("prenom", "prenoms", "first name", "firstname", "given name"),
+    "full_name": ("nom complet", "nom et prenom", "nom prenom", "prenom nom", "prenom et nom", "full name", "name"),
+    "email": (
+        "courriel", "email", "e mail", "mail", "adresse mail", "adresse e mail", "adresse email",
+        "adresse electronique", "adresse courriel", "mel",
+    ),
+    "phone": (
+        "telephone", "tel", "portable", "mobile", "numero de telephone", "n de telephone", "telephone portable",
+        "tel portable", "phone", "gsm",
+    ),
+    "desired_jobs": (
+        "metier recherche", "metiers recherches", "metier souhaite", "metiers souhaites", "poste recherche",
+        "postes recherches", "emploi recherche", "metier", "metiers", "poste souhaite", "projet professionnel",
+    ),
+    "skills": ("competences", "competence", "savoir faire", "skills"),
+    "current_place": (
+        "commune actuelle", "ville actuelle", "commune", "ville", "commune de residence", "lieu de residence",
+        "residence actuelle", "domicile", "ville de residence",
+    ),
+    "radius_km": ("rayon de mobilite km", "rayon de mobilite", "rayon km", "rayon", "mobilite km", "mobilite"),
+    "contract_types": ("contrat souhaite", "contrats souhaites", "type de contrat", "contrat", "type contrat"),
+    "partner": ("conjoint", "conjoint e", "conjointe", "partenaire", "conjoint contact"),
+    "experience_years": ("experience annees", "experience", "annees d experience", "experience en annees"),
+    "diplomas": ("diplomes", "diplome", "formation", "formations", "niveau d etudes"),
+    "languages": ("langues", "langue", "langues parlees"),
+    "driving_licence": ("permis", "permis de conduire", "permis b", "vehicule"),
+    "availability": ("disponibilite", "date de disponibilite", "disponible a partir de", "disponible le"),
+    "target_zone": ("zone souhaitee", "zone de recherche", "secteur souhaite", "lieu souhaite", "zone geographique"),
+    "notes": ("notes", "note", "remarques", "remarque", "commentaire", "commentaires", "observations"),
+    "consent_contact": ("consentement contact", "consentement a etre contacte", "accord contact", "consent contact"),
+    "consent_share": (
+        "consentement partage employeurs", "consentement partage", "accord partage employeurs",
+        "consentement partage employeur", "consent share",
+    ),
+}
+_ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+
+YES = {"oui", "o", "yes", "y", "x", "1", "vrai", "true", "ok", "d accord", "accord", "v", "b", "permis b"}
+NO = {"non", "n", "no", "0", "faux", "false", "aucun", "sans", "pas de permis"}
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+)
+_NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:km|kms|kilometres?|ans?|annees?)?\.?\s*$")
+_FRENCH_MONTHS = {
+    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4, "mai": 5,
+    "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "sep": 9, "octobre": 10, "oct": 10,
+    "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
+}
+_NOW_WORDS = {"immediate", "immediatement", "de suite", "tout de suite", "des maintenant", "maintenant", "asap"}
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read at all (missing, empty, not a spreadsheet); the message is French, one line."""
+
+
+@dataclass
+class ProspectCheck:
+    """The checked values of one prospect, with reasons to reject (``errors``) and ``warnings``."""
+
+    values: dict[str, Any]
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class ImportReport:
+    """What an import did; ``rejected`` and ``warnings`` are lists of ``{"line", "reason"}``."""
+
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    event: str | None = None
+    file: str | None = None
+    dry_run: bool = False
+    households: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every row went in, 2 when some were rejected."""
+        return 2 if self.rejected else 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), ensure_ascii=False, indent=2)
+
+
+@dataclass
+class Table:
+    """Rows of a spreadsheet: the header (as written) and ``(line, {header: cell})`` pairs."""
+
+    headers: list[str]
+    header_line: int
+    rows: list[tuple[int, list[Any]]]
+    columns: dict[int, str]  # column index → field
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+# --------------------------------------------------------------------------------------------------
+# Headers
+# --------------------------------------------------------------------------------------------------
+
+
+def header_key(text: object) -> str:
+    """A header in comparable form: folded, punctuation as spaces (``Conjoint(e)`` → ``conjoint e``)."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
+
+
+def field_for_header(header: object, columns: Mapping[str, str] | None = None) -> str | None:
+    """The field a header feeds, from ``columns`` first (by folded header), then the known French aliases."""
+    key = header_key(header)
+    if not key:
+        return None
+    for given, name in (columns or {}).items():
+        if header_key(given) == key:
+            return name
+    if key in _ALIAS_TO_FIELD:
+        return _ALIAS_TO_FIELD[key]
+    if "consentement" in key or key.startswith("accord"):
+        if "partage" in key or "employeur" in key:
+            return "consent_share"
+        if "contact" in key:
+            return "consent_contact"
+    if key.startswith("conjoint") or key.startswith("partenaire"):
+        return "partner"
+    # "Téléphone portable", "Rayon de mobilité en km", "Métier recherché 1"…: the longest alias that starts it
+    best = None
+    for alias, name in _ALIAS_TO_FIELD.items():
+        if len(alias) >= 4 and (key.startswith(alias + " ") or key.endswith(" " + alias)) and alias != "nom":
+            if best is None or len(alias) > len(best[0]):
+                best = (alias, name)
+    return best[1] if best else None
+
+
+def parse_column_mapping(items: list[str] | None = None, path: str | Path | None = None) -> dict[str, str]:
+    """Header → field pairs from ``--column "Header=field"`` options and a mapping file (same lines, or JSON).
+
+    Raises ``ValueError`` (French message) for a malformed pair or an unknown field.
+    """
+    pairs: list[tuple[str, str]] = []
+    if path is not None:
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise ValueError(f"fichier de correspondance illisible : {file} ({exc.strerror})") from exc
+        if file.suffix.lower() == ".json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"fichier de correspondance JSON invalide : {file} (ligne {exc.lineno})") from exc
+            if not isinstance(data, dict):
+                raise ValueError(f"fichier de correspondance JSON invalide : {file} (objet attendu)")
+            pairs += [(str(k), str(v)) for k, v in data.items()]
+        else:
+            for line in text.splitlines():
+                if line.strip() and not line.lstrip().startswith("#"):
+                    pairs.append(_split_pair(line))
+    pairs += [_split_pair(item) for item in items or []]
+    mapping: dict[str, str] = {}
+    for header, name in pairs:
+        if name not in FIELDS:
+            known = ", ".join(sorted(FIELDS))
+            raise ValueError(f"champ inconnu « {name} » pour la colonne « {header} » (champs possibles : {known})")
+        mapping[header] = name
+    return mapping
+
+
+def _split_pair(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise ValueError(f"correspondance de colonne invalide « {text.strip()} » : attendu \"En-tête=champ\"")
+    header, name = text.rsplit("=", 1)
+    if not header.strip():
+        raise ValueError(f"correspondance de colonne invalide « {text.strip()} » : en-tête vide")
+    return header.strip(), name.strip()
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading files
+# --------------------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return data.decode("utf-16"), "utf-16"
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4000]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\r\n\t") or ch == "\ufffd")
+    return "\x00" in sample or bad / len(sample) > 0.05
+
+
+def _pick_delimiter(text: str) -> str:
+    """The separator giving the most columns on the first non-empty lines (ties: ``;`` then tab then ``,``)."""
+    lines = [line for line in text.splitlines() if line.strip()][:5]
+    best, best_score = ";", -1
+    for delimiter in (";", "\t", ","):
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        score = max(counts) if counts else 0
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _csv_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], str, str]:
+    text, encoding = _decode(data)
+    if _looks_binary(text):
+        raise ImportFileError("ce fichier n'est pas un tableur lisible (CSV ou XLSX attendu)")
+    delimiter = _pick_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = [(number, row) for number, row in enumerate(reader, start=1)]
+    except csv.Error as exc:
+        raise ImportFileError(f"CSV illisible : {exc}") from exc
+    return rows, encoding, delimiter
+
+
+def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError(f"classeur XLSX illisible : {path.name}") from exc
+    sheets = []
+    try:
+        for sheet in workbook.worksheets:
+            rows = []
+            for row in sheet.iter_rows():
+                cells = [cell.value for cell in row]
+                number = next((c.row for c in row if getattr(c, "row", None)), None)
+                if number is None:
+                    number = (rows[-1][0] + 1) if rows else 1
+                rows.append((number, cells))
+            sheets.append(rows)
+    finally:
+        workbook.close()
+    return sheets
+
+
+def _find_header(rows: list[tuple[int, list[Any]]], columns: Mapping[str, str] | None) -> int | None:
+    """Index (in ``rows``) of the header row: the first of the first 20 rows with ≥ 2 known headers."""
+    first_nonempty = None
+    for index, (_, cells) in enumerate(rows[:20]):
+        if not any(str(c).strip() for c in cells if c is not None):
+            continue
+        if first_nonempty is None:
+            first_nonempty = index
+        known = {field_for_header(c, columns) for c in cells if c is not None} - {None, "ignore"}
+        if len(known) >= 2:
+            return index
+    return None
+
+
+def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Table:
+    """Read a CSV or XLSX file into a ``Table``; raises ``ImportFileError`` when it cannot be read at all."""
+    file = Path(path)
+    if not file.exists():
+        raise ImportFileError(f"fichier introuvable : {file}")
+    if file.is_dir():
+        raise ImportFileError(f"{file} est un dossier, pas un fichier")
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"fichier illisible : {file} ({exc.strerror})") from exc
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise ImportFileError(f"fichier vide : {file}")
+    encoding = delimiter = None
+    if data.startswith(b"PK\x03\x04"):
+        sheets = _xlsx_sheets(file)
+    elif data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(
+            f"ancien format Excel (.xls) non pris en charge : enregistrez {file.name} en .xlsx ou en CSV"
+        )
+    else:
+        rows, encoding, delimiter = _csv_rows(data)
+        sheets = [rows]
+    for rows in sheets:
+        index = _find_header(rows, columns)
+        if index is not None:
+            break
+    else:
+        raise ImportFileError(
+            f"aucune colonne reconnue dans {file.name} (Nom, Prénom, Courriel, Téléphone…) : "
+            "vérifiez la ligne d'en-tête ou indiquez les colonnes avec --column \"En-tête=champ\""
+        )
+    header_line, header_cells = rows[index]
+    headers = ["" if c is None else str(c).strip() for c in header_cells]
+    mapped: dict[int, str] = {}
+    warnings: list[dict[str, Any]] = []
+    for position, header in enumerate(headers):
+        if not header:
+            continue
+        name = field_for_header(header, columns)
+        if name is None:
+            warnings.append({"line": header_line, "reason": f"colonne « {header} » non reconnue : ignorée"})
+        elif name == "ignore":
+            continue
+        elif name in mapped.values():
+            warnings.append({"line": header_line, "reason": f"colonne « {header} » en double : ignorée"})
+        else:
+            mapped[position] = name
+    fields = set(mapped.values())
+    if not fields & {"email", "phone"} or not fields & {"last_name", "first_name", "full_name"}:
+        raise ImportFileError(
+            f"il manque dans {file.name} une colonne de nom ou de contact (courriel ou téléphone) : "
+            "indiquez-la avec --column \"En-tête=champ\""
+        )
+    if "consent_contact" not in fields:
+        warnings.append({
+            "line": header_line,
+            "reason": "pas de colonne « Consentement contact » : aucune ligne ne peut être importée",
+        })
+    body = [(line, cells) for line, cells in rows[index + 1:]]
+    return Table(headers, header_line, body, mapped, warnings, encoding, delimiter)
+
+
+# --------------------------------------------------------------------------------------------------
+# Values
+# --------------------------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: numbers without a trailing ``.0``, dates as ISO, spaces collapsed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    return " ".join(str(value).replace("\xa0", " ").split())
+
+
+def parse_yes_no(text: str) -> bool | None:
+    """oui/non, yes/no, x, 1/0, vrai/faux (and empty → None); raises ValueError when unreadable."""
+    key = header_key(text)
+    if not key:
+        return None
+    if key in YES or key.startswith("oui"):
+        return True
+    if key in NO or key.startswith("non"):
+        return False
+    raise ValueError(text)
+
+
+def parse_french_date(text: str, today: date | None = None) -> date | None:
+    """``15/03/2025``, ``15-03-25``, ``2025-03-15``, ``15 mars 2025``, ``mars 2025``, ``immédiate`` → a date."""
+    key = header_key(text)
+    if not key:
+        return None
+    if key in _NOW_WORDS or key.startswith("immediat"):
+        return today or datetime.now(UTC).date()
+    iso = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?", text)
+    if iso:
+        return date(int(iso[1]), int(iso[2]), int(iso[3]))
+    numeric = re.fullmatch(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})\s*", text)
+    if numeric:
+        year = int(numeric[3])
+        year += 2000 if year < 100 else 0
+        return date(year, int(numeric[2]), int(numeric[1]))
+    words = key.split()
+    month = next((_FRENCH_MONTHS[w] for w in words if w in _FRENCH_MONTHS), None)
+    year_words = [int(w) for w in words if re.fullmatch(r"\d{4}", w)]
+    if month and year_words:
+        days = [int(w) for w in words if re.fullmatch(r"\d{1,2}", w)] or [1]
+        if words and words[0] in {"1er", "1ere"}:
+            days = [1]
+        return date(year_words[0], month, days[0])
+    raise ValueError(text)
+
+
+def _number(text: str) -> float:
+    match = _NUMBER.match(fold(text))
+    if not match:
+        raise ValueError(text)
+    return float(match[1].replace(",", "."))
+
+
+def _contract_types(text: str) -> list[str]:
+    """Contract types in ``text`` (``CDI ou CDD``, ``Intérim``…), via the shared parser when available."""
+    parts = [p.strip() for p in re.split(r"[,;/+]|\bou\b|\bet\b", text, flags=re.IGNORECASE) if p.strip()]
+    found: list[str] = []
+    try:
+        from matching.parsers import parse_contract  # normalisation area; optional until merged
+    except ImportError:
+        parse_contract = None
+    simple = {
+        "cdi": "CDI", "cdd": "CDD", "interim": "interim", "alternance": "apprentissage",
+        "apprentissage": "apprentissage", "professionnalisation": "professionnalisation", "stage": "stage",
+        "saisonnier": "saisonnier", "saison": "saisonnier", "liberal": "liberal", "independant": "independant",
+        "titulaire": "titulaire", "contractuel": "contractuel", "fonction publique": "titulaire",
+    }
+    for part in parts:
+        kind = None
+        if parse_contract is not None:
+            try:
+                kind = parse_contract(part).type
+            except Exception:  # noqa: BLE001 - the shared parser must not break an import
+                kind = None
+        if kind is None:
+            folded = header_key(part)
+            kind = next((v for k, v in simple.items() if k in folded), None)
+        if kind and kind not in found:
+            found.append(kind)
+    return found
+
+
+def _gazetteer():  # type: ignore[no-untyped-def]
+    """The shared gazetteer, or None while the normalisation area is not merged."""
+    try:
+        from matching.geo import get_gazetteer
+    except ImportError:
+        return None
+    return get_gazetteer()
+
+
+def _rome_codes(desired: str) -> list[str]:
+    """ROME codes of the desired jobs (best code per job), or [] when the classifier is not available."""
+    try:
+        from matching.rome import get_classifier
+    except ImportError:
+        return []
+    classifier = get_classifier()
+    codes: list[str] = []
+    for part in re.split(r"[,;/]|\bou\b", desired):
+        if part.strip():
+            for match in classifier.classify(part.strip(), top=1):
+                if match.code not in codes:
+                    codes.append(match.code)
+    return codes
+
+
+def _split_full_name(text: str) -> tuple[str | None, str | None]:
+    """``Marie DUPONT`` → (Marie, DUPONT); ``DUPONT Marie`` → (Marie, DUPONT); else the last word is the name."""
+    words = text.split()
+    if len(words) < 2:
+        return None, text or None
+    upper = [w for w in words if w.isupper() and len(w) > 1]
+    if upper and len(upper) < len(words):
+        return " ".join(w for w in words if w not in upper), " ".join(upper)
+    return " ".join(words[:-1]), words[-1]
+
+
+def _resolve_zone(text: str, gazetteer: Any, warnings: list[str]) -> dict[str, Any]:
+    area: dict[str, Any] = {"text": text}
+    if gazetteer is None:
+        return area
+    communes: list[str] = []
+    epcis: list[str] = []
+    departements: list[str] = []
+    unknown: list[str] = []
+    for part in re.split(r"[,;/]|\bou\b|\bet\b", text):
+        part = part.strip()
+        if not part:
+            continue
+        place = gazetteer.resolve(part)
+        if place is None:
+            unknown.append(part)
+        elif place.level == "commune" and place.insee:
+            communes.append(place.insee)
+            if place.epci and place.epci not in epcis:
+                epcis.append(place.epci)
+        elif place.departement and place.departement not in departements:
+            departements.append(place.departement)
+    if unknown:
+        warnings.append(f"zone souhaitée non reconnue : {', '.join(unknown)}")
+    area.update({"communes": communes, "epcis": epcis, "departements": departements})
+    return area
+
+
+def _canonical(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Keys of ``fields`` as field names: field names are kept, French headers mapped."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        name = key if key in FIELDS else field_for_header(key)
+        if name and name != "ignore" and name not in out:
+            out[name] = value
+    return out
+
+
+def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -> ProspectCheck:
+    """Check one prospect (keys: field names of ``FIELDS`` or French headers; values: text or cells).
+
+    ``values`` holds typed values ready for ``store.candidates.upsert_candidate``: names, ``email`` (lower
+    case), ``phone`` (E.164), ``rome_codes``, ``contract_types``, ``radius_km``, ``available_from``,
+    ``commune_insee``/``lat``/``lon`` when the commune is known, ``target_area``, consent booleans, and
+    ``home_epcis``/``target_epcis`` for the référent assignment.
+    """
+    from store.candidates import normalize_phone
+
+    raw = _canonical(fields)
+    text = {name: _cell_text(value) for name, value in raw.items()}
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    warnings: list[str] = []
+
+    first, last = text.get("first_name") or None, text.get("last_name") or None
+    if not first and not last and text.get("full_name"):
+        first, last = _split_full_name(text["full_name"])
+    values["first_name"], values["last_name"] = first, last
+    if not first and not last:
+        errors.append("nom manquant")
+
+    email = text.get("email", "").removeprefix("mailto:").strip().strip("<>").lower() or None
+    if email and not _EMAIL.match(email):
+        warnings.append(f"courriel invalide ignoré : {email}")
+        email = None
+    values["email"] = email
+    phone_raw = raw.get("phone")
+    if isinstance(phone_raw, (int, float)) and not isinstance(phone_raw, bool):
+        digits = _cell_text(phone_raw)
+        phone_raw = "0" + digits if len(digits) == 9 else digits  # a spreadsheet dropped the leading 0
+    phone = normalize_phone(phone_raw) if phone_raw not in (None, "") else None
+    if phone_raw not in (None, "") and phone is None and _cell_text(phone_raw):
+        warnings.append(f"téléphone invalide ignoré : {_cell_text(phone_raw)}")
+    values["phone"] = phone
+    if not email and not phone:
+        errors.append("ni courriel ni téléphone valable")
+
+    for name, label in (("consent_contact", "consentement contact"), ("consent_share", "consentement partage")):
+        value = raw.get(name)
+        if isinstance(value, bool):
+            values[name] = value
+            continue
+        try:
+            values[name] = parse_yes_no(text.get(name, ""))
+        except ValueError:
+            values[name] = None
+            warnings.append(f"{label} illisible : « {text.get(name)} »")
+    if values["consent_contact"] is not True:
+        errors.append("pas de consentement à être contacté")
+
+    for name in ("desired_jobs", "skills", "diplomas", "languages", "notes", "partner"):
+        values[name] = text.get(name) or None
+    values["rome_codes"] = _rome_codes(values["desired_jobs"]) if values["desired_jobs"] else []
+    values["contract_types"] = _contract_types(text["contract_types"]) if text.get("contract_types") else []
+    if text.get("contract_types") and not values["contract_types"]:
+        warnings.append(f"contrat souhaité non reconnu : « {text['contract_types']} »")
+
+    for name, label in (("radius_km", "rayon de mobilité"), ("experience_years", "expérience")):
+        values[name] = None
+        if text.get(name):
+            try:
+                values[name] = _number(text[name])
+            except ValueError:
+                warnings.append(f"{label} illisible : « {text[name]} »")
+
+    values["driving_licence"] = None
+    if text.get("driving_licence"):
+        try:
+            values["driving_licence"] = parse_yes_no(text["driving_licence"])
+        except ValueError:
+            warnings.append(f"permis illisible : « {text['driving_licence']} »")
+
+    values["available_from"] = None
+    availability = raw.get("availability")
+    if isinstance(availability, datetime):
+        values["available_from"] = availability.date()
+    elif isinstance(availability, date):
+        values["available_from"] = availability
+    elif text.get("availability"):
+        try:
+            values["available_from"] = parse_french_date(text["availability"], today)
+        except ValueError:
+            warnings.append(f"disponibilité illisible : « {text['availability']} » (gardée en note)")
+            values["notes"] = "\n".join(filter(None, [values["notes"], f"Disponibilité : {text['availability']}"]))
+
+    gazetteer = _gazetteer() if (text.get("current_place") or text.get("target_zone")) else None
+    values["current_place"] = text.get("current_place") or None
+    values["home_epcis"] = []
+    if values["current_place"] and gazetteer is not None:
+        place = gazetteer.resolve(values["current_place"])
+        if place is None:
+            warnings.append(f"commune inconnue : « {values['current_place']} »")
+        else:
+            if place.insee:
+                values["commune_insee"] = place.insee
+            values["lat"], values["lon"] = place.lat, place.lon
+            if place.epci and gazetteer.in_territory(place):
+                values["home_epcis"] = [place.epci]
+    values["target_area"] = _resolve_zone(text["target_zone"], gazetteer, warnings) if text.get("target_zone") else {}
+    values["target_epcis"] = list(values["target_area"].get("epcis", []))
+    return ProspectCheck(values, errors, warnings)
+
+
+# --------------------------------------------------------------------------------------------------
+# Import
+# --------------------------------------------------------------------------------------------------
+
+
+def import_candidates(
+    db_or_session: Any,
+    path: str | Path,
+    *,
+    event: str,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    event_date: date | None = None,
+    event_place: str | None = None,
+    event_kind: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    actor: str | None = None,
+) -> ImportReport:
+    """Import the prospects of ``path`` met at ``event`` (created if new); see the module docstring.
+
+    ``db_or_session`` is a ``store.db.Database`` (committed here unless ``dry_run``) or a ``Session`` (the
+    caller commits; ``dry_run`` then works in a savepoint rolled back at the end). Raises ``ImportFileError``
+    when the file cannot be read at all.
+    """
+    if not event or not event.strip():
+        raise ImportFileError("nom d'évènement manquant (--event \"Nom du salon\")")
+    table = read_table(path, columns)
+    now = now or datetime.now(UTC)
+    if isinstance(db_or_session, Session):
+        return _import_in_session(
+            db_or_session, table, Path(path), event, dry_run, now, event_date, event_place, event_kind, actor, False
+        )
+    session = db_or_session.sessions()
+    try:
+        report = _import_in_session(
+            session, table, Path(path), event, dry_run, now, event_date, event_place, event_kind, actor, True
+        )
+        session.commit()
+        return report
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _import_in_session(
+    session: Session,
+    table: Table,
+    path: Path,
+    event_name: str,
+    dry_run: bool,
+    now: datetime,
+    event_date: date | None,
+    event_place: str | None,
+    event_kind: str | None,
+    actor: str | None,
+    own_session: bool,
+) -> ImportReport:
+    from store.audit import audit, current_actor
+    from store.candidates import (
+        assign_referent,
+        event_datetime,
+        get_or_create_event,
+        link_event,
+        link_pending_partners,
+        upsert_candidate,
+    )
+
+    actor = actor or current_actor()
+    report = ImportReport(event=event_name.strip(), file=path.name, dry_run=dry_run, warnings=list(table.warnings))
+    # A caller's session keeps its own work: a dry run then happens in a savepoint; a session opened here is
+    # simply rolled back (pysqlite's savepoints need care, avoided when not needed).
+    savepoint = session.begin_nested() if dry_run and own_session is False else None
+    event, _ = get_or_create_event(session, event_name, day=event_date, place=event_place, kind=event_kind)
+    if event.date is None:  # an undated event happened on the day of its first import
+        event.date = now.date()
+    met_at = event_datetime(event, now)
+    channel = f"import {path.name}"[:80]
+    seen: dict[int, int] = {}  # candidate id → first line of this file
+    touched = []
+    for line, cells in table.rows:
+        row = {name: cells[i] if i < len(cells) else None for i, name in table.columns.items()}
+        if not any(_cell_text(v) for v in row.values()):
+            continue
+        check = validate_prospect(row, today=met_at.date())
+        for warning in check.warnings:
+            report.warnings.append({"line": line, "reason": warning})
+        if check.errors:
+            report.rejected.append({"line": line, "reason": " ; ".join(check.errors)})
+            continue
+        result = upsert_candidate(
+            session, check.values, met_at=met_at, channel=channel, now=now, fill_only_ids=seen.keys()
+        )
+        candidate = result.candidate
+        if result.conflicts:
+            report.warnings.append({
+                "line": line,
+                "reason": f"courriel et téléphone appartiennent à des fiches différentes (n° {candidate.id} "
+                f"et {', '.join(map(str, result.conflicts))}) : vérifiez",
+            })
+        new_link = link_event(session, candidate, event, met_at)
+        outcome = result.outcome
+        if outcome == "unchanged" and new_link:
+            outcome = "updated"
+        if candidate.id in seen:
+            report.warnings.append({"line": line, "reason": f"même personne qu'à la ligne {seen[candidate.id]}"})
+            # one person counts once per file: a repeated row that adds data is an update of that person
+            if outcome == "imported":
+                outcome = "updated"
+        else:
+            seen[candidate.id] = line
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        assign_referent(session, candidate, check.values["target_epcis"] + check.values["home_epcis"])
+        if candidate.partner_hint:
+            touched.append((line, candidate))
+    linked = {pair[0] for pair in link_pending_partners(session)}
+    report.households = len(linked)
+    for line, candidate in touched:
+        if candidate.id not in linked and candidate.partner_hint and candidate.household_id is None:
+            report.warnings.append({
+                "line": line,
+                "reason": "conjoint pas encore connu : le foyer sera formé quand il sera enregistré",
+            })
+    audit(
+        session,
+        actor,
+        "candidates.import",
+        "event",
+        event.id,
+        {
+            "file": path.name,
+            "imported": report.imported,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "rejected": len(report.rejected),
+            "dry_run": dry_run,
+        },
+        at=now,
+    )
+    if savepoint is not None:
+        savepoint.rollback()
+    elif dry_run:
+        session.rollback()
+    else:
+        session.flush()
+    return report
