@@ -1,0 +1,1145 @@
+"""Ranking offers for a prospect (and prospects for an offer), with reasons staff can read.
+
+Pipeline for one prospect (``rank_offers``):
+
+1. **Hard filters** (an offer failing one is never proposed): the offer is open (status and expiry date);
+   it lies in the prospect's target area (communes, EPCIs, départements) or within ``radius_km`` of it (or
+   of the current place when no area is given); its contract type is one the prospect accepts when the
+   profile says the contract is *required*; same for the working time.
+2. **Topic**: TF-IDF similarity (French analysis from ``matching.text``: folded words, elisions and stop
+   words removed, feminine endings mapped to the masculine, Snowball stems, word unigrams + bigrams, plus
+   character 3–5-grams of the title for typos) between each desired job and the offer title, and between
+   the whole profile (jobs, skills, diplomas) and the offer text; combined with **ROME agreement** (same
+   code, same domaine professionnel, same grand domaine).
+3. **Context**: distance decay, freshness, contract and working-time preference.
+4. ``score = topic × ((1 − context_share) + context_share × context)``: the context re-orders offers of
+   the same trade but can never lift an unrelated offer above a related one. Offers whose topic is below
+   ``min_topic`` are not proposed at all.
+
+Every weight is in ``RankWeights`` (one place). Reasons are French sentences for staff.
+
+Pure module: no database, no network. ``OfferIndex`` holds the fitted vectorizers and sparse matrices
+(scipy CSC, float32) so a query only touches the columns of its own terms.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from matching import reference
+from matching.text import FRENCH_STOP_WORDS, fold, stem, strip_gender_marks, tokens
+
+# --------------------------------------------------------------------------------------------------
+# Weights: the one place where the ranking is tuned
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RankWeights:
+    """Every weight and constant of the ranking, in one place.
+
+    Topic (what the job is), each part in [0, 1]:
+      - ``title_word`` / ``title_char``: shares of word-level and character-level cosine between one desired
+        job of the profile and the offer title (best desired job wins).
+      - ``title`` / ``body``: shares of that title similarity and of the cosine between the whole profile
+        text (jobs, skills, diplomas) and the offer text (title, ROME label, description) in the text score.
+      - ``text`` / ``rome``: shares of the text score and of the ROME agreement in the topic.
+      - ROME agreement: 1 for the same code, ``rome_same_domain`` for the same domaine professionnel
+        (3 characters, e.g. J15), ``rome_same_grand_domain`` for the same grand domaine (1 letter), 0
+        otherwise. When the offer or the profile has no ROME code, the topic is the text score alone
+        (less evidence: a confirmed ROME agreement ranks above an unknown one at equal text).
+
+    Context (how well it fits the person's situation), each part in [0, 1]:
+      - ``distance``: exp(−km / ``distance_scale_km``), km from the target area (0 inside it) or from the
+        current place when no area is given; ``distance_unknown`` without coordinates.
+      - ``freshness``: 0.5 ** (days since publication / ``freshness_half_life_days``); 0.5 when unknown.
+      - ``contract``: 1 when the offer's contract is among the wanted ones, ``contract_unknown`` when either
+        side is silent, ``contract_other`` otherwise (when not required; required ones are hard filters).
+      - ``working_time``: the same with ``working_time_unknown`` / ``working_time_other``.
+      - ``driving_licence_missing``: context multiplier when the offer asks for a driving licence and the
+        prospect has none.
+
+    The parts are combined by weighted means: ``title_word`` and ``title_char`` (title similarity), ``title``
+    and ``body`` (text), ``text`` and ``rome`` (topic), ``distance``, ``freshness``, ``contract`` and
+    ``working_time`` (context).
+
+    Final: ``score = topic × ((1 − context_share) + context_share × context)``, where ``context_share`` bounds
+    what the context can change; offers with
+    a topic below ``min_topic`` are not proposed. ``default_radius_km`` applies when the profile gives no radius.
+    """
+
+    title_word: float = 0.5
+    title_char: float = 0.5
+    title: float = 0.65
+    body: float = 0.35
+    text: float = 0.55
+    rome: float = 0.45
+    rome_same_domain: float = 0.5
+    rome_same_grand_domain: float = 0.15
+    distance: float = 0.35
+    freshness: float = 0.15
+    contract: float = 0.3
+    working_time: float = 0.2
+    distance_scale_km: float = 40.0
+    distance_unknown: float = 0.5
+    freshness_half_life_days: float = 45.0
+    contract_unknown: float = 0.6
+    contract_other: float = 0.2
+    working_time_unknown: float = 0.7
+    working_time_other: float = 0.3
+    driving_licence_missing: float = 0.6
+    context_share: float = 0.35
+    min_topic: float = 0.1
+    default_radius_km: float = 30.0
+
+
+DEFAULT_WEIGHTS = RankWeights()
+
+# --------------------------------------------------------------------------------------------------
+# French analysis for the ranker
+# --------------------------------------------------------------------------------------------------
+
+# Abbreviations staff and employers write; expanded on both sides (profile and offer) before analysis.
+ABBREVIATIONS: dict[str, str] = {
+    "ide": "infirmier",
+    "idel": "infirmier liberal",
+    "idec": "infirmier coordinateur",
+    "ibode": "infirmier bloc operatoire",
+    "iade": "infirmier anesthesiste",
+    "ash": "agent service hospitalier",
+    "aes": "accompagnant educatif social",
+    "amp": "aide medico psychologique",
+    "avs": "auxiliaire vie sociale",
+    "atsem": "agent territorial specialise ecole maternelle",
+    "kine": "kinesitherapeute",
+    "mkde": "masseur kinesitherapeute",
+    "dev": "developpeur",
+    "rh": "ressources humaines",
+    "ehpad": "ehpad maison retraite",
+    "chr": "hotellerie restauration",
+    "spl": "chef partie",
+}
+
+# Feminine → masculine endings, longest first (aide-soignante → aide-soignant, infirmière → infirmier).
+_FEMININE = (
+    ("trices", "teurs"),
+    ("trice", "teur"),
+    ("euses", "eurs"),
+    ("euse", "eur"),
+    ("ieres", "iers"),
+    ("iere", "ier"),
+    ("iennes", "iens"),
+    ("ienne", "ien"),
+    ("ennes", "ens"),
+    ("enne", "en"),
+    ("antes", "ants"),
+    ("ante", "ant"),
+    ("ere", "er"),
+    ("elle", "el"),
+    ("ive", "if"),
+)
+_SURFACE_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def masculine(word: str) -> str:
+    """Map a folded French word's feminine ending to the masculine one (used on both sides, so harmless)."""
+    if len(word) < 5:
+        return word
+    for fem, masc in _FEMININE:
+        if word.endswith(fem):
+            return word[: -len(fem)] + masc
+    return word
+
+
+def _expand(words: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for word in words:
+        expansion = ABBREVIATIONS.get(word)
+        out.append(word)
+        if expansion:
+            out.extend(expansion.split())
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def term(word: str) -> str:
+    """The index term of one folded word: masculine form, then its Snowball stem."""
+    return stem(masculine(word))
+
+
+def word_terms(text: object) -> list[str]:
+    """Index terms (stems) of a text, abbreviations expanded, gender marks and stop words removed."""
+    return [term(w) for w in _expand(tokens(strip_gender_marks(str(text or ""))))]
+
+
+def word_analyzer(text: object) -> list[str]:
+    """Unigrams and bigrams of index terms: the analyzer of the word ``TfidfVectorizer``."""
+    terms = word_terms(text)
+    return terms + [f"{a} {b}" for a, b in zip(terms, terms[1:], strict=False)]
+
+
+def char_preprocessor(text: object) -> str:
+    """Folded, gender-mark free, abbreviation-expanded text for the character n-gram vectorizer."""
+    return " ".join(_expand(tokens(strip_gender_marks(str(text or "")))))
+
+
+def surface_terms(text: str) -> dict[str, str]:
+    """Index term → the first word of ``text`` (as written, lower case) that produced it."""
+    found: dict[str, str] = {}
+    for raw in _SURFACE_WORD.findall(text or ""):
+        folded = fold(raw)
+        if len(folded) < 3 or folded in FRENCH_STOP_WORDS:
+            continue
+        found.setdefault(term(folded), raw.lower())
+    return found
+
+
+# --------------------------------------------------------------------------------------------------
+# Representations
+# --------------------------------------------------------------------------------------------------
+
+CONTRACT_LABELS = {
+    "CDI": "CDI",
+    "CDD": "CDD",
+    "interim": "intérim",
+    "apprentissage": "apprentissage",
+    "professionnalisation": "contrat de professionnalisation",
+    "stage": "stage",
+    "saisonnier": "saisonnier",
+    "liberal": "exercice libéral",
+    "titulaire": "poste de titulaire (fonction publique)",
+    "contractuel": "contractuel (fonction publique)",
+    "independant": "indépendant",
+    "autre": "autre contrat",
+}
+# A wanted contract type also accepts these offer types (a permanent civil-service post is as stable as a CDI).
+CONTRACT_ACCEPTS = {
+    "CDI": {"CDI", "titulaire"},
+    "titulaire": {"titulaire", "CDI"},
+    "CDD": {"CDD", "contractuel", "saisonnier"},
+    "contractuel": {"contractuel", "CDD"},
+    "saisonnier": {"saisonnier", "CDD"},
+    "liberal": {"liberal", "independant"},
+    "independant": {"independant", "liberal"},
+}
+WORKING_TIME_LABELS = {"full_time": "temps plein", "part_time": "temps partiel"}
+_CONTRACT_ALIASES = {fold(k).lower(): k for k in CONTRACT_LABELS} | {
+    "interim": "interim",
+    "intérim": "interim",
+    "temporaire": "interim",
+    "alternance": "apprentissage",
+    "fonctionnaire": "titulaire",
+}
+_WORKING_TIME_ALIASES = {
+    "full_time": "full_time",
+    "temps plein": "full_time",
+    "plein": "full_time",
+    "temps_plein": "full_time",
+    "part_time": "part_time",
+    "temps partiel": "part_time",
+    "partiel": "part_time",
+    "temps_partiel": "part_time",
+}
+_LICENCE = re.compile(r"\bpermis\s+(?:b|de conduire|vl)\b", re.IGNORECASE)
+
+
+def normalize_contract(value: object) -> str | None:
+    """A contract type among ``CONTRACT_LABELS`` keys, or None."""
+    if not value:
+        return None
+    key = fold(str(value)).strip()
+    return _CONTRACT_ALIASES.get(key) or next((k for k in CONTRACT_LABELS if k.lower() == key), None)
+
+
+def normalize_working_time(value: object) -> str | None:
+    """``full_time``, ``part_time`` or None."""
+    if not value:
+        return None
+    return _WORKING_TIME_ALIASES.get(fold(str(value)).strip())
+
+
+def _parse_datetime(value: object) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _parse_date(value: object) -> date | None:
+    parsed = _parse_datetime(value)
+    return parsed.date() if parsed else None
+
+
+def _float_or_none(value: object) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _str_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r"[,;|]", value) if part.strip()]
+    if isinstance(value, Iterable):
+        return [str(part).strip() for part in value if str(part).strip()]
+    return [str(value)]
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Iterable):
+        return ", ".join(str(v) for v in value if v)
+    return str(value)
+
+
+@dataclass(slots=True)
+class OfferDoc:
+    """What the ranker knows of one offer (built from a normalised offer's JSON or from the database)."""
+
+    id: str
+    title: str
+    description: str = ""
+    employer: str | None = None
+    contract_type: str | None = None
+    working_time: str | None = None
+    rome_code: str | None = None
+    rome_label: str | None = None
+    insee: str | None = None
+    commune_name: str | None = None
+    departement: str | None = None
+    epci: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    remote: str | None = None
+    published_at: datetime | None = None
+    expires_at: datetime | None = None
+    status: str = "open"
+    flags: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.published_at = _parse_datetime(self.published_at)
+        self.expires_at = _parse_datetime(self.expires_at)
+        self.contract_type = normalize_contract(self.contract_type)
+        self.working_time = normalize_working_time(self.working_time)
+        self.description = self.description or ""
+        if self.insee:
+            ref = reference.communes().by_insee.get(self.insee)
+            if ref:
+                self.commune_name = self.commune_name or ref.name
+                self.departement = self.departement or ref.departement
+                self.epci = self.epci or ref.epci
+                if self.lat is None or self.lon is None:
+                    self.lat, self.lon = ref.lat, ref.lon
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OfferDoc:
+        """From the normalised offer JSON (``NormalizedPosting.as_json()`` plus ``id``); raises ValueError."""
+        offer_id = data.get("id")
+        if offer_id is None or offer_id == "":
+            offer_id = data.get("source_id")
+        title = data.get("title_clean") or data.get("title")
+        if offer_id is None or offer_id == "":
+            raise ValueError("offre sans « id »")
+        if not title:
+            raise ValueError(f"offre {offer_id} sans titre")
+        location = data.get("location") or {}
+        if not isinstance(location, Mapping):
+            location = {}
+        return cls(
+            id=str(offer_id),
+            title=str(title),
+            description=_text(data.get("description") or data.get("description_text")),
+            employer=data.get("employer"),
+            contract_type=normalize_contract(data.get("contract_type")),
+            working_time=normalize_working_time(data.get("working_time")),
+            rome_code=(str(data["rome_code"]).strip().upper() or None) if data.get("rome_code") else None,
+            rome_label=data.get("rome_label"),
+            insee=location.get("insee") or data.get("commune_insee"),
+            commune_name=location.get("name") or data.get("commune_name"),
+            departement=location.get("departement") or data.get("departement"),
+            epci=location.get("epci") or data.get("epci"),
+            lat=_float_or_none(location.get("lat", data.get("lat"))),
+            lon=_float_or_none(location.get("lon", data.get("lon"))),
+            remote=data.get("remote"),
+            published_at=_parse_datetime(data.get("published_at")),
+            expires_at=_parse_datetime(data.get("expires_at")),
+            status=str(data.get("status") or "open"),
+            flags=list(data.get("flags") or []),
+        )
+
+    def is_open(self, now: datetime) -> bool:
+        """Open: status ``open``, not past its expiry date (or flagged expired when it has none)."""
+        if self.status != "open":
+            return False
+        if self.expires_at is not None:
+            return self.expires_at >= now
+        return "expired" not in self.flags
+
+    @property
+    def place_label(self) -> str:
+        if self.commune_name:
+            return f"{self.commune_name} ({self.departement})" if self.departement else self.commune_name
+        if self.departement:
+            name = reference.communes().departement_names.get(self.departement)
+            return f"{name} ({self.departement})" if name else f"département {self.departement}"
+        return "lieu non précisé"
+
+
+@dataclass(slots=True)
+class Profile:
+    """What the ranker knows of one prospect (mirrors ``store.models.Candidate``)."""
+
+    id: str
+    desired_jobs: str = ""
+    rome_codes: list[str] = field(default_factory=list)
+    skills: str = ""
+    experience_years: float | None = None
+    diplomas: str = ""
+    languages: str = ""
+    driving_licence: bool | None = None
+    contract_types: list[str] = field(default_factory=list)
+    contract_required: bool = False
+    working_time: str | None = None
+    working_time_required: bool = False
+    available_from: date | None = None
+    lat: float | None = None
+    lon: float | None = None
+    insee: str | None = None
+    target_communes: list[str] = field(default_factory=list)
+    target_epcis: list[str] = field(default_factory=list)
+    target_departements: list[str] = field(default_factory=list)
+    radius_km: float | None = None
+    household_id: str | None = None
+
+    def __post_init__(self) -> None:
+        self.contract_types = [c for c in (normalize_contract(v) for v in self.contract_types) if c]
+        self.working_time = normalize_working_time(self.working_time)
+        self.rome_codes = [c.strip().upper() for c in self.rome_codes if c and c.strip()]
+        if self.insee and (self.lat is None or self.lon is None):
+            ref = reference.communes().by_insee.get(self.insee)
+            if ref:
+                self.lat, self.lon = ref.lat, ref.lon
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Profile:
+        """From the documented candidate JSON (docs/matching.md); raises ValueError on a missing id."""
+        if data.get("id") is None or data.get("id") == "":
+            raise ValueError("candidat sans « id »")
+        location = data.get("location") or {}
+        area = data.get("target_area") or {}
+        if not isinstance(location, Mapping) or not isinstance(area, Mapping):
+            raise ValueError(f"candidat {data.get('id')} : « location » et « target_area » doivent être des objets")
+        household = data.get("household_id")
+        return cls(
+            id=str(data["id"]),
+            desired_jobs=_text(data.get("desired_jobs")),
+            rome_codes=_str_list(data.get("rome_codes")),
+            skills=_text(data.get("skills")),
+            experience_years=_float_or_none(data.get("experience_years")),
+            diplomas=_text(data.get("diplomas")),
+            languages=_text(data.get("languages")),
+            driving_licence=data.get("driving_licence"),
+            contract_types=_str_list(data.get("contract_types")),
+            contract_required=bool(data.get("contract_required")),
+            working_time=data.get("working_time"),
+            working_time_required=bool(data.get("working_time_required")),
+            available_from=_parse_date(data.get("available_from")),
+            lat=_float_or_none(location.get("lat")),
+            lon=_float_or_none(location.get("lon")),
+            insee=location.get("insee"),
+            target_communes=_str_list(area.get("communes")),
+            target_epcis=_str_list(area.get("epcis")),
+            target_departements=_str_list(area.get("departements")),
+            radius_km=_float_or_none(data.get("radius_km")),
+            household_id=str(household) if household not in (None, "") else None,
+        )
+
+    def job_items(self) -> list[str]:
+        """The desired jobs, one per item ("aide-soignante, ASH" → two items)."""
+        items = [p.strip() for p in re.split(r"[,;/|\n]|\bou\b", self.desired_jobs or "") if p.strip()]
+        return items or ([self.desired_jobs.strip()] if self.desired_jobs.strip() else [])
+
+    def full_text(self) -> str:
+        return " ".join(part for part in (self.desired_jobs, self.skills, self.diplomas) if part)
+
+    @property
+    def has_area(self) -> bool:
+        return bool(self.target_communes or self.target_epcis or self.target_departements)
+
+
+# --------------------------------------------------------------------------------------------------
+# ROME codes of a profile
+# --------------------------------------------------------------------------------------------------
+
+
+def _classifier() -> Any | None:
+    """The ROME classifier when the ``matching.rome`` module is there (built by another area)."""
+    try:
+        from matching import rome  # noqa: PLC0415 - optional and heavy
+    except ImportError:
+        return None
+    try:
+        return rome.get_classifier()
+    except Exception:  # noqa: BLE001 - a broken classifier must not stop the ranking
+        return None
+
+
+@lru_cache(maxsize=20_000)
+def _classify_job(item: str) -> tuple[str, ...]:
+    classifier = _classifier()
+    if classifier is None:
+        return ()
+    try:
+        found = classifier.classify(item, None, top=3)
+    except Exception:  # noqa: BLE001
+        return ()
+    if not found:
+        return ()
+    best = max(m.score for m in found)
+    return tuple(m.code for m in found if m.score >= 0.8 * best and m.score > 0)[:2]
+
+
+def profile_rome_codes(profile: Profile) -> list[str]:
+    """The profile's ROME codes: those given (staff validated) first, then the classifier's for each job."""
+    codes = list(dict.fromkeys(profile.rome_codes))
+    if not codes:
+        for item in profile.job_items():
+            for code in _classify_job(item):
+                if code not in codes:
+                    codes.append(code)
+    return codes
+
+
+# --------------------------------------------------------------------------------------------------
+# The offer index
+# --------------------------------------------------------------------------------------------------
+
+_EARTH_KM = 6371.0088
+
+
+def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+
+
+def _haversine(lat1: np.ndarray, lon1: np.ndarray, lat2: float, lon2: float) -> np.ndarray:
+    p1, p2 = np.radians(lat1), math.radians(lat2)
+    dphi = p2 - p1
+    dl = math.radians(lon2) - np.radians(lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * math.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * _EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (lat, lon) points, in km."""
+    return float(_haversine(np.array([a[0]]), np.array([a[1]]), b[0], b[1])[0])
+
+
+@dataclass(slots=True)
+class TextModel:
+    """The fitted vectorizers (vocabulary and IDF) and the title words used to correct typos.
+
+    Fitted once on an offer corpus; blocks of a large corpus can share it.
+    """
+
+    words: TfidfVectorizer
+    chars: TfidfVectorizer
+    title_words: list[str]
+
+    @classmethod
+    def fit(cls, offers: Sequence[OfferDoc]) -> TextModel:
+        words = TfidfVectorizer(analyzer=word_analyzer, sublinear_tf=True, dtype=np.float32, min_df=1, norm="l2")
+        chars = TfidfVectorizer(
+            analyzer="char_wb",
+            preprocessor=char_preprocessor,
+            ngram_range=(3, 5),
+            sublinear_tf=True,
+            dtype=np.float32,
+            norm="l2",
+        )
+        words.fit([_offer_body(o) for o in offers] or ["vide"])
+        chars.fit([o.title for o in offers] or ["vide"])
+        vocabulary = {w for o in offers for w in tokens(strip_gender_marks(o.title)) if len(w) >= 4 and w.isalpha()}
+        return cls(words=words, chars=chars, title_words=sorted(vocabulary))
+
+    def correct(self, text: str) -> str:
+        """``text`` with each word unknown to the corpus replaced by the closest title word (typos)."""
+        known = self.words.vocabulary_
+        out = []
+        for word in tokens(strip_gender_marks(text)):
+            if len(word) >= 5 and word.isalpha() and term(word) not in known and word not in ABBREVIATIONS:
+                word = _closest(word, tuple(self.title_words)) or word
+            out.append(word)
+        return " ".join(out)
+
+
+@lru_cache(maxsize=50_000)
+def _closest(word: str, vocabulary: tuple[str, ...]) -> str | None:
+    from rapidfuzz import fuzz, process  # noqa: PLC0415
+
+    found = process.extractOne(word, vocabulary, scorer=fuzz.ratio, score_cutoff=85)
+    return found[0] if found else None
+
+
+def _offer_body(offer: OfferDoc) -> str:
+    return f"{offer.title}. {offer.rome_label or ''}. {offer.description[:4000]}"
+
+
+class _Codes:
+    """A categorical column: integer codes (−1 = unknown) and the value → code mapping."""
+
+    __slots__ = ("codes", "mapping")
+
+    def __init__(self, values: Sequence[str | None]) -> None:
+        self.mapping: dict[str, int] = {}
+        codes = np.empty(len(values), dtype=np.int32)
+        for i, value in enumerate(values):
+            codes[i] = self.mapping.setdefault(value, len(self.mapping)) if value else -1
+        self.codes = codes
+
+    def isin(self, wanted: Iterable[str], rows: np.ndarray | None = None) -> np.ndarray:
+        """Boolean mask of the rows (all, or ``rows``) whose value is in ``wanted``."""
+        ids = [self.mapping[w] for w in wanted if w in self.mapping]
+        codes = self.codes if rows is None else self.codes[rows]
+        if not ids:
+            return np.zeros(codes.shape[0], dtype=bool)
+        if len(ids) == 1:
+            return codes == ids[0]
+        return np.isin(codes, np.array(ids, dtype=np.int32))
+
+    def known(self, rows: np.ndarray) -> np.ndarray:
+        return self.codes[rows] >= 0
+
+
+class OfferIndex:
+    """Offers in columnar form: sparse TF-IDF matrices (CSC, float32) and numpy attribute arrays."""
+
+    def __init__(self, offers: Sequence[OfferDoc], model: TextModel | None = None) -> None:
+        self.offers = list(offers)
+        self.model = model or TextModel.fit(self.offers)
+        titles = [o.title for o in self.offers] or [""]
+        self.title_words = self._csc(self.model.words.transform(titles))
+        self.title_chars = self._csc(self.model.chars.transform(titles))
+        self.body_words = self._csc(self.model.words.transform([_offer_body(o) for o in self.offers] or [""]))
+        if not self.offers:  # keep the matrices' row count equal to the number of offers
+            self.title_words, self.title_chars, self.body_words = (
+                m[:0] for m in (self.title_words, self.title_chars, self.body_words)
+            )
+        n = len(self.offers)
+        self.ids = np.array([o.id for o in self.offers], dtype=object)
+        self.lat = np.array([o.lat if o.lat is not None else np.nan for o in self.offers], dtype=np.float64)
+        self.lon = np.array([o.lon if o.lon is not None else np.nan for o in self.offers], dtype=np.float64)
+        self.insee = _Codes([o.insee for o in self.offers])
+        self.epci = _Codes([o.epci for o in self.offers])
+        self.departement = _Codes([o.departement for o in self.offers])
+        self.rome = _Codes([o.rome_code for o in self.offers])
+        self.rome_domain = _Codes([(o.rome_code or "")[:3] for o in self.offers])
+        self.rome_grand = _Codes([(o.rome_code or "")[:1] for o in self.offers])
+        self.contract = _Codes([o.contract_type for o in self.offers])
+        self.working_time = _Codes([o.working_time for o in self.offers])
+        self.remote_full = np.array([str(o.remote or "").lower() in ("full", "total", "100") for o in self.offers])
+        self.published = np.array(
+            [o.published_at.timestamp() if o.published_at else np.nan for o in self.offers], dtype=np.float64
+        )
+        self.expires = np.array(
+            [o.expires_at.timestamp() if o.expires_at else np.nan for o in self.offers], dtype=np.float64
+        )
+        self.status_open = (
+            np.array(
+                [o.status == "open" and (o.expires_at is not None or "expired" not in o.flags) for o in self.offers],
+                dtype=bool,
+            )
+            if n
+            else np.zeros(0, dtype=bool)
+        )
+        self.asks_licence = np.array([bool(_LICENCE.search(o.description or "")) for o in self.offers], dtype=bool)
+        self.position = {o.id: i for i, o in enumerate(self.offers)}
+
+    @staticmethod
+    def _csc(matrix: sparse.spmatrix) -> sparse.csc_matrix:
+        return sparse.csc_matrix(matrix, dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.offers)
+
+    # ---- similarity -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _column_scores(matrix: sparse.csc_matrix, queries: sparse.csr_matrix) -> np.ndarray:
+        """Cosine of every row of ``matrix`` with each query row (both L2-normalised): N × q dense."""
+        cols = np.unique(queries.indices)
+        if cols.size == 0 or matrix.shape[0] == 0:
+            return np.zeros((matrix.shape[0], queries.shape[0]), dtype=np.float32)
+        sub = matrix[:, cols]
+        q = queries[:, cols].toarray().T
+        return np.asarray(sub @ q, dtype=np.float32)
+
+
+# --------------------------------------------------------------------------------------------------
+# Ranking
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class RankedOffer:
+    """One proposed offer: score in [0, 1], French reasons for staff, and the score's parts."""
+
+    offer_id: str
+    score: float
+    reasons: list[str]
+    parts: dict[str, float]
+
+
+@dataclass(slots=True)
+class _Area:
+    """The prospect's geography, ready for vectorised tests."""
+
+    communes: set[str]
+    epcis: set[str]
+    departements: set[str]
+    anchors: np.ndarray  # (k, 2) lat, lon
+    radius: float
+    constrained: bool
+
+
+def _area(profile: Profile, weights: RankWeights) -> _Area:
+    table = reference.communes()
+    points: list[tuple[float, float]] = []
+    refs: list[reference.CommuneRef] = []
+    for insee in profile.target_communes:
+        ref = table.by_insee.get(insee)
+        if ref:
+            refs.append(ref)
+    for siren in profile.target_epcis:
+        refs.extend(table.by_epci.get(siren, ()))
+    for dep in profile.target_departements:
+        refs.extend(table.by_departement.get(dep, ()))
+    points.extend((r.lat, r.lon) for r in refs if r.lat is not None and r.lon is not None)
+    if not profile.has_area and profile.lat is not None and profile.lon is not None:
+        points.append((profile.lat, profile.lon))
+    constrained = profile.has_area or bool(points)
+    return _Area(
+        communes=set(profile.target_communes),
+        epcis=set(profile.target_epcis),
+        departements=set(profile.target_departements),
+        anchors=np.array(points, dtype=np.float64).reshape(-1, 2),
+        radius=profile.radius_km if profile.radius_km is not None else weights.default_radius_km,
+        constrained=constrained,
+    )
+
+
+def _area_distances(index: OfferIndex, rows: np.ndarray, area: _Area) -> np.ndarray:
+    """km from the target area (0 inside it) for ``rows``; NaN when the offer has no coordinates."""
+    dist = np.full(rows.shape[0], np.nan)
+    inside = index.insee.isin(area.communes, rows) | index.epci.isin(area.epcis, rows)
+    inside |= index.departement.isin(area.departements, rows)
+    dist[inside] = 0.0
+    todo = ~inside & ~np.isnan(index.lat[rows])
+    if area.anchors.shape[0] and todo.any():
+        lat, lon = index.lat[rows][todo], index.lon[rows][todo]
+        if area.anchors.shape[0] <= 4:
+            best = np.full(lat.shape[0], np.inf)
+            for a_lat, a_lon in area.anchors:
+                best = np.minimum(best, _haversine(lat, lon, a_lat, a_lon))
+        else:
+            from scipy.spatial import cKDTree  # noqa: PLC0415
+
+            tree = cKDTree(_unit_vectors(area.anchors[:, 0], area.anchors[:, 1]))
+            chord, _ = tree.query(_unit_vectors(lat, lon), k=1)
+            best = 2 * _EARTH_KM * np.arcsin(np.clip(chord / 2, 0, 1))
+        dist[todo] = best
+    return dist
+
+
+def _bbox_rows(index: OfferIndex, area: _Area) -> np.ndarray:
+    """Rows that may be inside or near the area: a cheap bounding-box and membership pre-filter."""
+    n = len(index)
+    keep = index.insee.isin(area.communes) | index.epci.isin(area.epcis)
+    keep |= index.departement.isin(area.departements)
+    if area.anchors.shape[0]:
+        margin_lat = area.radius / 111.0 + 0.01
+        lat_min, lat_max = area.anchors[:, 0].min() - margin_lat, area.anchors[:, 0].max() + margin_lat
+        cos = max(math.cos(math.radians(max(abs(lat_min), abs(lat_max)))), 0.05)
+        margin_lon = area.radius / (111.0 * cos) + 0.01
+        lon_min, lon_max = area.anchors[:, 1].min() - margin_lon, area.anchors[:, 1].max() + margin_lon
+        with np.errstate(invalid="ignore"):
+            keep |= (index.lat >= lat_min) & (index.lat <= lat_max) & (index.lon >= lon_min) & (index.lon <= lon_max)
+    keep |= index.remote_full
+    return np.flatnonzero(keep) if n else np.zeros(0, dtype=np.int64)
+
+
+def _accepts_contract(wanted: Sequence[str], offered: str) -> bool:
+    return any(offered in CONTRACT_ACCEPTS.get(w, {w}) for w in wanted)
+
+
+def _rome_agreement(codes: Sequence[str], index: OfferIndex, rows: np.ndarray, weights: RankWeights) -> np.ndarray:
+    """ROME agreement of each row with the best of the profile's codes (0 when one side has none)."""
+    result = np.zeros(rows.shape[0], dtype=np.float32)
+    if not codes:
+        return result
+    same = index.rome.isin(codes, rows)
+    domain = index.rome_domain.isin({c[:3] for c in codes}, rows)
+    grand = index.rome_grand.isin({c[:1] for c in codes}, rows)
+    best = np.where(
+        same, 1.0, np.where(domain, weights.rome_same_domain, np.where(grand, weights.rome_same_grand_domain, 0.0))
+    )
+    known = index.rome.known(rows)
+    result[known] = best[known]
+    return result
+
+
+class Ranker:
+    """Ranks offers of an ``OfferIndex`` for profiles; explains the proposals."""
+
+    def __init__(self, index: OfferIndex, weights: RankWeights = DEFAULT_WEIGHTS) -> None:
+        self.index = index
+        self.weights = weights
+
+    # ---- filters --------------------------------------------------------------------------------
+
+    def eligible(
+        self, profile: Profile, now: datetime, area: _Area | None = None, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (all, or among ``rows``) passing the hard filters, and their km from the target area (NaN when
+        unknown)."""
+        index, area = self.index, area or _area(profile, self.weights)
+        n = len(index)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        if rows is None:
+            rows = _bbox_rows(index, area) if area.constrained else np.arange(n)
+        ts = now.timestamp()
+        expires = index.expires[rows]
+        with np.errstate(invalid="ignore"):
+            open_ = index.status_open[rows] & ~(expires < ts)
+        rows = rows[open_]
+        if profile.contract_required and profile.contract_types:
+            allowed = set().union(*(CONTRACT_ACCEPTS.get(c, {c}) for c in profile.contract_types))
+            rows = rows[index.contract.isin(allowed, rows)]
+        if profile.working_time_required and profile.working_time:
+            rows = rows[index.working_time.isin([profile.working_time], rows) | ~index.working_time.known(rows)]
+        dist = _area_distances(index, rows, area) if area.constrained else np.full(rows.shape[0], np.nan)
+        if area.constrained:
+            with np.errstate(invalid="ignore"):
+                ok = (dist <= area.radius) | index.remote_full[rows]
+            rows, dist = rows[ok], dist[ok]
+        return rows, dist
+
+    # ---- scoring --------------------------------------------------------------------------------
+
+    def _text_scores(self, profile: Profile, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(title similarity, body similarity, index of the best desired job) for ``rows``."""
+        model, w = self.index.model, self.weights
+        items = [model.correct(item) for item in profile.job_items() or [profile.full_text() or ""]]
+        q_words = sparse.csr_matrix(model.words.transform(items))
+        q_chars = sparse.csr_matrix(model.chars.transform(items))
+        q_body = sparse.csr_matrix(model.words.transform([model.correct(profile.full_text())]))
+        tw = OfferIndex._column_scores(self.index.title_words, q_words)[rows]
+        tc = OfferIndex._column_scores(self.index.title_chars, q_chars)[rows]
+        per_item = w.title_word * tw + w.title_char * tc
+        best_item = per_item.argmax(axis=1) if per_item.shape[1] else np.zeros(rows.shape[0], dtype=np.int64)
+        title = per_item.max(axis=1) if per_item.shape[1] else np.zeros(rows.shape[0], dtype=np.float32)
+        body = OfferIndex._column_scores(self.index.body_words, q_body)[rows, 0]
+        return title, body, best_item
+
+    def score_rows(self, profile: Profile, rows: np.ndarray, dist: np.ndarray, now: datetime) -> dict[str, np.ndarray]:
+        """Every part of the score for ``rows`` (already filtered), as arrays."""
+        index, w = self.index, self.weights
+        title, body, best_item = self._text_scores(profile, rows)
+        text = (w.title * title + w.body * body) / (w.title + w.body)
+        codes = profile_rome_codes(profile)
+        rome = _rome_agreement(codes, index, rows, w)
+        rome_known = index.rome.known(rows) if codes else np.zeros(rows.shape[0], dtype=bool)
+        # Without a ROME code on both sides, the text is the only evidence of the trade.
+        topic = np.where(rome_known, (w.text * text + w.rome * rome) / (w.text + w.rome), text)
+        # distance decay
+        distance = np.where(np.isnan(dist), w.distance_unknown, np.exp(-np.nan_to_num(dist) / w.distance_scale_km))
+        # freshness
+        age_days = (now.timestamp() - index.published[rows]) / 86400.0
+        freshness = np.where(
+            np.isnan(age_days), 0.5, 0.5 ** (np.clip(np.nan_to_num(age_days), 0, None) / w.freshness_half_life_days)
+        )
+        # contract / working time preference
+        if profile.contract_types:
+            allowed = set().union(*(CONTRACT_ACCEPTS.get(c, {c}) for c in profile.contract_types))
+            ok = index.contract.isin(allowed, rows)
+            contract = np.where(~index.contract.known(rows), w.contract_unknown, np.where(ok, 1.0, w.contract_other))
+        else:
+            contract = np.full(rows.shape[0], w.contract_unknown)
+        if profile.working_time:
+            same = index.working_time.isin([profile.working_time], rows)
+            working = np.where(
+                ~index.working_time.known(rows), w.working_time_unknown, np.where(same, 1.0, w.working_time_other)
+            )
+        else:
+            working = np.full(rows.shape[0], w.working_time_unknown)
+        context = w.distance * distance + w.freshness * freshness + w.contract * contract + w.working_time * working
+        context = context / (w.distance + w.freshness + w.contract + w.working_time)
+        if profile.driving_licence is False:
+            context = np.where(index.asks_licence[rows], context * w.driving_licence_missing, context)
+        score = topic * ((1 - w.context_share) + w.context_share * context)
+        score = np.where(topic >= w.min_topic, score, 0.0)
+        return {
+            "score": score.astype(np.float64),
+            "topic": topic,
+            "text": text,
+            "title": title,
+            "body": body,
+            "rome": rome,
+            "distance": distance,
+            "freshness": freshness,
+            "contract": contract,
+            "working_time": working,
+            "km": dist,
+            "job_item": best_item.astype(np.float64),
+        }
+
+    def rank(self, profile: Profile, *, top: int = 10, now: datetime | None = None) -> list[RankedOffer]:
+        """The ``top`` best offers for ``profile`` that pass every hard filter, best first, with reasons."""
+        now = now or datetime.now(UTC)
+        area = _area(profile, self.weights)
+        rows, dist = self.eligible(profile, now, area)
+        if rows.size == 0 or top <= 0:
+            return []
+        parts = self.score_rows(profile, rows, dist, now)
+        score = parts["score"]
+        positive = np.flatnonzero(score > 0)
+        if positive.size == 0:
+            return []
+        k = min(top, positive.size)
+        chosen = positive[np.argpartition(-score[positive], k - 1)[:k]] if positive.size > k else positive
+        # ties: higher score first, then offer id for a stable order
+        chosen = sorted(chosen, key=lambda i: (-score[i], str(self.index.ids[rows[i]])))
+        results = []
+        for i in chosen:
+            offer = self.index.offers[rows[i]]
+            values = {name: float(array[i]) for name, array in parts.items()}
+            results.append(
+                RankedOffer(
+                    offer_id=offer.id,
+                    score=round(values["score"], 4),
+                    reasons=explain(profile, offer, values, area_radius=area.radius, now=now),
+                    parts={k: round(v, 4) for k, v in values.items() if not math.isnan(v)},
+                )
+            )
+        return results
+
+
+def rank_offers(
+    profile: Profile,
+    index: OfferIndex,
+    *,
+    top: int = 10,
+    weights: RankWeights = DEFAULT_WEIGHTS,
+    now: datetime | None = None,
+) -> list[RankedOffer]:
+    """The ``top`` offers of ``index`` for ``profile``, best first, each with its French reasons."""
+    return Ranker(index, weights).rank(profile, top=top, now=now)
+
+
+def score_offer(
+    profile: Profile,
+    index: OfferIndex,
+    offer_id: str,
+    *,
+    weights: RankWeights = DEFAULT_WEIGHTS,
+    now: datetime | None = None,
+) -> RankedOffer | None:
+    """The score and reasons of one offer for one profile, or None when a hard filter excludes it."""
+    now = now or datetime.now(UTC)
+    ranker = Ranker(index, weights)
+    area = _area(profile, weights)
+    position = index.position.get(str(offer_id))
+    if position is None:
+        return None
+    rows, dist = ranker.eligible(profile, now, area, rows=np.array([position], dtype=np.int64))
+    if rows.size == 0:
+        return None
+    parts = ranker.score_rows(profile, rows, dist, now)
+    values = {name: float(array[0]) for name, array in parts.items()}
+    if values["score"] <= 0:
+        return None
+    offer = index.offers[position]
+    return RankedOffer(
+        offer_id=offer.id,
+        score=round(values["score"], 4),
+        reasons=explain(profile, offer, values, area_radius=area.radius, now=now),
+        parts={k: round(v, 4) for k, v in values.items() if not math.isnan(v)},
+    )
+
+
+def rank_candidates(
+    offer_id: str,
+    profiles: Sequence[Profile],
+    index: OfferIndex,
+    *,
+    top: int = 10,
+    weights: RankWeights = DEFAULT_WEIGHTS,
+    now: datetime | None = None,
+) -> list[tuple[Profile, RankedOffer]]:
+    """The ``top`` prospects for one offer of ``index`` (same score and filters as the other direction)."""
+    scored = []
+    for profile in profiles:
+        ranked = score_offer(profile, index, offer_id, weights=weights, now=now)
+        if ranked is not None:
+            scored.append((profile, ranked))
+    scored.sort(key=lambda pair: (-pair[1].score, pair[0].id))
+    return scored[:top]
+
+
+# --------------------------------------------------------------------------------------------------
+# Reasons
+# --------------------------------------------------------------------------------------------------
+
+
+def _join(items: Sequence[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " et " + items[-1]
+
+
+def _matched_skills(profile: Profile, offer_terms: set[str]) -> list[str]:
+    found = []
+    for skill in re.split(r"[,;\n]", profile.skills or ""):
+        skill = skill.strip()
+        terms = {t for t in word_terms(skill)}
+        if terms and len(terms & offer_terms) >= max(1, math.ceil(len(terms) * 2 / 3)):
+            found.append(skill)
+    return found
+
+
+def _matched_terms(profile: Profile, offer: OfferDoc) -> list[str]:
+    offer_surface = surface_terms(f"{offer.title} {offer.description}")
+    profile_terms = word_terms(profile.full_text())
+    shown: list[str] = []
+    for t in dict.fromkeys(profile_terms):
+        word = offer_surface.get(t)
+        if word and word not in shown:
+            shown.append(word)
+    return shown[:6]
+
+
+def _rome_sentence(codes: Sequence[str], offer: OfferDoc) -> str | None:
+    labels = reference.rome_labels()
+    oc = offer.rome_code
+    if not oc:
+        return None
+    offer_label = labels.get(oc, offer.rome_label or "")
+    if oc in codes:
+        return f"Code ROME identique : {oc} ({offer_label})."
+    same_domain = [c for c in codes if c[:3] == oc[:3]]
+    if same_domain:
+        return (
+            f"Même domaine professionnel ({oc[:3]} {labels.get(oc[:3], '')}) : offre en {oc} ({offer_label}), "
+            f"profil en {same_domain[0]} ({labels.get(same_domain[0], '')})."
+        )
+    same_grand = [c for c in codes if c[:1] == oc[:1]]
+    if same_grand:
+        return f"Même grand domaine ROME ({labels.get(oc[:1], oc[:1])}) : offre en {oc} ({offer_label})."
+    if codes:
+        return f"Code ROME différent : offre en {oc} ({offer_label}), profil en {_join(list(codes)[:3])}."
+    return None
+
+
+def _place_sentence(profile: Profile, offer: OfferDoc, km: float, radius: float) -> str:
+    where = offer.place_label
+    home = None
+    if profile.lat is not None and profile.lon is not None and offer.lat is not None and offer.lon is not None:
+        home = distance_km((profile.lat, profile.lon), (offer.lat, offer.lon))
+    if str(offer.remote or "").lower() in ("full", "total", "100"):
+        return f"Poste en télétravail complet (rattaché à {where})."
+    if math.isnan(km):
+        return f"Lieu : {where} (distance inconnue, lieu précis non donné)."
+    if km == 0 and profile.has_area:
+        sentence = f"Lieu : {where}, dans la zone de recherche du candidat"
+    elif profile.has_area:
+        sentence = f"Lieu : {where}, à {km:.0f} km de la zone de recherche (rayon accepté : {radius:.0f} km)"
+    else:
+        sentence = f"Lieu : {where}, à {km:.0f} km du lieu actuel du candidat (rayon accepté : {radius:.0f} km)"
+    if home is not None and profile.has_area:
+        sentence += f" ; à {home:.0f} km de son lieu actuel"
+    return sentence + "."
+
+
+def _contract_sentence(profile: Profile, offer: OfferDoc) -> str:
+    offered = offer.contract_type
+    if not offered:
+        return "Type de contrat non précisé dans l'offre : à vérifier."
+    label = CONTRACT_LABELS.get(offered, offered)
+    wanted = [CONTRACT_LABELS.get(c, c) for c in profile.contract_types]
+    if not wanted:
+        return f"Contrat : {label} (le candidat n'a pas indiqué de préférence)."
+    if _accepts_contract(profile.contract_types, offered):
+        return f"Contrat : {label}, conforme au souhait du candidat ({_join(wanted)})."
+    return f"Contrat : {label}, alors que le candidat souhaite : {_join(wanted)}."
+
+
+def _working_time_sentence(profile: Profile, offer: OfferDoc) -> str | None:
+    if not offer.working_time:
+        return None
+    label = WORKING_TIME_LABELS.get(offer.working_time, offer.working_time)
+    if not profile.working_time:
+        return f"Temps de travail : {label}."
+    if profile.working_time == offer.working_time:
+        return f"Temps de travail : {label}, comme souhaité."
+    return f"Temps de travail : {label}, alors que le candidat souhaite un {WORKING_TIME_LABELS[profile.working_time]}."
+
+
+def explain(
+    profile: Profile, offer: OfferDoc, parts: Mapping[str, float], *, area_radius: float, now: datetime
+) -> list[str]:
+    """French sentences for staff: matched terms and skills, ROME codes, distance, contract, freshness."""
+    reasons: list[str] = []
+    offer_terms = set(word_terms(f"{offer.title} {offer.description}"))
+    items = profile.job_items()
+    item = items[int(parts.get("job_item", 0))] if items and int(parts.get("job_item", 0)) < len(items) else ""
+    terms = _matched_terms(profile, offer)
+    if terms:
+        reasons.append(f"Termes communs avec l'offre « {offer.title} » : {_join(terms)}.")
+    elif item and parts.get("title", 0.0) >= 0.15:
+        reasons.append(f"Intitulé « {offer.title} » proche du métier recherché « {item} » (écriture voisine).")
+    skills = _matched_skills(profile, offer_terms)
+    if skills:
+        reasons.append(f"Compétences du candidat citées dans l'offre : {_join(skills[:5])}.")
+    rome = _rome_sentence(profile_rome_codes(profile), offer)
+    if rome:
+        reasons.append(rome)
+    reasons.append(_place_sentence(profile, offer, parts.get("km", math.nan), area_radius))
+    reasons.append(_contract_sentence(profile, offer))
+    working = _working_time_sentence(profile, offer)
+    if working:
+        reasons.append(working)
+    if offer.published_at:
+        days = max(0, (now - offer.published_at).days)
+        reasons.append(
+            "Offre publiée aujourd'hui." if days == 0 else f"Offre publiée il y a {days} jour{'s' if days > 1 else ''}."
+        )
+    if profile.driving_licence is False and _LICENCE.search(offer.description or ""):
+        reasons.append("Attention : l'offre demande le permis de conduire, que le candidat n'a pas.")
+    return reasons
