@@ -506,3 +506,48 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# --------------------------------------------------------------------------------------------------
+# Web app: server-side sessions, login throttling, list indexes (area web)
+# --------------------------------------------------------------------------------------------------
+
+
+class WebSession(Base):
+    """A signed-in browser session (RELIABILITY.md W3).
+
+    The cookie holds a random token; only its SHA-256 is stored, so a database dump cannot be replayed.
+    A session dies at logout (row deleted), at expiry, or when the user's ``session_version`` moves on
+    (account disabled, password changed).
+    """
+
+    __tablename__ = "web_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class LoginAttempt(Base):
+    """One attempt to sign in, kept a short while for throttling (W3)."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# Indexes behind the staff and public lists (sorted by publication date within a status).
+Index("ix_offer_status_published_at", Offer.status, Offer.published_at, Offer.id)
+Index("ix_offer_epci", Offer.epci)
+Index("ix_offer_contract_type", Offer.contract_type)
+Index("ix_candidate_last_contact_at", Candidate.last_contact_at)
+Index("ix_candidate_commune_insee", Candidate.commune_insee)

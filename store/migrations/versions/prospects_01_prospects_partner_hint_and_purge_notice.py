@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = 'prospects_01'
-down_revision = '0001'
+down_revision = 'dedup_01'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,265 @@
+"""Staff accounts and sessions (RELIABILITY.md W3, W4).
+
+- Passwords are hashed with argon2id (argon2-cffi defaults); hashes are upgraded when the parameters move.
+- A session is a row of ``web_session`` keyed by the SHA-256 of a random token; the browser holds the token
+  in a ``Secure; HttpOnly; SameSite=Lax`` cookie (``__Host-`` prefixed when secure). A new token is issued at
+  every login (rotation), the row is deleted at logout, and every session of a user dies when the account
+  is disabled or its ``session_version`` moves on.
+- Logins are throttled: after ``OHMYLOT_LOGIN_MAX_FAILURES`` failures for one address (or 4× that for one
+  IP) within 15 minutes, further attempts are refused for the rest of the window.
+- Roles: ``admin``, ``staff``, ``referent`` (sees the prospects of their territory only), ``employer``
+  (sees only their own shortlists). A page someone may not see answers 404, not 403 (no enumeration).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from store.models import LoginAttempt, User, WebSession
+
+ROLES = ("admin", "staff", "referent", "employer")
+STAFF_ROLES = frozenset({"admin", "staff", "referent"})
+THROTTLE_WINDOW = timedelta(minutes=15)
+# Refresh ``last_seen_at`` at most this often: a write per request would slow every page.
+TOUCH_EVERY = timedelta(minutes=5)
+
+_hasher = PasswordHasher()
+# A hash to verify against when the address is unknown, so that timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class NotAuthenticated(Exception):
+    """No valid session: pages redirect to /login, the API answers 401."""
+
+
+class NotFoundForRole(Exception):
+    """The signed-in user may not see this: answered as a plain 404 (W4)."""
+
+
+class LoginThrottled(Exception):
+    """Too many failed logins recently."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash`` (constant work even when there is no hash)."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    """A random password to print once (about 96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def cookie_name(secure: bool) -> str:
+    """``__Host-`` cookies must be Secure, path=/ and host-only: browsers then refuse any override."""
+    return "__Host-ohmylot_session" if secure else "ohmylot_session"
+
+
+def _token_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite gives naive datetimes back; they are UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass
+class CurrentUser:
+    """The signed-in user and their session (what routes receive).
+
+    Plain values are copied at sign-in time so that error pages can still show them after the request's
+    database session has been rolled back.
+    """
+
+    user: User
+    session: WebSession
+    id: int = 0
+    role: str = ""
+    email: str = ""
+    display_name: str = ""
+    csrf_token: str = ""
+    territory: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.id = self.user.id
+        self.role = self.user.role
+        self.email = self.user.email
+        self.display_name = self.user.full_name or self.user.email
+        self.csrf_token = self.session.csrf_token
+        self.territory = [str(code) for code in (self.user.territory or [])]
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+# --------------------------------------------------------------------------------------------------
+# Accounts
+# --------------------------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session,
+    email: str,
+    *,
+    role: str,
+    password: str,
+    full_name: str | None = None,
+    territory: list[str] | None = None,
+    employer_id: int | None = None,
+) -> User:
+    """Create an account; raises ``ValueError`` with a French message on bad input."""
+    email = normalize_email(email)
+    if "@" not in email or email.startswith("@") or email.endswith("@") or " " in email:
+        raise ValueError(f"adresse e-mail invalide : {email!r}")
+    if role not in ROLES:
+        raise ValueError(f"rôle inconnu : {role!r} (admin, staff, referent ou employer)")
+    if len(password) < 12:
+        raise ValueError("mot de passe trop court : au moins 12 caractères")
+    if role == "referent" and not territory:
+        raise ValueError("un référent a besoin d'un territoire (--territory SIREN_EPCI,...)")
+    if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        raise ValueError(f"un compte existe déjà pour {email}")
+    user = User(
+        email=email,
+        full_name=full_name,
+        password_hash=hash_password(password),
+        role=role,
+        territory=list(territory or []),
+        employer_id=employer_id,
+        active=True,
+        session_version=0,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def disable_user(session: Session, user: User) -> None:
+    """Disable an account and kill all its sessions at once."""
+    user.active = False
+    user.session_version = (user.session_version or 0) + 1
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+
+# --------------------------------------------------------------------------------------------------
+# Login, sessions
+# --------------------------------------------------------------------------------------------------
+
+
+def check_throttle(
+    session: Session, email: str, ip: str | None, *, max_failures: int, now: datetime | None = None
+) -> None:
+    """Raise ``LoginThrottled`` when this address or IP failed too often in the window."""
+    since = (now or _now()) - THROTTLE_WINDOW
+    by_email = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.email == normalize_email(email), LoginAttempt.at >= since, LoginAttempt.success.is_(False))
+    )
+    if (by_email or 0) >= max_failures:
+        raise LoginThrottled
+    if ip:
+        by_ip = session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.ip == ip, LoginAttempt.at >= since, LoginAttempt.success.is_(False))
+        )
+        if (by_ip or 0) >= max_failures * 4:
+            raise LoginThrottled
+
+
+def authenticate(
+    session: Session, email: str, password: str, *, ip: str | None, max_failures: int, now: datetime | None = None
+) -> User | None:
+    """Check a login; records the attempt; raises ``LoginThrottled`` before checking when throttled."""
+    now = now or _now()
+    email = normalize_email(email)
+    check_throttle(session, email, ip, max_failures=max_failures, now=now)
+    user = session.scalar(select(User).where(func.lower(User.email) == email))
+    ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
+    session.add(LoginAttempt(email=email[:320], ip=(ip or "")[:64] or None, at=now, success=bool(ok)))
+    # Old attempts are only needed for the window: keep the table small.
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - THROTTLE_WINDOW * 4))
+    if not ok or user is None:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash or ""):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def open_session(
+    session: Session, user: User, *, hours: float, user_agent: str | None = None, now: datetime | None = None
+) -> str:
+    """Start a new session for ``user`` and return the cookie token (never stored in clear)."""
+    now = now or _now()
+    token = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            id=_token_id(token),
+            user_id=user.id,
+            session_version=user.session_version or 0,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=hours),
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
+    # Expired sessions of anyone are garbage: drop them while we are here.
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    return token
+
+
+def close_session(session: Session, token: str | None) -> None:
+    """Delete the session behind ``token`` (logout): replaying the cookie then fails."""
+    if token:
+        session.execute(delete(WebSession).where(WebSession.id == _token_id(token)))
+
+
+def load_session(session: Session, token: str | None, *, hours: float, now: datetime | None = None) -> CurrentUser:
+    """The user behind a cookie token, or ``NotAuthenticated``; slides the expiry on activity."""
+    if not token or len(token) > 200:
+        raise NotAuthenticated
+    now = now or _now()
+    row = session.get(WebSession, _token_id(token))
+    if row is None:
+        raise NotAuthenticated
+    user = session.get(User, row.user_id)
+    if (
+        user is None
+        or not user.active
+        or row.session_version != (user.session_version or 0)
+        or _aware(row.expires_at) <= now
+    ):
+        session.delete(row)
+        raise NotAuthenticated
+    if now - _aware(row.last_seen_at) >= TOUCH_EVERY:
+        row.last_seen_at = now
+        row.expires_at = now + timedelta(hours=hours)
+    return CurrentUser(user=user, session=row)

@@ -1,0 +1,113 @@
+"""Reading proposed matches and recording staff feedback, through ``store.matching`` when installed.
+
+The ranking engine (``store.matching``) computes and stores ``Match`` rows; the web app only reads them and
+records ``MatchFeedback`` (kept apart so that re-ranking never loses a staff judgement).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from store.models import Candidate, Match, MatchFeedback, Offer
+
+
+@dataclass
+class MatchRow:
+    """A proposed match as shown to staff."""
+
+    match: Match
+    offer: Offer | None
+    candidate: Candidate | None
+    feedback: MatchFeedback | None
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    try:
+        import store.matching as engine
+    except ImportError:
+        return None
+    return engine
+
+
+def _feedbacks(session: Session, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], MatchFeedback]:
+    if not pairs:
+        return {}
+    candidate_ids = {c for c, _ in pairs}
+    offer_ids = {o for _, o in pairs}
+    rows = session.scalars(
+        select(MatchFeedback).where(
+            MatchFeedback.candidate_id.in_(candidate_ids), MatchFeedback.offer_id.in_(offer_ids)
+        )
+    )
+    return {(fb.candidate_id, fb.offer_id): fb for fb in rows}
+
+
+def offers_for_candidate(session: Session, candidate_id: int, limit: int = 10) -> list[MatchRow]:
+    """The best offers proposed for a prospect, best first, with any staff feedback."""
+    engine = _engine()
+    if engine is not None and hasattr(engine, "matches_for_candidate"):
+        matches = list(engine.matches_for_candidate(session, candidate_id, limit=limit))
+    else:
+        matches = list(
+            session.scalars(
+                select(Match).where(Match.candidate_id == candidate_id).order_by(Match.score.desc()).limit(limit)
+            )
+        )
+    offers = {o.id: o for o in session.scalars(select(Offer).where(Offer.id.in_([m.offer_id for m in matches])))}
+    feedback = _feedbacks(session, [(m.candidate_id, m.offer_id) for m in matches])
+    return [
+        MatchRow(m, offers.get(m.offer_id), None, feedback.get((m.candidate_id, m.offer_id))) for m in matches
+    ]
+
+
+def candidates_for_offer(
+    session: Session, offer_id: int, limit: int = 10, scope: ColumnElement[bool] | None = None
+) -> list[MatchRow]:
+    """The best prospects proposed for an offer (restricted to ``scope``), best first."""
+    query = (
+        select(Match, Candidate)
+        .join(Candidate, Candidate.id == Match.candidate_id)
+        .where(Match.offer_id == offer_id, Candidate.anonymized_at.is_(None))
+        .order_by(Match.score.desc())
+        .limit(limit)
+    )
+    if scope is not None:
+        query = query.where(scope)
+    rows = list(session.execute(query))
+    feedback = _feedbacks(session, [(m.candidate_id, m.offer_id) for m, _ in rows])
+    return [MatchRow(m, None, c, feedback.get((m.candidate_id, m.offer_id))) for m, c in rows]
+
+
+def record_feedback(
+    session: Session, candidate_id: int, offer_id: int, relevant: bool, reason: str | None, staff: str
+) -> MatchFeedback:
+    """Record (or replace) a staff judgement on a proposed match."""
+    engine = _engine()
+    if engine is not None and hasattr(engine, "record_feedback"):
+        result = engine.record_feedback(session, candidate_id, offer_id, relevant, reason, staff)
+        if isinstance(result, MatchFeedback):
+            return result
+        session.flush()
+        found = session.scalar(
+            select(MatchFeedback).where(
+                MatchFeedback.candidate_id == candidate_id, MatchFeedback.offer_id == offer_id
+            )
+        )
+        assert found is not None
+        return found
+    row = session.scalar(
+        select(MatchFeedback).where(MatchFeedback.candidate_id == candidate_id, MatchFeedback.offer_id == offer_id)
+    )
+    if row is None:
+        row = MatchFeedback(candidate_id=candidate_id, offer_id=offer_id, relevant=relevant)
+        session.add(row)
+    row.relevant = relevant
+    row.reason = reason
+    row.staff = staff
+    row.created_at = datetime.now(UTC)
+    session.flush()
+    return row

@@ -1,0 +1,215 @@
+"""Offer search for the staff list, the public board and the API: filters → one SQL query.
+
+Filters: free text (title, employer, commune, ROME label), a place (commune, or within a radius around it),
+an EPCI, a ROME domain, a contract type, a source (offers having a posting from it), open / closed.
+Distance uses an equirectangular approximation in SQL (plain arithmetic: same on SQLite and PostgreSQL,
+exact to well under 1 % at the Lot's scale) after a bounding-box prefilter.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Query
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from store.models import Offer, Posting, Source
+from web.reference import resolve_place
+
+PAGE_SIZE = 50
+KM_PER_DEGREE_LAT = 110.57
+KM_PER_DEGREE_LON_EQUATOR = 111.32
+
+
+@dataclass
+class OfferFilters:
+    """What a user asked for (query-string parameters, all optional)."""
+
+    q: str = ""
+    lieu: str = ""
+    rayon: float | None = None
+    epci: str = ""
+    domaine: str = ""
+    contrat: str = ""
+    source: str = ""
+    statut: str = "open"
+    page: int = 1
+
+    def __post_init__(self) -> None:
+        self.q = self.q.strip()[:200]
+        self.lieu = self.lieu.strip()[:100]
+        self.epci = self.epci.strip()[:9]
+        self.domaine = self.domaine.strip().upper()[:3]
+        self.contrat = self.contrat.strip()[:40]
+        self.source = self.source.strip()[:80]
+        self.statut = self.statut if self.statut in {"open", "closed", "all"} else "open"
+        self.page = max(1, min(int(self.page or 1), 10_000))
+        if self.rayon is not None:
+            self.rayon = max(0.0, min(float(self.rayon), 300.0))
+
+
+def offer_filters(
+    q: str = "",
+    lieu: str = "",
+    rayon: Annotated[float | None, Query(ge=0, le=300)] = None,
+    epci: str = "",
+    domaine: str = "",
+    contrat: str = "",
+    source: str = "",
+    statut: str = "open",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> OfferFilters:
+    """The filters from the query string (a FastAPI dependency shared by the list pages and the API)."""
+    return OfferFilters(
+        q=q, lieu=lieu, rayon=rayon, epci=epci, domaine=domaine, contrat=contrat, source=source,
+        statut=statut, page=page,
+    )
+
+
+@dataclass
+class OfferPage:
+    """One page of results and what was understood of the filters."""
+
+    offers: list[Offer]
+    total: int
+    page: int
+    page_size: int
+    posting_counts: dict[int, int] = field(default_factory=dict)
+    sources: dict[int, list[str]] = field(default_factory=dict)
+    place_label: str | None = None
+    place_unknown: bool = False
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere (wildcards in ``text`` escaped with a backslash)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _place_condition(session: Session, filters: OfferFilters, page: OfferPage):  # type: ignore[no-untyped-def]
+    """The SQL condition of the place filter (commune, or radius around it)."""
+    place = resolve_place(filters.lieu)
+    lat = lon = None
+    if place is not None and place.lat is not None and place.lon is not None:
+        lat, lon = place.lat, place.lon
+        page.place_label = place.name
+    else:
+        # Without the gazetteer: the coordinates of an offer already located in that commune.
+        row = session.execute(
+            select(Offer.commune_insee, Offer.commune_name, Offer.lat, Offer.lon)
+            .where(
+                or_(func.lower(Offer.commune_name) == filters.lieu.lower(), Offer.commune_insee == filters.lieu,
+                    Offer.postal_code == filters.lieu),
+                Offer.lat.is_not(None),
+            )
+            .limit(1)
+        ).first()
+        if row is not None:
+            lat, lon = row.lat, row.lon
+            page.place_label = row.commune_name
+            place = None
+    if filters.rayon and lat is not None and lon is not None:
+        dlat = filters.rayon / KM_PER_DEGREE_LAT
+        cos_lat = max(math.cos(math.radians(lat)), 0.01)
+        dlon = filters.rayon / (KM_PER_DEGREE_LON_EQUATOR * cos_lat)
+        dx = (Offer.lon - lon) * (KM_PER_DEGREE_LON_EQUATOR * cos_lat)
+        dy = (Offer.lat - lat) * KM_PER_DEGREE_LAT
+        return and_(
+            Offer.lat.between(lat - dlat, lat + dlat),
+            Offer.lon.between(lon - dlon, lon + dlon),
+            dx * dx + dy * dy <= filters.rayon * filters.rayon,
+        )
+    if place is not None and place.insee:
+        return Offer.commune_insee == place.insee
+    if page.place_label:
+        return func.lower(Offer.commune_name) == page.place_label.lower()
+    page.place_unknown = True
+    pattern = like_pattern(filters.lieu)
+    return or_(Offer.commune_name.ilike(pattern, escape="\\"), Offer.location_label.ilike(pattern, escape="\\"))
+
+
+def build_query(session: Session, filters: OfferFilters, page: OfferPage, *, public: bool) -> Select:
+    """The filtered ``SELECT`` of offers (not yet ordered nor paginated)."""
+    query = select(Offer)
+    conditions = []
+    if public:
+        now = datetime.now(UTC)
+        conditions += [
+            Offer.status == "open",
+            Offer.published.is_(True),
+            or_(Offer.expires_at.is_(None), Offer.expires_at >= now),
+        ]
+    elif filters.statut in {"open", "closed"}:
+        conditions.append(Offer.status == filters.statut)
+    if filters.q:
+        pattern = like_pattern(filters.q)
+        conditions.append(
+            or_(
+                Offer.title.ilike(pattern, escape="\\"),
+                Offer.employer_name.ilike(pattern, escape="\\"),
+                Offer.commune_name.ilike(pattern, escape="\\"),
+                Offer.rome_label.ilike(pattern, escape="\\"),
+            )
+        )
+    if filters.lieu:
+        conditions.append(_place_condition(session, filters, page))
+    if filters.epci:
+        conditions.append(Offer.epci == filters.epci)
+    if filters.domaine:
+        # A range on the indexed code rather than a LIKE: "J15" ≤ code < "J15~".
+        conditions.append(and_(Offer.rome_code >= filters.domaine, Offer.rome_code < filters.domaine + "~"))
+    if filters.contrat:
+        conditions.append(Offer.contract_type == filters.contrat)
+    if filters.source:
+        conditions.append(
+            exists().where(Posting.offer_id == Offer.id, Posting.source_id == filters.source)
+        )
+    return query.where(*conditions)
+
+
+def search_offers(
+    session: Session, filters: OfferFilters, *, public: bool = False, page_size: int = PAGE_SIZE
+) -> OfferPage:
+    """One page of offers, newest publication first, with their postings' counts and sources."""
+    page = OfferPage(offers=[], total=0, page=filters.page, page_size=page_size)
+    query = build_query(session, filters, page, public=public)
+    page.total = session.scalar(select(func.count()).select_from(query.with_only_columns(Offer.id).subquery())) or 0
+    ordered = query.order_by(Offer.published_at.desc().nulls_last(), Offer.id.desc())
+    page.offers = list(session.scalars(ordered.limit(page_size).offset((filters.page - 1) * page_size)))
+    ids = [offer.id for offer in page.offers]
+    if ids:
+        rows = session.execute(
+            select(Posting.offer_id, Source.name, Posting.source_id)
+            .join(Source, Source.id == Posting.source_id, isouter=True)
+            .where(Posting.offer_id.in_(ids))
+        )
+        for offer_id, source_name, source_id in rows:
+            page.posting_counts[offer_id] = page.posting_counts.get(offer_id, 0) + 1
+            names = page.sources.setdefault(offer_id, [])
+            label = source_name or source_id
+            if label not in names:
+                names.append(label)
+    return page
+
+
+def filter_options(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """Choices for the filter drop-downs (EPCIs present, sources, contracts, ROME domains)."""
+    from web.reference import epci_name, rome_domains
+    from web.templating import CONTRACT_LABELS
+
+    epcis = [e for e in session.scalars(select(Offer.epci).where(Offer.epci.is_not(None)).distinct()) if e]
+    sources = list(session.execute(select(Source.id, Source.name).order_by(Source.name)))
+    return {
+        "epcis": sorted(((e, epci_name(e)) for e in epcis), key=lambda item: item[1]),
+        "sources": [(sid, name or sid) for sid, name in sources],
+        "contracts": list(CONTRACT_LABELS.items()),
+        "domains": rome_domains(),
+    }

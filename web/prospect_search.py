@@ -1,0 +1,74 @@
+"""Prospect list queries, always restricted to what the signed-in user may see (W4)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from fastapi import HTTPException
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from store.models import Candidate
+from web.auth import CurrentUser
+from web.offer_search import like_pattern
+from web.visibility import can_see_candidate, candidate_scope
+
+PAGE_SIZE = 50
+
+
+@dataclass
+class ProspectPage:
+    prospects: list[Candidate]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+
+def search_prospects(
+    session: Session, user: CurrentUser, *, q: str = "", status: str = "", event_id: int | None = None,
+    page: int = 1, page_size: int = PAGE_SIZE,
+) -> ProspectPage:
+    """Prospects visible to ``user``, most recent contact first; ``q`` searches names, jobs, places."""
+    from store.models import CandidateEvent
+
+    conditions = [Candidate.anonymized_at.is_(None)]
+    scope = candidate_scope(session, user)
+    if scope is not None:
+        conditions.append(scope)
+    q = q.strip()[:200]
+    if q:
+        pattern = like_pattern(q)
+        conditions.append(
+            or_(
+                Candidate.first_name.ilike(pattern, escape="\\"),
+                Candidate.last_name.ilike(pattern, escape="\\"),
+                Candidate.email.ilike(pattern, escape="\\"),
+                Candidate.desired_jobs.ilike(pattern, escape="\\"),
+                Candidate.current_place.ilike(pattern, escape="\\"),
+            )
+        )
+    if status:
+        conditions.append(Candidate.status == status[:20])
+    if event_id:
+        conditions.append(
+            Candidate.id.in_(select(CandidateEvent.candidate_id).where(CandidateEvent.event_id == event_id))
+        )
+    query = select(Candidate).where(*conditions)
+    total = session.scalar(select(func.count()).select_from(query.with_only_columns(Candidate.id).subquery())) or 0
+    page = max(1, page)
+    ordered = query.order_by(Candidate.last_contact_at.desc(), Candidate.id.desc())
+    rows = session.scalars(ordered.limit(page_size).offset((page - 1) * page_size))
+    return ProspectPage(list(rows), total, page, page_size)
+
+
+def prospect_or_404(session: Session, user: CurrentUser, candidate_id: int) -> Candidate:
+    """The prospect if ``user`` may see it; otherwise 404, the same as when it does not exist (W4)."""
+    candidate = session.get(Candidate, candidate_id)
+    if candidate is None or candidate.anonymized_at is not None or not can_see_candidate(user, candidate):
+        raise HTTPException(status_code=404, detail="Prospect introuvable.")
+    return candidate

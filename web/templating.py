@@ -1,0 +1,147 @@
+"""Jinja2 environment: autoescaping everywhere, French formatting filters, the one way to show HTML.
+
+Scraped descriptions are the only HTML ever marked safe, and only after ``matching.sanitize.sanitize_html``
+(the project's single nh3 allowlist) has run on them again at render time (W1): a description stored by
+an older or buggy crawler cannot bring a script with it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+from starlette.responses import HTMLResponse
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+MONTHS = [
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+]
+CONTRACT_LABELS = {
+    "CDI": "CDI",
+    "CDD": "CDD",
+    "interim": "Intérim",
+    "apprentissage": "Apprentissage",
+    "professionnalisation": "Contrat de professionnalisation",
+    "stage": "Stage",
+    "saisonnier": "Saisonnier",
+    "liberal": "Libéral",
+    "titulaire": "Fonction publique (titulaire)",
+    "contractuel": "Fonction publique (contractuel)",
+    "independant": "Indépendant",
+    "autre": "Autre",
+}
+STATUS_LABELS = {
+    "met": "rencontré",
+    "accompanied": "accompagné",
+    "interviewing": "en entretien",
+    "hired": "embauché",
+    "settled": "installé",
+    "gave_up": "abandon",
+}
+PERIOD_LABELS = {"hour": "de l'heure", "month": "par mois", "year": "par an"}
+ROLE_LABELS = {"admin": "administration", "staff": "équipe", "referent": "référent", "employer": "employeur"}
+
+
+def fr_date(value: datetime | date | None, with_time: bool = False) -> str:
+    """``3 mars 2026`` (``3 mars 2026 à 14 h 05`` with time)."""
+    if value is None:
+        return "—"
+    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    if with_time and isinstance(value, datetime):
+        text += f" à {value.hour} h {value.minute:02d}"
+    return text
+
+
+def fr_number(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def salary_text(offer: Any) -> str:
+    """A readable salary from the offer's normalised fields (or its raw text)."""
+    low, high, period = getattr(offer, "salary_min", None), getattr(offer, "salary_max", None), None
+    period = PERIOD_LABELS.get(getattr(offer, "salary_period", None) or "", "")
+    if low and high and abs(low - high) > 0.01:
+        amount = f"de {fr_number(low)} à {fr_number(high)} €"
+    elif low or high:
+        amount = f"{fr_number(low or high)} €"
+    else:
+        return getattr(offer, "salary_text", None) or ""
+    return f"{amount} {period}".strip()
+
+
+def render_description(html: str | None, text: str | None = None) -> Markup:
+    """A stored description as safe markup: re-sanitised with the project allowlist, never raw.
+
+    Without the sanitiser (not installed yet), the plain text is shown escaped.
+    """
+    if html:
+        try:
+            from matching.sanitize import sanitize_html
+        except ImportError:
+            sanitize_html = None
+        if sanitize_html is not None:
+            return Markup(sanitize_html(html))  # noqa: S704 - the one allowlist, applied right here
+    if text:
+        paragraphs = [p.strip() for p in str(text).split("\n\n") if p.strip()]
+        return Markup("".join(f"<p>{escape(p)}</p>" for p in paragraphs).replace("\n", "<br>"))  # noqa: S704
+    return Markup("")
+
+
+def json_script(data: object) -> Markup:
+    """JSON for a ``<script type="application/ld+json">`` block: ``<``, ``>``, ``&`` escaped so that no
+    string inside can close the element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)  # noqa: S704 - escaped above
+
+
+def query_with(request: Request, **changes: object) -> str:
+    """The current query string with some parameters changed (pagination, filter links)."""
+    params = {k: v for k, v in request.query_params.items()}
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params) if params else "?"
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters.update(
+    fr_date=fr_date,
+    fr_number=fr_number,
+    salary=salary_text,
+    description=render_description,
+    json_script=json_script,
+    contract=lambda v: CONTRACT_LABELS.get(v or "", v or "—"),
+    status_label=lambda v: STATUS_LABELS.get(v or "", v or "—"),
+    role_label=lambda v: ROLE_LABELS.get(v or "", v or "—"),
+)
+templates.env.globals.update(
+    query_with=query_with,
+    CONTRACT_LABELS=CONTRACT_LABELS,
+    STATUS_LABELS=STATUS_LABELS,
+)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page; ``user`` and ``csrf_token`` come from the request state when signed in."""
+    context = dict(context or {})
+    user = getattr(request.state, "user", None)
+    context.setdefault("user", user)
+    context.setdefault("csrf_token", user.csrf_token if user is not None else "")
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
