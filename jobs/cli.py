@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "jobs.cmd_db",
     "jobs.cmd_demo",
     "jobs.cmd_scheduler",
+    "jobs.cmd_workers",
     "jobs.cmd_web",
 ]
 

@@ -66,9 +66,8 @@ def _store_payload(session, payload: str, index: int):
     """Store the payload the way the crawl would: normalised when the normaliser is there, raw otherwise."""
     fields = {"description_html": payload, "description_text": payload, "title": f"Offre {index} {payload[:40]}"}
     try:
-        from matching.sanitize import sanitize_html  # noqa: F401
-
         from matching.normalize import normalize_posting
+        from matching.sanitize import sanitize_html  # noqa: F401
         from matching.types import RawPosting
     except ImportError:
         pass
