@@ -99,6 +99,10 @@ def write_prospects_file(path: Path, seed: int = 46) -> Path:
 
 
 def _crawl_sandbox(base_url: str, progress: Progress, timings: dict[str, float]) -> list[dict[str, Any]]:
+    """Crawl every sandbox source, three ``scrapy crawl`` subprocesses at a time (the machine has few cores,
+    and each subprocess spends most of its time starting up and loading the reference data)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from crawlers.runner import run_crawl
 
     env = {
@@ -106,8 +110,9 @@ def _crawl_sandbox(base_url: str, progress: Progress, timings: dict[str, float])
         "OHMYLOT_FT_CLIENT_ID": "sandbox",
         "OHMYLOT_FT_CLIENT_SECRET": "sandbox",
     }
-    results = []
-    for source_id, spider, path, extra in SANDBOX_SOURCES:
+
+    def crawl(entry: tuple[str, str, str, dict[str, str]]) -> dict[str, Any]:
+        source_id, spider, path, extra = entry
         args = {key: base_url + value if value.startswith("/") else value for key, value in extra.items()}
         started = time.perf_counter()
         progress(f"collecte de {source_id} …")
@@ -123,30 +128,29 @@ def _crawl_sandbox(base_url: str, progress: Progress, timings: dict[str, float])
         timings[f"crawl:{source_id}"] = time.perf_counter() - started
         if outcome.returncode != 0 and not outcome.items_scraped:
             raise RuntimeError(f"la collecte de {source_id} a échoué (code {outcome.returncode})")
-        results.append(
-            {
-                "id": source_id,
-                "platform": spider,
-                "status": outcome.status,
-                "items": outcome.items_scraped,
-                "dropped": outcome.items_dropped,
-                "new": outcome.new,
-                "updated": outcome.updated,
-            }
-        )
-    return results
+        return {
+            "id": source_id,
+            "platform": spider,
+            "status": outcome.status,
+            "items": outcome.items_scraped,
+            "dropped": outcome.items_dropped,
+            "new": outcome.new,
+            "updated": outcome.updated,
+        }
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        return list(pool.map(crawl, SANDBOX_SOURCES))
 
 
 def run_demo(
     db: Database, *, data_dir: Path, today: date | None = None, progress: Progress | None = None
 ) -> DemoSummary:
     """Run the whole pipeline on the sandbox and return the summary."""
-    from store.dedup import dedupe_database
-    from store.matching import household_places, matches_for_candidate, rerank_database
-
     from crawlers.sandbox.server import serve
     from crawlers.sandbox.site import Sandbox
     from jobs.candidate_import import import_candidates
+    from store.dedup import dedupe_database
+    from store.matching import household_places, matches_for_candidate, rerank_database
     from store.models import Candidate, Household, Match, Offer, Posting
 
     say = progress or (lambda _message: None)
