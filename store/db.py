@@ -8,6 +8,7 @@ directory for the SQLite default, applies pending migrations (``auto_upgrade``),
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,9 +57,29 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+_UPGRADE_LOCK = threading.Lock()
+_UP_TO_DATE: set[str] = set()
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``."""
-    command.upgrade(alembic_config(url), revision)
+    """Apply migrations up to ``revision`` (Alembic's command API is not thread-safe: one at a time)."""
+    with _UPGRADE_LOCK:
+        command.upgrade(alembic_config(url), revision)
+
+
+def _ensure_latest(engine: Engine, url: str) -> None:
+    """Migrate to the latest revision unless this process already saw the database there."""
+    if url in _UP_TO_DATE:
+        return
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current != heads:
+        upgrade(url)
+    _UP_TO_DATE.add(url)
 
 
 @dataclass
@@ -122,7 +143,7 @@ def open_database(url: str | None = None, *, auto_upgrade: bool = True) -> Datab
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         if auto_upgrade:
-            upgrade(url)
+            _ensure_latest(engine, url)
     except DatabaseError:
         raise
     except (SQLAlchemyError, OSError, ModuleNotFoundError) as exc:
