@@ -21,11 +21,25 @@ log = logging.getLogger("ohmylot.jobs")
 DIGEST_MIN_SCORE = 0.5
 
 
-def crawl_source(db: Database, source_id: str, *, timeout: float = 3600.0) -> dict[str, Any]:
-    """Crawl one registered source in a ``scrapy crawl`` subprocess, killed after ``timeout`` (J3)."""
+def crawl_source(
+    db: Database,
+    source_id: str,
+    *,
+    timeout: float = 3600.0,
+    url: str | None = None,
+    spider: str | None = None,
+    settings: dict[str, object] | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Crawl one registered source in a ``scrapy crawl`` subprocess, killed after ``timeout`` (J3).
+
+    ``url``, ``spider``, ``settings`` and ``env`` override the registry (the demo sandbox, tests)."""
     from crawlers.runner import run_crawl
 
-    outcome = run_crawl(source_id, timeout=timeout, env={"OHMYLOT_DATABASE_URL": db.url})
+    outcome = run_crawl(
+        source_id, url=url, spider=spider, settings=settings, timeout=timeout,
+        env={**(env or {}), "OHMYLOT_DATABASE_URL": db.url},
+    )
     detail = {
         "source": source_id,
         "returncode": outcome.returncode,

@@ -131,3 +131,28 @@ def test_two_schedulers_and_a_manual_run_give_one_run_per_slot(db) -> None:
     assert len(counter) == len(slots)
     assert len(slots) >= 2
     assert "skipped" in manual
+
+
+def test_a_hanging_crawl_is_killed_and_marked_failed(db) -> None:
+    from crawlers.sandbox.server import Response, serve
+    from jobs import tasks
+
+    def hang(request):
+        if request.path == "/robots.txt":
+            return Response(404, "")
+        return Response(200, "<html></html>", delay=30)
+
+    with serve(hang) as base:
+        started = time.monotonic()
+        outcome = ledger.run_once(
+            db, "crawl:hanging", "slot-1",
+            lambda: tasks.crawl_source(db, "hanging-site", url=f"{base}/offres", spider="jsonld", timeout=6,
+                                       settings={"DOWNLOAD_DELAY": 0, "LOG_LEVEL": "WARNING"}),
+        )
+        elapsed = time.monotonic() - started
+    assert outcome.status == "failed"
+    assert "délai dépassé" in outcome.error
+    assert elapsed < 25
+    with db.session() as session:
+        run = session.scalars(select(JobRun).where(JobRun.job_id == "crawl:hanging")).one()
+        assert run.status == "failed"
