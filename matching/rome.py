@@ -39,7 +39,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
-from matching.abbreviations import ABBREVIATIONS, AMBIGUOUS_SHORT
+from matching.abbreviations import ABBREVIATIONS, AMBIGUOUS_SHORT, STRUCTURES
+from matching.rome_aliases import ALIASES
 from matching.text import FRENCH_STOP_WORDS, fold, stem, strip_gender_marks
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -65,7 +66,7 @@ class Weights:
 
     word: float = 0.45
     char: float = 0.40
-    head: float = 0.15
+    head: float = 0.20
     principal: float = 0.03  # relative boost of principal titles and code labels
     description: float = 0.25  # share of the description channel when a description is given
     fuzzy_cutoff: float = 80.0  # rapidfuzz ratio needed to correct an unknown word
@@ -135,16 +136,21 @@ NOISE_WORDS = frozenset(
     """
     hf fh h f x cdi cdd cdii interim interimaire urgent urgence urgemment temps plein partiel complet nuit nuits
     jour jours journee week weekend end we alternance alternant alternante apprenti apprentie apprentis
-    apprentissage stage stagiaire stages contrat contrats poste postes recrutement recrute recrutons recherche
-    recherchons offre offres emploi emplois job jobs mission missions h24 immediat immediatement asap debutant
+    apprentissage stage stagiaire stages contrat contrats poste postes recrute recrutons recherche
+    recherchons offre offres emplois job jobs missions h24 immediat immediatement asap debutant
     debutante debutants accepte acceptes bienvenue bienvenus possible possibles salaire heures heure hebdo mois
     an ans annee annees semaine semaines mensuel brut net euros eur remplacement remplacements vacataire
     vacation vacations renfort renforts titulaire contractuel contractuelle fonctionnaire cat categorie
-    equivalent profil indus devenez rejoignez nous vous exterieur interne externe vie pro bac bts cap dut
+    equivalent profil indus devenez rejoignez nous vous exterieur interne externe bac bts cap dut
     licence master mba diplome diplomee ideal idealement evolutif evolution cdd3 saison hiver ete estival
     estivale estivaux h35 35h 39h 24h mi saisonnier saisonniere saisonniers saisonnieres
     """.split()
 )
+
+
+# "diplômé d'État", "D.E." and, in a title not written in capitals, "DE": a diploma, not part of the job.
+_STATE_DIPLOMA = re.compile(r"\bdipl[oô]m[ée]e?s?\s+d\W?\s*[ée]tat\b|\bD\.E\b\.?", re.IGNORECASE)
+_DE_CAPITALS = re.compile(r"\bDE\b")
 
 
 def _clean_markup(value: str) -> str:
@@ -356,6 +362,9 @@ class RomeClassifier:
             for form in gender_forms(row["label"]):
                 add(code, form, True)
             add(code, row["label_v3"], False)
+        for alias, code in ALIASES:
+            for form in gender_forms(alias):
+                add(code, form, True)
         with (DATA_DIR / "rome_appellations.csv").open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 code = row["code"]
@@ -387,6 +396,7 @@ class RomeClassifier:
         vocab: set[str] = {w for words in ref_words for w in words}
         for expansion in ABBREVIATIONS.values():
             vocab.update(expansion.split())
+        vocab.update(ABBREVIATIONS)
         self._vocab = vocab
         self._vocab_list = sorted(w for w in vocab if len(w) >= 3 and not w.isdigit())
         self._places = _place_words() - vocab
@@ -435,26 +445,37 @@ class RomeClassifier:
 
     @lru_cache(maxsize=50_000)  # noqa: B019 - one classifier per process (get_classifier)
     def _correct(self, word: str) -> str | None:
-        """The ROME-vocabulary word closest to an unknown word, or None when none is close enough."""
-        if len(word) < 4 or word.isdigit():
+        """The ROME-title word closest to an unknown word (a typo), or None.
+
+        Words of five letters or fewer are too short to correct safely, and words of the ROME skills (real
+        French words that are simply absent from the titles, like "consultation") are never "corrected".
+        """
+        if len(word) < 5 or word.isdigit() or word in _skill_words():
             return None
-        found = process.extractOne(
-            word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=self.weights.fuzzy_cutoff
-        )
+        cutoff = self.weights.fuzzy_cutoff + (5.0 if len(word) < 7 else 0.0)
+        found = process.extractOne(word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff)
         return found[0] if found else None
 
     def prepare(self, title: str) -> _Query:
         """Analyse a query title: gender forms, acronyms, noise words, typo correction."""
-        text = _strip_all_gender(_query_forms(_clean_markup(str(title or ""))))
+        text = _clean_markup(str(title or ""))
+        text = _STATE_DIPLOMA.sub(" ", text)
+        if text != text.upper():
+            text = _DE_CAPITALS.sub(" ", text)
+        text = _strip_all_gender(_query_forms(text))
         raw = _raw_words(text)
         alone = len([w for w, _ in raw if w not in NOISE_WORDS]) <= 1
         out: list[str] = []
         for word, upper in raw:
             expansion = ABBREVIATIONS.get(word)
             if expansion is not None and (word not in AMBIGUOUS_SHORT or upper or alone):
+                out.extend(expansion.split())
                 if word in self._vocab:
                     out.append(word)
-                out.extend(expansion.split())
+                continue
+            if word in STRUCTURES:
+                if word in self._vocab:
+                    out.append(word)
                 continue
             if word in NOISE_WORDS or word.isdigit():
                 continue
@@ -463,8 +484,7 @@ class RomeClassifier:
                 continue
             if word in self._places:
                 continue
-            corrected = self._correct(word)
-            out.append(corrected or word)
+            out.append(self._correct(word) or word)
         words = _content(out)
         return _Query(words=words, head=stem(words[0]) if words else None)
 
@@ -586,6 +606,16 @@ class RomeClassifier:
             mine = np.flatnonzero(self._ref_code == code_i)
             best_refs = [self._ref_text[int(j)] for j in mine[np.argsort(-sims[mine])][:3]]
         return {"words": query.words, "head": query.head, "best": [m.as_dict() for m in result], "refs": best_refs}
+
+
+@lru_cache(maxsize=1)
+def _skill_words() -> frozenset[str]:
+    """Folded words of the ROME skills (read on the first unknown word of a query)."""
+    words: set[str] = set()
+    with (DATA_DIR / "rome_skills.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            words.update(_plain_words(row["skill"]))
+    return frozenset(words)
 
 
 @lru_cache(maxsize=1)
