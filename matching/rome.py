@@ -68,7 +68,8 @@ class Weights:
     char: float = 0.40
     head: float = 0.20
     principal: float = 0.03  # relative boost of principal titles and code labels
-    description: float = 0.25  # share of the description channel when a description is given
+    description: float = 0.20  # share of the description channel when a description is given
+    description_floor: float = 0.3  # a description's best cosine below this lowers its weight proportionally
     fuzzy_cutoff: float = 80.0  # rapidfuzz ratio needed to correct an unknown word
     char_max_df: float = 0.02  # character grams found in more than this share of the titles are dropped
 
@@ -543,9 +544,10 @@ class RomeClassifier:
         docs = [_stems(_content(_plain_words(_clean_markup(d)))) for d in descriptions]
         space, matrix_t = self._profiles()
         scores = (space.transform(docs) @ matrix_t).toarray()
-        best = scores.max(axis=1, keepdims=True)
-        best[best == 0] = 1.0
-        return scores / best  # relative to the best code: descriptions vary in length and vocabulary
+        # Relative to the best code (descriptions vary in length and vocabulary), but a description that
+        # matches no code well (company boilerplate) keeps a proportionally smaller say.
+        best = np.maximum(scores.max(axis=1, keepdims=True), self.weights.description_floor)
+        return scores / best
 
     def scores(self, titles: list[str], descriptions: list[str | None] | None = None) -> np.ndarray:
         """Score matrix (n_titles × 532 codes, in ``self.codes`` order) for a batch of titles."""

@@ -100,9 +100,14 @@ def test_noise_words_and_places_are_dropped(clf):
 def test_description_is_a_weaker_signal(clf):
     # A vague title is decided by the description; a clear title is not overturned by it.
     description = "Vous réaliserez la taille des arbres fruitiers, la récolte des pommes et des prunes au verger."
-    vague = clf.classify("Ouvrier polyvalent H/F", description, top=1)[0].code
-    assert grand_domain(vague) == "A"
+    assert grand_domain(clf.classify("Ouvrier H/F", top=1)[0].code) != "A"
+    assert grand_domain(clf.classify("Ouvrier H/F", description, top=1)[0].code) == "A"
+    assert clf.classify("Saisonnier H/F") == []
+    assert top1(clf, "Saisonnier H/F", description) == "A1405"
     assert top1(clf, "Aide-soignant", "Vous préparerez les plats chauds en cuisine") == "J1501"
+    # Recruitment boilerplate changes nothing for a clear title.
+    boilerplate = "Rejoignez notre équipe dynamique ! Poste à pourvoir rapidement, CDI, mutuelle."
+    assert top1(clf, "Serveur H/F", boilerplate) == "G1803"
 
 
 def test_gender_forms():
