@@ -27,7 +27,6 @@ ALIASES: list[tuple[str, str]] = [
     ("Agent de restauration / Agente de restauration", "G1603"),
     ("Équipier / Équipière", "G1603"),
     ("Équipier polyvalent / Équipière polyvalente", "G1603"),
-    ("Employé polyvalent / Employée polyvalente", "G1603"),
     ("Directeur d'EHPAD / Directrice d'EHPAD", "K1403"),
     ("Agent de crèche / Agente de crèche", "K1303"),
     ("Animateur / Animatrice de camping", "G1202"),

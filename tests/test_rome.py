@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from matching.rome import (
     RomeClassifier,
@@ -131,3 +133,22 @@ def test_code_helpers():
     assert grand_domain("") == ""
     assert domain_label("J") is not None
     assert domain_label("J1501") == domain_label("J15")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(max_size=300), description=st.one_of(st.none(), st.text(max_size=500)))
+def test_classify_is_total(clf, title, description):
+    result = clf.classify(title, description, top=3)
+    assert len(result) <= 3
+    assert all(0.0 <= m.score <= 1.0 + 1e-6 for m in result)
+    assert all(rome_label(m.code) == m.label for m in result)
+    assert isinstance(gender_forms(title), list)
+
+
+def test_batch_and_single_agree(clf):
+    titles = ["Aide-soignant(e) de nuit H/F", "plombier chauffagiste", "ASH", "", "chaufeur poid lourd"]
+    batch = clf.classify_many(titles, top=3)
+    for title, matches in zip(titles, batch):
+        single = clf.classify(title, top=3)
+        assert [m.code for m in single] == [m.code for m in matches]
+        assert [round(m.score, 5) for m in single] == [round(m.score, 5) for m in matches]
