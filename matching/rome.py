@@ -145,6 +145,8 @@ NOISE_WORDS = frozenset(
     equivalent profil indus devenez rejoignez nous vous exterieur interne externe bac bts cap dut
     licence master mba diplome diplomee ideal idealement evolutif evolution cdd3 saison hiver ete estival
     estivale estivaux h35 35h 39h 24h mi saisonnier saisonniere saisonniers saisonnieres
+    superieur superieure principal principale qualifie qualifiee qualifies confirme confirmee confirmes
+    experimente experimentee experimentes senior junior
     """.split()
 )
 
