@@ -107,9 +107,9 @@ def register(app: typer.Typer) -> None:
                 unknown.append(code)
                 continue
             value = code.strip().upper()
-            out.print(f"{value}  {name}")
-            out.print(f"       domaine {rome_domain(value)} : {domain_label(rome_domain(value))}")
-            out.print(f"       grand domaine {grand_domain(value)} : {domain_label(grand_domain(value))}")
+            out.print(f"{value}  {name}", markup=False)
+            out.print(f"       domaine {rome_domain(value)} : {domain_label(rome_domain(value))}", markup=False)
+            out.print(f"       grand domaine {grand_domain(value)} : {domain_label(grand_domain(value))}", markup=False)
         if unknown:
             raise UserError(
                 f"code(s) ROME inconnu(s) : {', '.join(unknown)} (format attendu : une lettre et 4 chiffres, ex. J1501)"
@@ -143,6 +143,7 @@ def register(app: typer.Typer) -> None:
             figures = report[part]
             assert isinstance(figures, dict)
             mine, base = figures["classifier"], figures.get("baseline")
-            out.print(f"[{part}] {mine['n']} intitulés : accuracy@1 {mine['acc@1']:.3f}, @3 {mine['acc@3']:.3f}")
+            line = f"[{part}] {mine['n']} intitulés : accuracy@1 {mine['acc@1']:.3f}, @3 {mine['acc@3']:.3f}"
+            out.print(line, markup=False)
             if base:
-                out.print(f"[{part}] référence n-grammes : accuracy@1 {base['acc@1']:.3f}, @3 {base['acc@3']:.3f}")
+                out.print(f"[{part}] référence : accuracy@1 {base['acc@1']:.3f}, @3 {base['acc@3']:.3f}", markup=False)

@@ -79,3 +79,19 @@ def test_bad_input_is_one_line_and_non_zero() -> None:
     assert unknown.stderr.strip() == (
         "Erreur : code(s) ROME inconnu(s) : Z0000 (format attendu : une lettre et 4 chiffres, ex. J1501)"
     )
+
+
+def test_evaluate_refuses_test_errors_and_bad_split() -> None:
+    refused = run_cli("evaluate", "--errors")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("Erreur : les erreurs ne s'affichent que pour --split dev")
+    bad = run_cli("evaluate", "--split", "train")
+    assert bad.returncode == 1
+    assert "Traceback" not in bad.stderr
+
+
+def test_label_prints_domains() -> None:
+    result = run_cli("label", "g1803")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == "G1803  Serveur / Serveuse en restauration"
+    assert "domaine G18" in result.stdout
