@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "jobs.cmd_workers",
     "jobs.cmd_web",
     "jobs.cmd_crawl",
+    "jobs.cmd_rome",
 ]
 
 for _name in COMMAND_MODULES:

@@ -47,18 +47,18 @@ ABBREVIATIONS: dict[str, str] = {
     "ergo": "ergotherapeute",
     "psychomot": "psychomotricien",
     "ortho": "orthophoniste",
-    # Structures (context words: the job is usually given next to them)
-    "ehpad": "etablissement hebergement personnes agees",
-    "ssiad": "service de soins infirmiers a domicile",
-    "sad": "service aide a domicile",
-    "saad": "service aide a domicile",
-    "ssr": "soins de suite et readaptation",
-    "mas": "maison d accueil specialisee",
-    "fam": "foyer d accueil medicalise",
-    "ime": "institut medico educatif",
-    "esat": "etablissement et service d aide par le travail",
-    "ch": "centre hospitalier",
-    "chu": "centre hospitalier universitaire",
+    "advf": "assistant de vie aux familles",
+    "assmat": "assistant maternel",
+    "alsh": "accueil de loisirs",
+    "acm": "accueil collectif de mineurs",
+    "els": "employe libre service",
+    "spe": "specialise",
+    "psy": "psychologue",
+    "neuropsy": "neuropsychologue",
+    "educ": "educateur",
+    "prof": "professeur",
+    "maths": "mathematiques",
+    "math": "mathematiques",
     # Building, industry, logistics
     "btp": "batiment travaux publics",
     "vrd": "voirie reseaux divers",
@@ -104,8 +104,8 @@ ABBREVIATIONS: dict[str, str] = {
     "prep": "preparateur",
     "dev": "developpeur",
     "devops": "ingenieur devops",
-    "sdr": "commercial charge de developpement",
-    "bdr": "commercial charge de developpement",
+    "sdr": "business developer commercial",
+    "bdr": "business developer commercial",
     "cm": "community manager",
     "rp": "relations presse",
     "ceo": "directeur general",
@@ -133,8 +133,29 @@ ABBREVIATIONS: dict[str, str] = {
     "vie": "",
 }
 
+# Workplaces, not occupations: the acronym is kept as a word (aliases such as "Directeur d'EHPAD" use it) but
+# not expanded, so that "AES en MAS" stays an AES and does not become the director of a specialised home.
+STRUCTURES: dict[str, str] = {
+    "ehpad": "etablissement d hebergement pour personnes agees dependantes",
+    "ssiad": "service de soins infirmiers a domicile",
+    "sad": "service d aide a domicile",
+    "saad": "service d aide et d accompagnement a domicile",
+    "ssr": "soins de suite et de readaptation",
+    "mas": "maison d accueil specialisee",
+    "fam": "foyer d accueil medicalise",
+    "ime": "institut medico educatif",
+    "mecs": "maison d enfants a caractere social",
+    "esat": "etablissement et service d aide par le travail",
+    "ccas": "centre communal d action sociale",
+    "ch": "centre hospitalier",
+    "chu": "centre hospitalier universitaire",
+    "smur": "service mobile d urgence et de reanimation",
+    "samu": "service d aide medicale urgente",
+    "pui": "pharmacie a usage interieur",
+}
+
 # Keys that are ordinary French words (or too short to trust) when written in lower case inside a longer title.
 AMBIGUOUS_SHORT = frozenset(
     {"as", "me", "es", "ap", "ph", "ch", "mas", "fam", "ass", "tp", "pl", "vl", "but", "vie", "pro", "mar", "sad",
-     "arm", "ime", "cm", "rp", "ortho", "dg", "cap"}
+     "arm", "cm", "rp", "ortho", "dg", "cap"}
 )

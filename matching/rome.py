@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import html
-import math
 import re
 import threading
 import unicodedata
@@ -40,7 +39,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
-from matching.abbreviations import ABBREVIATIONS, AMBIGUOUS_SHORT
+from matching.abbreviations import ABBREVIATIONS, AMBIGUOUS_SHORT, STRUCTURES
+from matching.rome_aliases import ALIASES
 from matching.text import FRENCH_STOP_WORDS, fold, stem, strip_gender_marks
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -66,10 +66,12 @@ class Weights:
 
     word: float = 0.45
     char: float = 0.40
-    head: float = 0.15
+    head: float = 0.20
     principal: float = 0.03  # relative boost of principal titles and code labels
-    description: float = 0.25  # share of the description channel when a description is given
+    description: float = 0.20  # share of the description channel when a description is given
+    description_floor: float = 0.3  # a description's best cosine below this lowers its weight proportionally
     fuzzy_cutoff: float = 80.0  # rapidfuzz ratio needed to correct an unknown word
+    char_max_df: float = 0.02  # character grams found in more than this share of the titles are dropped
 
 
 # --------------------------------------------------------------------------------------------- reference data
@@ -135,16 +137,23 @@ NOISE_WORDS = frozenset(
     """
     hf fh h f x cdi cdd cdii interim interimaire urgent urgence urgemment temps plein partiel complet nuit nuits
     jour jours journee week weekend end we alternance alternant alternante apprenti apprentie apprentis
-    apprentissage stage stagiaire stages contrat contrats poste postes recrutement recrute recrutons recherche
-    recherchons offre offres emploi emplois job jobs mission missions h24 immediat immediatement asap debutant
+    apprentissage stage stagiaire stages contrat contrats poste postes recrute recrutons recherche
+    recherchons offre offres emplois job jobs missions h24 immediat immediatement asap debutant
     debutante debutants accepte acceptes bienvenue bienvenus possible possibles salaire heures heure hebdo mois
     an ans annee annees semaine semaines mensuel brut net euros eur remplacement remplacements vacataire
     vacation vacations renfort renforts titulaire contractuel contractuelle fonctionnaire cat categorie
-    equivalent profil indus devenez rejoignez nous vous exterieur interne externe vie pro bac bts cap dut
+    equivalent profil indus devenez rejoignez nous vous exterieur interne externe bac bts cap dut
     licence master mba diplome diplomee ideal idealement evolutif evolution cdd3 saison hiver ete estival
     estivale estivaux h35 35h 39h 24h mi saisonnier saisonniere saisonniers saisonnieres
+    superieur superieure principal principale qualifie qualifiee qualifies confirme confirmee confirmes
+    experimente experimentee experimentes senior junior
     """.split()
 )
+
+
+# "diplômé d'État", "D.E." and, in a title not written in capitals, "DE": a diploma, not part of the job.
+_STATE_DIPLOMA = re.compile(r"\bdipl[oô]m[ée]e?s?\s+d\W?\s*[ée]tat\b|\bD\.E\b\.?", re.IGNORECASE)
+_DE_CAPITALS = re.compile(r"\bDE\b")
 
 
 def _clean_markup(value: str) -> str:
@@ -205,6 +214,11 @@ def _plain_words(text: str) -> list[str]:
     return _ASCII_WORD.findall(_fast_fold(text))
 
 
+def title_key(title: str) -> str:
+    """A title folded, without gender marks, as words joined by spaces ("Aide-soignant(e) H/F" → "aide soignant")."""
+    return " ".join(_plain_words(_strip_all_gender(title or "")))
+
+
 def _raw_words(text: str) -> list[tuple[str, bool]]:
     """(folded word, written in capitals) pairs of a text, elisions and hyphens splitting words."""
     result: list[tuple[str, bool]] = []
@@ -253,16 +267,40 @@ def _char_features(words: list[str]) -> list[str]:
 class _Space:
     """A TF-IDF space over string features: vocabulary, idf, and l2-normalised sparse rows."""
 
-    def __init__(self, docs: list[list[str]], *, sublinear: bool = False, min_df: int = 1) -> None:
-        df: Counter[str] = Counter()
-        for feats in docs:
-            df.update(set(feats))
-        kept = sorted(f for f, c in df.items() if c >= min_df)
-        self.vocabulary = {f: i for i, f in enumerate(kept)}
-        n_docs = len(docs)
-        self.idf = np.array([math.log((1 + n_docs) / (1 + df[f])) + 1.0 for f in kept], dtype=np.float32)
+    def __init__(self, docs: list[list[str]], *, sublinear: bool = False, max_df: float = 1.0) -> None:
         self.sublinear = sublinear
-        self.matrix = self.transform(docs)
+        # One pass: feature ids assigned on the fly, document frequencies from the count matrix.
+        found: dict[str, int] = {}
+        assign = found.setdefault
+        indptr = [0]
+        indices: list[int] = []
+        for feats in docs:
+            indices.extend(assign(f, len(found)) for f in feats)
+            indptr.append(len(indices))
+        counts = sparse.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+            shape=(len(docs), len(found)),
+        )
+        counts.sum_duplicates()
+        df = np.bincount(counts.indices, minlength=len(found))
+        keep = df <= max_df * len(docs)
+        new_id = np.cumsum(keep) - 1
+        names = list(found)
+        self.vocabulary = {names[j]: int(new_id[j]) for j in np.flatnonzero(keep).tolist()}
+        self.idf = (np.log((1 + len(docs)) / (1 + df[keep])) + 1.0).astype(np.float32)
+        self.matrix = self._weigh(counts[:, np.flatnonzero(keep)].tocsr())
+
+    def vector(self, feats: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """One l2-normalised TF-IDF row as (column indices, values), without building a sparse matrix."""
+        counts = Counter(j for j in map(self.vocabulary.get, feats) if j is not None)
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+        if self.sublinear:
+            tf = 1.0 + np.log(tf)
+        values = tf * self.idf[cols]
+        return cols, values / np.float32(np.sqrt(np.dot(values, values)))
 
     def transform(self, docs: list[list[str]]) -> sparse.csr_matrix:
         """l2-normalised TF-IDF rows of feature lists (unknown features ignored)."""
@@ -277,6 +315,10 @@ class _Space:
             shape=(len(docs), len(vocab)),
         )
         counts.sum_duplicates()
+        return self._weigh(counts)
+
+    def _weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Raw counts → l2-normalised TF-IDF (in place)."""
         if self.sublinear:
             counts.data = 1.0 + np.log(counts.data)
         counts.data *= self.idf[counts.indices]
@@ -310,7 +352,9 @@ class RomeClassifier:
         refs: list[tuple[int, list[str], bool, str]] = []
 
         def add(code: str, text: str, principal: bool) -> None:
-            words = _content(_plain_words(_strip_all_gender(text)))
+            if any(mark in text for mark in "(/·•."):
+                text = _strip_all_gender(text)
+            words = _content(_plain_words(text))
             key = (code, " ".join(words))
             if not words or key in seen:
                 return
@@ -321,6 +365,9 @@ class RomeClassifier:
             for form in gender_forms(row["label"]):
                 add(code, form, True)
             add(code, row["label_v3"], False)
+        for alias, code in ALIASES:
+            for form in gender_forms(alias):
+                add(code, form, True)
         with (DATA_DIR / "rome_appellations.csv").open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 code = row["code"]
@@ -334,67 +381,104 @@ class RomeClassifier:
         refs.sort(key=lambda r: r[0])
         self._ref_code = np.array([r[0] for r in refs], dtype=np.int32)
         self._ref_text = [r[3] for r in refs]
-        self._starts = np.searchsorted(self._ref_code, np.arange(len(self.codes)))
-        self._has_refs = np.bincount(self._ref_code, minlength=len(self.codes)) > 0
         ref_words = [r[1] for r in refs]
         ref_stems = [_stems(w) for w in ref_words]
         self._word_space = _Space([_word_features(s) for s in ref_stems])
-        self._char_space = _Space([_char_features(w) for w in ref_words])
-        self._word_t = self._word_space.matrix.T.tocsr()
-        self._char_t = self._char_space.matrix.T.tocsr()
+        # Character grams shared by many titles ("eur ", " ch") weigh little and cost most: dropped.
+        self._char_space = _Space([_char_features(w) for w in ref_words], max_df=self.weights.char_max_df)
         heads = sorted({s[0] for s in ref_stems})
         self._head_index = {h: i for i, h in enumerate(heads)}
-        rows = np.arange(len(refs))
-        cols = np.array([self._head_index[s[0]] for s in ref_stems])
-        self._head_t = sparse.csr_matrix(
-            (np.ones(len(refs), dtype=np.float32), (cols, rows)), shape=(len(heads), len(refs))
-        )
-        self._ref_weight = np.array([1.0 + self.weights.principal * r[2] for r in refs], dtype=np.float32)
+        self._head_matrix = sparse.csr_matrix(
+            (np.ones(len(refs), dtype=np.float32), ([self._head_index[s[0]] for s in ref_stems], np.arange(len(refs)))),
+            shape=(len(heads), len(refs)),
+        ).T.tocsr()
+        self._principal = np.array([r[2] for r in refs], dtype=bool)
+        self._combine()
 
         # Vocabulary for typo correction: folded words of the reference titles (and of the expansions).
         vocab: set[str] = {w for words in ref_words for w in words}
         for expansion in ABBREVIATIONS.values():
             vocab.update(expansion.split())
+        vocab.update(ABBREVIATIONS)
         self._vocab = vocab
         self._vocab_list = sorted(w for w in vocab if len(w) >= 3 and not w.isdigit())
         self._places = _place_words() - vocab
 
-        # Description channel: one profile per code (titles + skills), word stems, sublinear tf.
-        profile: dict[int, list[str]] = {i: [] for i in range(len(self.codes))}
-        for code_i, words in zip(self._ref_code.tolist(), ref_words, strict=True):
-            profile[code_i].extend(words)
-        with (DATA_DIR / "rome_skills.csv").open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                i = code_index.get(row["code"])
-                if i is not None and row["type"] in ("savoir_faire", "savoir"):
-                    profile[i].extend(_content(_plain_words(row["skill"])))
-        self._profile_space = _Space([_stems(profile[i]) for i in range(len(self.codes))], sublinear=True)
-        self._profile_t = self._profile_space.matrix.T.tocsr()
+        self._ref_words = ref_words
+        self._profile: tuple[_Space, sparse.csr_matrix] | None = None
+
+    def _profiles(self) -> tuple[_Space, sparse.csr_matrix]:
+        """Description channel (built on first use): one profile per code (titles + skills), sublinear tf."""
+        if self._profile is None:
+            with self._lock:
+                if self._profile is None:
+                    code_index = {c: i for i, c in enumerate(self.codes)}
+                    profile: dict[int, list[str]] = {i: [] for i in range(len(self.codes))}
+                    for code_i, words in zip(self._ref_code.tolist(), self._ref_words, strict=True):
+                        profile[code_i].extend(words)
+                    with (DATA_DIR / "rome_skills.csv").open(encoding="utf-8", newline="") as handle:
+                        for row in csv.DictReader(handle):
+                            i = code_index.get(row["code"])
+                            if i is not None and row["type"] in ("savoir_faire", "savoir"):
+                                profile[i].extend(_content(_plain_words(row["skill"])))
+                    space = _Space([_stems(profile[i]) for i in range(len(self.codes))], sublinear=True)
+                    self._profile = (space, space.matrix.T.tocsr())
+        return self._profile
+
+    def _combine(self) -> None:
+        """One transposed index for the three title channels, channel weights included (one product per batch)."""
+        w = self.weights
+        total = w.word + w.char + w.head
+        blocks = [
+            self._word_space.matrix.T * (w.word / total),
+            self._char_space.matrix.T * (w.char / total),
+            self._head_matrix.T * (w.head / total),
+        ]
+        self._index_t = sparse.vstack(blocks, format="csr", dtype=np.float32)
+        self._char_offset = blocks[0].shape[0]
+        self._head_offset = self._char_offset + blocks[1].shape[0]
+        self._ref_weight = np.where(self._principal, 1.0, 1.0 / (1.0 + w.principal)).astype(np.float32)
+
+    def set_weights(self, weights: Weights) -> None:
+        """Change the fusion weights (the spaces are kept; ``char_max_df`` needs a new classifier)."""
+        self.weights = weights
+        self._combine()
 
     # ----------------------------------------------------------------------------------------- queries
 
     @lru_cache(maxsize=50_000)  # noqa: B019 - one classifier per process (get_classifier)
     def _correct(self, word: str) -> str | None:
-        """The ROME-vocabulary word closest to an unknown word, or None when none is close enough."""
-        if len(word) < 4 or word.isdigit():
+        """The ROME-title word closest to an unknown word (a typo), or None.
+
+        Words of five letters or fewer are too short to correct safely, and words of the ROME skills (real
+        French words that are simply absent from the titles, like "consultation") are never "corrected".
+        """
+        if len(word) < 5 or word.isdigit() or word in _skill_words():
             return None
-        found = process.extractOne(
-            word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=self.weights.fuzzy_cutoff
-        )
+        cutoff = self.weights.fuzzy_cutoff + (5.0 if len(word) < 7 else 0.0)
+        found = process.extractOne(word, self._vocab_list, scorer=fuzz.ratio, score_cutoff=cutoff)
         return found[0] if found else None
 
     def prepare(self, title: str) -> _Query:
         """Analyse a query title: gender forms, acronyms, noise words, typo correction."""
-        text = _strip_all_gender(_query_forms(_clean_markup(str(title or ""))))
+        text = _clean_markup(str(title or ""))
+        text = _STATE_DIPLOMA.sub(" ", text)
+        if text != text.upper():
+            text = _DE_CAPITALS.sub(" ", text)
+        text = _strip_all_gender(_query_forms(text))
         raw = _raw_words(text)
         alone = len([w for w, _ in raw if w not in NOISE_WORDS]) <= 1
         out: list[str] = []
         for word, upper in raw:
             expansion = ABBREVIATIONS.get(word)
             if expansion is not None and (word not in AMBIGUOUS_SHORT or upper or alone):
+                out.extend(expansion.split())
                 if word in self._vocab:
                     out.append(word)
-                out.extend(expansion.split())
+                continue
+            if word in STRUCTURES:
+                if word in self._vocab:
+                    out.append(word)
                 continue
             if word in NOISE_WORDS or word.isdigit():
                 continue
@@ -403,14 +487,11 @@ class RomeClassifier:
                 continue
             if word in self._places:
                 continue
-            corrected = self._correct(word)
-            out.append(corrected or word)
+            out.append(self._correct(word) or word)
         words = _content(out)
         return _Query(words=words, head=stem(words[0]) if words else None)
 
-    def _title_scores(self, queries: list[_Query]) -> np.ndarray:
-        """Per-code title scores (n_queries × n_codes)."""
-        w = self.weights
+    def _query_matrix(self, queries: list[_Query]) -> sparse.csr_matrix:
         stems = [_stems(q.words) for q in queries]
         qw = self._word_space.transform([_word_features(s) for s in stems])
         qc = self._char_space.transform([_char_features(q.words) for q in queries])
@@ -423,18 +504,52 @@ class RomeClassifier:
         qh = sparse.csr_matrix(
             (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(queries), len(self._head_index))
         )
-        sims = (qw @ self._word_t) * w.word + (qc @ self._char_t) * w.char + (qh @ self._head_t) * w.head
-        dense = sims.toarray() * self._ref_weight
-        per_code = np.maximum.reduceat(dense, self._starts, axis=1)
-        per_code[:, ~self._has_refs] = 0.0
-        return per_code / (w.word + w.char + w.head) / (1.0 + w.principal)
+        return sparse.hstack([qw, qc, qh], format="csr", dtype=np.float32)
+
+    def _one_title_scores(self, query: _Query) -> np.ndarray:
+        """``_title_scores`` for one query, with plain numpy (scipy's per-call overhead dominates otherwise)."""
+        word_cols, word_vals = self._word_space.vector(_word_features(_stems(query.words)))
+        char_cols, char_vals = self._char_space.vector(_char_features(query.words))
+        cols = [word_cols, char_cols + self._char_offset]
+        vals = [word_vals, char_vals]
+        head = self._head_index.get(query.head) if query.head else None
+        if head is not None:
+            cols.append(np.array([head + self._head_offset]))
+            vals.append(np.ones(1, dtype=np.float32))
+        index = self._index_t
+        docs: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        for col, value in zip(np.concatenate(cols).tolist(), np.concatenate(vals).tolist(), strict=True):
+            lo, hi = index.indptr[col], index.indptr[col + 1]
+            docs.append(index.indices[lo:hi])
+            weights.append(index.data[lo:hi] * value)
+        out = np.zeros((1, len(self.codes)), dtype=np.float32)
+        if docs:
+            all_docs = np.concatenate(docs)
+            sims = np.bincount(all_docs, weights=np.concatenate(weights), minlength=len(self._ref_code))
+            hit = np.flatnonzero(sims)
+            np.maximum.at(out[0], self._ref_code[hit], (sims[hit] * self._ref_weight[hit]).astype(np.float32))
+        return out
+
+    def _title_scores(self, queries: list[_Query]) -> np.ndarray:
+        """Per-code title scores (n_queries × n_codes): the best reference title of each code."""
+        if len(queries) == 1:
+            return self._one_title_scores(queries[0])
+        sims = self._query_matrix(queries) @ self._index_t
+        out = np.zeros((len(queries), len(self.codes)), dtype=np.float32)
+        if sims.nnz:
+            rows = np.repeat(np.arange(len(queries)), np.diff(sims.indptr))
+            np.maximum.at(out, (rows, self._ref_code[sims.indices]), sims.data * self._ref_weight[sims.indices])
+        return out
 
     def _description_scores(self, descriptions: list[str]) -> np.ndarray:
         docs = [_stems(_content(_plain_words(_clean_markup(d)))) for d in descriptions]
-        scores = (self._profile_space.transform(docs) @ self._profile_t).toarray()
-        best = scores.max(axis=1, keepdims=True)
-        best[best == 0] = 1.0
-        return scores / best  # relative to the best code: descriptions vary in length and vocabulary
+        space, matrix_t = self._profiles()
+        scores = (space.transform(docs) @ matrix_t).toarray()
+        # Relative to the best code (descriptions vary in length and vocabulary), but a description that
+        # matches no code well (company boilerplate) keeps a proportionally smaller say.
+        best = np.maximum(scores.max(axis=1, keepdims=True), self.weights.description_floor)
+        return scores / best
 
     def scores(self, titles: list[str], descriptions: list[str | None] | None = None) -> np.ndarray:
         """Score matrix (n_titles × 532 codes, in ``self.codes`` order) for a batch of titles."""
@@ -491,14 +606,20 @@ class RomeClassifier:
         best_refs: list[str] = []
         if result:
             code_i = self.codes.index(result[0].code)
-            lo, hi = self._starts[code_i], (
-                self._starts[code_i + 1] if code_i + 1 < len(self.codes) else len(self._ref_text)
-            )
-            qw = self._word_space.transform([_word_features(_stems(query.words))])
-            qc = self._char_space.transform([_char_features(query.words)])
-            sims = ((qw @ self._word_t) + (qc @ self._char_t)).toarray()[0][lo:hi]
-            best_refs = [self._ref_text[lo + int(j)] for j in np.argsort(-sims)[:3]]
+            sims = (self._query_matrix([query]) @ self._index_t).toarray()[0]
+            mine = np.flatnonzero(self._ref_code == code_i)
+            best_refs = [self._ref_text[int(j)] for j in mine[np.argsort(-sims[mine])][:3]]
         return {"words": query.words, "head": query.head, "best": [m.as_dict() for m in result], "refs": best_refs}
+
+
+@lru_cache(maxsize=1)
+def _skill_words() -> frozenset[str]:
+    """Folded words of the ROME skills (read on the first unknown word of a query)."""
+    words: set[str] = set()
+    with (DATA_DIR / "rome_skills.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            words.update(_plain_words(row["skill"]))
+    return frozenset(words)
 
 
 @lru_cache(maxsize=1)

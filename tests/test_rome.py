@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from matching.rome import (
     RomeClassifier,
@@ -100,9 +102,14 @@ def test_noise_words_and_places_are_dropped(clf):
 def test_description_is_a_weaker_signal(clf):
     # A vague title is decided by the description; a clear title is not overturned by it.
     description = "Vous réaliserez la taille des arbres fruitiers, la récolte des pommes et des prunes au verger."
-    vague = clf.classify("Ouvrier polyvalent H/F", description, top=1)[0].code
-    assert grand_domain(vague) == "A"
+    assert grand_domain(clf.classify("Ouvrier H/F", top=1)[0].code) != "A"
+    assert grand_domain(clf.classify("Ouvrier H/F", description, top=1)[0].code) == "A"
+    assert clf.classify("Saisonnier H/F") == []
+    assert top1(clf, "Saisonnier H/F", description) == "A1405"
     assert top1(clf, "Aide-soignant", "Vous préparerez les plats chauds en cuisine") == "J1501"
+    # Recruitment boilerplate changes nothing for a clear title.
+    boilerplate = "Rejoignez notre équipe dynamique ! Poste à pourvoir rapidement, CDI, mutuelle."
+    assert top1(clf, "Serveur H/F", boilerplate) == "G1803"
 
 
 def test_gender_forms():
@@ -126,3 +133,22 @@ def test_code_helpers():
     assert grand_domain("") == ""
     assert domain_label("J") is not None
     assert domain_label("J1501") == domain_label("J15")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(max_size=300), description=st.one_of(st.none(), st.text(max_size=500)))
+def test_classify_is_total(clf, title, description):
+    result = clf.classify(title, description, top=3)
+    assert len(result) <= 3
+    assert all(0.0 <= m.score <= 1.0 + 1e-6 for m in result)
+    assert all(rome_label(m.code) == m.label for m in result)
+    assert isinstance(gender_forms(title), list)
+
+
+def test_batch_and_single_agree(clf):
+    titles = ["Aide-soignant(e) de nuit H/F", "plombier chauffagiste", "ASH", "", "chaufeur poid lourd"]
+    batch = clf.classify_many(titles, top=3)
+    for title, matches in zip(titles, batch):
+        single = clf.classify(title, top=3)
+        assert [m.code for m in single] == [m.code for m in matches]
+        assert [round(m.score, 5) for m in single] == [round(m.score, 5) for m in matches]
