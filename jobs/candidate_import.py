@@ -26,7 +26,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -101,7 +101,9 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 
-YES = {"oui", "o", "yes", "y", "x", "1", "vrai", "true", "ok", "d accord", "accord", "v", "b", "permis b"}
+# "on" is what an HTML checkbox sends; "b" / "permis b" answer the driving-licence column
+YES = {"oui", "o", "yes", "y", "x", "1", "vrai", "true", "ok", "on", "coche", "d accord", "accord", "v",
+       "b", "permis b"}
 NO = {"non", "n", "no", "0", "faux", "false", "aucun", "sans", "pas de permis"}
 
 _EMAIL = re.compile(
@@ -679,6 +681,50 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
 # --------------------------------------------------------------------------------------------------
 
 
+def save_prospect(
+    session: Session,
+    check: ProspectCheck,
+    *,
+    event: Any,
+    channel: str,
+    met_at: datetime | None = None,
+    now: datetime | None = None,
+    actor: str | None = None,
+    audit_action: str | None = None,
+    link_partner: bool = False,
+    fill_only_ids: Collection[int] = (),
+) -> Any:
+    """Record one checked prospect (a booth-form entry or an import row) met at ``event`` (an ``Event``).
+
+    Upserts the person (dedup on e-mail / phone), links them to the event, assigns the référent of their target
+    EPCI, and with ``link_partner`` forms the household at once (an import does it after its last row). With
+    ``audit_action`` (the booth form: ``"candidates.form"``) an audit row names ``actor``. ``channel`` says how
+    consent was collected (``"formulaire stand"``). Returns ``store.candidates.UpsertResult``; its ``outcome``
+    is ``updated`` when only the event link is new. Raises ``ValueError`` when ``check`` has errors.
+    """
+    from store.audit import audit
+    from store.candidates import assign_referent, event_datetime, link_event, link_pending_partners, upsert_candidate
+
+    if check.errors:
+        raise ValueError("; ".join(check.errors))
+    now = now or datetime.now(UTC)
+    met_at = met_at or event_datetime(event, now)
+    result = upsert_candidate(
+        session, check.values, met_at=met_at, channel=channel, now=now, fill_only_ids=fill_only_ids
+    )
+    candidate = result.candidate
+    if link_event(session, candidate, event, met_at) and result.outcome == "unchanged":
+        result.outcome = "updated"
+    assign_referent(session, candidate, check.values.get("target_epcis", []) + check.values.get("home_epcis", []))
+    if link_partner and candidate.partner_hint:
+        link_pending_partners(session, [candidate])
+    if audit_action:
+        audit(session, actor, audit_action, "candidate", candidate.id, {"event": event.id, "outcome": result.outcome},
+              at=now)
+    session.flush()
+    return result
+
+
 def import_candidates(
     db_or_session: Any,
     path: str | Path,
@@ -734,14 +780,7 @@ def _import_in_session(
     own_session: bool,
 ) -> ImportReport:
     from store.audit import audit, current_actor
-    from store.candidates import (
-        assign_referent,
-        event_datetime,
-        get_or_create_event,
-        link_event,
-        link_pending_partners,
-        upsert_candidate,
-    )
+    from store.candidates import event_datetime, get_or_create_event, link_pending_partners
 
     actor = actor or current_actor()
     report = ImportReport(event=event_name.strip(), file=path.name, dry_run=dry_run, warnings=list(table.warnings))
@@ -765,8 +804,8 @@ def _import_in_session(
         if check.errors:
             report.rejected.append({"line": line, "reason": " ; ".join(check.errors)})
             continue
-        result = upsert_candidate(
-            session, check.values, met_at=met_at, channel=channel, now=now, fill_only_ids=seen.keys()
+        result = save_prospect(
+            session, check, event=event, met_at=met_at, channel=channel, now=now, fill_only_ids=seen.keys()
         )
         candidate = result.candidate
         if result.conflicts:
@@ -775,10 +814,7 @@ def _import_in_session(
                 "reason": f"courriel et téléphone appartiennent à des fiches différentes (n° {candidate.id} "
                 f"et {', '.join(map(str, result.conflicts))}) : vérifiez",
             })
-        new_link = link_event(session, candidate, event, met_at)
         outcome = result.outcome
-        if outcome == "unchanged" and new_link:
-            outcome = "updated"
         if candidate.id in seen:
             report.warnings.append({"line": line, "reason": f"même personne qu'à la ligne {seen[candidate.id]}"})
             # one person counts once per file: a repeated row that adds data is an update of that person
@@ -787,7 +823,6 @@ def _import_in_session(
         else:
             seen[candidate.id] = line
         setattr(report, outcome, getattr(report, outcome) + 1)
-        assign_referent(session, candidate, check.values["target_epcis"] + check.values["home_epcis"])
         if candidate.partner_hint:
             touched.append((line, candidate))
     linked = {pair[0] for pair in link_pending_partners(session)}

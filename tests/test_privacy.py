@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -27,9 +24,9 @@ from store.models import (
     ShortlistEntry,
 )
 from store.privacy import erase_person, export_person, purge
+from tests.prospects_support import run_cli
 
 DATA = Path(__file__).parent / "data" / "prospects"
-ROOT = Path(__file__).resolve().parent.parent
 MET = date(2025, 3, 20)  # the TAF fair: last contact of most prospects (00:00 UTC that day)
 TWO_YEARS = datetime(2027, 3, 20, tzinfo=UTC)
 
@@ -105,18 +102,28 @@ def test_a_new_contact_restarts_the_clock(fair) -> None:  # type: ignore[no-unty
         assert "Julien Martin" not in [item["name"] for item in report.due]
 
 
-def test_purge_command_dry_run_then_wet_run(fair, database_url: str) -> None:  # type: ignore[no-untyped-def]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    dry = subprocess.run([sys.executable, "-m", "jobs", "privacy", "purge", "--now", "2027-03-21"],
-                         capture_output=True, text=True, env=env, timeout=120)
+def test_purge_command_dry_run_then_wet_run(fair, database_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    dry = run_cli(capsys, "privacy", "purge", "--now", "2027-03-21")
     assert dry.returncode == 0, dry.stderr
     assert "6 prospect(s) à anonymiser (essai" in dry.stdout
     assert "Élodie Dubois" in dry.stdout
-    wet = subprocess.run([sys.executable, "-m", "jobs", "privacy", "purge", "--now", "2027-03-21", "--wet-run"],
-                         capture_output=True, text=True, env=env, timeout=120)
+    wet = run_cli(capsys, "privacy", "purge", "--now", "2027-03-21", "--wet-run", "--staff", "dpo@ohmylot.fr")
     assert "6 prospect(s) anonymisé(s)" in wet.stdout
     with fair.session() as session:
         assert session.execute(select(Candidate).where(Candidate.anonymized_at.is_(None))).first() is None
+
+
+def test_export_and_erase_commands(fair, database_url: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "export.json"
+    exported = run_cli(capsys, "privacy", "export", "LUCAS.garcia@exemple.fr", "--out", str(target))
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(target.read_text(encoding="utf-8"))["people"][0]["profile"]["last_name"] == "Garcia"
+    erased = run_cli(capsys, "privacy", "erase", "lucas.garcia@exemple.fr", "--yes", "--staff", "dpo@ohmylot.fr")
+    assert erased.returncode == 0
+    assert "1 fiche(s) effacée(s)" in erased.stdout
+    again = run_cli(capsys, "privacy", "erase", "lucas.garcia@exemple.fr", "--yes")
+    assert again.returncode == 1
+    assert again.stderr.strip().splitlines()[-1] == "Erreur : aucune personne enregistrée avec « lucas.garcia@exemple.fr »"
 
 
 # ---------------------------------------------------------------------------------------------- export, erase (P4)

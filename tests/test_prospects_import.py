@@ -390,3 +390,30 @@ def test_partner_imported_in_a_later_file_forms_the_household(db, tmp_path: Path
         members = session.execute(select(Candidate).order_by(Candidate.id)).scalars().all()
         assert members[0].household_id == members[1].household_id is not None
         assert members[0].partner_hint is None
+
+
+@pytest.mark.db
+def test_booth_form_entry_is_saved_like_an_import_row(db) -> None:  # type: ignore[no-untyped-def]
+    from jobs.candidate_import import save_prospect
+    from store.candidates import get_or_create_event
+
+    import_candidates(db, DATA / "salon_taf_toulouse_2025.csv", event="TAF Toulouse 2025", event_date=date(2025, 3, 20), now=NOW)
+    form = {"last_name": "Martin", "first_name": "Sophie", "email": "", "phone": "06 12 34 56 78",
+            "desired_jobs": "Infirmière de bloc", "consent_contact": "on", "consent_share": ""}
+    check = validate_prospect(form)
+    assert check.ok, check.errors
+    with db.session() as session:
+        event, _ = get_or_create_event(session, "Forum santé Cahors", day=date(2025, 6, 12))
+        result = save_prospect(session, check, event=event, channel="formulaire stand", actor="anne@ohmylot.fr",
+                               audit_action="candidates.form", now=NOW)
+        assert result.outcome == "updated"
+        assert result.candidate.email == "sophie.martin@exemple.fr"  # found by phone, e-mail kept
+        assert result.candidate.desired_jobs == "Infirmière de bloc"
+        with pytest.raises(ValueError, match="consentement"):
+            save_prospect(session, validate_prospect({"last_name": "X", "phone": "0645454545"}), event=event,
+                          channel="formulaire stand")
+    with db.session() as session:
+        assert count(session, Candidate) == 6
+        log = session.execute(select(AuditLog).where(AuditLog.action == "candidates.form")).scalar_one()
+        assert log.actor == "anne@ohmylot.fr"
+        assert log.detail["outcome"] == "updated"

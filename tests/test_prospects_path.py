@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,9 +14,9 @@ from jobs.candidate_import import import_candidates
 from jobs.cmd_report import yearly_report
 from store.candidates import list_candidates, parse_status, set_status
 from store.models import AuditLog, Candidate
+from tests.prospects_support import run_cli
 
 DATA = Path(__file__).parent / "data" / "prospects"
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.db
 
@@ -92,61 +89,55 @@ def test_yearly_report_counts_the_year_only(fair, tmp_path: Path) -> None:  # ty
         assert yearly_report(session, 2024).households_settled == 1
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "jobs", *args], capture_output=True, text=True, env=full,
-                          cwd=cwd, timeout=120)
-
-
-def test_import_command_exit_statuses_and_json_report(database_url: str, tmp_path: Path) -> None:
+def test_import_command_exit_statuses_and_json_report(database_url: str, tmp_path: Path, capsys) -> None:
     report_path = tmp_path / "report.json"
-    result = run_cli("candidates", "import", str(DATA / "salon_taf_toulouse_2025.csv"), "--event", "TAF Toulouse 2025",
+    result = run_cli(capsys, "candidates", "import", str(DATA / "salon_taf_toulouse_2025.csv"), "--event", "TAF Toulouse 2025",
                      "--event-date", "20/03/2025", "--report", str(report_path))
     assert result.returncode == 2, result.stderr
     assert "rejetée ligne 5 : nom manquant" in result.stdout
     report = json.loads(report_path.read_text(encoding="utf-8"))
     assert (report["imported"], report["updated"], report["unchanged"]) == (6, 1, 0)
     assert report["rejected"][0] == {"line": 5, "reason": "nom manquant"}
-    result = run_cli("candidates", "import", str(DATA / "congres_internes_tab.txt"), "--event", "Congrès")
+    result = run_cli(capsys, "candidates", "import", str(DATA / "congres_internes_tab.txt"), "--event", "Congrès")
     assert result.returncode == 0, result.stderr
     for bad in ("photo.csv", "empty.csv", "missing.csv"):
-        result = run_cli("candidates", "import", str(DATA / bad), "--event", "X")
+        result = run_cli(capsys, "candidates", "import", str(DATA / bad), "--event", "X")
         assert result.returncode == 1
         assert len(result.stderr.strip().splitlines()) <= 2
         assert "Traceback" not in result.stderr
         assert result.stderr.strip().splitlines()[-1].startswith("Erreur : ")
-    result = run_cli("candidates", "import", str(DATA / "congres_internes_tab.txt"), "--event", "X", "--dry-run")
+    result = run_cli(capsys, "candidates", "import", str(DATA / "congres_internes_tab.txt"), "--event", "X", "--dry-run")
     assert result.returncode == 0
     assert "essai" in result.stdout
 
 
-def test_commands_list_show_status_events_report(database_url: str, tmp_path: Path) -> None:
-    run_cli("candidates", "import", str(DATA / "salon_taf_toulouse_2025.csv"), "--event", "TAF Toulouse 2025",
+def test_commands_list_show_status_events_report(database_url: str, tmp_path: Path, capsys) -> None:
+    run_cli(capsys, "candidates", "import", str(DATA / "salon_taf_toulouse_2025.csv"), "--event", "TAF Toulouse 2025",
             "--event-date", "2025-03-20")
-    listed = run_cli("candidates", "list", "--search", "martin", "--json")
+    listed = run_cli(capsys, "candidates", "list", "--search", "martin", "--json")
     assert listed.returncode == 0, listed.stderr
     people = json.loads(listed.stdout)
     assert sorted(p["name"] for p in people) == ["Julien Martin", "Sophie Martin"]
     sophie = next(p for p in people if p["name"] == "Sophie Martin")
-    shown = run_cli("candidates", "show", str(sophie["id"]))
+    shown = run_cli(capsys, "candidates", "show", str(sophie["id"]))
     assert "Foyer : n°" in shown.stdout
     assert "Julien Martin" in shown.stdout
     assert "TAF Toulouse 2025 (2025-03-20)" in shown.stdout
-    changed = run_cli("candidates", "status", str(sophie["id"]), "embauché", "--sector", "Santé", "--date", "2025-09-01",
+    changed = run_cli(capsys, "candidates", "status", str(sophie["id"]), "embauché", "--sector", "Santé", "--date", "2025-09-01",
                       "--staff", "anne@ohmylot.fr", "--note", "CDI à l'hôpital de Cahors")
     assert changed.returncode == 0, changed.stderr
-    assert run_cli("candidates", "list", "--status", "hired", "--json").stdout.count('"Sophie Martin"') == 1
+    assert run_cli(capsys, "candidates", "list", "--status", "hired", "--json").stdout.count('"Sophie Martin"') == 1
     csv_path = tmp_path / "bilan.csv"
-    report = run_cli("report", "--year", "2025", "--csv", str(csv_path))
+    report = run_cli(capsys, "report", "--year", "2025", "--csv", str(csv_path))
     assert report.returncode == 0, report.stderr
     assert "TAF Toulouse 2025" in report.stdout
     rows = list(csv.reader(csv_path.open(encoding="utf-8-sig"), delimiter=";"))
     assert rows[0] == ["rubrique", "libellé", "valeur"]
     assert ["embauches par secteur", "Santé", "1"] in rows
-    added = run_cli("events", "add", "Soirée d'accueil Figeac", "--date", "12 juin 2025", "--place", "Figeac")
+    added = run_cli(capsys, "events", "add", "Soirée d'accueil Figeac", "--date", "12 juin 2025", "--place", "Figeac")
     assert added.returncode == 0
     assert "créé" in added.stdout
-    events = run_cli("events", "list", "--year", "2025")
+    events = run_cli(capsys, "events", "list", "--year", "2025")
     assert "2025-06-12  Soirée d'accueil Figeac — Figeac : 0 prospect(s)" in events.stdout
 
 
@@ -163,8 +154,8 @@ def test_commands_list_show_status_events_report(database_url: str, tmp_path: Pa
         ("privacy", "purge", "--now", "demain"),
     ],
 )
-def test_bad_arguments_give_one_french_line(database_url: str, args: tuple[str, ...]) -> None:
-    result = run_cli(*args)
+def test_bad_arguments_give_one_french_line(database_url: str, args: tuple[str, ...], capsys) -> None:
+    result = run_cli(capsys, *args)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("Erreur : ")
