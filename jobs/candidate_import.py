@@ -29,6 +29,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,13 @@ FIELDS = {
     "consent_share": "Consentement partage employeurs",
     "ignore": "(colonne ignorée)",
 }
+
+# The header of the template staff fill in (``ohmylot candidates template``); the order of a booth sheet.
+TEMPLATE_HEADERS = [
+    "Nom", "Prénom", "Courriel", "Téléphone", "Métier recherché", "Compétences", "Expérience (années)", "Diplômes",
+    "Langues", "Permis", "Commune actuelle", "Rayon de mobilité (km)", "Zone souhaitée", "Contrat souhaité",
+    "Disponibilité", "Conjoint(e)", "Notes", "Consentement contact", "Consentement partage employeurs",
+]
 
 # Header aliases, in folded form (see ``header_key``).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -509,18 +517,23 @@ def _gazetteer():  # type: ignore[no-untyped-def]
 
 def _rome_codes(desired: str) -> list[str]:
     """ROME codes of the desired jobs (best code per job), or [] when the classifier is not available."""
+    codes: list[str] = []
+    for part in re.split(r"[,;/]|\bou\b", desired):
+        code = _rome_code(part.strip()) if part.strip() else None
+        if code and code not in codes:
+            codes.append(code)
+    return codes
+
+
+@lru_cache(maxsize=4096)
+def _rome_code(job: str) -> str | None:
+    """The best ROME code of one job title (cached: the same jobs come back all through a fair)."""
     try:
         from matching.rome import get_classifier
     except ImportError:
-        return []
-    classifier = get_classifier()
-    codes: list[str] = []
-    for part in re.split(r"[,;/]|\bou\b", desired):
-        if part.strip():
-            for match in classifier.classify(part.strip(), top=1):
-                if match.code not in codes:
-                    codes.append(match.code)
-    return codes
+        return None
+    matches = get_classifier().classify(job, top=1)
+    return matches[0].code if matches else None
 
 
 def _split_full_name(text: str) -> tuple[str | None, str | None]:

@@ -115,6 +115,25 @@ def register(app: typer.Typer) -> None:
         if result.exit_code:
             raise typer.Exit(result.exit_code)
 
+    @candidates_app.command("template")
+    def template(
+        file: Path = typer.Argument(Path("modele-prospects.csv"), help="Fichier CSV à créer"),
+        force: bool = typer.Option(False, "--force", help="Remplacer le fichier s'il existe"),
+    ) -> None:
+        """Crée un modèle de tableau (CSV « ; », UTF-8) avec les en-têtes que l'import reconnaît."""
+        import csv
+
+        from jobs.candidate_import import TEMPLATE_HEADERS
+
+        if file.exists() and not force:
+            raise UserError(f"{file} existe déjà (--force pour le remplacer)")
+        try:
+            with file.open("w", encoding="utf-8-sig", newline="") as handle:
+                csv.writer(handle, delimiter=";").writerow(TEMPLATE_HEADERS)
+        except OSError as exc:
+            raise UserError(f"impossible d'écrire {file} ({exc.strerror})") from None
+        out.print(f"Modèle écrit dans {file} ({len(TEMPLATE_HEADERS)} colonnes)")
+
     @candidates_app.command("list")
     def list_(
         event: str | None = typer.Option(None, "--event", help="Rencontrés à cet évènement"),

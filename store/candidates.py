@@ -118,11 +118,14 @@ def get_or_create_event(
 
 
 def find_candidates(session: Session, *, email: str | None = None, phone: str | None = None) -> list[Candidate]:
-    """Prospects with this e-mail (case-insensitive) or this E.164 phone, e-mail matches first."""
+    """Prospects with this e-mail (case-insensitive) or this E.164 phone, e-mail matches first.
+
+    E-mails are stored in lower case (``validate_prospect`` lowers them), so the lookup uses the index.
+    """
     found: list[Candidate] = []
     if email:
         found += session.execute(
-            select(Candidate).where(func.lower(Candidate.email) == email.lower()).order_by(Candidate.id)
+            select(Candidate).where(Candidate.email == email.strip().lower()).order_by(Candidate.id)
         ).scalars().all()
     if phone:
         for candidate in session.execute(
@@ -197,8 +200,11 @@ def upsert_candidate(
         last_contact = aware(candidate.last_contact_at)
         fill_only = candidate.id in fill_only_ids or (last_contact is not None and met_at < last_contact)
     else:
-        candidate = Candidate(status="met", created_at=now, last_contact_at=met_at, rome_codes=[], target_area={})
-        candidate.contract_types = []
+        candidate = Candidate(
+            status="met", created_at=now, last_contact_at=met_at, rome_codes=[], target_area={}, contract_types=[],
+            # the first step of the path, set before the flush (appending later would load the collection)
+            path=[CandidateStatus(status="met", changed_at=met_at, staff=None, note=None)],
+        )
         session.add(candidate)
         outcome = "imported"
     for name in PROFILE_FIELDS:
@@ -229,14 +235,12 @@ def upsert_candidate(
         candidate.last_contact_at = met_at
         if outcome == "updated":
             changed.append("last_contact_at")
-    if outcome == "imported":
-        session.flush()
-        candidate.path.append(CandidateStatus(status="met", changed_at=met_at, staff=None, note=None))
-    elif changed:
-        candidate.updated_at = now
-        candidate.purge_notice_at = None  # a new contact restarts the retention period
-    else:
-        outcome = "unchanged"
+    if outcome == "updated":
+        if changed:
+            candidate.updated_at = now
+            candidate.purge_notice_at = None  # a new contact restarts the retention period
+        else:
+            outcome = "unchanged"
     session.flush()
     return UpsertResult(candidate, outcome, changed, [c.id for c in matches[1:]])
 

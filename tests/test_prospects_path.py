@@ -169,3 +169,28 @@ def test_list_filters(fair) -> None:  # type: ignore[no-untyped-def]
         shareable = {c.email for c in list_candidates(session, consent_share=True)}
         assert "helene.faure@exemple.fr" not in shareable
         assert "remi.faure@exemple.fr" in shareable
+
+
+def test_template_is_read_back_with_every_column_known(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from jobs.candidate_import import read_table
+
+    target = tmp_path / "modele.csv"
+    assert run_cli(capsys, "candidates", "template", str(target)).returncode == 0
+    target.write_text(target.read_text(encoding="utf-8-sig") + "Roux;Anaïs;;0612121212" + ";" * 14 + "oui;non\n",
+                      encoding="utf-8-sig")
+    table = read_table(target)
+    assert table.warnings == []  # every header of the template is recognised
+    assert len(set(table.columns.values())) == 19
+    again = run_cli(capsys, "candidates", "template", str(target))
+    assert again.returncode == 1
+    assert "existe déjà" in again.stderr
+
+
+def test_benchmark_quick_run_keeps_its_promises() -> None:
+    from bench.prospects import run
+
+    figures = run(quick=True)
+    assert figures["imported"] == 57
+    assert figures["rejected"] == 3
+    assert figures["reimport_created"] == 0
+    assert figures["households"] == 3  # 6 partners named, 3 of them rejected for lack of consent
