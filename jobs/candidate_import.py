@@ -547,6 +547,28 @@ def _split_full_name(text: str) -> tuple[str | None, str | None]:
     return " ".join(words[:-1]), words[-1]
 
 
+def _resolve_place(gazetteer: Any, text: str) -> Any:
+    """The gazetteer's place for a cell naming a commune, or None when its answer is not that place.
+
+    The gazetteer finds a commune *inside* an offer's location text ("Poste basé à Mer"); a cell that names
+    one place must be that place: "Atlantis-sur-Mer" is not the commune of Mer. The cell's words (postal code
+    and département number aside) must be close to the place's name or a part of it ("Brive").
+    """
+    from rapidfuzz import fuzz
+
+    place = gazetteer.resolve(text)
+    if place is None or getattr(place, "level", "commune") != "commune":
+        return place
+    asked = [w for w in header_key(text).split() if not w.isdigit() and w not in {"france", "cedex"}]
+    name = header_key(place.name).split()
+    if not asked or set(asked) <= set(name) or fuzz.ratio(" ".join(asked), " ".join(name)) >= 80:
+        return place
+    # "Saint-Céré (Lot)": the extra word may be the département
+    if len(asked) > len(name) and fuzz.ratio(" ".join(asked[: len(name)]), " ".join(name)) >= 80:
+        return place
+    return None
+
+
 def _resolve_zone(text: str, gazetteer: Any, warnings: list[str]) -> dict[str, Any]:
     area: dict[str, Any] = {"text": text}
     if gazetteer is None:
@@ -559,7 +581,7 @@ def _resolve_zone(text: str, gazetteer: Any, warnings: list[str]) -> dict[str, A
         part = part.strip()
         if not part:
             continue
-        place = gazetteer.resolve(part)
+        place = _resolve_place(gazetteer, part)
         if place is None:
             unknown.append(part)
         elif place.level == "commune" and place.insee:
@@ -675,7 +697,7 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
     values["current_place"] = text.get("current_place") or None
     values["home_epcis"] = []
     if values["current_place"] and gazetteer is not None:
-        place = gazetteer.resolve(values["current_place"])
+        place = _resolve_place(gazetteer, values["current_place"])
         if place is None:
             warnings.append(f"commune inconnue : « {values['current_place']} »")
         else:

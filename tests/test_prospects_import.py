@@ -417,3 +417,22 @@ def test_booth_form_entry_is_saved_like_an_import_row(db) -> None:  # type: igno
         log = session.execute(select(AuditLog).where(AuditLog.action == "candidates.form")).scalar_one()
         assert log.actor == "anne@ohmylot.fr"
         assert log.detail["outcome"] == "updated"
+
+
+def test_a_commune_name_inside_another_word_is_not_taken_for_it() -> None:
+    class SubstringGazetteer:
+        """Answers like the real one on offer texts: finds "Mer" inside "Atlantis-sur-Mer"."""
+
+        def resolve(self, text, **_):  # type: ignore[no-untyped-def]
+            if "mer" in text.lower():
+                return Place("41136", "Mer", "41500", "41", "200055481", 47.7, 1.5)
+            if "cahors" in text.lower():
+                return Place("46042", "Cahors", "46000", "46", "200023737", 44.4475, 1.4406)
+            return None
+
+    from jobs.candidate_import import _resolve_place
+
+    gazetteer = SubstringGazetteer()
+    assert _resolve_place(gazetteer, "Atlantis-sur-Mer") is None
+    assert _resolve_place(gazetteer, "Mer (41)").name == "Mer"
+    assert _resolve_place(gazetteer, "46000 CAHORS").name == "Cahors"
