@@ -301,7 +301,11 @@ def _csv_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], str, str]:
     text, encoding = _decode(data)
     if _looks_binary(text):
         raise ImportFileError("ce fichier n'est pas un tableur lisible (CSV ou XLSX attendu)")
-    delimiter = _pick_delimiter(text)
+    # Excel's "sep=;" first line names the separator and is not shown as a row
+    hint = re.match(r"\s*sep=(.)\s*?\r?\n", text)
+    if hint:
+        text = text[hint.end():]
+    delimiter = hint[1] if hint else _pick_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         rows = [(number, row) for number, row in enumerate(reader, start=1)]
@@ -536,6 +540,26 @@ def _rome_code(job: str) -> str | None:
     return matches[0].code if matches else None
 
 
+def _email(text: str) -> str | None:
+    """A valid e-mail address in lower case, or None."""
+    value = text.strip().removeprefix("mailto:").strip().strip("<>").lower()
+    return value if _EMAIL.match(value) else None
+
+
+def _first_valid(text: str, parse: Any) -> str | None:
+    """``parse`` of the whole cell, else of its first part that parses ("06 … / 05 …", "a@x.fr; b@y.fr")."""
+    if not text:
+        return None
+    whole = parse(text)
+    if whole:
+        return whole
+    for part in re.split(r"[/;,|]|\bou\b|\bet\b", text):
+        value = parse(part) if part.strip() else None
+        if value:
+            return value
+    return None
+
+
 def _split_full_name(text: str) -> tuple[str | None, str | None]:
     """``Marie DUPONT`` → (Marie, DUPONT); ``DUPONT Marie`` → (Marie, DUPONT); else the last word is the name."""
     words = text.split()
@@ -629,18 +653,18 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
     if not first and not last:
         errors.append("nom manquant")
 
-    email = text.get("email", "").removeprefix("mailto:").strip().strip("<>").lower() or None
-    if email and not _EMAIL.match(email):
-        warnings.append(f"courriel invalide ignoré : {email}")
-        email = None
+    email = _first_valid(text.get("email", ""), _email)
+    if text.get("email") and email is None:
+        warnings.append(f"courriel invalide ignoré : {text['email']}")
     values["email"] = email
     phone_raw = raw.get("phone")
     if isinstance(phone_raw, (int, float)) and not isinstance(phone_raw, bool):
         digits = _cell_text(phone_raw)
         phone_raw = "0" + digits if len(digits) == 9 else digits  # a spreadsheet dropped the leading 0
-    phone = normalize_phone(phone_raw) if phone_raw not in (None, "") else None
-    if phone_raw not in (None, "") and phone is None and _cell_text(phone_raw):
-        warnings.append(f"téléphone invalide ignoré : {_cell_text(phone_raw)}")
+    phone_text = _cell_text(phone_raw)
+    phone = _first_valid(phone_text, normalize_phone)
+    if phone_text and phone is None:
+        warnings.append(f"téléphone invalide ignoré : {phone_text}")
     values["phone"] = phone
     if not email and not phone:
         errors.append("ni courriel ni téléphone valable")
@@ -660,6 +684,8 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
 
     for name in ("desired_jobs", "skills", "diplomas", "languages", "notes", "partner"):
         values[name] = text.get(name) or None
+    if values["partner"] and header_key(values["partner"]) in YES | NO | {"en couple", "celibataire", "seul"}:
+        values["partner"] = None  # "oui" names nobody: there is no one to look for
     values["rome_codes"] = _rome_codes(values["desired_jobs"]) if values["desired_jobs"] else []
     values["contract_types"] = _contract_types(text["contract_types"]) if text.get("contract_types") else []
     if text.get("contract_types") and not values["contract_types"]:

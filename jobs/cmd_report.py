@@ -1,4 +1,4 @@
-"""``ohmylot report --year 2025 [--csv out.csv]``: the programme's yearly figures for the steering committee.
+"""``ohmylot report [--year 2025] [--csv out.csv]``: the programme's yearly figures (default: this year).
 
 Figures (anonymised prospects included: the purge keeps them for statistics, RELIABILITY.md P3):
 - prospects met per event (meetings dated in the year) and in total (distinct people);
@@ -137,10 +137,14 @@ def write_csv(report: YearlyReport, path: Path) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report_command(
-        year: int = typer.Option(..., "--year", help="Année du bilan (ex. 2025)"),
+        year: int | None = typer.Option(None, "--year", help="Année du bilan (ex. 2025 ; par défaut l'année en cours)"),
         csv_path: Path | None = typer.Option(None, "--csv", help="Écrire aussi les chiffres dans ce fichier CSV"),
     ) -> None:
         """Bilan annuel du programme : prospects rencontrés par évènement, accompagnés, foyers installés, embauches."""
+        if year is None:
+            from datetime import UTC, datetime
+
+            year = datetime.now(UTC).year
         if not 2000 <= year <= 2100:
             raise UserError(f"année invalide : {year} (exemple : --year 2025)")
         db = open_db()

@@ -436,3 +436,27 @@ def test_a_commune_name_inside_another_word_is_not_taken_for_it() -> None:
     assert _resolve_place(gazetteer, "Atlantis-sur-Mer") is None
     assert _resolve_place(gazetteer, "Mer (41)").name == "Mer"
     assert _resolve_place(gazetteer, "46000 CAHORS").name == "Cahors"
+
+
+def test_cells_with_two_contacts_keep_the_first_valid_one() -> None:
+    check = validate_prospect({"Nom": "Faure", "Courriel": "pas d'adresse / helene@exemple.fr; h.faure@exemple.fr",
+                               "Téléphone": "05 65 12 34 56 / 06 44 33 22 11", "Conjoint": "oui",
+                               "Consentement contact": "oui"})
+    assert check.ok
+    assert (check.values["email"], check.values["phone"]) == ("helene@exemple.fr", "+33565123456")
+    assert check.values["partner"] is None
+    assert check.warnings == []
+
+
+@pytest.mark.db
+def test_excel_sep_line_and_multiline_cells_keep_spreadsheet_line_numbers(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        "sep=,\r\nNom,Prénom,Tél,Notes,Consentement contact\r\n"
+        'Roche,Nadia,06 71 71 71 71,"deux lignes\r\nde notes",oui\r\n'
+        "Sans,Contact,,,oui\r\n".encode("cp1252")
+    )
+    report = import_candidates(db, path, event="Salon", now=NOW)
+    assert report.imported == 1
+    # the header is line 1 as Excel shows it (the sep= line is hidden); a cell on two lines is one row
+    assert report.rejected == [{"line": 3, "reason": "ni courriel ni téléphone valable"}]
