@@ -192,10 +192,26 @@ def header_key(text: object) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
 
 
+# Data the programme must not collect (RELIABILITY.md P1): such a column is never read, even when mapped.
+_FORBIDDEN_HEADER = re.compile(
+    r"\b(?:naissance|ne le|nee le|ne e le|age|ages|securite sociale|secu|nir|etat de sante|probleme de sante|handicap"
+    r"|rqth|maladie|nationalite|origine ethnique|ethnie|religion|confession|opinion|politique|syndica\w*|photo"
+    r"|sexe)\b"
+)
+
+
+def is_forbidden_header(header: object) -> bool:
+    """True for a column holding data the programme must not collect (birth, health, origin, religion…)."""
+    return bool(_FORBIDDEN_HEADER.search(header_key(header)))
+
+
 def field_for_header(header: object, columns: Mapping[str, str] | None = None) -> str | None:
-    """The field a header feeds, from ``columns`` first (by folded header), then the known French aliases."""
+    """The field a header feeds, from ``columns`` first (by folded header), then the known French aliases.
+
+    A forbidden column (``is_forbidden_header``) feeds nothing, whatever the mapping says.
+    """
     key = header_key(header)
-    if not key:
+    if not key or is_forbidden_header(key):
         return None
     for given, name in (columns or {}).items():
         if header_key(given) == key:
@@ -341,12 +357,9 @@ def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
 
 def _find_header(rows: list[tuple[int, list[Any]]], columns: Mapping[str, str] | None) -> int | None:
     """Index (in ``rows``) of the header row: the first of the first 20 rows with ≥ 2 known headers."""
-    first_nonempty = None
     for index, (_, cells) in enumerate(rows[:20]):
         if not any(str(c).strip() for c in cells if c is not None):
             continue
-        if first_nonempty is None:
-            first_nonempty = index
         known = {field_for_header(c, columns) for c in cells if c is not None} - {None, "ignore"}
         if len(known) >= 2:
             return index
@@ -393,7 +406,12 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
         if not header:
             continue
         name = field_for_header(header, columns)
-        if name is None:
+        if is_forbidden_header(header):
+            warnings.append({
+                "line": header_line,
+                "reason": f"colonne « {header} » ignorée : donnée qui ne doit pas être collectée (RGPD)",
+            })
+        elif name is None:
             warnings.append({"line": header_line, "reason": f"colonne « {header} » non reconnue : ignorée"})
         elif name == "ignore":
             continue

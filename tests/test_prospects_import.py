@@ -460,3 +460,28 @@ def test_excel_sep_line_and_multiline_cells_keep_spreadsheet_line_numbers(db, tm
     assert report.imported == 1
     # the header is line 1 as Excel shows it (the sep= line is hidden); a cell on two lines is one row
     assert report.rejected == [{"line": 3, "reason": "ni courriel ni téléphone valable"}]
+
+
+@pytest.mark.db
+def test_forbidden_columns_are_never_read_even_when_mapped(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "fiche.csv"
+    path.write_text("Nom;Prénom;Tél;Date de naissance;Situation de handicap;Nationalité;Consentement contact\n"
+                    "Roche;Nadia;06 71 71 71 71;12/05/1990;RQTH;française;oui\n", encoding="utf-8")
+    report = import_candidates(db, path, event="Salon", now=NOW, columns={"Date de naissance": "notes"})
+    assert report.imported == 1
+    assert [w["reason"].split(" : ")[0] for w in report.warnings] == [
+        "colonne « Date de naissance » ignorée", "colonne « Situation de handicap » ignorée",
+        "colonne « Nationalité » ignorée"]
+    with db.session() as session:
+        nadia = session.execute(select(Candidate)).scalar_one()
+        assert nadia.notes is None
+        assert "1990" not in str([getattr(nadia, c.key) for c in Candidate.__table__.columns])
+
+
+def test_no_known_header_is_taken_for_a_forbidden_one() -> None:
+    from jobs.candidate_import import HEADER_ALIASES, TEMPLATE_HEADERS, is_forbidden_header
+
+    headers = TEMPLATE_HEADERS + [a for aliases in HEADER_ALIASES.values() for a in aliases]
+    headers += ["Secteur santé souhaité", "Commune d'origine", "Stage"]
+    assert [h for h in headers if is_forbidden_header(h)] == []
+    assert all(is_forbidden_header(h) for h in ("Âge", "Né(e) le", "N° de sécurité sociale", "Photo", "RQTH"))
