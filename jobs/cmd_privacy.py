@@ -52,12 +52,13 @@ def register(app: typer.Typer) -> None:
         out.print(f"{len(report.due)} prospect(s) {verb}")
         for item in report.due:
             out.print(
-                f"  n° {item['id']} {item['name']} — dernier contact {item['last_contact_at'][:10]}", markup=False
+                f"  n° {item['id']} {report.name_of(item['id'])} — dernier contact {item['last_contact_at'][:10]}",
+                markup=False,
             )
         out.print(f"{len(report.announced)} prospect(s) anonymisé(s) dans les 30 jours sans nouveau contact :")
         for item in report.announced:
             out.print(
-                f"  n° {item['id']} {item['name']} — dernier contact {item['last_contact_at'][:10]}, "
+                f"  n° {item['id']} {report.name_of(item['id'])} — dernier contact {item['last_contact_at'][:10]}, "
                 f"anonymisation le {item['purge_at'][:10]}",
                 markup=False,
             )

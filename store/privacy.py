@@ -75,16 +75,27 @@ PERSONAL_FIELDS = (
 
 @dataclass
 class PurgeReport:
-    """What a purge did (or would do): ids anonymised and ids announced, with their purge date."""
+    """What a purge did (or would do): ids anonymised and ids announced, with their dates.
+
+    The fields hold no names (the scheduler stores them in its run ledger); ``name_of`` gives the names
+    known when the purge ran, for the staff listing.
+    """
 
     now: datetime
     wet_run: bool
     due: list[dict[str, Any]] = field(default_factory=list)
     announced: list[dict[str, Any]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self._names: dict[int, str] = {}  # not a field: ``asdict`` and the run ledger never see it
+
     @property
     def anonymised(self) -> int:
         return len(self.due) if self.wet_run else 0
+
+    def name_of(self, candidate_id: int) -> str:
+        """The prospect's name as it was before the purge ("" when unknown)."""
+        return self._names.get(candidate_id, "")
 
 
 def retention_limit(last_contact: datetime) -> datetime:
@@ -128,9 +139,9 @@ def purge(
     report = PurgeReport(now=now, wet_run=wet_run)
     for candidate in _aware_column_cutoff(session, now - RETENTION + NOTICE):
         limit = retention_limit(candidate.last_contact_at)
+        report._names[candidate.id] = " ".join(filter(None, [candidate.first_name, candidate.last_name]))
         item = {
             "id": candidate.id,
-            "name": " ".join(filter(None, [candidate.first_name, candidate.last_name])),
             "last_contact_at": aware(candidate.last_contact_at).isoformat(),
             "purge_at": limit.isoformat(),
         }
