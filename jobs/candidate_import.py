@@ -493,6 +493,10 @@ def parse_french_date(text: str, today: date | None = None) -> date | None:
 
 
 def _number(text: str) -> float:
+    """``50``, ``50 km``, ``3,5 ans``, ``18 mois`` (→ 1.5 years) as a number; ValueError otherwise."""
+    months = re.fullmatch(r"\s*(\d+)\s*mois\s*", fold(text))
+    if months:
+        return round(int(months[1]) / 12, 2)
     match = _NUMBER.match(fold(text))
     if not match:
         raise ValueError(text)

@@ -197,6 +197,16 @@ def export_person(session: Session, identifier: str, *, actor: str | None = None
     exported = []
     for c in people:
         data: dict[str, Any] = {"profile": _columns(c)}
+        data["consents"] = [
+            {
+                "purpose": purpose,
+                "given": getattr(c, f"consent_{key}"),
+                "at": _iso(getattr(c, f"consent_{key}_at")),
+                "channel": getattr(c, f"consent_{key}_channel"),
+            }
+            for key, purpose in (("contact", "être contacté(e) par le programme"),
+                                 ("share", "partage du profil avec des employeurs"))
+        ]
         data["events"] = [
             {"event": e.name, "date": _iso(e.date), "place": e.place, "met_at": _iso(met_at)}
             for e, met_at in session.execute(

@@ -164,6 +164,8 @@ def test_export_gives_everything_on_the_person(fair) -> None:  # type: ignore[no
     assert record["profile"]["phone"] == "+33761223344"
     assert record["profile"]["consent_contact"] is True
     assert record["profile"]["consent_contact_at"].startswith("2025-03-20")
+    assert record["consents"][1] == {"purpose": "partage du profil avec des employeurs", "given": False,
+                                     "at": None, "channel": None}
     assert [e["event"] for e in record["events"]] == ["TAF Toulouse 2025"]
     assert [s["status"] for s in record["path"]] == ["met", "accompanied"]
     assert record["matches"][0]["offer_title"].startswith("Médecin généraliste")

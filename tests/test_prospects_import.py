@@ -485,3 +485,10 @@ def test_no_known_header_is_taken_for_a_forbidden_one() -> None:
     headers += ["Secteur santé souhaité", "Commune d'origine", "Stage"]
     assert [h for h in headers if is_forbidden_header(h)] == []
     assert all(is_forbidden_header(h) for h in ("Âge", "Né(e) le", "N° de sécurité sociale", "Photo", "RQTH"))
+
+
+@pytest.mark.parametrize(("text", "years"), [("5", 5.0), ("3,5 ans", 3.5), ("18 mois", 1.5), ("2 années", 2.0)])
+def test_experience_in_years_or_months(text: str, years: float) -> None:
+    check = validate_prospect({"Nom": "X", "Tél": "0612345678", "Consentement contact": "oui", "Expérience (années)": text})
+    assert check.values["experience_years"] == years
+    assert check.warnings == []
