@@ -207,7 +207,11 @@ def upsert_candidate(
         )
         session.add(candidate)
         outcome = "imported"
+    # The phone belongs to another known prospect than the e-mail: keep it there, staff are warned.
+    conflicting = {"phone"} if len(matches) > 1 else set()
     for name in PROFILE_FIELDS:
+        if name in conflicting:
+            continue
         value = values.get(name)
         if value is None or value == "" or value == [] or value == {}:
             continue

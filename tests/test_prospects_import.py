@@ -492,3 +492,23 @@ def test_experience_in_years_or_months(text: str, years: float) -> None:
     check = validate_prospect({"Nom": "X", "Tél": "0612345678", "Consentement contact": "oui", "Expérience (années)": text})
     assert check.values["experience_years"] == years
     assert check.warnings == []
+
+
+@pytest.mark.db
+def test_email_of_one_prospect_and_phone_of_another_is_flagged_not_merged(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = tmp_path / "a.csv"
+    first.write_text("Nom;Courriel;Tél;Consentement contact\nAdam;adam@exemple.fr;;oui\nBruno;;06 80 80 80 80;oui\n",
+                     encoding="utf-8")
+    second = tmp_path / "b.csv"
+    second.write_text("Nom;Courriel;Tél;Consentement contact\nAdam;adam@exemple.fr;06 80 80 80 80;oui\n", encoding="utf-8")
+    import_candidates(db, first, event="A", now=NOW)
+    report = import_candidates(db, second, event="B", now=NOW)
+    assert report.updated == 1
+    assert report.warnings[0]["line"] == 2
+    assert "fiches différentes" in report.warnings[0]["reason"]
+    with db.session() as session:
+        assert count(session, Candidate) == 2
+        bruno = session.execute(select(Candidate).where(Candidate.last_name == "Bruno")).scalar_one()
+        assert bruno.phone == "+33680808080"
+        adam = session.execute(select(Candidate).where(Candidate.last_name == "Adam")).scalar_one()
+        assert adam.phone is None  # not copied onto a second person
