@@ -285,6 +285,40 @@ def register(app: typer.Typer) -> None:
                 set_status(session, person, code, staff=actor, note=note, sector=sector, at=at)
                 out.print(f"Prospect n° {person.id} : {STATUS_LABELS[code]}")
 
+    @candidates_app.command("consent")
+    def consent(
+        candidate_id: int = typer.Argument(..., help="Numéro du prospect"),
+        contact: str | None = typer.Option(None, "--contact", help="Consentement à être contacté : oui / non"),
+        share: str | None = typer.Option(None, "--share", help="Partage du profil avec des employeurs : oui / non"),
+        channel: str = typer.Option(..., "--channel", help="Comment il a été recueilli : téléphone, courriel, stand…"),
+        staff: str | None = typer.Option(None, "--staff", help="Membre de l'équipe (sinon OHMYLOT_STAFF)"),
+    ) -> None:
+        """Enregistre un consentement donné ou retiré (date, moyen, finalité)."""
+        from jobs.candidate_import import parse_yes_no
+        from store.audit import current_actor
+        from store.candidates import record_consent
+
+        answers = {}
+        for purpose, text in (("contact", contact), ("share", share)):
+            if text is None:
+                continue
+            try:
+                answers[purpose] = parse_yes_no(text)
+            except ValueError:
+                answers[purpose] = None
+            if answers[purpose] is None:
+                raise UserError(f"réponse illisible pour --{purpose} : « {text} » (oui ou non)")
+        if not answers:
+            raise UserError("indiquez --contact oui|non et/ou --share oui|non")
+        db = open_db()
+        with db.session() as session:
+            c = _get_candidate(session, candidate_id)
+            for purpose, given in answers.items():
+                changed = record_consent(session, c, purpose, given, channel=channel, staff=staff or current_actor())
+                label = "contact" if purpose == "contact" else "partage employeurs"
+                state = ("donné" if given else "retiré") if changed else "inchangé"
+                out.print(f"Prospect n° {c.id} : consentement {label} {state}")
+
     @events_app.command("list")
     def events_list(year: int | None = typer.Option(None, "--year", help="Seulement cette année")) -> None:
         """Liste les évènements avec le nombre de prospects rencontrés."""

@@ -174,6 +174,39 @@ def _record_consent(
     changed.append(f"consent_{purpose}")
 
 
+def record_consent(
+    session: Session,
+    candidate: Candidate,
+    purpose: str,
+    given: bool,
+    *,
+    channel: str,
+    staff: str | None,
+    at: datetime | None = None,
+) -> bool:
+    """Record that ``candidate`` gave or withdrew consent for ``purpose`` (``contact`` or ``share``), audited.
+
+    Returns False when nothing changed. Withdrawing consent to be contacted also withdraws sharing (a profile
+    is only shared to contact the person).
+    """
+    if purpose not in ("contact", "share"):
+        raise ValueError(f"unknown consent purpose {purpose!r}")
+    at = at or utcnow()
+    changed: list[str] = []
+    _record_consent(candidate, purpose, given, at, channel, changed)
+    if purpose == "contact" and not given:
+        _record_consent(candidate, "share", False, at, channel, changed)
+        if changed:
+            candidate.unsubscribed_at = at
+    if purpose == "contact" and given:
+        candidate.unsubscribed_at = None
+    if changed:
+        session.flush()
+        audit(session, staff, "candidates.consent", "candidate", candidate.id,
+              {"changed": changed, "given": given, "channel": channel[:80]}, at=at)
+    return bool(changed)
+
+
 def upsert_candidate(
     session: Session,
     values: dict[str, Any],

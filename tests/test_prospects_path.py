@@ -194,3 +194,23 @@ def test_benchmark_quick_run_keeps_its_promises() -> None:
     assert figures["rejected"] == 3
     assert figures["reimport_created"] == 0
     assert figures["households"] == 3  # 6 partners named, 3 of them rejected for lack of consent
+
+
+def test_consent_withdrawn_by_phone_is_dated_and_audited(fair, capsys) -> None:  # type: ignore[no-untyped-def]
+    with fair.session() as session:
+        sophie_id = person(session, "sophie.martin@exemple.fr").id
+    result = run_cli(capsys, "candidates", "consent", str(sophie_id), "--contact", "non", "--channel", "appel téléphonique",
+                     "--staff", "anne@ohmylot.fr")
+    assert result.returncode == 0, result.stderr
+    assert "consentement contact retiré" in result.stdout
+    with fair.session() as session:
+        sophie = person(session, "sophie.martin@exemple.fr")
+        assert (sophie.consent_contact, sophie.consent_share) == (False, False)
+        assert sophie.consent_contact_channel == "appel téléphonique"
+        assert sophie.unsubscribed_at is not None
+        log = session.execute(select(AuditLog).where(AuditLog.action == "candidates.consent")).scalar_one()
+        assert log.actor == "anne@ohmylot.fr"
+        assert log.detail["changed"] == ["consent_contact", "consent_share"]
+    again = run_cli(capsys, "candidates", "consent", str(sophie_id), "--contact", "peut-être", "--channel", "x")
+    assert again.returncode == 1
+    assert again.stderr.strip().splitlines()[-1].startswith("Erreur : réponse illisible")
