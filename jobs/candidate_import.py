@@ -336,6 +336,14 @@ def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(path) as archive:
+            if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype"):
+                raise ImportFileError(
+                    f"format OpenDocument (.ods) non pris en charge : enregistrez {path.name} en .xlsx ou en CSV"
+                )
+    except zipfile.BadZipFile as exc:
+        raise ImportFileError(f"classeur XLSX illisible : {path.name}") from exc
+    try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ImportFileError(f"classeur XLSX illisible : {path.name}") from exc

@@ -512,3 +512,18 @@ def test_email_of_one_prospect_and_phone_of_another_is_flagged_not_merged(db, tm
         assert bruno.phone == "+33680808080"
         adam = session.execute(select(Candidate).where(Candidate.last_name == "Adam")).scalar_one()
         assert adam.phone is None  # not copied onto a second person
+
+
+def test_other_zip_spreadsheets_get_advice(tmp_path: Path) -> None:
+    import zipfile
+
+    ods = tmp_path / "salon.ods"
+    with zipfile.ZipFile(ods, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(ImportFileError, match="OpenDocument"):
+        read_table(ods)
+    broken = tmp_path / "salon.xlsx"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    with pytest.raises(ImportFileError, match="XLSX illisible"):
+        read_table(broken)
