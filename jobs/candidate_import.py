@@ -26,9 +26,10 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,13 @@ FIELDS = {
     "consent_share": "Consentement partage employeurs",
     "ignore": "(colonne ignorée)",
 }
+
+# The header of the template staff fill in (``ohmylot candidates template``); the order of a booth sheet.
+TEMPLATE_HEADERS = [
+    "Nom", "Prénom", "Courriel", "Téléphone", "Métier recherché", "Compétences", "Expérience (années)", "Diplômes",
+    "Langues", "Permis", "Commune actuelle", "Rayon de mobilité (km)", "Zone souhaitée", "Contrat souhaité",
+    "Disponibilité", "Conjoint(e)", "Notes", "Consentement contact", "Consentement partage employeurs",
+]
 
 # Header aliases, in folded form (see ``header_key``).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -101,7 +109,9 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _ALIAS_TO_FIELD = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
 
-YES = {"oui", "o", "yes", "y", "x", "1", "vrai", "true", "ok", "d accord", "accord", "v", "b", "permis b"}
+# "on" is what an HTML checkbox sends; "b" / "permis b" answer the driving-licence column
+YES = {"oui", "o", "yes", "y", "x", "1", "vrai", "true", "ok", "on", "coche", "d accord", "accord", "v",
+       "b", "permis b"}
 NO = {"non", "n", "no", "0", "faux", "false", "aucun", "sans", "pas de permis"}
 
 _EMAIL = re.compile(
@@ -182,10 +192,26 @@ def header_key(text: object) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
 
 
+# Data the programme must not collect (RELIABILITY.md P1): such a column is never read, even when mapped.
+_FORBIDDEN_HEADER = re.compile(
+    r"\b(?:naissance|ne le|nee le|ne e le|age|ages|securite sociale|secu|nir|etat de sante|probleme de sante|handicap"
+    r"|rqth|maladie|nationalite|origine ethnique|ethnie|religion|confession|opinion|politique|syndica\w*|photo"
+    r"|sexe)\b"
+)
+
+
+def is_forbidden_header(header: object) -> bool:
+    """True for a column holding data the programme must not collect (birth, health, origin, religion…)."""
+    return bool(_FORBIDDEN_HEADER.search(header_key(header)))
+
+
 def field_for_header(header: object, columns: Mapping[str, str] | None = None) -> str | None:
-    """The field a header feeds, from ``columns`` first (by folded header), then the known French aliases."""
+    """The field a header feeds, from ``columns`` first (by folded header), then the known French aliases.
+
+    A forbidden column (``is_forbidden_header``) feeds nothing, whatever the mapping says.
+    """
     key = header_key(header)
-    if not key:
+    if not key or is_forbidden_header(key):
         return None
     for given, name in (columns or {}).items():
         if header_key(given) == key:
@@ -291,7 +317,11 @@ def _csv_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], str, str]:
     text, encoding = _decode(data)
     if _looks_binary(text):
         raise ImportFileError("ce fichier n'est pas un tableur lisible (CSV ou XLSX attendu)")
-    delimiter = _pick_delimiter(text)
+    # Excel's "sep=;" first line names the separator and is not shown as a row
+    hint = re.match(r"\s*sep=(.)\s*?\r?\n", text)
+    if hint:
+        text = text[hint.end():]
+    delimiter = hint[1] if hint else _pick_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         rows = [(number, row) for number, row in enumerate(reader, start=1)]
@@ -305,6 +335,14 @@ def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
 
     from openpyxl import load_workbook
 
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype"):
+                raise ImportFileError(
+                    f"format OpenDocument (.ods) non pris en charge : enregistrez {path.name} en .xlsx ou en CSV"
+                )
+    except zipfile.BadZipFile as exc:
+        raise ImportFileError(f"classeur XLSX illisible : {path.name}") from exc
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -327,12 +365,9 @@ def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
 
 def _find_header(rows: list[tuple[int, list[Any]]], columns: Mapping[str, str] | None) -> int | None:
     """Index (in ``rows``) of the header row: the first of the first 20 rows with ≥ 2 known headers."""
-    first_nonempty = None
     for index, (_, cells) in enumerate(rows[:20]):
         if not any(str(c).strip() for c in cells if c is not None):
             continue
-        if first_nonempty is None:
-            first_nonempty = index
         known = {field_for_header(c, columns) for c in cells if c is not None} - {None, "ignore"}
         if len(known) >= 2:
             return index
@@ -379,7 +414,12 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
         if not header:
             continue
         name = field_for_header(header, columns)
-        if name is None:
+        if is_forbidden_header(header):
+            warnings.append({
+                "line": header_line,
+                "reason": f"colonne « {header} » ignorée : donnée qui ne doit pas être collectée (RGPD)",
+            })
+        elif name is None:
             warnings.append({"line": header_line, "reason": f"colonne « {header} » non reconnue : ignorée"})
         elif name == "ignore":
             continue
@@ -461,6 +501,10 @@ def parse_french_date(text: str, today: date | None = None) -> date | None:
 
 
 def _number(text: str) -> float:
+    """``50``, ``50 km``, ``3,5 ans``, ``18 mois`` (→ 1.5 years) as a number; ValueError otherwise."""
+    months = re.fullmatch(r"\s*(\d+)\s*mois\s*", fold(text))
+    if months:
+        return round(int(months[1]) / 12, 2)
     match = _NUMBER.match(fold(text))
     if not match:
         raise ValueError(text)
@@ -507,18 +551,43 @@ def _gazetteer():  # type: ignore[no-untyped-def]
 
 def _rome_codes(desired: str) -> list[str]:
     """ROME codes of the desired jobs (best code per job), or [] when the classifier is not available."""
+    codes: list[str] = []
+    for part in re.split(r"[,;/]|\bou\b", desired):
+        code = _rome_code(part.strip()) if part.strip() else None
+        if code and code not in codes:
+            codes.append(code)
+    return codes
+
+
+@lru_cache(maxsize=4096)
+def _rome_code(job: str) -> str | None:
+    """The best ROME code of one job title (cached: the same jobs come back all through a fair)."""
     try:
         from matching.rome import get_classifier
     except ImportError:
-        return []
-    classifier = get_classifier()
-    codes: list[str] = []
-    for part in re.split(r"[,;/]|\bou\b", desired):
-        if part.strip():
-            for match in classifier.classify(part.strip(), top=1):
-                if match.code not in codes:
-                    codes.append(match.code)
-    return codes
+        return None
+    matches = get_classifier().classify(job, top=1)
+    return matches[0].code if matches else None
+
+
+def _email(text: str) -> str | None:
+    """A valid e-mail address in lower case, or None."""
+    value = text.strip().removeprefix("mailto:").strip().strip("<>").lower()
+    return value if _EMAIL.match(value) else None
+
+
+def _first_valid(text: str, parse: Any) -> str | None:
+    """``parse`` of the whole cell, else of its first part that parses ("06 … / 05 …", "a@x.fr; b@y.fr")."""
+    if not text:
+        return None
+    whole = parse(text)
+    if whole:
+        return whole
+    for part in re.split(r"[/;,|]|\bou\b|\bet\b", text):
+        value = parse(part) if part.strip() else None
+        if value:
+            return value
+    return None
 
 
 def _split_full_name(text: str) -> tuple[str | None, str | None]:
@@ -530,6 +599,28 @@ def _split_full_name(text: str) -> tuple[str | None, str | None]:
     if upper and len(upper) < len(words):
         return " ".join(w for w in words if w not in upper), " ".join(upper)
     return " ".join(words[:-1]), words[-1]
+
+
+def _resolve_place(gazetteer: Any, text: str) -> Any:
+    """The gazetteer's place for a cell naming a commune, or None when its answer is not that place.
+
+    The gazetteer finds a commune *inside* an offer's location text ("Poste basé à Mer"); a cell that names
+    one place must be that place: "Atlantis-sur-Mer" is not the commune of Mer. The cell's words (postal code
+    and département number aside) must be close to the place's name or a part of it ("Brive").
+    """
+    from rapidfuzz import fuzz
+
+    place = gazetteer.resolve(text)
+    if place is None or getattr(place, "level", "commune") != "commune":
+        return place
+    asked = [w for w in header_key(text).split() if not w.isdigit() and w not in {"france", "cedex"}]
+    name = header_key(place.name).split()
+    if not asked or set(asked) <= set(name) or fuzz.ratio(" ".join(asked), " ".join(name)) >= 80:
+        return place
+    # "Saint-Céré (Lot)": the extra word may be the département
+    if len(asked) > len(name) and fuzz.ratio(" ".join(asked[: len(name)]), " ".join(name)) >= 80:
+        return place
+    return None
 
 
 def _resolve_zone(text: str, gazetteer: Any, warnings: list[str]) -> dict[str, Any]:
@@ -544,7 +635,7 @@ def _resolve_zone(text: str, gazetteer: Any, warnings: list[str]) -> dict[str, A
         part = part.strip()
         if not part:
             continue
-        place = gazetteer.resolve(part)
+        place = _resolve_place(gazetteer, part)
         if place is None:
             unknown.append(part)
         elif place.level == "commune" and place.insee:
@@ -592,18 +683,18 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
     if not first and not last:
         errors.append("nom manquant")
 
-    email = text.get("email", "").removeprefix("mailto:").strip().strip("<>").lower() or None
-    if email and not _EMAIL.match(email):
-        warnings.append(f"courriel invalide ignoré : {email}")
-        email = None
+    email = _first_valid(text.get("email", ""), _email)
+    if text.get("email") and email is None:
+        warnings.append(f"courriel invalide ignoré : {text['email']}")
     values["email"] = email
     phone_raw = raw.get("phone")
     if isinstance(phone_raw, (int, float)) and not isinstance(phone_raw, bool):
         digits = _cell_text(phone_raw)
         phone_raw = "0" + digits if len(digits) == 9 else digits  # a spreadsheet dropped the leading 0
-    phone = normalize_phone(phone_raw) if phone_raw not in (None, "") else None
-    if phone_raw not in (None, "") and phone is None and _cell_text(phone_raw):
-        warnings.append(f"téléphone invalide ignoré : {_cell_text(phone_raw)}")
+    phone_text = _cell_text(phone_raw)
+    phone = _first_valid(phone_text, normalize_phone)
+    if phone_text and phone is None:
+        warnings.append(f"téléphone invalide ignoré : {phone_text}")
     values["phone"] = phone
     if not email and not phone:
         errors.append("ni courriel ni téléphone valable")
@@ -623,6 +714,8 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
 
     for name in ("desired_jobs", "skills", "diplomas", "languages", "notes", "partner"):
         values[name] = text.get(name) or None
+    if values["partner"] and header_key(values["partner"]) in YES | NO | {"en couple", "celibataire", "seul"}:
+        values["partner"] = None  # "oui" names nobody: there is no one to look for
     values["rome_codes"] = _rome_codes(values["desired_jobs"]) if values["desired_jobs"] else []
     values["contract_types"] = _contract_types(text["contract_types"]) if text.get("contract_types") else []
     if text.get("contract_types") and not values["contract_types"]:
@@ -660,7 +753,7 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
     values["current_place"] = text.get("current_place") or None
     values["home_epcis"] = []
     if values["current_place"] and gazetteer is not None:
-        place = gazetteer.resolve(values["current_place"])
+        place = _resolve_place(gazetteer, values["current_place"])
         if place is None:
             warnings.append(f"commune inconnue : « {values['current_place']} »")
         else:
@@ -677,6 +770,50 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
 # --------------------------------------------------------------------------------------------------
 # Import
 # --------------------------------------------------------------------------------------------------
+
+
+def save_prospect(
+    session: Session,
+    check: ProspectCheck,
+    *,
+    event: Any,
+    channel: str,
+    met_at: datetime | None = None,
+    now: datetime | None = None,
+    actor: str | None = None,
+    audit_action: str | None = None,
+    link_partner: bool = False,
+    fill_only_ids: Collection[int] = (),
+) -> Any:
+    """Record one checked prospect (a booth-form entry or an import row) met at ``event`` (an ``Event``).
+
+    Upserts the person (dedup on e-mail / phone), links them to the event, assigns the référent of their target
+    EPCI, and with ``link_partner`` forms the household at once (an import does it after its last row). With
+    ``audit_action`` (the booth form: ``"candidates.form"``) an audit row names ``actor``. ``channel`` says how
+    consent was collected (``"formulaire stand"``). Returns ``store.candidates.UpsertResult``; its ``outcome``
+    is ``updated`` when only the event link is new. Raises ``ValueError`` when ``check`` has errors.
+    """
+    from store.audit import audit
+    from store.candidates import assign_referent, event_datetime, link_event, link_pending_partners, upsert_candidate
+
+    if check.errors:
+        raise ValueError("; ".join(check.errors))
+    now = now or datetime.now(UTC)
+    met_at = met_at or event_datetime(event, now)
+    result = upsert_candidate(
+        session, check.values, met_at=met_at, channel=channel, now=now, fill_only_ids=fill_only_ids
+    )
+    candidate = result.candidate
+    if link_event(session, candidate, event, met_at) and result.outcome == "unchanged":
+        result.outcome = "updated"
+    assign_referent(session, candidate, check.values.get("target_epcis", []) + check.values.get("home_epcis", []))
+    if link_partner and candidate.partner_hint:
+        link_pending_partners(session, [candidate])
+    if audit_action:
+        audit(session, actor, audit_action, "candidate", candidate.id, {"event": event.id, "outcome": result.outcome},
+              at=now)
+    session.flush()
+    return result
 
 
 def import_candidates(
@@ -734,14 +871,7 @@ def _import_in_session(
     own_session: bool,
 ) -> ImportReport:
     from store.audit import audit, current_actor
-    from store.candidates import (
-        assign_referent,
-        event_datetime,
-        get_or_create_event,
-        link_event,
-        link_pending_partners,
-        upsert_candidate,
-    )
+    from store.candidates import event_datetime, get_or_create_event, link_pending_partners
 
     actor = actor or current_actor()
     report = ImportReport(event=event_name.strip(), file=path.name, dry_run=dry_run, warnings=list(table.warnings))
@@ -765,8 +895,8 @@ def _import_in_session(
         if check.errors:
             report.rejected.append({"line": line, "reason": " ; ".join(check.errors)})
             continue
-        result = upsert_candidate(
-            session, check.values, met_at=met_at, channel=channel, now=now, fill_only_ids=seen.keys()
+        result = save_prospect(
+            session, check, event=event, met_at=met_at, channel=channel, now=now, fill_only_ids=seen.keys()
         )
         candidate = result.candidate
         if result.conflicts:
@@ -775,10 +905,7 @@ def _import_in_session(
                 "reason": f"courriel et téléphone appartiennent à des fiches différentes (n° {candidate.id} "
                 f"et {', '.join(map(str, result.conflicts))}) : vérifiez",
             })
-        new_link = link_event(session, candidate, event, met_at)
         outcome = result.outcome
-        if outcome == "unchanged" and new_link:
-            outcome = "updated"
         if candidate.id in seen:
             report.warnings.append({"line": line, "reason": f"même personne qu'à la ligne {seen[candidate.id]}"})
             # one person counts once per file: a repeated row that adds data is an update of that person
@@ -787,7 +914,6 @@ def _import_in_session(
         else:
             seen[candidate.id] = line
         setattr(report, outcome, getattr(report, outcome) + 1)
-        assign_referent(session, candidate, check.values["target_epcis"] + check.values["home_epcis"])
         if candidate.partner_hint:
             touched.append((line, candidate))
     linked = {pair[0] for pair in link_pending_partners(session)}

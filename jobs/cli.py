@@ -34,6 +34,9 @@ COMMAND_MODULES = [
     "jobs.cmd_web",
     "jobs.cmd_crawl",
     "jobs.cmd_rome",
+    "jobs.cmd_candidates",
+    "jobs.cmd_report",
+    "jobs.cmd_privacy",
 ]
 
 for _name in COMMAND_MODULES:

@@ -118,11 +118,14 @@ def get_or_create_event(
 
 
 def find_candidates(session: Session, *, email: str | None = None, phone: str | None = None) -> list[Candidate]:
-    """Prospects with this e-mail (case-insensitive) or this E.164 phone, e-mail matches first."""
+    """Prospects with this e-mail (case-insensitive) or this E.164 phone, e-mail matches first.
+
+    E-mails are stored in lower case (``validate_prospect`` lowers them), so the lookup uses the index.
+    """
     found: list[Candidate] = []
     if email:
         found += session.execute(
-            select(Candidate).where(func.lower(Candidate.email) == email.lower()).order_by(Candidate.id)
+            select(Candidate).where(Candidate.email == email.strip().lower()).order_by(Candidate.id)
         ).scalars().all()
     if phone:
         for candidate in session.execute(
@@ -171,6 +174,39 @@ def _record_consent(
     changed.append(f"consent_{purpose}")
 
 
+def record_consent(
+    session: Session,
+    candidate: Candidate,
+    purpose: str,
+    given: bool,
+    *,
+    channel: str,
+    staff: str | None,
+    at: datetime | None = None,
+) -> bool:
+    """Record that ``candidate`` gave or withdrew consent for ``purpose`` (``contact`` or ``share``), audited.
+
+    Returns False when nothing changed. Withdrawing consent to be contacted also withdraws sharing (a profile
+    is only shared to contact the person).
+    """
+    if purpose not in ("contact", "share"):
+        raise ValueError(f"unknown consent purpose {purpose!r}")
+    at = at or utcnow()
+    changed: list[str] = []
+    _record_consent(candidate, purpose, given, at, channel, changed)
+    if purpose == "contact" and not given:
+        _record_consent(candidate, "share", False, at, channel, changed)
+        if changed:
+            candidate.unsubscribed_at = at
+    if purpose == "contact" and given:
+        candidate.unsubscribed_at = None
+    if changed:
+        session.flush()
+        audit(session, staff, "candidates.consent", "candidate", candidate.id,
+              {"changed": changed, "given": given, "channel": channel[:80]}, at=at)
+    return bool(changed)
+
+
 def upsert_candidate(
     session: Session,
     values: dict[str, Any],
@@ -197,11 +233,18 @@ def upsert_candidate(
         last_contact = aware(candidate.last_contact_at)
         fill_only = candidate.id in fill_only_ids or (last_contact is not None and met_at < last_contact)
     else:
-        candidate = Candidate(status="met", created_at=now, last_contact_at=met_at, rome_codes=[], target_area={})
-        candidate.contract_types = []
+        candidate = Candidate(
+            status="met", created_at=now, last_contact_at=met_at, rome_codes=[], target_area={}, contract_types=[],
+            # the first step of the path, set before the flush (appending later would load the collection)
+            path=[CandidateStatus(status="met", changed_at=met_at, staff=None, note=None)],
+        )
         session.add(candidate)
         outcome = "imported"
+    # The phone belongs to another known prospect than the e-mail: keep it there, staff are warned.
+    conflicting = {"phone"} if len(matches) > 1 else set()
     for name in PROFILE_FIELDS:
+        if name in conflicting:
+            continue
         value = values.get(name)
         if value is None or value == "" or value == [] or value == {}:
             continue
@@ -229,14 +272,12 @@ def upsert_candidate(
         candidate.last_contact_at = met_at
         if outcome == "updated":
             changed.append("last_contact_at")
-    if outcome == "imported":
-        session.flush()
-        candidate.path.append(CandidateStatus(status="met", changed_at=met_at, staff=None, note=None))
-    elif changed:
-        candidate.updated_at = now
-        candidate.purge_notice_at = None  # a new contact restarts the retention period
-    else:
-        outcome = "unchanged"
+    if outcome == "updated":
+        if changed:
+            candidate.updated_at = now
+            candidate.purge_notice_at = None  # a new contact restarts the retention period
+        else:
+            outcome = "unchanged"
     session.flush()
     return UpsertResult(candidate, outcome, changed, [c.id for c in matches[1:]])
 

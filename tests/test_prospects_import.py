@@ -390,3 +390,140 @@ def test_partner_imported_in_a_later_file_forms_the_household(db, tmp_path: Path
         members = session.execute(select(Candidate).order_by(Candidate.id)).scalars().all()
         assert members[0].household_id == members[1].household_id is not None
         assert members[0].partner_hint is None
+
+
+@pytest.mark.db
+def test_booth_form_entry_is_saved_like_an_import_row(db) -> None:  # type: ignore[no-untyped-def]
+    from jobs.candidate_import import save_prospect
+    from store.candidates import get_or_create_event
+
+    import_candidates(db, DATA / "salon_taf_toulouse_2025.csv", event="TAF Toulouse 2025", event_date=date(2025, 3, 20), now=NOW)
+    form = {"last_name": "Martin", "first_name": "Sophie", "email": "", "phone": "06 12 34 56 78",
+            "desired_jobs": "Infirmière de bloc", "consent_contact": "on", "consent_share": ""}
+    check = validate_prospect(form)
+    assert check.ok, check.errors
+    with db.session() as session:
+        event, _ = get_or_create_event(session, "Forum santé Cahors", day=date(2025, 6, 12))
+        result = save_prospect(session, check, event=event, channel="formulaire stand", actor="anne@ohmylot.fr",
+                               audit_action="candidates.form", now=NOW)
+        assert result.outcome == "updated"
+        assert result.candidate.email == "sophie.martin@exemple.fr"  # found by phone, e-mail kept
+        assert result.candidate.desired_jobs == "Infirmière de bloc"
+        with pytest.raises(ValueError, match="consentement"):
+            save_prospect(session, validate_prospect({"last_name": "X", "phone": "0645454545"}), event=event,
+                          channel="formulaire stand")
+    with db.session() as session:
+        assert count(session, Candidate) == 6
+        log = session.execute(select(AuditLog).where(AuditLog.action == "candidates.form")).scalar_one()
+        assert log.actor == "anne@ohmylot.fr"
+        assert log.detail["outcome"] == "updated"
+
+
+def test_a_commune_name_inside_another_word_is_not_taken_for_it() -> None:
+    class SubstringGazetteer:
+        """Answers like the real one on offer texts: finds "Mer" inside "Atlantis-sur-Mer"."""
+
+        def resolve(self, text, **_):  # type: ignore[no-untyped-def]
+            if "mer" in text.lower():
+                return Place("41136", "Mer", "41500", "41", "200055481", 47.7, 1.5)
+            if "cahors" in text.lower():
+                return Place("46042", "Cahors", "46000", "46", "200023737", 44.4475, 1.4406)
+            return None
+
+    from jobs.candidate_import import _resolve_place
+
+    gazetteer = SubstringGazetteer()
+    assert _resolve_place(gazetteer, "Atlantis-sur-Mer") is None
+    assert _resolve_place(gazetteer, "Mer (41)").name == "Mer"
+    assert _resolve_place(gazetteer, "46000 CAHORS").name == "Cahors"
+
+
+def test_cells_with_two_contacts_keep_the_first_valid_one() -> None:
+    check = validate_prospect({"Nom": "Faure", "Courriel": "pas d'adresse / helene@exemple.fr; h.faure@exemple.fr",
+                               "Téléphone": "05 65 12 34 56 / 06 44 33 22 11", "Conjoint": "oui",
+                               "Consentement contact": "oui"})
+    assert check.ok
+    assert (check.values["email"], check.values["phone"]) == ("helene@exemple.fr", "+33565123456")
+    assert check.values["partner"] is None
+    assert check.warnings == []
+
+
+@pytest.mark.db
+def test_excel_sep_line_and_multiline_cells_keep_spreadsheet_line_numbers(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        "sep=,\r\nNom,Prénom,Tél,Notes,Consentement contact\r\n"
+        'Roche,Nadia,06 71 71 71 71,"deux lignes\r\nde notes",oui\r\n'
+        "Sans,Contact,,,oui\r\n".encode("cp1252")
+    )
+    report = import_candidates(db, path, event="Salon", now=NOW)
+    assert report.imported == 1
+    # the header is line 1 as Excel shows it (the sep= line is hidden); a cell on two lines is one row
+    assert report.rejected == [{"line": 3, "reason": "ni courriel ni téléphone valable"}]
+
+
+@pytest.mark.db
+def test_forbidden_columns_are_never_read_even_when_mapped(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "fiche.csv"
+    path.write_text("Nom;Prénom;Tél;Date de naissance;Situation de handicap;Nationalité;Consentement contact\n"
+                    "Roche;Nadia;06 71 71 71 71;12/05/1990;RQTH;française;oui\n", encoding="utf-8")
+    report = import_candidates(db, path, event="Salon", now=NOW, columns={"Date de naissance": "notes"})
+    assert report.imported == 1
+    assert [w["reason"].split(" : ")[0] for w in report.warnings] == [
+        "colonne « Date de naissance » ignorée", "colonne « Situation de handicap » ignorée",
+        "colonne « Nationalité » ignorée"]
+    with db.session() as session:
+        nadia = session.execute(select(Candidate)).scalar_one()
+        assert nadia.notes is None
+        assert "1990" not in str([getattr(nadia, c.key) for c in Candidate.__table__.columns])
+
+
+def test_no_known_header_is_taken_for_a_forbidden_one() -> None:
+    from jobs.candidate_import import HEADER_ALIASES, TEMPLATE_HEADERS, is_forbidden_header
+
+    headers = TEMPLATE_HEADERS + [a for aliases in HEADER_ALIASES.values() for a in aliases]
+    headers += ["Secteur santé souhaité", "Commune d'origine", "Stage"]
+    assert [h for h in headers if is_forbidden_header(h)] == []
+    assert all(is_forbidden_header(h) for h in ("Âge", "Né(e) le", "N° de sécurité sociale", "Photo", "RQTH"))
+
+
+@pytest.mark.parametrize(("text", "years"), [("5", 5.0), ("3,5 ans", 3.5), ("18 mois", 1.5), ("2 années", 2.0)])
+def test_experience_in_years_or_months(text: str, years: float) -> None:
+    check = validate_prospect({"Nom": "X", "Tél": "0612345678", "Consentement contact": "oui", "Expérience (années)": text})
+    assert check.values["experience_years"] == years
+    assert check.warnings == []
+
+
+@pytest.mark.db
+def test_email_of_one_prospect_and_phone_of_another_is_flagged_not_merged(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = tmp_path / "a.csv"
+    first.write_text("Nom;Courriel;Tél;Consentement contact\nAdam;adam@exemple.fr;;oui\nBruno;;06 80 80 80 80;oui\n",
+                     encoding="utf-8")
+    second = tmp_path / "b.csv"
+    second.write_text("Nom;Courriel;Tél;Consentement contact\nAdam;adam@exemple.fr;06 80 80 80 80;oui\n", encoding="utf-8")
+    import_candidates(db, first, event="A", now=NOW)
+    report = import_candidates(db, second, event="B", now=NOW)
+    assert report.updated == 1
+    assert report.warnings[0]["line"] == 2
+    assert "fiches différentes" in report.warnings[0]["reason"]
+    with db.session() as session:
+        assert count(session, Candidate) == 2
+        bruno = session.execute(select(Candidate).where(Candidate.last_name == "Bruno")).scalar_one()
+        assert bruno.phone == "+33680808080"
+        adam = session.execute(select(Candidate).where(Candidate.last_name == "Adam")).scalar_one()
+        assert adam.phone is None  # not copied onto a second person
+
+
+def test_other_zip_spreadsheets_get_advice(tmp_path: Path) -> None:
+    import zipfile
+
+    ods = tmp_path / "salon.ods"
+    with zipfile.ZipFile(ods, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(ImportFileError, match="OpenDocument"):
+        read_table(ods)
+    broken = tmp_path / "salon.xlsx"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    with pytest.raises(ImportFileError, match="XLSX illisible"):
+        read_table(broken)
