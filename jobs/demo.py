@@ -180,7 +180,9 @@ def run_demo(
     step = time.perf_counter()
     say("import des prospects du salon …")
     prospects_file = write_prospects_file(data_dir / "demo" / "salon-taf-toulouse.csv")
-    report = import_candidates(db, prospects_file, event=EVENT_NAME)
+    report = import_candidates(
+        db, prospects_file, event=EVENT_NAME, event_date=sandbox.today, event_place="Toulouse", event_kind="salon"
+    )
     summary.import_report = {
         "file": str(prospects_file),
         "imported": report.imported,
