@@ -82,6 +82,7 @@ _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?\?>", re.IGNORECASE)
 _DECLARED_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.IGNORECASE)
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+_UNDEFINED_ENTITY = re.compile(r"Entity '[^']+' not defined")
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
                          re.IGNORECASE | re.DOTALL)
@@ -175,15 +176,21 @@ def looks_like_html(body: bytes) -> bool:
     return bool(_HTML_START.match(_XML_DECLARATION.sub(b"", head, count=1)))
 
 
-def repair_xml_text(text: str, repairs: dict[str, int] | None = None) -> str:
-    """Remove characters XML 1.0 forbids and replace HTML-only entities by their characters.
+def remove_control_characters(text: str, repairs: dict[str, int] | None = None) -> str:
+    """Remove the control characters XML 1.0 forbids (a feed with one is not well-formed)."""
+    cleaned, n = _CONTROL_CHARS.subn("", text)
+    if n and repairs is not None:
+        repairs["control_characters"] = repairs.get("control_characters", 0) + n
+    return cleaned
 
-    Entities are left alone when the document has a DOCTYPE (it may declare them).
+
+def replace_html_entities(text: str, repairs: dict[str, int] | None = None) -> str:
+    """Replace the HTML entities XML does not define (``&eacute;``, ``&nbsp;``) by their characters.
+
+    Left alone when the document has a DOCTYPE (it may declare them).
     """
     repairs = repairs if repairs is not None else {}
-    cleaned, n = _CONTROL_CHARS.subn("", text)
-    if n:
-        repairs["control_characters"] = repairs.get("control_characters", 0) + n
+    cleaned = text
     if "<!DOCTYPE" in cleaned[:4096] or "&" not in cleaned:
         return cleaned
     count = 0
@@ -243,7 +250,7 @@ def _xml_parser(recover: bool) -> etree.XMLPullParser:
     return etree.XMLPullParser(
         events=("start", "end"),
         recover=recover,
-        resolve_entities=False,
+        resolve_entities="internal",
         no_network=True,
         huge_tree=False,
         remove_comments=True,
@@ -287,7 +294,7 @@ def _strict_items(data: bytes, item_tags: frozenset[str]) -> tuple[list[etree._E
 
 
 def _recovered_items(data: bytes, item_tags: frozenset[str]) -> list[etree._Element]:
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False,
+    parser = etree.XMLParser(recover=True, resolve_entities="internal", no_network=True, huge_tree=False,
                              remove_comments=True, remove_pis=True)
     try:
         root = etree.fromstring(data, parser)
@@ -310,10 +317,15 @@ def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str 
         return XmlItems([], [FeedProblem(DROP_EMPTY_RESPONSE, "empty body")], None, {})
     decoded = decode_feed(body, http_charset)
     repairs = dict(decoded.repairs)
-    text = repair_xml_text(decoded.text, repairs)
+    text = remove_control_characters(decoded.text, repairs)
     # The text is re-encoded as UTF-8: the declaration must not name another encoding any more.
     data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
     items, root_tag, error, item_open = _strict_items(data, tags)
+    if error is not None and _UNDEFINED_ENTITY.search(error.msg or ""):
+        # HTML entities in XML text: replace them and read again (only then: values stay as written).
+        text = replace_html_entities(text, repairs)
+        data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
+        items, root_tag, error, item_open = _strict_items(data, tags)
     problems: list[FeedProblem] = []
     if (root_tag is not None and root_tag.lower() == "html") or (root_tag is None and looks_like_html(body)):
         return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"an HTML page, not a feed (root <{root_tag}>)")],
@@ -349,17 +361,22 @@ def clean_value(value: object) -> str | None:
     return text or None
 
 
+_STEP = re.compile(r"^([^\[]*)(.*)$")
+
+
 def _xml_path(path: str) -> str:
-    """``address/city`` → ``{*}address/{*}city``; ``dc:date`` → ``{http://purl.org/dc/…}date``."""
+    """``address/city`` → ``{*}address/{*}city`` (any namespace); ``dc:date`` → ``{http://purl.org/dc/…}date``;
+    predicates are kept (``*[@label='Rémunération']``)."""
     steps = []
     for step in path.split("/"):
-        if step in (".", "..", "*") or step.startswith("@"):
+        name, predicate = _STEP.match(step).groups()  # type: ignore[union-attr]
+        if name in (".", "..", "*", ""):
             steps.append(step)
-        elif ":" in step:
-            prefix, name = step.split(":", 1)
-            steps.append(f"{{{NAMESPACES[prefix]}}}{name}")
+        elif ":" in name:
+            prefix, local = name.split(":", 1)
+            steps.append(f"{{{NAMESPACES[prefix]}}}{local}{predicate}")
         else:
-            steps.append(f"{{*}}{step}")
+            steps.append(f"{{*}}{name}{predicate}")
     return "/".join(steps)
 
 
@@ -371,8 +388,14 @@ def node_text(node: etree._Element | None) -> str | None:
 
 
 def xml_value(node: etree._Element, path: str) -> str | None:
-    """The text at ``path`` below ``node``; ``path/@attr`` reads an attribute. ``None`` when absent/empty."""
-    if "@" in path:
+    """The text at ``path`` below ``node``, child elements' text included; ``path/@attr`` reads an attribute,
+    ``path/text()`` only the element's own text (``<salary>30 k€</salary>`` but not ``<salary><min/>…``).
+    ``None`` when absent or empty."""
+    if path.endswith("text()"):
+        base = path[: -len("text()")].rstrip("/")
+        target = node.find(_xml_path(base)) if base else node
+        return clean_value(target.text) if target is not None else None
+    if "/@" in path or path.startswith("@"):
         base, _, attr = path.rpartition("@")
         base = base.rstrip("/")
         target = node.find(_xml_path(base)) if base else node
@@ -444,7 +467,8 @@ def join_sections(sections: Sequence[tuple[str | None, str | None]]) -> str | No
     parts: list[str] = []
     for index, (heading, text) in enumerate(present):
         if as_html:
-            body = text if looks_like_markup(text) else "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
+            escaped = html.escape(text, quote=False).replace("\n", "<br>")
+            body = text if looks_like_markup(text) else f"<p>{escaped}</p>"
             title = f"<h3>{html.escape(heading)}</h3>" if heading and index else ""
             parts.append(title + body)
         else:
@@ -507,6 +531,7 @@ class FeedSpider(OhmylotSpider):
                            http_charset: str | None = None) -> Iterator[RawPosting]:
         """Parse ``body`` into postings, counting every drop; never raises."""
         count = 0
+        seen: set[str] = set()
         for position, item in self.items_from_body(body, http_charset=http_charset):
             try:
                 posting = self.posting_from_item(item)
@@ -516,6 +541,13 @@ class FeedSpider(OhmylotSpider):
                 continue
             if posting is None:
                 continue
+            if posting.source_id is not None:
+                if posting.source_id in seen:
+                    # Kept (the store keeps the last version); counted so that staff can tell the partner.
+                    self.inc_stat("feeds/duplicate_source_id")
+                    self.logger.warning("%s: %s: id %r already seen in this feed", self.name, position,
+                                        posting.source_id)
+                seen.add(posting.source_id)
             count += 1
             yield posting
         self.inc_stat("feeds/items", count)
@@ -614,7 +646,7 @@ class RssFeedSpider(XmlFeedSpider):
         "title": ("title", "dc:title"),
         "description": ("content:encoded", "description"),
         "published_at": ("pubDate", "dc:date"),
-        "employer": ("dc:publisher", "author", "dc:creator"),
+        "employer": "dc:publisher",
     }
 
 

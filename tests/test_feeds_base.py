@@ -13,7 +13,8 @@ from crawlers.feeds import (
     looks_like_html,
     parse_json_items,
     parse_xml_items,
-    repair_xml_text,
+    remove_control_characters,
+    replace_html_entities,
     split_pair,
     xml_value,
 )
@@ -43,11 +44,31 @@ def test_decode_honours_declaration_bom_and_http_charset():
 
 def test_repair_entities_and_control_characters():
     repairs: dict[str, int] = {}
-    text = repair_xml_text("<r>caf&eacute;&nbsp;&amp; &lt;b&gt; AT&T;\x0b\x01</r>", repairs)
+    text = remove_control_characters("<r>caf&eacute;&nbsp;&amp; &lt;b&gt; AT&T;\x0b\x01</r>", repairs)
+    text = replace_html_entities(text, repairs)
     assert text == "<r>café\xa0&amp; &lt;b&gt; AT&T;</r>"
     assert repairs == {"control_characters": 2, "html_entities": 2}
     # a declared DOCTYPE may define its own entities: leave them
-    assert repair_xml_text("<!DOCTYPE r [<!ENTITY x 'y'>]><r>&x;&eacute;</r>") .endswith("&x;&eacute;</r>")
+    assert replace_html_entities("<!DOCTYPE r [<!ENTITY x 'y'>]><r>&x;&eacute;</r>").endswith("&x;&eacute;</r>")
+
+
+def test_html_entities_are_replaced_only_when_the_xml_needs_it():
+    cdata = b"<root><job><t><![CDATA[opportunit&eacute;]]></t></job></root>"
+    assert xml_value(parse_xml_items(cdata, ["job"]).items[0], "t") == "opportunit&eacute;"
+    bare = parse_xml_items(b"<root><job><t>Caf&eacute; du Lot</t></job><job><t>b</t></job></root>", ["job"])
+    assert [xml_value(j, "t") for j in bare.items] == ["Café du Lot", "b"]
+    assert bare.problems == []
+    assert bare.repairs == {"html_entities": 1}
+
+
+def test_own_text_and_predicates():
+    item = parse_xml_items(
+        b"<r><job><salary>30 k\xe2\x82\xac<min/></salary><company><name>Ratier</name></company>"
+        b"<f><x label='Lieu'>Figeac</x><x label='R\xc3\xa9mun\xc3\xa9ration'>SMIC</x></f></job></r>", ["job"]
+    ).items[0]
+    assert xml_value(item, "salary/text()") == "30 k€"
+    assert xml_value(item, "company/text()") is None
+    assert xml_value(item, "f/*[@label='Rémunération']") == "SMIC"
 
 
 def test_xml_items_any_depth_namespaces_and_attributes():
