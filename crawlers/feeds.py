@@ -541,6 +541,8 @@ class FeedSpider(OhmylotSpider):
                 continue
             if posting is None:
                 continue
+            if posting.employer is None and self.default_employer:
+                posting.employer = self.default_employer
             if posting.source_id is not None:
                 if posting.source_id in seen:
                     # Kept (the store keeps the last version); counted so that staff can tell the partner.
@@ -585,6 +587,12 @@ class FeedSpider(OhmylotSpider):
     def post_process(self, posting: RawPosting, item: Any) -> RawPosting | None:
         """Hook: adjust a posting with what :attr:`fields` cannot say; return ``None`` to skip it."""
         return posting
+
+    @property
+    def default_employer(self) -> str | None:
+        """``-a employer=…``: the employer of a source that publishes for one employer only (registry
+        ``employer``), used when an item names none."""
+        return clean_value(getattr(self, "employer", None))
 
     # -- stats --------------------------------------------------------------------------------------------
     def inc_stat(self, key: str, count: int = 1) -> None:
