@@ -314,7 +314,7 @@ def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str 
     """
     tags = frozenset(item_tags)
     if not body.strip():
-        return XmlItems([], [FeedProblem(DROP_EMPTY_RESPONSE, "empty body")], None, {})
+        return XmlItems([], [FeedProblem(DROP_EMPTY_RESPONSE, "réponse vide")], None, {})
     decoded = decode_feed(body, http_charset)
     repairs = dict(decoded.repairs)
     text = remove_control_characters(decoded.text, repairs)
@@ -328,21 +328,21 @@ def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str 
         items, root_tag, error, item_open = _strict_items(data, tags)
     problems: list[FeedProblem] = []
     if (root_tag is not None and root_tag.lower() == "html") or (root_tag is None and looks_like_html(body)):
-        return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"an HTML page, not a feed (root <{root_tag}>)")],
+        return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"une page HTML et non un flux (racine <{root_tag}>)")],
                         root_tag, repairs)
     if error is None:
         return XmlItems(items, problems, root_tag, repairs)
     line = error.lineno
     if root_tag is None:
-        return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"not XML: {error.msg}", line)], None, repairs)
+        return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"pas du XML : {error.msg}", line)], None, repairs)
     recovered: list[etree._Element] = []
     salvage = _recovered_items(data, tags)
     if len(salvage) >= len(items):
         recovered = salvage[len(items):]
         if item_open and recovered:
             recovered = recovered[1:]  # the item the error happened in: its content cannot be trusted
-    what = f"item {len(items) + 1} broken" if item_open else "document broken outside items"
-    problems.append(FeedProblem(DROP_INVALID_XML, f"{what}: {error.msg}", line))
+    what = f"offre n° {len(items) + 1} illisible" if item_open else "document abîmé hors des offres"
+    problems.append(FeedProblem(DROP_INVALID_XML, f"{what} : {error.msg}", line))
     return XmlItems(items + recovered, problems, root_tag, repairs, recovered=len(recovered))
 
 
@@ -547,17 +547,17 @@ class FeedSpider(OhmylotSpider):
                 if posting.source_id in seen:
                     # Kept (the store keeps the last version); counted so that staff can tell the partner.
                     self.inc_stat("feeds/duplicate_source_id")
-                    self.logger.warning("%s: %s: id %r already seen in this feed", self.name, position,
+                    self.logger.warning("%s : %s : identifiant %r déjà vu dans ce flux", self.name, position,
                                         posting.source_id)
                 seen.add(posting.source_id)
             count += 1
             yield posting
         self.inc_stat("feeds/items", count)
-        self.logger.info("%s: %d posting(s) read from %s", self.name, count, url or "body")
+        self.logger.info("%s : %d offre(s) lue(s) dans %s", self.name, count, url or "le document")
 
     # -- to be provided by a format base ------------------------------------------------------------------
     def items_from_body(self, body: bytes, *, http_charset: str | None = None) -> Iterator[tuple[str, Any]]:
-        """Yield ``(position, item)`` pairs (position: "line 12", "item 3", …); report problems with
+        """Yield ``(position, item)`` pairs (position: "ligne 12", "offre 3", …); report problems with
         :meth:`drop`."""
         raise NotImplementedError
 
@@ -604,7 +604,7 @@ class FeedSpider(OhmylotSpider):
         """Count one dropped item or document (``offers/drop/<reason>``) and log why and where."""
         self.inc_stat(f"offers/drop/{reason}")
         where = f" ({position})" if position else ""
-        self.logger.warning("%s: dropped%s, %s: %s", self.name, where, reason, detail)
+        self.logger.warning("%s : ignoré%s, %s : %s", self.name, where, reason, detail)
         self.dropped.append(FeedProblem(reason, f"{position}: {detail}" if position else detail))
 
     @property
@@ -617,7 +617,7 @@ class FeedSpider(OhmylotSpider):
     def count_repairs(self, repairs: Mapping[str, int]) -> None:
         for kind, count in repairs.items():
             self.inc_stat(f"feeds/repair/{kind}", count)
-            self.logger.info("%s: repaired %d × %s", self.name, count, kind)
+            self.logger.info("%s : %d réparation(s) %s", self.name, count, kind)
 
 
 class XmlFeedSpider(FeedSpider):
@@ -636,9 +636,9 @@ class XmlFeedSpider(FeedSpider):
             self.inc_stat("feeds/recovered_items", result.recovered)
         for problem in result.problems:
             self.drop(problem.reason, problem.detail,
-                      position=f"line {problem.line}" if problem.line else None)
+                      position=f"ligne {problem.line}" if problem.line else None)
         for element in result.items:
-            yield f"line {element.sourceline}", element
+            yield f"ligne {element.sourceline}", element
 
     def value(self, item: Any, path: str) -> Any:
         return xml_value(item, path)
@@ -672,12 +672,12 @@ class JsonFeedSpider(FeedSpider):
         self.count_repairs(repairs)
         for problem in problems:
             self.drop(problem.reason, problem.detail,
-                      position=f"line {problem.line}" if problem.line else None)
+                      position=f"ligne {problem.line}" if problem.line else None)
         for index, item in enumerate(items, start=1):
             if isinstance(item, Mapping):
-                yield f"item {index}", item
+                yield f"offre {index}", item
             else:
-                self.drop(DROP_INVALID_ITEM, f"not an object: {type(item).__name__}", position=f"item {index}")
+                self.drop(DROP_INVALID_ITEM, f"pas un objet : {type(item).__name__}", position=f"offre {index}")
 
     def value(self, item: Any, path: str) -> Any:
         return json_value(item, path)
@@ -687,21 +687,23 @@ def parse_json_items(body: bytes, items_path: str | None = None, *,
                      http_charset: str | None = None) -> tuple[list[Any], list[FeedProblem], dict[str, int]]:
     """The list of items of a JSON feed, the problems met and the repairs made; never raises."""
     if not body.strip():
-        return [], [FeedProblem(DROP_EMPTY_RESPONSE, "empty body")], {}
+        return [], [FeedProblem(DROP_EMPTY_RESPONSE, "réponse vide")], {}
     if looks_like_html(body):
-        return [], [FeedProblem(DROP_NOT_A_FEED, "an HTML page, not a JSON feed")], {}
+        return [], [FeedProblem(DROP_NOT_A_FEED, "une page HTML et non un flux JSON")], {}
     decoded = decode_feed(body, http_charset)
     try:
         document = json.loads(decoded.text, strict=False)  # strict=False: raw control characters in strings
     except json.JSONDecodeError as exc:
-        return [], [FeedProblem(DROP_INVALID_JSON, f"{exc.msg} (column {exc.colno})", exc.lineno)], decoded.repairs
+        problem = FeedProblem(DROP_INVALID_JSON, f"JSON invalide : {exc.msg} (colonne {exc.colno})", exc.lineno)
+        return [], [problem], decoded.repairs
     except RecursionError:
-        return [], [FeedProblem(DROP_INVALID_JSON, "nesting too deep")], decoded.repairs
+        return [], [FeedProblem(DROP_INVALID_JSON, "JSON imbriqué trop profondément")], decoded.repairs
     items: Any = json_value(document, items_path) if items_path else document
     if isinstance(items, Mapping) and not items_path:
         lists = [v for v in items.values() if isinstance(v, list)]
         items = lists[0] if len(lists) == 1 else None
     if not isinstance(items, list):
-        where = f" at {items_path!r}" if items_path else ""
-        return [], [FeedProblem(DROP_NOT_A_FEED, f"no list of offers{where} in the JSON document")], decoded.repairs
+        where = f" sous {items_path!r}" if items_path else ""
+        problem = FeedProblem(DROP_NOT_A_FEED, f"aucune liste d'offres{where} dans le document JSON")
+        return [], [problem], decoded.repairs
     return items, [], decoded.repairs

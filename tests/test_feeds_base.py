@@ -163,3 +163,21 @@ def test_arbitrary_text_in_jobs_never_raises(texts: list[str]):
     spider = make_spider(HelloWorkSpider)
     postings = list(spider.postings_from_body(body.encode("utf-8", "surrogatepass") + b"</root>"))
     assert len(postings) <= len(texts)
+
+
+def test_external_entities_are_never_resolved(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("mot de passe", encoding="utf-8")
+    body = (f'<?xml version="1.0"?><!DOCTYPE root [<!ENTITY x SYSTEM "{secret.as_uri()}">]>'
+            "<root><job><job_id>1</job_id><title>Agent &x; fin</title></job></root>").encode()
+    spider = make_spider(HelloWorkSpider)
+    postings = list(spider.postings_from_body(body))
+    assert all("mot de passe" not in (p.title or "") for p in postings)
+    assert "mot de passe" not in str(spider.dropped)
+
+
+def test_registry_employer_fills_only_missing_employers():
+    spider = make_spider(HelloWorkSpider, employer="Centre hospitalier de Cahors")
+    body = (b"<root><job><job_id>1</job_id><title>IDE</title></job>"
+            b"<job><job_id>2</job_id><title>ASH</title><company_title>EHPAD Luzech</company_title></job></root>")
+    assert [p.employer for p in spider.postings_from_body(body)] == ["Centre hospitalier de Cahors", "EHPAD Luzech"]

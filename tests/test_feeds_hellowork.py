@@ -99,7 +99,7 @@ def test_truncated_feed_keeps_complete_jobs_and_counts_the_cut_one():
     items, stats, spider = replay(HelloWorkSpider, BROKEN / "hellowork-truncated.xml")
     assert [p.source_id for p in items] == ["68087320", "68090104"]
     assert drops(stats) == {"invalid_xml": 1}
-    assert "item 3 broken" in spider.dropped[0].detail
+    assert "offre n° 3 illisible" in spider.dropped[0].detail
 
 
 def test_html_error_page_with_status_200_is_not_a_feed():

@@ -220,7 +220,7 @@ def test_json_syntax_error_is_one_invalid_json_drop():
     items, stats, spider = replay(TalentsoftJsonSpider, BROKEN / "talentsoft-invalid.json")
     assert items == []
     assert drops(stats) == {"invalid_json": 1}
-    assert "line 18" in spider.dropped[0].detail
+    assert "ligne 18" in spider.dropped[0].detail
 
 
 @pytest.mark.parametrize("spider_cls", [IndeedSpider, TalentsoftSpider, ApecSpider, FonctionPubliqueRssSpider,
