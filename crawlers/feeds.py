@@ -44,6 +44,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from lxml import etree
@@ -246,64 +247,59 @@ def localname(tag: object) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _xml_parser(recover: bool) -> etree.XMLPullParser:
-    return etree.XMLPullParser(
-        events=("start", "end"),
-        recover=recover,
-        resolve_entities="internal",
-        no_network=True,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+def _item_filter(item_tags: frozenset[str]) -> list[str]:
+    return [f"{{*}}{tag}" for tag in sorted(item_tags)]
 
 
 def _strict_items(data: bytes, item_tags: frozenset[str]) -> tuple[list[etree._Element], str | None,
                                                                    etree.XMLSyntaxError | None, bool]:
-    """Strict incremental parse: the items complete before the first error, the root tag, the error, and
-    whether an item was open when it happened."""
-    parser = _xml_parser(recover=False)
+    """Strict incremental parse: the items complete before the first error, the root tag (known when the
+    parse succeeds), the error, and whether an item was open when it happened.
+
+    Only the items' start and end events are asked of libxml2 (the other elements are built, not reported).
+    """
+    parser = etree.XMLPullParser(events=("start", "end"), tag=_item_filter(item_tags), recover=False,
+                                 resolve_entities="internal", no_network=True, huge_tree=False,
+                                 remove_comments=True, remove_pis=True)
     items: list[etree._Element] = []
-    depth = 0  # how many item elements are open (items are never nested; inner ones are fields)
-    root_tag: str | None = None
+    depth = 0  # how many item elements are open (an item inside an item is one of its fields)
 
     def consume() -> None:
-        nonlocal depth, root_tag
+        nonlocal depth
         for event, element in parser.read_events():
-            name = localname(element.tag)
             if event == "start":
-                if root_tag is None:
-                    root_tag = name
-                if name in item_tags:
-                    depth += 1
-            elif name in item_tags:
+                depth += 1
+            else:
                 depth -= 1
                 if depth == 0:
                     items.append(element)
 
+    root_tag: str | None = None
     error: etree.XMLSyntaxError | None = None
     try:
         for start in range(0, len(data), 1 << 16):
             parser.feed(data[start : start + (1 << 16)])
             consume()
-        parser.close()
+        root = parser.close()
+        root_tag = localname(root.tag) if root is not None else None
     except etree.XMLSyntaxError as exc:
         error = exc
     consume()
     return items, root_tag, error, depth > 0
 
 
-def _recovered_items(data: bytes, item_tags: frozenset[str]) -> list[etree._Element]:
+def _recovered(data: bytes, item_tags: frozenset[str]) -> tuple[str | None, list[etree._Element]]:
+    """libxml2's recovery mode: the root tag (``None`` when nothing looked like XML) and every item."""
     parser = etree.XMLParser(recover=True, resolve_entities="internal", no_network=True, huge_tree=False,
                              remove_comments=True, remove_pis=True)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError:
-        return []
+        return None, []
     if root is None:
-        return []
+        return None, []
     # Nested items are kept: recovery of a mismatched tag nests the following items inside the broken one.
-    return [el for el in root.iter() if localname(el.tag) in item_tags]
+    return localname(root.tag), list(root.iter(*_item_filter(item_tags)))
 
 
 def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str | None = None) -> XmlItems:
@@ -318,8 +314,11 @@ def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str 
     decoded = decode_feed(body, http_charset)
     repairs = dict(decoded.repairs)
     text = remove_control_characters(decoded.text, repairs)
-    # The text is re-encoded as UTF-8: the declaration must not name another encoding any more.
-    data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
+    if decoded.encoding == "utf-8" and not repairs and not body.startswith(codecs.BOM_UTF8):
+        data = body  # clean UTF-8 as declared: parsed as it came
+    else:
+        # The text is re-encoded as UTF-8: the declaration must not name another encoding any more.
+        data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
     items, root_tag, error, item_open = _strict_items(data, tags)
     if error is not None and _UNDEFINED_ENTITY.search(error.msg or ""):
         # HTML entities in XML text: replace them and read again (only then: values stay as written).
@@ -327,7 +326,10 @@ def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str 
         data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
         items, root_tag, error, item_open = _strict_items(data, tags)
     problems: list[FeedProblem] = []
-    if (root_tag is not None and root_tag.lower() == "html") or (root_tag is None and looks_like_html(body)):
+    salvage: list[etree._Element] = []
+    if error is not None:
+        root_tag, salvage = _recovered(data, tags)
+    if (root_tag is not None and root_tag.lower() == "html") or looks_like_html(body):
         return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"une page HTML et non un flux (racine <{root_tag}>)")],
                         root_tag, repairs)
     if error is None:
@@ -336,7 +338,6 @@ def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str 
     if root_tag is None:
         return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"pas du XML : {error.msg}", line)], None, repairs)
     recovered: list[etree._Element] = []
-    salvage = _recovered_items(data, tags)
     if len(salvage) >= len(items):
         recovered = salvage[len(items):]
         if item_open and recovered:
@@ -362,8 +363,10 @@ def clean_value(value: object) -> str | None:
 
 
 _STEP = re.compile(r"^([^\[]*)(.*)$")
+_SIMPLE_STEP = re.compile(r"^(?:([A-Za-z][\w.-]*):)?([A-Za-z_][\w.-]*)$")
 
 
+@lru_cache(maxsize=4096)
 def _xml_path(path: str) -> str:
     """``address/city`` → ``{*}address/{*}city`` (any namespace); ``dc:date`` → ``{http://purl.org/dc/…}date``;
     predicates are kept (``*[@label='Rémunération']``)."""
@@ -384,23 +387,84 @@ def node_text(node: etree._Element | None) -> str | None:
     """All the text inside ``node`` (child elements' text included, e.g. a title wrapping a link)."""
     if node is None:
         return None
+    if len(node) == 0:
+        return clean_value(node.text)
     return clean_value("".join(node.itertext()))
 
 
-def xml_value(node: etree._Element, path: str) -> str | None:
-    """The text at ``path`` below ``node``, child elements' text included; ``path/@attr`` reads an attribute,
-    ``path/text()`` only the element's own text (``<salary>30 k€</salary>`` but not ``<salary><min/>…``).
-    ``None`` when absent or empty."""
+@lru_cache(maxsize=4096)
+def _compile(path: str) -> tuple[str, str, tuple[tuple[str | None, str], ...] | None, str | None]:
+    """``path`` → (kind "text" | "own" | "attr", element path, simple steps or None, attribute)."""
+    kind, attr = "text", None
     if path.endswith("text()"):
-        base = path[: -len("text()")].rstrip("/")
-        target = node.find(_xml_path(base)) if base else node
-        return clean_value(target.text) if target is not None else None
-    if "/@" in path or path.startswith("@"):
-        base, _, attr = path.rpartition("@")
-        base = base.rstrip("/")
-        target = node.find(_xml_path(base)) if base else node
-        return clean_value(target.get(attr)) if target is not None else None
-    return node_text(node.find(_xml_path(path)))
+        kind, path = "own", path[: -len("text()")].rstrip("/")
+    elif "/@" in path or path.startswith("@"):
+        path, _, attr = path.rpartition("@")
+        kind, path = "attr", path.rstrip("/")
+    steps: list[tuple[str | None, str]] = []
+    for step in path.split("/") if path else []:
+        match = _SIMPLE_STEP.match(step)
+        if not match:
+            return kind, path, None, attr
+        prefix, name = match.groups()
+        steps.append((NAMESPACES[prefix] if prefix else None, name))
+    return kind, path, tuple(steps), attr
+
+
+def _children(node: etree._Element, cache: dict[int, dict[str, etree._Element]] | None) -> dict[
+        str, etree._Element]:
+    """First child by full tag and by ``*localname`` (built once per element when a cache is given)."""
+    index = cache.get(id(node)) if cache is not None else None
+    if index is None:
+        index = {}
+        for child in node:
+            tag = child.tag
+            if isinstance(tag, str):
+                index.setdefault(tag, child)
+                index.setdefault("*" + tag.rsplit("}", 1)[-1], child)
+        if cache is not None:
+            cache[id(node)] = index
+    return index
+
+
+def xml_element(node: etree._Element, path: str, cache: dict[int, dict[str, etree._Element]] | None = None
+                ) -> etree._Element | None:
+    """The element at ``path`` below ``node`` (see :func:`xml_value`)."""
+    _, element_path, steps, _ = _compile(path)
+    if steps is None:
+        return node.find(_xml_path(element_path))
+    current: etree._Element | None = node
+    for namespace, name in steps:
+        index = _children(current, cache)
+        if namespace is not None:
+            current = index.get(f"{{{namespace}}}{name}")
+        else:  # no prefix: the element without namespace, else the first of that name in any namespace
+            found = index.get(name)
+            current = found if found is not None else index.get("*" + name)
+        if current is None:
+            return None
+    return current
+
+
+def xml_value(node: etree._Element, path: str, cache: dict[int, dict[str, etree._Element]] | None = None
+              ) -> str | None:
+    """The text at ``path`` below ``node``, child elements' text included; ``None`` when absent or empty.
+
+    ``a/b`` walks child elements (an unprefixed name matches the element without namespace first, else one
+    in any namespace; ``dc:x`` a prefix of :data:`NAMESPACES`); ``path/@attr`` reads an attribute;
+    ``path/text()`` only the element's own text (``<salary>30 k€</salary>`` but not ``<salary><min/>…``);
+    ElementPath predicates work too (``*[@label='Rémunération']``). ``cache`` (one dict per item) indexes
+    children once for the many lookups of one item.
+    """
+    kind, _, _, attr = _compile(path)
+    target = xml_element(node, path, cache)
+    if target is None:
+        return None
+    if kind == "own":
+        return clean_value(target.text)
+    if kind == "attr":
+        return clean_value(target.get(attr or ""))
+    return node_text(target)
 
 
 def json_value(obj: Any, path: str) -> Any:
@@ -504,6 +568,8 @@ class FeedSpider(OhmylotSpider):
     description_sections: ClassVar[Sequence[tuple[str | None, Paths]]] = ()
 
     custom_settings: ClassVar[dict[str, Any]] = {}
+    #: per-item memo for format bases (reset before each item)
+    item_cache: dict[Any, Any]
 
     async def start(self) -> AsyncIterator[Any]:
         """Scrapy ≥ 2.13 entry point: the requests of :meth:`start_requests`."""
@@ -533,6 +599,7 @@ class FeedSpider(OhmylotSpider):
         count = 0
         seen: set[str] = set()
         for position, item in self.items_from_body(body, http_charset=http_charset):
+            self.item_cache = {}  # lookups of one item (its elements stay alive meanwhile)
             try:
                 posting = self.posting_from_item(item)
                 posting = self.post_process(posting, item) if posting is not None else None
@@ -641,7 +708,7 @@ class XmlFeedSpider(FeedSpider):
             yield f"ligne {element.sourceline}", element
 
     def value(self, item: Any, path: str) -> Any:
-        return xml_value(item, path)
+        return xml_value(item, path, self.item_cache)
 
 
 class RssFeedSpider(XmlFeedSpider):
