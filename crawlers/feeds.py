@@ -50,6 +50,7 @@ from typing import Any, ClassVar
 from lxml import etree
 
 from crawlers.base import OhmylotSpider
+from crawlers.drops import drop_page, drop_posting
 from matching.types import RawPosting
 
 #: Drop reasons counted by the feed bases (``offers/drop/<reason>``).
@@ -226,6 +227,7 @@ class FeedProblem:
     reason: str
     detail: str
     line: int | None = None
+    ref: str | None = None  # the dropped posting's id at its source, when known
 
 
 @dataclass(slots=True)
@@ -591,6 +593,7 @@ class FeedSpider(OhmylotSpider):
         if content_type:
             match = re.search(rb"charset=([A-Za-z0-9._:-]+)", content_type)
             charset = match.group(1).decode("ascii") if match else None
+        self.current_url = response.url
         yield from self.postings_from_body(response.body, url=response.url, http_charset=charset)
 
     def postings_from_body(self, body: bytes, *, url: str | None = None,
@@ -604,7 +607,8 @@ class FeedSpider(OhmylotSpider):
                 posting = self.posting_from_item(item)
                 posting = self.post_process(posting, item) if posting is not None else None
             except Exception as exc:  # noqa: BLE001 - one bad item must not stop the feed
-                self.drop(DROP_INVALID_ITEM, f"{type(exc).__name__}: {exc}", position=position)
+                self.drop(DROP_INVALID_ITEM, f"{type(exc).__name__}: {exc}", position=position,
+                          ref=self._ref_of(item))
                 continue
             if posting is None:
                 continue
@@ -621,6 +625,13 @@ class FeedSpider(OhmylotSpider):
             yield posting
         self.inc_stat("feeds/items", count)
         self.logger.info("%s : %d offre(s) lue(s) dans %s", self.name, count, url or "le document")
+
+    def _ref_of(self, item: Any) -> str | None:
+        """The source id of an item that could not be mapped, when it can still be read."""
+        try:
+            return self.get(item, self.fields["source_id"]) if "source_id" in self.fields else None
+        except Exception:  # noqa: BLE001 - best effort only
+            return None
 
     # -- to be provided by a format base ------------------------------------------------------------------
     def items_from_body(self, body: bytes, *, http_charset: str | None = None) -> Iterator[tuple[str, Any]]:
@@ -667,12 +678,19 @@ class FeedSpider(OhmylotSpider):
         if crawler is not None and crawler.stats is not None:
             crawler.stats.inc_value(key, count)
 
-    def drop(self, reason: str, detail: str, *, position: str | None = None) -> None:
-        """Count one dropped item or document (``offers/drop/<reason>``) and log why and where."""
-        self.inc_stat(f"offers/drop/{reason}")
-        where = f" ({position})" if position else ""
-        self.logger.warning("%s : ignoré%s, %s : %s", self.name, where, reason, detail)
-        self.dropped.append(FeedProblem(reason, f"{position}: {detail}" if position else detail))
+    def drop(self, reason: str, detail: str, *, position: str | None = None, ref: str | None = None) -> None:
+        """Count one dropped item or document (``offers/drop/<reason>``) and log why and where.
+
+        With ``ref`` (the source's id of the dropped posting) the stored posting stays alive and the run can
+        still succeed (``crawlers.drops.drop_posting``); without, we cannot tell which postings were lost,
+        so the run is partial and closes nothing (``drop_page``, RELIABILITY.md C5).
+        """
+        text = f"{position} : {detail}" if position else detail
+        self.dropped.append(FeedProblem(reason, text))
+        if ref:
+            drop_posting(self, reason, ref=ref, detail=f"{self.name}, {text}")
+        else:
+            drop_page(self, reason, url=getattr(self, "current_url", None), detail=f"{self.name}, {text}")
 
     @property
     def dropped(self) -> list[FeedProblem]:

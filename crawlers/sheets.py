@@ -226,7 +226,8 @@ def rows_to_offers(rows: list[tuple[int, list[str | None]]], repairs: dict[str, 
             else:
                 extra[header_cells[index] or f"colonne {index + 1}"] = value
         if "title" not in values:
-            problems.append(FeedProblem(DROP_MISSING_TITLE, f"ligne {line} : intitulé manquant", line))
+            problems.append(FeedProblem(DROP_MISSING_TITLE, f"ligne {line} : intitulé manquant", line,
+                                        ref=values.get("source_id")))
             continue
         postal = values.get("postal_code")
         if numeric_cells and postal and postal.isdigit() and len(postal) == 4:

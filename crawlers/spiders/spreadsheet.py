@@ -39,7 +39,7 @@ class SpreadsheetSpider(FeedSpider):
                              {h: n for h, n in sheet.columns.items() if n},
                              f"; kept in extra: {unmapped}" if unmapped else "")
         for problem in sheet.problems:
-            self.drop(problem.reason, problem.detail)
+            self.drop(problem.reason, problem.detail, ref=problem.ref)
         for row in sheet.rows:
             yield f"ligne {row.line}", row
 
