@@ -42,6 +42,7 @@ import html
 import html.entities
 import json
 import re
+import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -213,6 +214,27 @@ def replace_html_entities(text: str, repairs: dict[str, int] | None = None) -> s
     if count:
         repairs["html_entities"] = repairs.get("html_entities", 0) + count
     return cleaned
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_GUNZIP_DEFAULT_LIMIT = 10 * 1024 * 1024
+
+
+def gunzip_bounded(body: bytes, limit: int) -> bytes:
+    """Decompress a gzip body, refusing more than ``limit`` bytes out (a small file can expand a lot).
+
+    Raises ``ValueError`` with a French reason when the data is not gzip, is truncated or is too large.
+    """
+    decompressor = zlib.decompressobj(wbits=31)  # 31: gzip header
+    try:
+        out = decompressor.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(f"données gzip invalides ({exc})") from exc
+    if len(out) > limit:
+        raise ValueError(f"plus de {limit // (1024 * 1024)} Mio une fois décompressé")
+    if not decompressor.eof:
+        raise ValueError("fichier gzip tronqué")
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -594,7 +616,16 @@ class FeedSpider(OhmylotSpider):
             match = re.search(rb"charset=([A-Za-z0-9._:-]+)", content_type)
             charset = match.group(1).decode("ascii") if match else None
         self.current_url = response.url
-        yield from self.postings_from_body(response.body, url=response.url, http_charset=charset)
+        body = response.body
+        if body.startswith(_GZIP_MAGIC):  # a feed file served gzipped without Content-Encoding (.xml.gz)
+            limit = int(self.settings.getint("DOWNLOAD_MAXSIZE", 0)) if hasattr(self, "settings") else 0
+            try:
+                body = gunzip_bounded(body, limit or _GUNZIP_DEFAULT_LIMIT)
+            except ValueError as exc:
+                self.drop(DROP_NOT_A_FEED, f"fichier gzip illisible : {exc}")
+                return
+            self.inc_stat("feeds/gunzipped")
+        yield from self.postings_from_body(body, url=response.url, http_charset=charset)
 
     def postings_from_body(self, body: bytes, *, url: str | None = None,
                            http_charset: str | None = None) -> Iterator[RawPosting]:

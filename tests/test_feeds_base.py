@@ -3,6 +3,7 @@ and robustness on arbitrary bytes."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -181,3 +182,22 @@ def test_registry_employer_fills_only_missing_employers():
     body = (b"<root><job><job_id>1</job_id><title>IDE</title></job>"
             b"<job><job_id>2</job_id><title>ASH</title><company_title>EHPAD Luzech</company_title></job></root>")
     assert [p.employer for p in spider.postings_from_body(body)] == ["Centre hospitalier de Cahors", "EHPAD Luzech"]
+
+
+def test_gzipped_feed_files_are_read_and_bounded():
+    import gzip
+
+    from crawlers.feeds import gunzip_bounded
+    from tests.feeds_support import DATA, drops, replay
+
+    packed = gzip.compress((DATA / "hellowork.xml").read_bytes())
+    items, stats, _ = replay(HelloWorkSpider, packed)
+    assert len(items) == 5
+    assert stats["feeds/gunzipped"] == 1
+    bomb = gzip.compress(b"<root>" + b" " * 5_000_000 + b"</root>")
+    assert len(bomb) < 10_000
+    with pytest.raises(ValueError, match="Mio"):
+        gunzip_bounded(bomb, 1024 * 1024)
+    items, stats, _ = replay(HelloWorkSpider, packed[: len(packed) // 2])
+    assert items == []
+    assert drops(stats) == {"not_a_feed": 1}
