@@ -4,22 +4,27 @@ the control that does close postings."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from crawlers.drops import IDENTIFIED_KEY, INCOMPLETE_KEY
+from crawlers.extensions import assess_run
+from crawlers.spiders.hellowork import HelloWorkSpider
 from crawlers.spiders.spreadsheet import SpreadsheetSpider
+from crawlers.spiders.talentsoft_json import TalentsoftJsonSpider
 from tests.feeds_support import BROKEN, DATA, replay, scrapy_crawl
 
 SOURCE = "feeds-lifecycle"
 
 
-def _crawl(path: Path, tmp_path: Path) -> None:
-    result = scrapy_crawl("hellowork", path, tmp_path / "out.jsonl", "-a", f"source={SOURCE}",
-                          "-s", "OHMYLOT_CLOSE_AFTER_MISSES=1")
+def _crawl(path: Path, tmp_path: Path) -> list[dict]:
+    out = tmp_path / "out.jsonl"
+    result = scrapy_crawl("hellowork", path, out, "-a", f"source={SOURCE}", "-s", "OHMYLOT_CLOSE_AFTER_MISSES=1")
     assert result.returncode == 0, result.stderr[-3000:]
+    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
 
 
 def _state(database_url: str) -> tuple[dict[str, str], list[tuple[str, dict]]]:
@@ -40,18 +45,24 @@ def _state(database_url: str) -> tuple[dict[str, str], list[tuple[str, dict]]]:
 
 @pytest.mark.db
 def test_broken_feeds_close_nothing_and_a_shorter_valid_feed_does(database_url: str, tmp_path: Path):
-    _crawl(DATA / "hellowork.xml", tmp_path)
+    # the offline replay of the real feed: normalised offers written by -O, and stored
+    rows = _crawl(DATA / "hellowork.xml", tmp_path)
+    assert [r["source_id"] for r in rows] == ["68087320", "68090104", "68110296", "68111676", "68113693"]
+    assert rows[0]["title"] == "Manager en Stratégie Management et Organisation H/F"
+    assert rows[0]["source"] == SOURCE
+    assert rows[1]["employer"] == "Lactalis"
+    assert rows[1]["location"]["postal_code"] == "53000"
     postings, runs = _state(database_url)
     assert sorted(postings.values()) == ["open"] * 5
     assert runs[-1][0] == "success"
 
-    for broken in ("hellowork-truncated.xml", "error-page.html"):
-        _crawl(BROKEN / broken, tmp_path)
-        postings, runs = _state(database_url)
-        assert runs[-1][0] in ("partial", "failed"), runs[-1]
-        assert sorted(postings.values()) == ["open"] * 5, broken
-    assert runs[-2][1] == {"invalid_xml": 1}
-    assert runs[-1][1] == {"not_a_feed": 1}
+    # a truncated feed: its two complete jobs are read, the cut one is a drop, the run is partial
+    rows = _crawl(BROKEN / "hellowork-truncated.xml", tmp_path)
+    assert [r["source_id"] for r in rows] == ["68087320", "68090104"]
+    postings, runs = _state(database_url)
+    assert runs[-1][0] == "partial"
+    assert runs[-1][1] == {"invalid_xml": 1}
+    assert sorted(postings.values()) == ["open"] * 5
 
     # control: the same two complete jobs as a well-formed feed is a successful run that lists only them
     truncated = (BROKEN / "hellowork-truncated.xml").read_bytes()
@@ -62,6 +73,17 @@ def test_broken_feeds_close_nothing_and_a_shorter_valid_feed_does(database_url: 
     assert runs[-1][0] == "success"
     assert postings["68087320"] == postings["68090104"] == "open"
     assert sorted(postings.values()).count("closed") == 3
+
+
+def test_document_drops_make_the_run_partial():
+    # the same verdict as the truncated feed above, for the other broken documents (checked without a crawl)
+    for spider_cls, path in ((HelloWorkSpider, BROKEN / "error-page.html"),
+                             (TalentsoftJsonSpider, BROKEN / "talentsoft-invalid.json"),
+                             (HelloWorkSpider, BROKEN / "hellowork-truncated.xml")):
+        _, stats, _ = replay(spider_cls, path)
+        assert stats[INCOMPLETE_KEY] == 1, path
+        assert stats.get(IDENTIFIED_KEY, 0) == 0, path
+        assert assess_run({**stats, "item_scraped_count": 1}, "finished").status == "partial", path
 
 
 def test_spreadsheet_row_drops_say_whether_the_posting_is_known():

@@ -17,7 +17,9 @@ from crawlers.spiders.hellowork import HelloWorkSpider
 from crawlers.spiders.indeed import IndeedSpider
 from crawlers.spiders.talentsoft import TalentsoftSpider
 from crawlers.spiders.talentsoft_json import TalentsoftJsonSpider
-from tests.feeds_support import BROKEN, DATA, drops, replay, scrapy_crawl
+from tests.feeds_support import BROKEN, DATA, drops, replay, scrapy_crawls
+
+SHEETS = DATA / "synthetic"
 
 #: every real feed file, its spider and how many items it holds (counted independently of the spiders)
 FIXTURES = {
@@ -242,14 +244,24 @@ def test_empty_rss_and_json_yield_nothing_without_error():
 # -- Offline replay end to end -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(set(FIXTURES) - {"hellowork.xml"}))
-def test_scrapy_crawl_replays_the_file(name: str, feeds_dir: Path, tmp_path: Path):
-    spider_cls, marker = FIXTURES[name]
-    path = feeds_dir / name
-    out = tmp_path / "offers.jsonl"
-    result = scrapy_crawl(spider_cls.name, path, out,
-                          env={"OHMYLOT_DATABASE_URL": f"sqlite:///{tmp_path / 'crawl.sqlite3'}"})
-    assert result.returncode == 0, result.stderr[-3000:]
-    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == _expected_count(path, marker)
-    assert all(row["title"] and row["source_id"] for row in rows)
+def test_scrapy_crawl_replays_every_platform(feeds_dir: Path, tmp_path: Path):
+    """One real ``scrapy crawl <platform> -a url=file://… -O`` per platform (HelloWork: the lifecycle test),
+    through the project's pipelines into a database, run side by side."""
+    jobs = []
+    names = sorted(set(FIXTURES) - {"hellowork.xml"})
+    for index, name in enumerate(names):
+        env = {"OHMYLOT_DATABASE_URL": f"sqlite:///{tmp_path / f'crawl-{index}.sqlite3'}"}
+        jobs.append((FIXTURES[name][0].name, feeds_dir / name, tmp_path / f"{index}.jsonl", env))
+    jobs.append(("spreadsheet", SHEETS / "offres-batiment.xlsx", tmp_path / "sheet.jsonl",
+                 {"OHMYLOT_DATABASE_URL": f"sqlite:///{tmp_path / 'crawl-sheet.sqlite3'}"}))
+    results = scrapy_crawls(jobs)
+    for (spider, path, out, _), result in zip(jobs, results, strict=True):
+        assert result.returncode == 0, (spider, result.stderr[-3000:])
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        expected = 3 if spider == "spreadsheet" else _expected_count(path, FIXTURES[path.name][1])
+        assert len(rows) == expected, spider
+        assert all(row["title"] and row["source_id"] and row["source"] == spider for row in rows), spider
+        assert "Collecte n°" in result.stderr, spider  # the crawl run was recorded
+    sheet_rows = [json.loads(line) for line in (tmp_path / "sheet.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["source_id"] for r in sheet_rows] == ["M-2026-14", "M-2026-15", "M-2026-17"]
+    assert sheet_rows[0]["title"] == "Maçon qualifié H/F"

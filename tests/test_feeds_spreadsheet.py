@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 import openpyxl
@@ -14,7 +13,7 @@ from hypothesis import strategies as st
 
 from crawlers.sheets import cell_text, derived_id, field_for_header, read_spreadsheet, sniff_delimiter
 from crawlers.spiders.spreadsheet import SpreadsheetSpider
-from tests.feeds_support import BROKEN, DATA, drops, replay, scrapy_crawl
+from tests.feeds_support import BROKEN, DATA, drops, replay
 
 SHEETS = DATA / "synthetic"
 
@@ -171,13 +170,3 @@ def test_arbitrary_tables_round_trip(rows: list[list[str]]):
     expected = [row[0] for row in cleaned if row[0]]
     assert [r.values["title"] for r in sheet.rows] == expected
     assert len(sheet.problems) == sum(1 for row in cleaned if not row[0] and any(row))
-
-
-def test_scrapy_crawl_replays_a_workbook(tmp_path: Path):
-    out = tmp_path / "offers.jsonl"
-    result = scrapy_crawl("spreadsheet", SHEETS / "offres-batiment.xlsx", out,
-                          env={"OHMYLOT_DATABASE_URL": f"sqlite:///{tmp_path / 'crawl.sqlite3'}"})
-    assert result.returncode == 0, result.stderr[-3000:]
-    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert [r["source_id"] for r in rows] == ["M-2026-14", "M-2026-15", "M-2026-17"]
-    assert rows[0]["title"] == "Maçon qualifié H/F"
