@@ -52,6 +52,7 @@ from lxml import etree
 
 from crawlers.base import OhmylotSpider
 from crawlers.drops import drop_page, drop_posting
+from matching.text import fold
 from matching.types import RawPosting
 
 #: Drop reasons counted by the feed bases (``offers/drop/<reason>``).
@@ -542,9 +543,10 @@ def looks_like_markup(text: str) -> bool:
 def join_sections(sections: Sequence[tuple[str | None, str | None]]) -> str | None:
     """One description from the sections a source publishes separately (missions, profile, benefits).
 
-    Empty sections are skipped; each other section after the first is introduced by its French heading.
-    When any section is HTML, the result is HTML (plain sections are escaped, line breaks kept); otherwise
-    plain text separated by blank lines. The sections' own words are not changed.
+    Empty sections are skipped; each other section after the first is introduced by its French heading,
+    unless it already starts with it ("<p>Profil recherché :</p>…"). When any section is HTML, the result is
+    HTML (plain sections are escaped, line breaks kept); otherwise plain text separated by blank lines. The
+    sections' own words are not changed.
     """
     present = [(h, t) for h, t in ((h, clean_value(t)) for h, t in sections) if t]
     if not present:
@@ -557,11 +559,18 @@ def join_sections(sections: Sequence[tuple[str | None, str | None]]) -> str | No
         if as_html:
             escaped = html.escape(text, quote=False).replace("\n", "<br>")
             body = text if looks_like_markup(text) else f"<p>{escaped}</p>"
-            title = f"<h3>{html.escape(heading)}</h3>" if heading and index else ""
+            title = f"<h3>{html.escape(heading)}</h3>" if _needs_heading(heading, text, index) else ""
             parts.append(title + body)
         else:
-            parts.append(f"{heading} :\n{text}" if heading and index else text)
+            parts.append(f"{heading} :\n{text}" if _needs_heading(heading, text, index) else text)
     return ("\n" if as_html else "\n\n").join(parts)
+
+
+def _needs_heading(heading: str | None, text: str, index: int) -> bool:
+    if not heading or not index:
+        return False
+    start = " ".join(fold(html.unescape(_HAS_TAG.sub(" ", text[:400]))).split())
+    return not start.startswith(" ".join(fold(heading).split()))
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -201,3 +201,10 @@ def test_gzipped_feed_files_are_read_and_bounded():
     items, stats, _ = replay(HelloWorkSpider, packed[: len(packed) // 2])
     assert items == []
     assert drops(stats) == {"not_a_feed": 1}
+
+
+def test_a_section_that_already_starts_with_its_heading_gets_no_second_one():
+    html_sections = [(None, "<p>Missions</p>"), ("Profil recherché", "<p>Profil recherché :</p><ul><li>CAP</li></ul>")]
+    assert join_sections(html_sections) == "<p>Missions</p>\n<p>Profil recherché :</p><ul><li>CAP</li></ul>"
+    assert join_sections([(None, "Missions"), ("Profil recherché", "PROFIL RECHERCHE : rigueur")]) == (
+        "Missions\n\nPROFIL RECHERCHE : rigueur")
