@@ -42,13 +42,17 @@ import html
 import html.entities
 import json
 import re
+import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from lxml import etree
 
 from crawlers.base import OhmylotSpider
+from crawlers.drops import drop_page, drop_posting
+from matching.text import fold
 from matching.types import RawPosting
 
 #: Drop reasons counted by the feed bases (``offers/drop/<reason>``).
@@ -82,6 +86,7 @@ _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?\?>", re.IGNORECASE)
 _DECLARED_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.IGNORECASE)
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]{1,31});")
+_UNDEFINED_ENTITY = re.compile(r"Entity '[^']+' not defined")
 _XML_ENTITIES = frozenset({"amp", "lt", "gt", "quot", "apos"})
 _HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
                          re.IGNORECASE | re.DOTALL)
@@ -175,15 +180,21 @@ def looks_like_html(body: bytes) -> bool:
     return bool(_HTML_START.match(_XML_DECLARATION.sub(b"", head, count=1)))
 
 
-def repair_xml_text(text: str, repairs: dict[str, int] | None = None) -> str:
-    """Remove characters XML 1.0 forbids and replace HTML-only entities by their characters.
+def remove_control_characters(text: str, repairs: dict[str, int] | None = None) -> str:
+    """Remove the control characters XML 1.0 forbids (a feed with one is not well-formed)."""
+    cleaned, n = _CONTROL_CHARS.subn("", text)
+    if n and repairs is not None:
+        repairs["control_characters"] = repairs.get("control_characters", 0) + n
+    return cleaned
 
-    Entities are left alone when the document has a DOCTYPE (it may declare them).
+
+def replace_html_entities(text: str, repairs: dict[str, int] | None = None) -> str:
+    """Replace the HTML entities XML does not define (``&eacute;``, ``&nbsp;``) by their characters.
+
+    Left alone when the document has a DOCTYPE (it may declare them).
     """
     repairs = repairs if repairs is not None else {}
-    cleaned, n = _CONTROL_CHARS.subn("", text)
-    if n:
-        repairs["control_characters"] = repairs.get("control_characters", 0) + n
+    cleaned = text
     if "<!DOCTYPE" in cleaned[:4096] or "&" not in cleaned:
         return cleaned
     count = 0
@@ -206,6 +217,27 @@ def repair_xml_text(text: str, repairs: dict[str, int] | None = None) -> str:
     return cleaned
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+_GUNZIP_DEFAULT_LIMIT = 10 * 1024 * 1024
+
+
+def gunzip_bounded(body: bytes, limit: int) -> bytes:
+    """Decompress a gzip body, refusing more than ``limit`` bytes out (a small file can expand a lot).
+
+    Raises ``ValueError`` with a French reason when the data is not gzip, is truncated or is too large.
+    """
+    decompressor = zlib.decompressobj(wbits=31)  # 31: gzip header
+    try:
+        out = decompressor.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(f"données gzip invalides ({exc})") from exc
+    if len(out) > limit:
+        raise ValueError(f"plus de {limit // (1024 * 1024)} Mio une fois décompressé")
+    if not decompressor.eof:
+        raise ValueError("fichier gzip tronqué")
+    return out
+
+
 # --------------------------------------------------------------------------------------------------------
 # XML items
 # --------------------------------------------------------------------------------------------------------
@@ -218,6 +250,7 @@ class FeedProblem:
     reason: str
     detail: str
     line: int | None = None
+    ref: str | None = None  # the dropped posting's id at its source, when known
 
 
 @dataclass(slots=True)
@@ -239,64 +272,59 @@ def localname(tag: object) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _xml_parser(recover: bool) -> etree.XMLPullParser:
-    return etree.XMLPullParser(
-        events=("start", "end"),
-        recover=recover,
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+def _item_filter(item_tags: frozenset[str]) -> list[str]:
+    return [f"{{*}}{tag}" for tag in sorted(item_tags)]
 
 
 def _strict_items(data: bytes, item_tags: frozenset[str]) -> tuple[list[etree._Element], str | None,
                                                                    etree.XMLSyntaxError | None, bool]:
-    """Strict incremental parse: the items complete before the first error, the root tag, the error, and
-    whether an item was open when it happened."""
-    parser = _xml_parser(recover=False)
+    """Strict incremental parse: the items complete before the first error, the root tag (known when the
+    parse succeeds), the error, and whether an item was open when it happened.
+
+    Only the items' start and end events are asked of libxml2 (the other elements are built, not reported).
+    """
+    parser = etree.XMLPullParser(events=("start", "end"), tag=_item_filter(item_tags), recover=False,
+                                 resolve_entities="internal", no_network=True, huge_tree=False,
+                                 remove_comments=True, remove_pis=True)
     items: list[etree._Element] = []
-    depth = 0  # how many item elements are open (items are never nested; inner ones are fields)
-    root_tag: str | None = None
+    depth = 0  # how many item elements are open (an item inside an item is one of its fields)
 
     def consume() -> None:
-        nonlocal depth, root_tag
+        nonlocal depth
         for event, element in parser.read_events():
-            name = localname(element.tag)
             if event == "start":
-                if root_tag is None:
-                    root_tag = name
-                if name in item_tags:
-                    depth += 1
-            elif name in item_tags:
+                depth += 1
+            else:
                 depth -= 1
                 if depth == 0:
                     items.append(element)
 
+    root_tag: str | None = None
     error: etree.XMLSyntaxError | None = None
     try:
         for start in range(0, len(data), 1 << 16):
             parser.feed(data[start : start + (1 << 16)])
             consume()
-        parser.close()
+        root = parser.close()
+        root_tag = localname(root.tag) if root is not None else None
     except etree.XMLSyntaxError as exc:
         error = exc
     consume()
     return items, root_tag, error, depth > 0
 
 
-def _recovered_items(data: bytes, item_tags: frozenset[str]) -> list[etree._Element]:
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False,
+def _recovered(data: bytes, item_tags: frozenset[str]) -> tuple[str | None, list[etree._Element]]:
+    """libxml2's recovery mode: the root tag (``None`` when nothing looked like XML) and every item."""
+    parser = etree.XMLParser(recover=True, resolve_entities="internal", no_network=True, huge_tree=False,
                              remove_comments=True, remove_pis=True)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError:
-        return []
+        return None, []
     if root is None:
-        return []
+        return None, []
     # Nested items are kept: recovery of a mismatched tag nests the following items inside the broken one.
-    return [el for el in root.iter() if localname(el.tag) in item_tags]
+    return localname(root.tag), list(root.iter(*_item_filter(item_tags)))
 
 
 def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str | None = None) -> XmlItems:
@@ -307,30 +335,40 @@ def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str 
     """
     tags = frozenset(item_tags)
     if not body.strip():
-        return XmlItems([], [FeedProblem(DROP_EMPTY_RESPONSE, "empty body")], None, {})
+        return XmlItems([], [FeedProblem(DROP_EMPTY_RESPONSE, "réponse vide")], None, {})
     decoded = decode_feed(body, http_charset)
     repairs = dict(decoded.repairs)
-    text = repair_xml_text(decoded.text, repairs)
-    # The text is re-encoded as UTF-8: the declaration must not name another encoding any more.
-    data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
+    text = remove_control_characters(decoded.text, repairs)
+    if decoded.encoding == "utf-8" and not repairs and not body.startswith(codecs.BOM_UTF8):
+        data = body  # clean UTF-8 as declared: parsed as it came
+    else:
+        # The text is re-encoded as UTF-8: the declaration must not name another encoding any more.
+        data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
     items, root_tag, error, item_open = _strict_items(data, tags)
+    if error is not None and _UNDEFINED_ENTITY.search(error.msg or ""):
+        # HTML entities in XML text: replace them and read again (only then: values stay as written).
+        text = replace_html_entities(text, repairs)
+        data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
+        items, root_tag, error, item_open = _strict_items(data, tags)
     problems: list[FeedProblem] = []
-    if (root_tag is not None and root_tag.lower() == "html") or (root_tag is None and looks_like_html(body)):
-        return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"an HTML page, not a feed (root <{root_tag}>)")],
+    salvage: list[etree._Element] = []
+    if error is not None:
+        root_tag, salvage = _recovered(data, tags)
+    if (root_tag is not None and root_tag.lower() == "html") or looks_like_html(body):
+        return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"une page HTML et non un flux (racine <{root_tag}>)")],
                         root_tag, repairs)
     if error is None:
         return XmlItems(items, problems, root_tag, repairs)
     line = error.lineno
     if root_tag is None:
-        return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"not XML: {error.msg}", line)], None, repairs)
+        return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"pas du XML : {error.msg}", line)], None, repairs)
     recovered: list[etree._Element] = []
-    salvage = _recovered_items(data, tags)
     if len(salvage) >= len(items):
         recovered = salvage[len(items):]
         if item_open and recovered:
             recovered = recovered[1:]  # the item the error happened in: its content cannot be trusted
-    what = f"item {len(items) + 1} broken" if item_open else "document broken outside items"
-    problems.append(FeedProblem(DROP_INVALID_XML, f"{what}: {error.msg}", line))
+    what = f"offre n° {len(items) + 1} illisible" if item_open else "document abîmé hors des offres"
+    problems.append(FeedProblem(DROP_INVALID_XML, f"{what} : {error.msg}", line))
     return XmlItems(items + recovered, problems, root_tag, repairs, recovered=len(recovered))
 
 
@@ -349,17 +387,24 @@ def clean_value(value: object) -> str | None:
     return text or None
 
 
+_STEP = re.compile(r"^([^\[]*)(.*)$")
+_SIMPLE_STEP = re.compile(r"^(?:([A-Za-z][\w.-]*):)?([A-Za-z_][\w.-]*)$")
+
+
+@lru_cache(maxsize=4096)
 def _xml_path(path: str) -> str:
-    """``address/city`` → ``{*}address/{*}city``; ``dc:date`` → ``{http://purl.org/dc/…}date``."""
+    """``address/city`` → ``{*}address/{*}city`` (any namespace); ``dc:date`` → ``{http://purl.org/dc/…}date``;
+    predicates are kept (``*[@label='Rémunération']``)."""
     steps = []
     for step in path.split("/"):
-        if step in (".", "..", "*") or step.startswith("@"):
+        name, predicate = _STEP.match(step).groups()  # type: ignore[union-attr]
+        if name in (".", "..", "*", ""):
             steps.append(step)
-        elif ":" in step:
-            prefix, name = step.split(":", 1)
-            steps.append(f"{{{NAMESPACES[prefix]}}}{name}")
+        elif ":" in name:
+            prefix, local = name.split(":", 1)
+            steps.append(f"{{{NAMESPACES[prefix]}}}{local}{predicate}")
         else:
-            steps.append(f"{{*}}{step}")
+            steps.append(f"{{*}}{name}{predicate}")
     return "/".join(steps)
 
 
@@ -367,17 +412,84 @@ def node_text(node: etree._Element | None) -> str | None:
     """All the text inside ``node`` (child elements' text included, e.g. a title wrapping a link)."""
     if node is None:
         return None
+    if len(node) == 0:
+        return clean_value(node.text)
     return clean_value("".join(node.itertext()))
 
 
-def xml_value(node: etree._Element, path: str) -> str | None:
-    """The text at ``path`` below ``node``; ``path/@attr`` reads an attribute. ``None`` when absent/empty."""
-    if "@" in path:
-        base, _, attr = path.rpartition("@")
-        base = base.rstrip("/")
-        target = node.find(_xml_path(base)) if base else node
-        return clean_value(target.get(attr)) if target is not None else None
-    return node_text(node.find(_xml_path(path)))
+@lru_cache(maxsize=4096)
+def _compile(path: str) -> tuple[str, str, tuple[tuple[str | None, str], ...] | None, str | None]:
+    """``path`` → (kind "text" | "own" | "attr", element path, simple steps or None, attribute)."""
+    kind, attr = "text", None
+    if path.endswith("text()"):
+        kind, path = "own", path[: -len("text()")].rstrip("/")
+    elif "/@" in path or path.startswith("@"):
+        path, _, attr = path.rpartition("@")
+        kind, path = "attr", path.rstrip("/")
+    steps: list[tuple[str | None, str]] = []
+    for step in path.split("/") if path else []:
+        match = _SIMPLE_STEP.match(step)
+        if not match:
+            return kind, path, None, attr
+        prefix, name = match.groups()
+        steps.append((NAMESPACES[prefix] if prefix else None, name))
+    return kind, path, tuple(steps), attr
+
+
+def _children(node: etree._Element, cache: dict[int, dict[str, etree._Element]] | None) -> dict[
+        str, etree._Element]:
+    """First child by full tag and by ``*localname`` (built once per element when a cache is given)."""
+    index = cache.get(id(node)) if cache is not None else None
+    if index is None:
+        index = {}
+        for child in node:
+            tag = child.tag
+            if isinstance(tag, str):
+                index.setdefault(tag, child)
+                index.setdefault("*" + tag.rsplit("}", 1)[-1], child)
+        if cache is not None:
+            cache[id(node)] = index
+    return index
+
+
+def xml_element(node: etree._Element, path: str, cache: dict[int, dict[str, etree._Element]] | None = None
+                ) -> etree._Element | None:
+    """The element at ``path`` below ``node`` (see :func:`xml_value`)."""
+    _, element_path, steps, _ = _compile(path)
+    if steps is None:
+        return node.find(_xml_path(element_path))
+    current: etree._Element | None = node
+    for namespace, name in steps:
+        index = _children(current, cache)
+        if namespace is not None:
+            current = index.get(f"{{{namespace}}}{name}")
+        else:  # no prefix: the element without namespace, else the first of that name in any namespace
+            found = index.get(name)
+            current = found if found is not None else index.get("*" + name)
+        if current is None:
+            return None
+    return current
+
+
+def xml_value(node: etree._Element, path: str, cache: dict[int, dict[str, etree._Element]] | None = None
+              ) -> str | None:
+    """The text at ``path`` below ``node``, child elements' text included; ``None`` when absent or empty.
+
+    ``a/b`` walks child elements (an unprefixed name matches the element without namespace first, else one
+    in any namespace; ``dc:x`` a prefix of :data:`NAMESPACES`); ``path/@attr`` reads an attribute;
+    ``path/text()`` only the element's own text (``<salary>30 k€</salary>`` but not ``<salary><min/>…``);
+    ElementPath predicates work too (``*[@label='Rémunération']``). ``cache`` (one dict per item) indexes
+    children once for the many lookups of one item.
+    """
+    kind, _, _, attr = _compile(path)
+    target = xml_element(node, path, cache)
+    if target is None:
+        return None
+    if kind == "own":
+        return clean_value(target.text)
+    if kind == "attr":
+        return clean_value(target.get(attr or ""))
+    return node_text(target)
 
 
 def json_value(obj: Any, path: str) -> Any:
@@ -431,9 +543,10 @@ def looks_like_markup(text: str) -> bool:
 def join_sections(sections: Sequence[tuple[str | None, str | None]]) -> str | None:
     """One description from the sections a source publishes separately (missions, profile, benefits).
 
-    Empty sections are skipped; each other section after the first is introduced by its French heading.
-    When any section is HTML, the result is HTML (plain sections are escaped, line breaks kept); otherwise
-    plain text separated by blank lines. The sections' own words are not changed.
+    Empty sections are skipped; each other section after the first is introduced by its French heading,
+    unless it already starts with it ("<p>Profil recherché :</p>…"). When any section is HTML, the result is
+    HTML (plain sections are escaped, line breaks kept); otherwise plain text separated by blank lines. The
+    sections' own words are not changed.
     """
     present = [(h, t) for h, t in ((h, clean_value(t)) for h, t in sections) if t]
     if not present:
@@ -444,12 +557,20 @@ def join_sections(sections: Sequence[tuple[str | None, str | None]]) -> str | No
     parts: list[str] = []
     for index, (heading, text) in enumerate(present):
         if as_html:
-            body = text if looks_like_markup(text) else "<p>" + html.escape(text).replace("\n", "<br>") + "</p>"
-            title = f"<h3>{html.escape(heading)}</h3>" if heading and index else ""
+            escaped = html.escape(text, quote=False).replace("\n", "<br>")
+            body = text if looks_like_markup(text) else f"<p>{escaped}</p>"
+            title = f"<h3>{html.escape(heading)}</h3>" if _needs_heading(heading, text, index) else ""
             parts.append(title + body)
         else:
-            parts.append(f"{heading} :\n{text}" if heading and index else text)
+            parts.append(f"{heading} :\n{text}" if _needs_heading(heading, text, index) else text)
     return ("\n" if as_html else "\n\n").join(parts)
+
+
+def _needs_heading(heading: str | None, text: str, index: int) -> bool:
+    if not heading or not index:
+        return False
+    start = " ".join(fold(html.unescape(_HAS_TAG.sub(" ", text[:400]))).split())
+    return not start.startswith(" ".join(fold(heading).split()))
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -480,6 +601,8 @@ class FeedSpider(OhmylotSpider):
     description_sections: ClassVar[Sequence[tuple[str | None, Paths]]] = ()
 
     custom_settings: ClassVar[dict[str, Any]] = {}
+    #: per-item memo for format bases (reset before each item)
+    item_cache: dict[Any, Any]
 
     async def start(self) -> AsyncIterator[Any]:
         """Scrapy ≥ 2.13 entry point: the requests of :meth:`start_requests`."""
@@ -501,29 +624,58 @@ class FeedSpider(OhmylotSpider):
         if content_type:
             match = re.search(rb"charset=([A-Za-z0-9._:-]+)", content_type)
             charset = match.group(1).decode("ascii") if match else None
-        yield from self.postings_from_body(response.body, url=response.url, http_charset=charset)
+        self.current_url = response.url
+        body = response.body
+        if body.startswith(_GZIP_MAGIC):  # a feed file served gzipped without Content-Encoding (.xml.gz)
+            limit = int(self.settings.getint("DOWNLOAD_MAXSIZE", 0)) if hasattr(self, "settings") else 0
+            try:
+                body = gunzip_bounded(body, limit or _GUNZIP_DEFAULT_LIMIT)
+            except ValueError as exc:
+                self.drop(DROP_NOT_A_FEED, f"fichier gzip illisible : {exc}")
+                return
+            self.inc_stat("feeds/gunzipped")
+        yield from self.postings_from_body(body, url=response.url, http_charset=charset)
 
     def postings_from_body(self, body: bytes, *, url: str | None = None,
                            http_charset: str | None = None) -> Iterator[RawPosting]:
         """Parse ``body`` into postings, counting every drop; never raises."""
         count = 0
+        seen: set[str] = set()
         for position, item in self.items_from_body(body, http_charset=http_charset):
+            self.item_cache = {}  # lookups of one item (its elements stay alive meanwhile)
             try:
                 posting = self.posting_from_item(item)
                 posting = self.post_process(posting, item) if posting is not None else None
             except Exception as exc:  # noqa: BLE001 - one bad item must not stop the feed
-                self.drop(DROP_INVALID_ITEM, f"{type(exc).__name__}: {exc}", position=position)
+                self.drop(DROP_INVALID_ITEM, f"{type(exc).__name__}: {exc}", position=position,
+                          ref=self._ref_of(item))
                 continue
             if posting is None:
                 continue
+            if posting.employer is None and self.default_employer:
+                posting.employer = self.default_employer
+            if posting.source_id is not None:
+                if posting.source_id in seen:
+                    # Kept (the store keeps the last version); counted so that staff can tell the partner.
+                    self.inc_stat("feeds/duplicate_source_id")
+                    self.logger.warning("%s : %s : identifiant %r déjà vu dans ce flux", self.name, position,
+                                        posting.source_id)
+                seen.add(posting.source_id)
             count += 1
             yield posting
         self.inc_stat("feeds/items", count)
-        self.logger.info("%s: %d posting(s) read from %s", self.name, count, url or "body")
+        self.logger.info("%s : %d offre(s) lue(s) dans %s", self.name, count, url or "le document")
+
+    def _ref_of(self, item: Any) -> str | None:
+        """The source id of an item that could not be mapped, when it can still be read."""
+        try:
+            return self.get(item, self.fields["source_id"]) if "source_id" in self.fields else None
+        except Exception:  # noqa: BLE001 - best effort only
+            return None
 
     # -- to be provided by a format base ------------------------------------------------------------------
     def items_from_body(self, body: bytes, *, http_charset: str | None = None) -> Iterator[tuple[str, Any]]:
-        """Yield ``(position, item)`` pairs (position: "line 12", "item 3", …); report problems with
+        """Yield ``(position, item)`` pairs (position: "ligne 12", "offre 3", …); report problems with
         :meth:`drop`."""
         raise NotImplementedError
 
@@ -554,18 +706,31 @@ class FeedSpider(OhmylotSpider):
         """Hook: adjust a posting with what :attr:`fields` cannot say; return ``None`` to skip it."""
         return posting
 
+    @property
+    def default_employer(self) -> str | None:
+        """``-a employer=…``: the employer of a source that publishes for one employer only (registry
+        ``employer``), used when an item names none."""
+        return clean_value(getattr(self, "employer", None))
+
     # -- stats --------------------------------------------------------------------------------------------
     def inc_stat(self, key: str, count: int = 1) -> None:
         crawler = getattr(self, "crawler", None)
         if crawler is not None and crawler.stats is not None:
             crawler.stats.inc_value(key, count)
 
-    def drop(self, reason: str, detail: str, *, position: str | None = None) -> None:
-        """Count one dropped item or document (``offers/drop/<reason>``) and log why and where."""
-        self.inc_stat(f"offers/drop/{reason}")
-        where = f" ({position})" if position else ""
-        self.logger.warning("%s: dropped%s, %s: %s", self.name, where, reason, detail)
-        self.dropped.append(FeedProblem(reason, f"{position}: {detail}" if position else detail))
+    def drop(self, reason: str, detail: str, *, position: str | None = None, ref: str | None = None) -> None:
+        """Count one dropped item or document (``offers/drop/<reason>``) and log why and where.
+
+        With ``ref`` (the source's id of the dropped posting) the stored posting stays alive and the run can
+        still succeed (``crawlers.drops.drop_posting``); without, we cannot tell which postings were lost,
+        so the run is partial and closes nothing (``drop_page``, RELIABILITY.md C5).
+        """
+        text = f"{position} : {detail}" if position else detail
+        self.dropped.append(FeedProblem(reason, text))
+        if ref:
+            drop_posting(self, reason, ref=ref, detail=f"{self.name}, {text}")
+        else:
+            drop_page(self, reason, url=getattr(self, "current_url", None), detail=f"{self.name}, {text}")
 
     @property
     def dropped(self) -> list[FeedProblem]:
@@ -577,7 +742,7 @@ class FeedSpider(OhmylotSpider):
     def count_repairs(self, repairs: Mapping[str, int]) -> None:
         for kind, count in repairs.items():
             self.inc_stat(f"feeds/repair/{kind}", count)
-            self.logger.info("%s: repaired %d × %s", self.name, count, kind)
+            self.logger.info("%s : %d réparation(s) %s", self.name, count, kind)
 
 
 class XmlFeedSpider(FeedSpider):
@@ -596,12 +761,12 @@ class XmlFeedSpider(FeedSpider):
             self.inc_stat("feeds/recovered_items", result.recovered)
         for problem in result.problems:
             self.drop(problem.reason, problem.detail,
-                      position=f"line {problem.line}" if problem.line else None)
+                      position=f"ligne {problem.line}" if problem.line else None)
         for element in result.items:
-            yield f"line {element.sourceline}", element
+            yield f"ligne {element.sourceline}", element
 
     def value(self, item: Any, path: str) -> Any:
-        return xml_value(item, path)
+        return xml_value(item, path, self.item_cache)
 
 
 class RssFeedSpider(XmlFeedSpider):
@@ -614,7 +779,7 @@ class RssFeedSpider(XmlFeedSpider):
         "title": ("title", "dc:title"),
         "description": ("content:encoded", "description"),
         "published_at": ("pubDate", "dc:date"),
-        "employer": ("dc:publisher", "author", "dc:creator"),
+        "employer": "dc:publisher",
     }
 
 
@@ -632,12 +797,12 @@ class JsonFeedSpider(FeedSpider):
         self.count_repairs(repairs)
         for problem in problems:
             self.drop(problem.reason, problem.detail,
-                      position=f"line {problem.line}" if problem.line else None)
+                      position=f"ligne {problem.line}" if problem.line else None)
         for index, item in enumerate(items, start=1):
             if isinstance(item, Mapping):
-                yield f"item {index}", item
+                yield f"offre {index}", item
             else:
-                self.drop(DROP_INVALID_ITEM, f"not an object: {type(item).__name__}", position=f"item {index}")
+                self.drop(DROP_INVALID_ITEM, f"pas un objet : {type(item).__name__}", position=f"offre {index}")
 
     def value(self, item: Any, path: str) -> Any:
         return json_value(item, path)
@@ -647,21 +812,23 @@ def parse_json_items(body: bytes, items_path: str | None = None, *,
                      http_charset: str | None = None) -> tuple[list[Any], list[FeedProblem], dict[str, int]]:
     """The list of items of a JSON feed, the problems met and the repairs made; never raises."""
     if not body.strip():
-        return [], [FeedProblem(DROP_EMPTY_RESPONSE, "empty body")], {}
+        return [], [FeedProblem(DROP_EMPTY_RESPONSE, "réponse vide")], {}
     if looks_like_html(body):
-        return [], [FeedProblem(DROP_NOT_A_FEED, "an HTML page, not a JSON feed")], {}
+        return [], [FeedProblem(DROP_NOT_A_FEED, "une page HTML et non un flux JSON")], {}
     decoded = decode_feed(body, http_charset)
     try:
         document = json.loads(decoded.text, strict=False)  # strict=False: raw control characters in strings
     except json.JSONDecodeError as exc:
-        return [], [FeedProblem(DROP_INVALID_JSON, f"{exc.msg} (column {exc.colno})", exc.lineno)], decoded.repairs
+        problem = FeedProblem(DROP_INVALID_JSON, f"JSON invalide : {exc.msg} (colonne {exc.colno})", exc.lineno)
+        return [], [problem], decoded.repairs
     except RecursionError:
-        return [], [FeedProblem(DROP_INVALID_JSON, "nesting too deep")], decoded.repairs
+        return [], [FeedProblem(DROP_INVALID_JSON, "JSON imbriqué trop profondément")], decoded.repairs
     items: Any = json_value(document, items_path) if items_path else document
     if isinstance(items, Mapping) and not items_path:
         lists = [v for v in items.values() if isinstance(v, list)]
         items = lists[0] if len(lists) == 1 else None
     if not isinstance(items, list):
-        where = f" at {items_path!r}" if items_path else ""
-        return [], [FeedProblem(DROP_NOT_A_FEED, f"no list of offers{where} in the JSON document")], decoded.repairs
+        where = f" sous {items_path!r}" if items_path else ""
+        problem = FeedProblem(DROP_NOT_A_FEED, f"aucune liste d'offres{where} dans le document JSON")
+        return [], [problem], decoded.repairs
     return items, [], decoded.repairs

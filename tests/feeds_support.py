@@ -44,13 +44,35 @@ def drops(stats: dict[str, Any]) -> dict[str, int]:
     return {k.removeprefix("offers/drop/"): v for k, v in stats.items() if k.startswith("offers/drop/")}
 
 
-def scrapy_crawl(spider: str, path: Path, out: Path, *extra: str, env: dict[str, str] | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``scrapy crawl SPIDER -a url=file://PATH -O OUT`` in a subprocess from the repository root."""
+def _crawl_command(spider: str, path: Path, out: Path, extra: tuple[str, ...],
+                   env: dict[str, str] | None) -> tuple[list[str], dict[str, str]]:
     environment = dict(os.environ)
     environment["PYTHONPATH"] = str(ROOT) + os.pathsep + environment.get("PYTHONPATH", "")
     environment.update(env or {})
     command = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"url={path.resolve().as_uri()}",
                "-O", str(out), "-s", "LOG_LEVEL=INFO", *extra]
+    return command, environment
+
+
+def scrapy_crawl(spider: str, path: Path, out: Path, *extra: str, env: dict[str, str] | None = None,
+                 timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """``scrapy crawl SPIDER -a url=file://PATH -O OUT`` in a subprocess from the repository root."""
+    command, environment = _crawl_command(spider, path, out, extra, env)
     return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True,
                           timeout=timeout, check=False)
+
+
+def scrapy_crawls(jobs: list[tuple[str, Path, Path, dict[str, str]]], timeout: float = 300) -> list[
+        subprocess.CompletedProcess[str]]:
+    """Several ``scrapy crawl`` subprocesses at once (``(spider, path, out, env)`` each): same checks, less
+    waiting than one after the other."""
+    running = []
+    for spider, path, out, env in jobs:
+        command, environment = _crawl_command(spider, path, out, (), env)
+        running.append((command, subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,
+                                                  stderr=subprocess.PIPE, text=True)))
+    results = []
+    for command, process in running:
+        stdout, stderr = process.communicate(timeout=timeout)
+        results.append(subprocess.CompletedProcess(command, process.returncode, stdout, stderr))
+    return results

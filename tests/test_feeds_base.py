@@ -3,6 +3,7 @@ and robustness on arbitrary bytes."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,8 @@ from crawlers.feeds import (
     looks_like_html,
     parse_json_items,
     parse_xml_items,
-    repair_xml_text,
+    remove_control_characters,
+    replace_html_entities,
     split_pair,
     xml_value,
 )
@@ -43,11 +45,31 @@ def test_decode_honours_declaration_bom_and_http_charset():
 
 def test_repair_entities_and_control_characters():
     repairs: dict[str, int] = {}
-    text = repair_xml_text("<r>caf&eacute;&nbsp;&amp; &lt;b&gt; AT&T;\x0b\x01</r>", repairs)
+    text = remove_control_characters("<r>caf&eacute;&nbsp;&amp; &lt;b&gt; AT&T;\x0b\x01</r>", repairs)
+    text = replace_html_entities(text, repairs)
     assert text == "<r>café\xa0&amp; &lt;b&gt; AT&T;</r>"
     assert repairs == {"control_characters": 2, "html_entities": 2}
     # a declared DOCTYPE may define its own entities: leave them
-    assert repair_xml_text("<!DOCTYPE r [<!ENTITY x 'y'>]><r>&x;&eacute;</r>") .endswith("&x;&eacute;</r>")
+    assert replace_html_entities("<!DOCTYPE r [<!ENTITY x 'y'>]><r>&x;&eacute;</r>").endswith("&x;&eacute;</r>")
+
+
+def test_html_entities_are_replaced_only_when_the_xml_needs_it():
+    cdata = b"<root><job><t><![CDATA[opportunit&eacute;]]></t></job></root>"
+    assert xml_value(parse_xml_items(cdata, ["job"]).items[0], "t") == "opportunit&eacute;"
+    bare = parse_xml_items(b"<root><job><t>Caf&eacute; du Lot</t></job><job><t>b</t></job></root>", ["job"])
+    assert [xml_value(j, "t") for j in bare.items] == ["Café du Lot", "b"]
+    assert bare.problems == []
+    assert bare.repairs == {"html_entities": 1}
+
+
+def test_own_text_and_predicates():
+    item = parse_xml_items(
+        b"<r><job><salary>30 k\xe2\x82\xac<min/></salary><company><name>Ratier</name></company>"
+        b"<f><x label='Lieu'>Figeac</x><x label='R\xc3\xa9mun\xc3\xa9ration'>SMIC</x></f></job></r>", ["job"]
+    ).items[0]
+    assert xml_value(item, "salary/text()") == "30 k€"
+    assert xml_value(item, "company/text()") is None
+    assert xml_value(item, "f/*[@label='Rémunération']") == "SMIC"
 
 
 def test_xml_items_any_depth_namespaces_and_attributes():
@@ -142,3 +164,47 @@ def test_arbitrary_text_in_jobs_never_raises(texts: list[str]):
     spider = make_spider(HelloWorkSpider)
     postings = list(spider.postings_from_body(body.encode("utf-8", "surrogatepass") + b"</root>"))
     assert len(postings) <= len(texts)
+
+
+def test_external_entities_are_never_resolved(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("mot de passe", encoding="utf-8")
+    body = (f'<?xml version="1.0"?><!DOCTYPE root [<!ENTITY x SYSTEM "{secret.as_uri()}">]>'
+            "<root><job><job_id>1</job_id><title>Agent &x; fin</title></job></root>").encode()
+    spider = make_spider(HelloWorkSpider)
+    postings = list(spider.postings_from_body(body))
+    assert all("mot de passe" not in (p.title or "") for p in postings)
+    assert "mot de passe" not in str(spider.dropped)
+
+
+def test_registry_employer_fills_only_missing_employers():
+    spider = make_spider(HelloWorkSpider, employer="Centre hospitalier de Cahors")
+    body = (b"<root><job><job_id>1</job_id><title>IDE</title></job>"
+            b"<job><job_id>2</job_id><title>ASH</title><company_title>EHPAD Luzech</company_title></job></root>")
+    assert [p.employer for p in spider.postings_from_body(body)] == ["Centre hospitalier de Cahors", "EHPAD Luzech"]
+
+
+def test_gzipped_feed_files_are_read_and_bounded():
+    import gzip
+
+    from crawlers.feeds import gunzip_bounded
+    from tests.feeds_support import DATA, drops, replay
+
+    packed = gzip.compress((DATA / "hellowork.xml").read_bytes())
+    items, stats, _ = replay(HelloWorkSpider, packed)
+    assert len(items) == 5
+    assert stats["feeds/gunzipped"] == 1
+    bomb = gzip.compress(b"<root>" + b" " * 5_000_000 + b"</root>")
+    assert len(bomb) < 10_000
+    with pytest.raises(ValueError, match="Mio"):
+        gunzip_bounded(bomb, 1024 * 1024)
+    items, stats, _ = replay(HelloWorkSpider, packed[: len(packed) // 2])
+    assert items == []
+    assert drops(stats) == {"not_a_feed": 1}
+
+
+def test_a_section_that_already_starts_with_its_heading_gets_no_second_one():
+    html_sections = [(None, "<p>Missions</p>"), ("Profil recherché", "<p>Profil recherché :</p><ul><li>CAP</li></ul>")]
+    assert join_sections(html_sections) == "<p>Missions</p>\n<p>Profil recherché :</p><ul><li>CAP</li></ul>"
+    assert join_sections([(None, "Missions"), ("Profil recherché", "PROFIL RECHERCHE : rigueur")]) == (
+        "Missions\n\nPROFIL RECHERCHE : rigueur")

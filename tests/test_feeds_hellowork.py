@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from crawlers.spiders.hellowork import HelloWorkSpider
-from tests.feeds_support import BROKEN, DATA, drops, replay, scrapy_crawl
+from tests.feeds_support import BROKEN, DATA, drops, replay
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +98,7 @@ def test_truncated_feed_keeps_complete_jobs_and_counts_the_cut_one():
     items, stats, spider = replay(HelloWorkSpider, BROKEN / "hellowork-truncated.xml")
     assert [p.source_id for p in items] == ["68087320", "68090104"]
     assert drops(stats) == {"invalid_xml": 1}
-    assert "item 3 broken" in spider.dropped[0].detail
+    assert "offre n° 3 illisible" in spider.dropped[0].detail
 
 
 def test_html_error_page_with_status_200_is_not_a_feed():
@@ -114,15 +113,3 @@ def test_job_without_title_is_yielded_with_title_none():
     assert items[2].source_id == "68110296"
     assert items[2].title is None
     assert items[2].employer == "CGR"  # the rest of the item is still read
-
-
-def test_offline_replay_with_scrapy_crawl(tmp_path: Path, feeds_dir: Path):
-    out = tmp_path / "offers.jsonl"
-    result = scrapy_crawl("hellowork", feeds_dir / "hellowork.xml", out,
-                          env={"OHMYLOT_DATABASE_URL": f"sqlite:///{tmp_path / 'crawl.sqlite3'}"})
-    assert result.returncode == 0, result.stderr[-3000:]
-    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 5
-    assert [r["source_id"] for r in rows] == ["68087320", "68090104", "68110296", "68111676", "68113693"]
-    assert rows[0]["title"] == "Manager en Stratégie Management et Organisation H/F"
-    assert rows[1]["employer"] == "Lactalis"
