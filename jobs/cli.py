@@ -34,6 +34,8 @@ COMMAND_MODULES = [
     "jobs.cmd_web",
     "jobs.cmd_crawl",
     "jobs.cmd_rome",
+    "jobs.cmd_geo",
+    "jobs.cmd_quality",
 ]
 
 for _name in COMMAND_MODULES:
