@@ -95,6 +95,7 @@ def _rome_from_classifier(title: str, description: str | None) -> RomeGuess | No
 
 
 _CLASSIFIER: list[Callable[[str, str | None], list[Any]] | None] = []
+_CLASSIFY_MANY: list[Callable[[list[str], list[str | None]], list[list[Any]]] | None] = []
 
 
 def _classifier() -> Callable[[str, str | None], list[Any]] | None:
@@ -109,6 +110,12 @@ def _classifier() -> Callable[[str, str | None], list[Any]] | None:
                 return classifier.classify(title, description, top=1)
 
             _CLASSIFIER.append(classify)
+            if hasattr(classifier, "classify_many"):
+
+                def classify_many(titles: list[str], descriptions: list[str | None]) -> list[list[Any]]:
+                    return classifier.classify_many(titles, descriptions, top=1)
+
+                _CLASSIFY_MANY[:] = [classify_many]
         except Exception:  # noqa: BLE001 - absent or broken module: offers keep rome_code None
             log.warning("ROME classifier unavailable: offers without a ROME code stay unclassified")
             _CLASSIFIER.append(None)
@@ -116,9 +123,19 @@ def _classifier() -> Callable[[str, str | None], list[Any]] | None:
 
 
 def set_rome_classifier(classify: Callable[[str, str | None], list[Any]] | None) -> None:
-    """Replace the ROME classifier (benchmarks and tests); ``None`` switches classification off."""
+    """Replace the ROME classifier (benchmarks and tests); ``None`` switches classification off.
+
+    Batches then classify one title at a time through ``classify`` (the batch API is the real module's).
+    """
     _CLASSIFIER.clear()
     _CLASSIFIER.append(classify)
+    _CLASSIFY_MANY.clear()
+
+
+def reset_rome_classifier() -> None:
+    """Forget the classifier choice: the next classification loads ``matching.rome`` again."""
+    _CLASSIFIER.clear()
+    _CLASSIFY_MANY.clear()
 
 
 def _rome_label(code: str) -> str | None:
@@ -156,8 +173,49 @@ def _place(raw: RawPosting) -> Place | None:
 
 def normalize_posting(raw: RawPosting, *, now: datetime | None = None) -> NormalizedPosting:
     """Normalise one raw posting; never raises (see module docstring for drops and flags)."""
+    return _normalize_safely(raw, now, classify=True)
+
+
+def normalize_postings(raws: list[RawPosting], *, now: datetime | None = None) -> list[NormalizedPosting]:
+    """Normalise a batch of raw postings: the same result as ``normalize_posting`` on each, with the ROME
+    classification of the whole batch done in one ``classify_many`` call (faster for imports and
+    re-normalisation of a whole table)."""
+    postings = [_normalize_safely(raw, now, classify=False) for raw in raws]
+    todo = [p for p in postings if p.rome_code is None and p.drop_reason is None and p.title_clean]
+    if not todo:
+        return postings
+    guesses = _rome_many(
+        [p.title_clean for p in todo],
+        [(p.description_text or "")[:_ROME_DESCRIPTION_CHARS] or None for p in todo],
+    )
+    for posting, guess in zip(todo, guesses, strict=True):
+        if guess:
+            posting.rome_code, posting.rome_label, posting.rome_score = guess
+    return postings
+
+
+def _rome_many(titles: list[str], descriptions: list[str | None]) -> list[RomeGuess | None]:
+    """Best ROME code per title with the batch API when the classifier has one, else one by one."""
+    if _classifier() is None:
+        return [None] * len(titles)
+    many = _CLASSIFY_MANY[0] if _CLASSIFY_MANY else None
+    if many is None:
+        return [_rome_from_classifier(t, d) for t, d in zip(titles, descriptions, strict=True)]
     try:
-        return _normalize(raw, now)
+        results = many(titles, descriptions)
+    except Exception:  # noqa: BLE001 - fall back to one by one, which isolates a failing title
+        log.exception("batch ROME classification failed; classifying one by one")
+        return [_rome_from_classifier(t, d) for t, d in zip(titles, descriptions, strict=True)]
+    out: list[RomeGuess | None] = []
+    for matches in results:
+        best = matches[0] if matches else None
+        out.append((best.code, getattr(best, "label", None), getattr(best, "score", None)) if best else None)
+    return out
+
+
+def _normalize_safely(raw: RawPosting, now: datetime | None, *, classify: bool) -> NormalizedPosting:
+    try:
+        return _normalize(raw, now, classify)
     except Exception:  # noqa: BLE001 - last resort: keep the posting with what is certain
         log.exception("normalisation failed for %r", getattr(raw, "source_id", None))
         title = _plain(getattr(raw, "title", None)) or ""
@@ -174,7 +232,7 @@ def normalize_posting(raw: RawPosting, *, now: datetime | None = None) -> Normal
         return posting
 
 
-def _normalize(raw: RawPosting, now: datetime | None) -> NormalizedPosting:
+def _normalize(raw: RawPosting, now: datetime | None, classify: bool = True) -> NormalizedPosting:
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
@@ -252,7 +310,7 @@ def _normalize(raw: RawPosting, now: datetime | None) -> NormalizedPosting:
     if _ROME_CODE.match(code):
         posting.rome_code = code
         posting.rome_label = _plain(raw.rome_label, 300) or _rome_label(code)
-    elif posting.drop_reason is None and title_clean:
+    elif classify and posting.drop_reason is None and title_clean:
         guess = _rome_from_classifier(title_clean, (description_text or "")[:_ROME_DESCRIPTION_CHARS] or None)
         if guess:
             posting.rome_code, posting.rome_label, posting.rome_score = guess

@@ -54,10 +54,10 @@ def _as_text(value: object) -> str:
     if len(text) > _MAX_INPUT:
         text = text[:_MAX_INPUT]
     # Control characters other than tab/newline have no place in an offer (and break XML/JSON consumers).
-    return text.translate(_CONTROL)
+    return _CONTROL.sub("", text)
 
 
-_CONTROL = {c: None for c in range(32) if c not in (9, 10, 13)} | {0x7F: None}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _unescape_twice_escaped(text: str) -> str:

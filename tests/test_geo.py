@@ -196,3 +196,25 @@ def test_gazetteer_builds_quickly() -> None:
     start = time.perf_counter()
     Gazetteer()
     assert time.perf_counter() - start < 5  # target < 2 s; measured in bench/normalize.py
+
+
+def test_region_named_alongside_settles_homonyms(gaz: Gazetteer) -> None:
+    # Bouillac exists in Aveyron (12), Tarn-et-Garonne (82), both Occitanie, and Dordogne (24).
+    assert gaz.resolve("Bouillac, Nouvelle-Aquitaine").departement == "24"
+    assert gaz.resolve("Bouillac, Occitanie, France").departement in ("12", "82")
+    assert gaz.resolve("Bouillac, Midi-Pyrénées").departement in ("12", "82")  # the pre-2016 name
+    # A region alone is not a place we can put on a map.
+    assert gaz.resolve("Bretagne") is None
+    assert gaz.resolve("Rennes, Bretagne, France").insee == "35238"
+
+
+def test_names_with_separators_and_departement_homonyms(gaz: Gazetteer) -> None:
+    assert gaz.resolve("Sarroux - Saint Julien (19110)").insee == "19252"
+    assert gaz.resolve("Corrèze (19800)").insee == "19062"  # the commune: its postal code says so
+    assert gaz.resolve("19 - CORRÈZE").level == "departement"  # France Travail's département-only label
+    assert gaz.resolve("La Réunion (47700)").insee == "47222"  # a commune of Lot-et-Garonne
+
+
+def test_current_name_beats_a_name_without_its_article(gaz: Gazetteer) -> None:
+    assert gaz.resolve("ARQUES").insee == "12010"  # Arques (Aveyron), not Les Arques (Lot)
+    assert gaz.resolve("Les Arques").insee == "46008"

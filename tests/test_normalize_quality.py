@@ -21,10 +21,9 @@ def _no_classifier():
     """The counts below assume only the source's ROME codes (the classifier has its own tests)."""
     from matching import normalize as normalize_module
 
-    saved = list(normalize_module._CLASSIFIER)
     normalize_module.set_rome_classifier(None)
     yield
-    normalize_module._CLASSIFIER[:] = saved
+    normalize_module.reset_rome_classifier()
 
 
 def _store(session, source: str, raws: list[RawPosting], status: str = "open") -> None:  # type: ignore[no-untyped-def]
