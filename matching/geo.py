@@ -34,6 +34,7 @@ import csv
 import math
 import os
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -77,13 +78,31 @@ _OLD_REGIONS = {
 }
 
 
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "’": "'"})
+
+
+def _fast_fold(name: object) -> str:
+    """Lower-case ASCII form of a name (accents and ligatures removed, other non-ASCII dropped).
+
+    ``matching.text.fold`` gives the same result on French place names; this version runs in C (it is
+    called for 37,000 names when the gazetteer is built).
+    """
+    if name is None:
+        return ""
+    text = name if isinstance(name, str) else fold(name)
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return text.encode("ascii", "ignore").decode("ascii").lower()
+
+
 def place_key(name: object) -> str:
     """Comparable form of a place name: folded, punctuation to spaces, "saint"→"st", "sainte"→"ste".
 
     "Saint-Céré", "ST CERE" and "St Céré" all give ``"st cere"``; "Villeneuve s/ Lot" gives
     ``"villeneuve sur lot"``.
     """
-    text = fold(name)
+    text = _fast_fold(name)
     text = _SUR.sub("sur ", text)
     words = _NON_ALNUM.sub(" ", text).split()
     out = []
@@ -175,16 +194,21 @@ class Gazetteer:
     # ------------------------------------------------------------------ loading
     def _load(self, data_dir: Path) -> None:
         with open(data_dir / "communes.csv", encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
+            reader = csv.reader(fh)
+            col = {name: i for i, name in enumerate(next(reader))}
+            i_insee, i_name, i_postal = col["insee"], col["name"], col["postal_codes"]
+            i_lat, i_lon, i_pop = col["lat"], col["lon"], col["population"]
+            i_dep, i_epci = col["departement"], col["epci"]
+            for row in reader:
                 commune = _Commune(
-                    insee=row["insee"],
-                    name=row["name"],
-                    postal_codes=tuple(p for p in row["postal_codes"].split("|") if p),
-                    lat=_float(row["lat"]),
-                    lon=_float(row["lon"]),
-                    population=int(row["population"] or 0),
-                    departement=row["departement"],
-                    epci=row["epci"] or None,
+                    insee=row[i_insee],
+                    name=row[i_name],
+                    postal_codes=tuple(p for p in row[i_postal].split("|") if p),
+                    lat=_float(row[i_lat]),
+                    lon=_float(row[i_lon]),
+                    population=int(row[i_pop] or 0),
+                    departement=row[i_dep],
+                    epci=row[i_epci] or None,
                 )
                 self.communes[commune.insee] = commune
                 self._add_key(place_key(commune.name), commune.insee, commune.departement, 0)
@@ -220,10 +244,12 @@ class Gazetteer:
         with open(data_dir / "epci.csv", encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
                 self.epcis[row["siren"]] = row["name"]
-        for key, codes in list(self._by_key.items()):
-            unique = list(dict.fromkeys(codes))
-            unique.sort(key=lambda c, k=key: (self._key_rank.get((k, c), 2), -self.communes[c].population))
-            self._by_key[key] = unique
+        communes, ranks = self.communes, self._key_rank
+        for key, codes in self._by_key.items():
+            if len(codes) > 1:
+                unique = list(dict.fromkeys(codes))
+                unique.sort(key=lambda c, k=key: (ranks.get((k, c), 2), -communes[c].population))
+                codes[:] = unique
         self._key_rank.clear()
         for key in self._by_key:
             self._keys_by_letter[key[:1]].append(key)

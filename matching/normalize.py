@@ -64,7 +64,9 @@ def _clean(value: object, limit: int = 2_000) -> str | None:
     text = str(value)
     if len(text) > limit * 4:
         text = text[: limit * 4]
-    text = _SPACES.sub(" ", text).strip()
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text or "\xa0" in text:
+        text = _SPACES.sub(" ", text)
+    text = text.strip()
     return text[:limit] or None
 
 
