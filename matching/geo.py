@@ -541,10 +541,18 @@ class Gazetteer:
             chosen = self._choose(codes, postal, dep, area=area) if codes else None
             if chosen:
                 return self._place(chosen, postal)
+        departement_only: Place | None = None
         for key in keys:
             place = self._resolve_key(key, postal, dep, area)
-            if place is not None:
+            if place is None:
+                continue
+            if place.level == "commune":
                 return place
+            # "Lot, Cahors": a département named before the commune narrows the search, it is not the answer.
+            departement_only = departement_only or place
+            dep = dep or place.departement
+        if departement_only is not None:
+            return departement_only
         # Names did not resolve: codes from the text.
         if postal_in_text:
             place = self._from_postal(postal_in_text, dep)
