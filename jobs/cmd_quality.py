@@ -133,16 +133,21 @@ def quality_command(
     if not rows:
         out.print("Aucune annonce enregistrée : lancez d'abord une collecte (ohmylot crawl …).")
         return
+    from rich import box
+    from rich.console import Console
     from rich.table import Table
 
     table = Table(
         title="Qualité des champs par source (part des annonces renseignées)",
         caption="¹ lieu : commune ou, à défaut, département. En rouge : moins de 50 %.",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
     )
-    table.add_column("source", no_wrap=True)
-    table.add_column("annonces", justify="right")
+    # Numbers never shrink to "…": on a narrow terminal the source names wrap instead.
+    table.add_column("source", overflow="fold", min_width=12)
+    table.add_column("annonces", justify="right", no_wrap=True, min_width=8)
     for _, title in FIELDS:
-        table.add_column(title, justify="right")
+        table.add_column(title, justify="right", no_wrap=True, min_width=max(5, len(title)))
     for row in rows:
         cells = []
         for key, _ in FIELDS:
@@ -150,8 +155,9 @@ def quality_command(
             text = _percent(share)
             cells.append(f"[red]{text}[/red]" if share < 0.5 else text)
         table.add_row(row.source_id, str(row.postings), *cells)
-    width = max(out.width, 24 + max(len(r.source_id) for r in rows) + 10 * len(FIELDS))
-    out.print(table, width=width)
+    # Piped into a file or another program, the table keeps one line per source.
+    console = out if out.is_terminal else Console(file=sys.stdout, width=240, highlight=False)
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

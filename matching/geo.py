@@ -586,6 +586,9 @@ class Gazetteer:
             chosen = self._choose(codes, postal, dep, area=area)
             if chosen:
                 return self._place(chosen, postal)
+        short = self._short_name(key, postal, dep)
+        if short is not None:
+            return short
         fuzzy = self._fuzzy(key, postal, dep, area)
         if fuzzy is not None:
             return fuzzy
@@ -671,6 +674,24 @@ class Gazetteer:
             if chosen:
                 return self._place(chosen, postal)
         return None
+
+    def _short_name(self, key: str, postal: str | None, dep: str | None) -> Place | None:
+        """A name written short, as the first words of a longer one: "Brive" → Brive-la-Gaillarde,
+        "Montcuq" → Montcuq-en-Quercy-Blanc. Looked for in the département when known, else in the
+        territory only (nationally, "Villeneuve" would be a guess)."""
+        if len(key) < 4:
+            return None
+        if dep is None and postal:
+            dep = departement_of_postal_code(postal)
+        choices = self._keys_by_dep.get(dep, []) if dep else self._territory_keys(key[:1])
+        prefix = key + " "
+        codes = [c for k in choices if k.startswith(prefix) for c in self._by_key[k]]
+        if not codes:
+            return None
+        if dep:
+            codes = [c for c in codes if self.communes[c].departement == dep] or codes
+        chosen = max(codes, key=lambda c: self.communes[c].population)
+        return self._place(chosen, postal)
 
     def _territory_keys(self, letter: str) -> list[str]:
         territory = self.territory

@@ -7,6 +7,9 @@ HTML soup, binary garbage), it returns a ``NormalizedPosting`` and never raises.
 - Kept and flagged (``flags``), so staff can see and fix them: ``place_unresolved`` (no commune nor
   département), ``place_departement_only`` (only the département is known), ``outside_territory`` (the
   place lies outside ``OHMYLOT_TERRITORY``), ``expired`` (``expires_at`` before ``now``).
+- Contract, working time, salary and experience come from the source's fields; when a field is empty,
+  from the title ("Alternance - …") or from an explicit phrase of the description ("Poste en CDI, à temps
+  plein (35 h)", "Rémunération : 1 900 € brut mensuel", "Débutant accepté").
 - ROME: a valid code given by the source (France Travail) is kept; otherwise the ROME classifier
   (``matching.rome``, imported on first use) proposes one from the clean title and the description.
 """
@@ -23,7 +26,10 @@ from typing import Any
 from matching.geo import get_gazetteer
 from matching.parsers import (
     Contract,
+    WorkingTime,
     clean_title,
+    contract_in_text,
+    experience_in_text,
     parse_contract,
     parse_date,
     parse_experience,
@@ -31,6 +37,8 @@ from matching.parsers import (
     parse_remote,
     parse_salary,
     parse_working_time,
+    salary_in_text,
+    working_time_in_text,
 )
 from matching.sanitize import html_to_text, sanitize_html
 from matching.types import NormalizedPosting, Place, RawPosting
@@ -258,6 +266,22 @@ def _normalize(raw: RawPosting, now: datetime | None, classify: bool = True) -> 
         working = parse_working_time(raw.contract)
     salary = parse_salary(raw.salary, minimum=raw.salary_min, maximum=raw.salary_max, unit=raw.salary_unit)
     experience = parse_experience(raw.experience)
+    # Fields the source left empty but the description states explicitly ("Poste en CDI, à temps plein").
+    if description_text:
+        if contract.type is None:
+            stated = contract_in_text(description_text)
+            if stated.type is not None:
+                contract = Contract(stated.type, contract.duration_months or stated.duration_months)
+        if working.kind is None or working.hours_per_week is None:
+            stated_time = working_time_in_text(description_text)
+            if stated_time.kind is not None and working.kind in (None, stated_time.kind):
+                working = WorkingTime(stated_time.kind, working.hours_per_week or stated_time.hours_per_week)
+        if salary.min is None:
+            stated_salary = salary_in_text(description_text)
+            if stated_salary.min is not None:
+                salary = stated_salary
+        if experience.level is None:
+            experience = experience_in_text(description_text)
 
     posting = NormalizedPosting(
         source=_clean(raw.source, 100) or "",

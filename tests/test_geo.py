@@ -221,3 +221,9 @@ def test_departement_written_next_to_the_commune(gaz: Gazetteer, text: str, inse
     place = gaz.resolve(text)
     assert place is not None
     assert place.insee == insee
+
+
+def test_short_names_in_the_territory(gaz: Gazetteer) -> None:
+    assert gaz.resolve("Brive").insee == "19031"  # Brive-la-Gaillarde, not Brie (a one-letter typo away)
+    assert gaz.resolve("Montcuq").insee == "46201"  # Montcuq-en-Quercy-Blanc since 2016
+    assert gaz.resolve("46042").insee == "46042"  # staff typing an INSEE code

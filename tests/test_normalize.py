@@ -277,3 +277,21 @@ def test_real_rome_classifier_when_merged() -> None:
     assert single[0] == "J1501"
     assert single[1] == "J1506"
     assert single[2] == "G1602"
+
+
+def test_description_fills_what_the_source_left_empty() -> None:
+    # A career site's JSON-LD: employmentType FULL_TIME (a working time), no salary, no experience.
+    raw = RawPosting(
+        source="site", source_id="SAN-2026-0033", title="Infirmier coordinateur H/F", location="Souillac (46200)",
+        contract="FULL_TIME", salary="A négocier",
+        description="<p>Profil recherché :</p><ul><li>Débutant accepté</li></ul><p>Poste en CDI, à temps plein "
+                    "(35 h).</p><p>Rémunération : 1 900 € brut mensuel.</p>",
+    )
+    posting = normalize_posting(raw, now=NOW)
+    assert (posting.contract_type, posting.working_time, posting.hours_per_week) == ("CDI", "full_time", 35)
+    assert (posting.salary_min, posting.salary_period) == (1900, "month")
+    assert posting.experience == "debutant"
+    # What the source says wins over the description.
+    raw.contract, raw.experience = "CDD - 6 mois", "2 An(s)"
+    posting = normalize_posting(raw, now=NOW)
+    assert (posting.contract_type, posting.contract_duration_months, posting.experience) == ("CDD", 6, "2 ans")
