@@ -111,8 +111,6 @@ def place_key(name: object) -> str:
             out.append("st")
         elif word == "sainte":
             out.append("ste")
-        elif word == "s" and out:  # "St." written "S." is too rare to matter; drop stray letters
-            continue
         else:
             out.append(word)
     return " ".join(out)
@@ -305,8 +303,6 @@ class Gazetteer:
         parent = self._alias.get(code)
         if parent:
             return self._place(parent, self._arrondissement_postal.get(code))
-        if code in self._arrondissement_postal:
-            return None
         return None
 
     def epci_name(self, siren: str | None) -> str | None:
@@ -445,15 +441,16 @@ class Gazetteer:
             fallback_insee = None
 
         # 2. Free text and city, with whatever constraints they carry.
+        dep_place: Place | None = None
         for name in names:
             place = self._resolve_text(name, postal, dep)
-            if place is not None and place.level == "commune":
+            if place is None:
+                continue
+            if place.level == "commune":
                 return place
-            if place is not None and place.level == "departement":
-                dep_place = place
-                break
-        else:
-            dep_place = None
+            # "46 - Lot" as the label and "Cahors" as the city: the city, in that département.
+            dep_place = dep_place or place
+            dep = dep or place.departement
 
         if fallback_insee is not None:
             return fallback_insee

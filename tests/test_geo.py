@@ -227,3 +227,10 @@ def test_short_names_in_the_territory(gaz: Gazetteer) -> None:
     assert gaz.resolve("Brive").insee == "19031"  # Brive-la-Gaillarde, not Brie (a one-letter typo away)
     assert gaz.resolve("Montcuq").insee == "46201"  # Montcuq-en-Quercy-Blanc since 2016
     assert gaz.resolve("46042").insee == "46042"  # staff typing an INSEE code
+
+
+def test_label_naming_a_departement_and_a_city_field(gaz: Gazetteer) -> None:
+    place = gaz.resolve("46 - Lot", city="Gramat")
+    assert place is not None
+    assert place.insee == "46128"
+    assert gaz.resolve("46 - Lot", city="Bridgwater").level == "departement"
