@@ -37,6 +37,8 @@ COMMAND_MODULES = [
     "jobs.cmd_candidates",
     "jobs.cmd_report",
     "jobs.cmd_privacy",
+    "jobs.cmd_geo",
+    "jobs.cmd_quality",
 ]
 
 for _name in COMMAND_MODULES:

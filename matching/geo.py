@@ -34,6 +34,7 @@ import csv
 import math
 import os
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -68,6 +69,31 @@ _SPLIT = re.compile(r"\s*(?:,|;|/|\|| - | – | — |\n)\s*")
 _CODE_ONLY = re.compile(r"^(?:\d{2,3}|2[ab])$")
 
 _ARTICLES = ("le ", "la ", "les ", "l ")
+_OLD_REGIONS = {
+    "Midi-Pyrénées": "76", "Languedoc-Roussillon": "76", "Occitanie Pyrénées-Méditerranée": "76",
+    "Aquitaine": "75", "Limousin": "75", "Poitou-Charentes": "75", "Auvergne": "84", "Rhône-Alpes": "84",
+    "Ile de France": "11", "IDF": "11", "Nord-Pas-de-Calais": "32", "Picardie": "32", "Alsace": "44",
+    "Lorraine": "44", "Champagne-Ardenne": "44", "Bourgogne": "27", "Franche-Comté": "27",
+    "Basse-Normandie": "28", "Haute-Normandie": "28", "PACA": "93", "Provence-Alpes-Côte d'Azur": "93",
+}
+
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "’": "'"})
+
+
+def _fast_fold(name: object) -> str:
+    """Lower-case ASCII form of a name (accents and ligatures removed, other non-ASCII dropped).
+
+    ``matching.text.fold`` gives the same result on French place names; this version runs in C (it is
+    called for 37,000 names when the gazetteer is built).
+    """
+    if name is None:
+        return ""
+    text = name if isinstance(name, str) else fold(name)
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return text.encode("ascii", "ignore").decode("ascii").lower()
 
 
 def place_key(name: object) -> str:
@@ -76,7 +102,7 @@ def place_key(name: object) -> str:
     "Saint-Céré", "ST CERE" and "St Céré" all give ``"st cere"``; "Villeneuve s/ Lot" gives
     ``"villeneuve sur lot"``.
     """
-    text = fold(name)
+    text = _fast_fold(name)
     text = _SUR.sub("sur ", text)
     words = _NON_ALNUM.sub(" ", text).split()
     out = []
@@ -85,8 +111,6 @@ def place_key(name: object) -> str:
             out.append("st")
         elif word == "sainte":
             out.append("ste")
-        elif word == "s" and out:  # "St." written "S." is too rare to matter; drop stray letters
-            continue
         else:
             out.append(word)
     return " ".join(out)
@@ -149,12 +173,14 @@ class Gazetteer:
         self._alias: dict[str, str] = {}  # old / delegated / arrondissement INSEE code → current commune
         self._arrondissement_postal: dict[str, str] = {}  # arrondissement INSEE → its postal code
         self._by_key: dict[str, list[str]] = defaultdict(list)  # place_key → INSEE codes (best first later)
+        # How a key names a commune: 0 its current name, 1 a former / delegated name, 2 without its article.
+        self._key_rank: dict[tuple[str, str], int] = {}
         self._by_postal: dict[str, list[str]] = defaultdict(list)
         self._keys_by_dep: dict[str, list[str]] = defaultdict(list)
         self._keys_by_letter: dict[str, list[str]] = defaultdict(list)
         self.departements: dict[str, tuple[str, str]] = {}  # code → (name, chef-lieu INSEE)
         self._dep_by_key: dict[str, str] = {}
-        self._region_keys: set[str] = set()
+        self._region_deps: dict[str, frozenset[str]] = {}  # region name key → its départements
         self.epcis: dict[str, str] = {}
         self._epci_members: dict[str, list[str]] = defaultdict(list)
         self._grid: dict[tuple[int, int], list[str]] = defaultdict(list)
@@ -166,19 +192,24 @@ class Gazetteer:
     # ------------------------------------------------------------------ loading
     def _load(self, data_dir: Path) -> None:
         with open(data_dir / "communes.csv", encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
+            reader = csv.reader(fh)
+            col = {name: i for i, name in enumerate(next(reader))}
+            i_insee, i_name, i_postal = col["insee"], col["name"], col["postal_codes"]
+            i_lat, i_lon, i_pop = col["lat"], col["lon"], col["population"]
+            i_dep, i_epci = col["departement"], col["epci"]
+            for row in reader:
                 commune = _Commune(
-                    insee=row["insee"],
-                    name=row["name"],
-                    postal_codes=tuple(p for p in row["postal_codes"].split("|") if p),
-                    lat=_float(row["lat"]),
-                    lon=_float(row["lon"]),
-                    population=int(row["population"] or 0),
-                    departement=row["departement"],
-                    epci=row["epci"] or None,
+                    insee=row[i_insee],
+                    name=row[i_name],
+                    postal_codes=tuple(p for p in row[i_postal].split("|") if p),
+                    lat=_float(row[i_lat]),
+                    lon=_float(row[i_lon]),
+                    population=int(row[i_pop] or 0),
+                    departement=row[i_dep],
+                    epci=row[i_epci] or None,
                 )
                 self.communes[commune.insee] = commune
-                self._add_key(place_key(commune.name), commune.insee, commune.departement)
+                self._add_key(place_key(commune.name), commune.insee, commune.departement, 0)
                 for code in commune.postal_codes:
                     self._by_postal[code].append(commune.insee)
                 if commune.epci:
@@ -195,47 +226,47 @@ class Gazetteer:
                 if row["type"] == "arrondissement-municipal":
                     self._add_arrondissement(row["insee"], parent)
                 else:
-                    self._add_key(place_key(row["name"]), parent, row["departement"])
+                    self._add_key(place_key(row["name"]), parent, row["departement"], 1)
+        deps_of_region: dict[str, set[str]] = defaultdict(set)
         with open(data_dir / "departements.csv", encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
                 self.departements[row["code"]] = (row["name"], row["chef_lieu"])
                 self._dep_by_key[place_key(row["name"])] = row["code"]
+                deps_of_region[row["region"]].add(row["code"])
         with open(data_dir / "regions.csv", encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
-                self._region_keys.add(place_key(row["name"]))
-        # Historical region names still written in offers.
-        self._region_keys.update(
-            place_key(n)
-            for n in (
-                "Midi-Pyrénées", "Aquitaine", "Limousin", "Languedoc-Roussillon", "Auvergne", "Rhône-Alpes",
-                "Ile de France", "Poitou-Charentes", "Nord-Pas-de-Calais", "Picardie", "Alsace", "Lorraine",
-                "Champagne-Ardenne", "Bourgogne", "Franche-Comté", "Basse-Normandie", "Haute-Normandie",
-                "PACA", "Provence-Alpes-Côte d'Azur", "Occitanie Pyrénées-Méditerranée",
-            )
-        )
+                self._region_deps[place_key(row["name"])] = frozenset(deps_of_region[row["code"]])
+        # Region names from before 2016, still written in offers, mapped to today's regions.
+        for old, code in _OLD_REGIONS.items():
+            self._region_deps[place_key(old)] = frozenset(deps_of_region[code])
         with open(data_dir / "epci.csv", encoding="utf-8", newline="") as fh:
             for row in csv.DictReader(fh):
                 self.epcis[row["siren"]] = row["name"]
+        communes, ranks = self.communes, self._key_rank
         for key, codes in self._by_key.items():
-            unique = list(dict.fromkeys(codes))
-            unique.sort(key=lambda c: -self.communes[c].population)
-            self._by_key[key] = unique
+            if len(codes) > 1:
+                unique = list(dict.fromkeys(codes))
+                unique.sort(key=lambda c, k=key: (ranks.get((k, c), 2), -communes[c].population))
+                codes[:] = unique
+        self._key_rank.clear()
         for key in self._by_key:
             self._keys_by_letter[key[:1]].append(key)
         for dep, keys in self._keys_by_dep.items():
             self._keys_by_dep[dep] = list(dict.fromkeys(keys))
 
-    def _add_key(self, key: str, insee: str, departement: str) -> None:
+    def _add_key(self, key: str, insee: str, departement: str, rank: int) -> None:
+        """Index a name; a homonym list is later ordered by rank (current name first), then population."""
         if not key:
             return
         self._by_key[key].append(insee)
         self._keys_by_dep[departement].append(key)
+        self._key_rank[(key, insee)] = min(rank, self._key_rank.get((key, insee), rank))
         for article in _ARTICLES:
             if key.startswith(article) and len(key) > len(article) + 2:
                 stripped = key[len(article):]
-                self._by_key.setdefault(stripped, [])
                 self._by_key[stripped].append(insee)
                 self._keys_by_dep[departement].append(stripped)
+                self._key_rank.setdefault((stripped, insee), 2)
 
     def _add_arrondissement(self, insee: str, parent: str) -> None:
         number = int(insee[-1:]) if parent == "69123" else int(insee[-2:])
@@ -272,8 +303,6 @@ class Gazetteer:
         parent = self._alias.get(code)
         if parent:
             return self._place(parent, self._arrondissement_postal.get(code))
-        if code in self._arrondissement_postal:
-            return None
         return None
 
     def epci_name(self, siren: str | None) -> str | None:
@@ -412,15 +441,16 @@ class Gazetteer:
             fallback_insee = None
 
         # 2. Free text and city, with whatever constraints they carry.
+        dep_place: Place | None = None
         for name in names:
             place = self._resolve_text(name, postal, dep)
-            if place is not None and place.level == "commune":
+            if place is None:
+                continue
+            if place.level == "commune":
                 return place
-            if place is not None and place.level == "departement":
-                dep_place = place
-                break
-        else:
-            dep_place = None
+            # "46 - Lot" as the label and "Cahors" as the city: the city, in that département.
+            dep_place = dep_place or place
+            dep = dep or place.departement
 
         if fallback_insee is not None:
             return fallback_insee
@@ -485,19 +515,41 @@ class Gazetteer:
 
         parts = [p for p in (_SPLIT.split(raw)) if p and p.strip(" -–—")]
         keys = []
+        area: set[str] = set()
+        has_code = bool(postal or dep)
         for part in parts:
             key = place_key(part)
             key = _NOISE_WORDS.sub(" ", key).strip()
             key = re.sub(r"\s+", " ", key)
-            if key and not _CODE_ONLY.match(key) and key not in self._region_keys:
-                keys.append(key)
+            if not key or _CODE_ONLY.match(key):
+                continue
+            region = self._region_deps.get(key)
+            if region is not None:
+                area |= region  # "Figeac, Occitanie, France": context, not a commune
+                if not has_code:
+                    continue
+            keys.append(key)
         if not keys and dep_in_text and not postal_in_text and not insee_in_text:
             only_dep_named = True
 
+        # A name that contains a separator ("Sarroux - Saint Julien"): the whole string first.
+        if len(keys) > 1:
+            codes = self._by_key.get(" ".join(keys))
+            chosen = self._choose(codes, postal, dep, area=area) if codes else None
+            if chosen:
+                return self._place(chosen, postal)
+        departement_only: Place | None = None
         for key in keys:
-            place = self._resolve_key(key, postal, dep)
-            if place is not None:
+            place = self._resolve_key(key, postal, dep, area)
+            if place is None:
+                continue
+            if place.level == "commune":
                 return place
+            # "Lot, Cahors": a département named before the commune narrows the search, it is not the answer.
+            departement_only = departement_only or place
+            dep = dep or place.departement
+        if departement_only is not None:
+            return departement_only
         # Names did not resolve: codes from the text.
         if postal_in_text:
             place = self._from_postal(postal_in_text, dep)
@@ -509,7 +561,7 @@ class Gazetteer:
             return self.departement_place(dep_in_text)
         return None
 
-    def _resolve_key(self, key: str, postal: str | None, dep: str | None) -> Place | None:
+    def _resolve_key(self, key: str, postal: str | None, dep: str | None, area: set[str]) -> Place | None:
         arr = _ARRONDISSEMENT.match(key)
         if arr:
             place = self._arrondissement(arr.group(1), int(arr.group(2)))
@@ -520,14 +572,21 @@ class Gazetteer:
         if dep_named and (dep is None or dep == dep_named):
             codes = self._by_key.get(key, [])
             big = [c for c in codes if self.communes[c].population >= 20_000]
-            if not big or (dep is not None and all(self.communes[c].departement != dep for c in big)):
+            # "Corrèze (19800)": the postal code says it is the commune, not the département.
+            has_postal = bool(postal) and any(postal in self.communes[c].postal_codes for c in codes)
+            if not has_postal and (
+                not big or (dep is not None and all(self.communes[c].departement != dep for c in big))
+            ):
                 return self.departement_place(dep_named)
         codes = self._by_key.get(key)
         if codes:
-            chosen = self._choose(codes, postal, dep)
+            chosen = self._choose(codes, postal, dep, area=area)
             if chosen:
                 return self._place(chosen, postal)
-        fuzzy = self._fuzzy(key, postal, dep)
+        short = self._short_name(key, postal, dep)
+        if short is not None:
+            return short
+        fuzzy = self._fuzzy(key, postal, dep, area)
         if fuzzy is not None:
             return fuzzy
         # Words inside a longer string: "Secteur Figeac", "Cahors centre", "Laval 53". The longest word
@@ -540,7 +599,7 @@ class Gazetteer:
                     sub = " ".join(words[start:start + size])
                     if len(sub) < 3 or sub in ("st", "ste"):
                         continue
-                    chosen = self._choose(self._by_key.get(sub, []), postal, dep)
+                    chosen = self._choose(self._by_key.get(sub, []), postal, dep, area=area)
                     if chosen:
                         found.append(chosen)
                 if found:
@@ -550,8 +609,11 @@ class Gazetteer:
                     return self._place(found[0], postal)
         return None
 
-    def _choose(self, codes: list[str], postal: str | None, dep: str | None, strict: bool = True) -> str | None:
-        """Pick among homonyms: postal code, then département, then territory, then population."""
+    def _choose(
+        self, codes: list[str], postal: str | None, dep: str | None, strict: bool = True, area: set[str] | None = None
+    ) -> str | None:
+        """Pick among homonyms: postal code, then département, then region named alongside ("…, Occitanie"),
+        then territory, then current names before former ones, then population."""
         if postal:
             with_postal = [c for c in codes if postal in self.communes[c].postal_codes]
             if with_postal:
@@ -562,6 +624,10 @@ class Gazetteer:
                 return in_dep[0]
             if strict and postal is None:
                 return None
+        if area:
+            in_area = [c for c in codes if self.communes[c].departement in area]
+            if in_area:
+                codes = in_area
         territory = self.territory
         in_territory = [c for c in codes if self.communes[c].departement in territory]
         if in_territory:
@@ -573,7 +639,7 @@ class Gazetteer:
             return same[0] if same else None
         return codes[0] if codes else None
 
-    def _fuzzy(self, key: str, postal: str | None, dep: str | None) -> Place | None:
+    def _fuzzy(self, key: str, postal: str | None, dep: str | None, area: set[str] | None = None) -> Place | None:
         """Typo tolerance: optimal-string-alignment distance (transpositions count 1) among a block of names.
 
         The block is the département's names when it is known (up to 2 edits for long names), else the
@@ -601,10 +667,28 @@ class Gazetteer:
             best = min(score for _, score, _ in found)
             codes = [c for k, score, _ in found if score == best for c in self._by_key[k]]
             codes = sorted(dict.fromkeys(codes), key=lambda c: -self.communes[c].population)
-            chosen = self._choose(codes, postal, dep, strict=False)
+            chosen = self._choose(codes, postal, dep, strict=False, area=area)
             if chosen:
                 return self._place(chosen, postal)
         return None
+
+    def _short_name(self, key: str, postal: str | None, dep: str | None) -> Place | None:
+        """A name written short, as the first words of a longer one: "Brive" → Brive-la-Gaillarde,
+        "Montcuq" → Montcuq-en-Quercy-Blanc. Looked for in the département when known, else in the
+        territory only (nationally, "Villeneuve" would be a guess)."""
+        if len(key) < 4:
+            return None
+        if dep is None and postal:
+            dep = departement_of_postal_code(postal)
+        choices = self._keys_by_dep.get(dep, []) if dep else self._territory_keys(key[:1])
+        prefix = key + " "
+        codes = [c for k in choices if k.startswith(prefix) for c in self._by_key[k]]
+        if not codes:
+            return None
+        if dep:
+            codes = [c for c in codes if self.communes[c].departement == dep] or codes
+        chosen = max(codes, key=lambda c: self.communes[c].population)
+        return self._place(chosen, postal)
 
     def _territory_keys(self, letter: str) -> list[str]:
         territory = self.territory

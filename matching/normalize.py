@@ -7,6 +7,9 @@ HTML soup, binary garbage), it returns a ``NormalizedPosting`` and never raises.
 - Kept and flagged (``flags``), so staff can see and fix them: ``place_unresolved`` (no commune nor
   département), ``place_departement_only`` (only the département is known), ``outside_territory`` (the
   place lies outside ``OHMYLOT_TERRITORY``), ``expired`` (``expires_at`` before ``now``).
+- Contract, working time, salary and experience come from the source's fields; when a field is empty,
+  from the title ("Alternance - …") or from an explicit phrase of the description ("Poste en CDI, à temps
+  plein (35 h)", "Rémunération : 1 900 € brut mensuel", "Débutant accepté").
 - ROME: a valid code given by the source (France Travail) is kept; otherwise the ROME classifier
   (``matching.rome``, imported on first use) proposes one from the clean title and the description.
 """
@@ -23,7 +26,10 @@ from typing import Any
 from matching.geo import get_gazetteer
 from matching.parsers import (
     Contract,
+    WorkingTime,
     clean_title,
+    contract_in_text,
+    experience_in_text,
     parse_contract,
     parse_date,
     parse_experience,
@@ -31,6 +37,8 @@ from matching.parsers import (
     parse_remote,
     parse_salary,
     parse_working_time,
+    salary_in_text,
+    working_time_in_text,
 )
 from matching.sanitize import html_to_text, sanitize_html
 from matching.types import NormalizedPosting, Place, RawPosting
@@ -64,7 +72,9 @@ def _clean(value: object, limit: int = 2_000) -> str | None:
     text = str(value)
     if len(text) > limit * 4:
         text = text[: limit * 4]
-    text = _SPACES.sub(" ", text).strip()
+    if "  " in text or "\n" in text or "\t" in text or "\r" in text or "\xa0" in text:
+        text = _SPACES.sub(" ", text)
+    text = text.strip()
     return text[:limit] or None
 
 
@@ -95,6 +105,7 @@ def _rome_from_classifier(title: str, description: str | None) -> RomeGuess | No
 
 
 _CLASSIFIER: list[Callable[[str, str | None], list[Any]] | None] = []
+_CLASSIFY_MANY: list[Callable[[list[str], list[str | None]], list[list[Any]]] | None] = []
 
 
 def _classifier() -> Callable[[str, str | None], list[Any]] | None:
@@ -109,6 +120,12 @@ def _classifier() -> Callable[[str, str | None], list[Any]] | None:
                 return classifier.classify(title, description, top=1)
 
             _CLASSIFIER.append(classify)
+            if hasattr(classifier, "classify_many"):
+
+                def classify_many(titles: list[str], descriptions: list[str | None]) -> list[list[Any]]:
+                    return classifier.classify_many(titles, descriptions, top=1)
+
+                _CLASSIFY_MANY[:] = [classify_many]
         except Exception:  # noqa: BLE001 - absent or broken module: offers keep rome_code None
             log.warning("ROME classifier unavailable: offers without a ROME code stay unclassified")
             _CLASSIFIER.append(None)
@@ -116,9 +133,19 @@ def _classifier() -> Callable[[str, str | None], list[Any]] | None:
 
 
 def set_rome_classifier(classify: Callable[[str, str | None], list[Any]] | None) -> None:
-    """Replace the ROME classifier (benchmarks and tests); ``None`` switches classification off."""
+    """Replace the ROME classifier (benchmarks and tests); ``None`` switches classification off.
+
+    Batches then classify one title at a time through ``classify`` (the batch API is the real module's).
+    """
     _CLASSIFIER.clear()
     _CLASSIFIER.append(classify)
+    _CLASSIFY_MANY.clear()
+
+
+def reset_rome_classifier() -> None:
+    """Forget the classifier choice: the next classification loads ``matching.rome`` again."""
+    _CLASSIFIER.clear()
+    _CLASSIFY_MANY.clear()
 
 
 def _rome_label(code: str) -> str | None:
@@ -156,8 +183,49 @@ def _place(raw: RawPosting) -> Place | None:
 
 def normalize_posting(raw: RawPosting, *, now: datetime | None = None) -> NormalizedPosting:
     """Normalise one raw posting; never raises (see module docstring for drops and flags)."""
+    return _normalize_safely(raw, now, classify=True)
+
+
+def normalize_postings(raws: list[RawPosting], *, now: datetime | None = None) -> list[NormalizedPosting]:
+    """Normalise a batch of raw postings: the same result as ``normalize_posting`` on each, with the ROME
+    classification of the whole batch done in one ``classify_many`` call (faster for imports and
+    re-normalisation of a whole table)."""
+    postings = [_normalize_safely(raw, now, classify=False) for raw in raws]
+    todo = [p for p in postings if p.rome_code is None and p.drop_reason is None and p.title_clean]
+    if not todo:
+        return postings
+    guesses = _rome_many(
+        [p.title_clean for p in todo],
+        [(p.description_text or "")[:_ROME_DESCRIPTION_CHARS] or None for p in todo],
+    )
+    for posting, guess in zip(todo, guesses, strict=True):
+        if guess:
+            posting.rome_code, posting.rome_label, posting.rome_score = guess
+    return postings
+
+
+def _rome_many(titles: list[str], descriptions: list[str | None]) -> list[RomeGuess | None]:
+    """Best ROME code per title with the batch API when the classifier has one, else one by one."""
+    if _classifier() is None:
+        return [None] * len(titles)
+    many = _CLASSIFY_MANY[0] if _CLASSIFY_MANY else None
+    if many is None:
+        return [_rome_from_classifier(t, d) for t, d in zip(titles, descriptions, strict=True)]
     try:
-        return _normalize(raw, now)
+        results = many(titles, descriptions)
+    except Exception:  # noqa: BLE001 - fall back to one by one, which isolates a failing title
+        log.exception("batch ROME classification failed; classifying one by one")
+        return [_rome_from_classifier(t, d) for t, d in zip(titles, descriptions, strict=True)]
+    out: list[RomeGuess | None] = []
+    for matches in results:
+        best = matches[0] if matches else None
+        out.append((best.code, getattr(best, "label", None), getattr(best, "score", None)) if best else None)
+    return out
+
+
+def _normalize_safely(raw: RawPosting, now: datetime | None, *, classify: bool) -> NormalizedPosting:
+    try:
+        return _normalize(raw, now, classify)
     except Exception:  # noqa: BLE001 - last resort: keep the posting with what is certain
         log.exception("normalisation failed for %r", getattr(raw, "source_id", None))
         title = _plain(getattr(raw, "title", None)) or ""
@@ -174,7 +242,7 @@ def normalize_posting(raw: RawPosting, *, now: datetime | None = None) -> Normal
         return posting
 
 
-def _normalize(raw: RawPosting, now: datetime | None) -> NormalizedPosting:
+def _normalize(raw: RawPosting, now: datetime | None, classify: bool = True) -> NormalizedPosting:
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
@@ -198,6 +266,22 @@ def _normalize(raw: RawPosting, now: datetime | None) -> NormalizedPosting:
         working = parse_working_time(raw.contract)
     salary = parse_salary(raw.salary, minimum=raw.salary_min, maximum=raw.salary_max, unit=raw.salary_unit)
     experience = parse_experience(raw.experience)
+    # Fields the source left empty but the description states explicitly ("Poste en CDI, à temps plein").
+    if description_text:
+        if contract.type is None:
+            stated = contract_in_text(description_text)
+            if stated.type is not None:
+                contract = Contract(stated.type, contract.duration_months or stated.duration_months)
+        if working.kind is None or working.hours_per_week is None:
+            stated_time = working_time_in_text(description_text)
+            if stated_time.kind is not None and working.kind in (None, stated_time.kind):
+                working = WorkingTime(stated_time.kind, working.hours_per_week or stated_time.hours_per_week)
+        if salary.min is None:
+            stated_salary = salary_in_text(description_text)
+            if stated_salary.min is not None:
+                salary = stated_salary
+        if experience.level is None:
+            experience = experience_in_text(description_text)
 
     posting = NormalizedPosting(
         source=_clean(raw.source, 100) or "",
@@ -252,7 +336,7 @@ def _normalize(raw: RawPosting, now: datetime | None) -> NormalizedPosting:
     if _ROME_CODE.match(code):
         posting.rome_code = code
         posting.rome_label = _plain(raw.rome_label, 300) or _rome_label(code)
-    elif posting.drop_reason is None and title_clean:
+    elif classify and posting.drop_reason is None and title_clean:
         guess = _rome_from_classifier(title_clean, (description_text or "")[:_ROME_DESCRIPTION_CHARS] or None)
         if guess:
             posting.rome_code, posting.rome_label, posting.rome_score = guess

@@ -32,14 +32,22 @@ _BLOCK_TAGS = frozenset(
 _MAX_INPUT = 1_000_000  # characters; a description is never longer, a hostile page might be
 _HAS_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?\s*>")
 _ESCAPED_TAG = re.compile(r"&lt;\s*/?\s*(?:p|br|ul|ol|li|div|span|strong|b|i|em|a|h[1-6])\b", re.IGNORECASE)
-_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_BLOCK_CLOSE = re.compile(
-    r"</?(?:p|div|ul|ol|h[1-6]|tr|table|section|article|header|footer|blockquote|pre|dd|dt|dl|hr)\b[^>]*>",
-    re.IGNORECASE,
-)
-_LI_OPEN = re.compile(r"<li\b[^>]*>", re.IGNORECASE)
-_CELL = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
-_ANY_TAG = re.compile(r"<[^>]*>")
+# One pass over the tags nh3 left: <br> and block tags → line break, <li> → "- " line, cells → space.
+_TAGS = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
+_BLOCK_NAMES = _BLOCK_TAGS - {"li", "td", "th"}
+
+
+def _tag_to_text(match: re.Match[str]) -> str:
+    name = match.group(2).lower()
+    if name == "li":
+        return "" if match.group(1) else "\n- "
+    if name in _BLOCK_NAMES:
+        return "\n"
+    if name in ("td", "th"):
+        return " " if match.group(1) else ""
+    return ""
+
+
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2009\u202f\u200b]+")
 _MANY_NEWLINES = re.compile(r"\n\s*\n(?:\s*\n)+")
 _SPACE_AROUND_NEWLINE = re.compile(r" *\n *")
@@ -54,10 +62,10 @@ def _as_text(value: object) -> str:
     if len(text) > _MAX_INPUT:
         text = text[:_MAX_INPUT]
     # Control characters other than tab/newline have no place in an offer (and break XML/JSON consumers).
-    return text.translate(_CONTROL)
+    return _CONTROL.sub("", text)
 
 
-_CONTROL = {c: None for c in range(32) if c not in (9, 10, 13)} | {0x7F: None}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _unescape_twice_escaped(text: str) -> str:
@@ -113,11 +121,7 @@ def html_to_text(html: object) -> str:
             strip_comments=True,
             link_rel=None,
         )
-        text = _BR.sub("\n", text)
-        text = _LI_OPEN.sub("\n- ", text)
-        text = _CELL.sub(" ", text)
-        text = _BLOCK_CLOSE.sub("\n", text)
-        text = _ANY_TAG.sub("", text)
+        text = _TAGS.sub(_tag_to_text, text)
     text = html_lib.unescape(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACES.sub(" ", text)

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from matching import normalize as normalize_module
-from matching.normalize import normalize_posting, set_rome_classifier
+from matching.normalize import normalize_posting, normalize_postings, reset_rome_classifier, set_rome_classifier
 from matching.types import RawPosting
 from tests.conftest import FEEDS
 
@@ -21,10 +20,9 @@ NOW = datetime(2026, 2, 1, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _no_classifier():
     """Tests of this module do not depend on the ROME area's classifier (it has its own tests)."""
-    saved = list(normalize_module._CLASSIFIER)
     set_rome_classifier(None)
     yield
-    normalize_module._CLASSIFIER[:] = saved
+    reset_rome_classifier()
 
 
 def _text(node: ET.Element, tag: str) -> str | None:
@@ -249,3 +247,51 @@ def test_total_on_garbage() -> None:
     assert posting.source_id == "a b"
     assert posting.partners == [{"nom": "y"}]
     assert posting.published_at is None
+
+
+def test_batch_gives_the_same_postings_as_one_by_one() -> None:
+    raws = apec_postings(FEEDS / "apec.xml") + hellowork_postings(FEEDS / "hellowork.xml")
+    raws.append(RawPosting(source="s", title=None))
+
+    class Match:
+        def __init__(self, code: str) -> None:
+            self.code, self.label, self.score = code, None, 0.5
+
+    set_rome_classifier(lambda title, description: [Match("M18" + str(len(title) % 10).zfill(2))])
+    one_by_one = [normalize_posting(raw, now=NOW) for raw in raws]
+    batch = normalize_postings(raws, now=NOW)
+    assert [p.as_json() for p in batch] == [p.as_json() for p in one_by_one]
+    assert batch[-1].drop_reason == "missing_title"
+    assert batch[-1].rome_code is None
+    assert all(p.rome_code for p in batch[:-1])
+
+
+def test_real_rome_classifier_when_merged() -> None:
+    pytest.importorskip("matching.rome")
+    reset_rome_classifier()
+    raws = [RawPosting(source="s", source_id=str(i), title=t) for i, t in
+            enumerate(["Aide-soignant(e) de nuit H/F", "Infirmier IDE (H/F)", "Cuisinier H/F"])]
+    single = [normalize_posting(raw, now=NOW).rome_code for raw in raws]
+    batch = [p.rome_code for p in normalize_postings(raws, now=NOW)]
+    assert single == batch
+    assert single[0] == "J1501"
+    assert single[1] == "J1506"
+    assert single[2] == "G1602"
+
+
+def test_description_fills_what_the_source_left_empty() -> None:
+    # A career site's JSON-LD: employmentType FULL_TIME (a working time), no salary, no experience.
+    raw = RawPosting(
+        source="site", source_id="SAN-2026-0033", title="Infirmier coordinateur H/F", location="Souillac (46200)",
+        contract="FULL_TIME", salary="A négocier",
+        description="<p>Profil recherché :</p><ul><li>Débutant accepté</li></ul><p>Poste en CDI, à temps plein "
+                    "(35 h).</p><p>Rémunération : 1 900 € brut mensuel.</p>",
+    )
+    posting = normalize_posting(raw, now=NOW)
+    assert (posting.contract_type, posting.working_time, posting.hours_per_week) == ("CDI", "full_time", 35)
+    assert (posting.salary_min, posting.salary_period) == (1900, "month")
+    assert posting.experience == "debutant"
+    # What the source says wins over the description.
+    raw.contract, raw.experience = "CDD - 6 mois", "2 An(s)"
+    posting = normalize_posting(raw, now=NOW)
+    assert (posting.contract_type, posting.contract_duration_months, posting.experience) == ("CDD", 6, "2 ans")

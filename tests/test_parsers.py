@@ -8,9 +8,12 @@ import pytest
 
 from matching.parsers import (
     Contract,
+    Experience,
     Salary,
     WorkingTime,
     clean_title,
+    contract_in_text,
+    experience_in_text,
     parse_contract,
     parse_date,
     parse_experience,
@@ -18,6 +21,8 @@ from matching.parsers import (
     parse_remote,
     parse_salary,
     parse_working_time,
+    salary_in_text,
+    working_time_in_text,
 )
 
 
@@ -220,3 +225,31 @@ def test_parse_positions(value: object, expected: int | None) -> None:
 )
 def test_clean_title(title: str, clean: str) -> None:
     assert clean_title(title) == clean
+
+
+SANDBOX_DESCRIPTION = (
+    "EHPAD Résidence du Causse, établissement d'hébergement pour personnes âgées dépendantes de Souillac "
+    "(Lot), recrute un(e) Infirmier coordinateur H/F. Vos missions : accueillir les stagiaires de l'IFSI. "
+    "Profil recherché : Débutant accepté. Poste en CDI, à temps plein (35 h). Poste à pourvoir : 1. "
+    "Rémunération : 1 900 € brut mensuel. Le Lot vous attend !"
+)
+
+
+def test_fields_stated_in_a_description() -> None:
+    assert contract_in_text(SANDBOX_DESCRIPTION) == Contract("CDI", None)
+    assert working_time_in_text(SANDBOX_DESCRIPTION) == WorkingTime("full_time", 35)
+    assert salary_in_text(SANDBOX_DESCRIPTION) == Salary(1900, 1900, "month", "Rémunération : 1 900 € brut mensuel")
+    assert experience_in_text(SANDBOX_DESCRIPTION).label() == "debutant"
+    other = "Poste en CDD de 6 mois, à temps partiel (24 h par semaine). Salaire : selon grille. 3 ans d'expérience."
+    assert contract_in_text(other) == Contract("CDD", 6)
+    assert working_time_in_text(other) == WorkingTime("part_time", 24)
+    assert salary_in_text(other) == Salary()
+    assert experience_in_text(other).label() == "3 ans"
+
+
+def test_passing_words_are_not_fields() -> None:
+    text = "Vous encadrerez les stagiaires et les intérimaires du service, 24h/24 et 7j/7, salaire attractif."
+    assert contract_in_text(text).type is None
+    assert working_time_in_text(text) == WorkingTime()
+    assert salary_in_text(text) == Salary()
+    assert experience_in_text(text) == Experience()

@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from matching.geo import get_gazetteer
 from matching.parsers import (
     clean_title,
+    contract_in_text,
+    experience_in_text,
     parse_contract,
     parse_date,
     parse_experience,
@@ -17,11 +19,13 @@ from matching.parsers import (
     parse_remote,
     parse_salary,
     parse_working_time,
+    salary_in_text,
+    working_time_in_text,
 )
 from matching.sanitize import html_to_text, sanitize_html
 
 PARSERS = (parse_contract, parse_working_time, parse_salary, parse_date, parse_experience, parse_remote,
-           parse_positions, clean_title)
+           parse_positions, clean_title, contract_in_text, working_time_in_text, salary_in_text, experience_in_text)
 
 soup = st.lists(
     st.sampled_from(["<p>", "</p>", "<b>", "&lt;", "&amp;", "€", "k€", "1 880,71", "H/F", "(e)", "46", "-",
