@@ -696,6 +696,13 @@ def _slug(text: str) -> str:
     return "-".join(w for w in "".join(c if c.isalnum() else " " for c in fold(text)).split())[:40]
 
 
+def _core_name(name: str) -> str:
+    """An employer name without the words of its kind (two employers may not share it)."""
+    from matching.dedup import _EMPLOYER_KIND_WORDS, employer_key
+
+    return " ".join(w for w in employer_key(name).split() if w not in _EMPLOYER_KIND_WORDS)
+
+
 class Generator:
     """Stateful generator (seeded): employers, vacancies and their postings."""
 
@@ -736,16 +743,14 @@ class Generator:
             name = pattern.format(town=home.name, name=proper)
             if self.scope != "lot" and "{town}" not in pattern:
                 name = f"{name} {home.name}" if self.rng.random() < 0.7 else name
-            from matching.dedup import employer_key
-
-            existing = self._by_name.get(employer_key(name))
+            existing = self._by_name.get(_core_name(name))
             if existing is not None:
                 return existing
             sites = [home] + [self._near(home, 40) for _ in range(self.rng.choice((0, 0, 1, 2)))]
             siret = "".join(str(self.rng.randrange(10)) for _ in range(14))
             employer = Employer(name, kind, siret, home, sites, _slug(name).replace("-", "") + ".fr")
             self.employers.append(employer)
-            self._by_name[employer_key(name)] = employer
+            self._by_name[_core_name(name)] = employer
             return employer
         return self.rng.choice(self.employers)
 
@@ -835,7 +840,7 @@ class Generator:
                 if not candidates:
                     return None
                 other.employer = rng.choice(candidates)
-            other.commune = self._near(base.commune, 20) if rng.random() < 0.5 else base.commune
+            other.commune = rng.choice(other.employer.sites)
         other.sibling_of, other.sibling_kind = base.id, kind
         return other
 

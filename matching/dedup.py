@@ -66,7 +66,7 @@ REPOST_GRACE_DAYS = 3
 #: Maximum distance (km) between the communes of two postings of one vacancy.
 MAX_DISTANCE_KM = 35.0
 #: Beyond this distance two communes are two sites, unless the postings share a URL or a partner link.
-SITE_DISTANCE_KM = 12.0
+SITE_DISTANCE_KM = 5.0
 
 # Contract types that one vacancy may carry on two sources (public sector "titulaire ou contractuel",
 # a seasonal fixed-term contract, work-study contracts).
@@ -218,13 +218,15 @@ _EMPLOYER_KIND_WORDS = frozenset(
 
 
 def employer_similarity(a: str, b: str) -> float:
-    """Similarity in [0, 1] of two employer keys; the distinctive words (without the kind words) decide."""
-    score = fuzz.token_set_ratio(a, b) / 100.0
+    """Similarity in [0, 1] of two employer keys; the distinctive words (without the kind words) decide.
+
+    "EHPAD Les Tilleuls" ~ "Résidence Les Tilleuls"; "Centre hospitalier de Cahors" ≠ "… de Brive".
+    """
     core_a = " ".join(w for w in a.split() if w not in _EMPLOYER_KIND_WORDS)
     core_b = " ".join(w for w in b.split() if w not in _EMPLOYER_KIND_WORDS)
     if core_a and core_b:
-        score = max(score, 0.95 * fuzz.token_sort_ratio(core_a, core_b) / 100.0)
-    return score
+        return fuzz.token_set_ratio(core_a, core_b) / 100.0
+    return fuzz.token_set_ratio(a, b) / 100.0
 
 
 def _partner_urls(partners: Iterable[Any]) -> list[str]:
@@ -453,6 +455,10 @@ def _salaries_compatible(a: DedupRecord, b: DedupRecord) -> bool | None:
     return ra[0] <= rb[1] + tolerance and rb[0] <= ra[1] + tolerance
 
 
+def _commune_stems(record: DedupRecord) -> set[str]:
+    return {stem(w) for w in tokens(record.commune_name or "")}
+
+
 def _text_stems(record: DedupRecord) -> set[str]:
     words = {stem(w) for w in record.desc_words} | set(record.title_stems) | set(record.title_qualifier)
     return words | {stem(w) for w in tokens(record.commune_name or "")}
@@ -460,8 +466,8 @@ def _text_stems(record: DedupRecord) -> set[str]:
 
 _QUALIFIER_SPLIT = re.compile(r"\s[-–—|/:]\s|[()\[\],]")
 _QUALIFIER_NOISE = frozenset(
-    "service poste secteur site unite urgent cdi cdd interim saisonnier h f hf fh temps plein partiel "
-    "nuit jour titulaire contractuel alternance stage".split()
+    "service poste secteur site urgent cdi cdd interim saisonnier h f hf fh temps plein partiel "
+    "titulaire contractuel alternance stage".split()
 )
 
 
@@ -471,9 +477,11 @@ def title_qualifier(title: str, place_words: Iterable[str] = ()) -> tuple[str, .
     Commune names, contract words and gender marks are not qualifiers.
     """
     parts = [p for p in _QUALIFIER_SPLIT.split(strip_gender_marks(title or "")) if p and p.strip()]
-    places = _place_names()
-    parts = [p for p in parts if normalize_name(p) not in places]
-    noise = _QUALIFIER_NOISE | set(place_words)
+    places, own = _place_names(), set(place_words)
+    # a part that is a place: any several-word commune name ("Saint-Cyr-la-Roche"), or the posting's own
+    # commune (one-word commune names are also ordinary words: "Noyers", "Pommiers")
+    parts = [p for p in parts if not ((name := normalize_name(p)) in places and (" " in name or name in own))]
+    noise = _QUALIFIER_NOISE | own
     cleaned = [[w for w in tokens(p) if w not in noise and not w.isdigit()] for p in parts]
     cleaned = [c for c in cleaned if c]
     if len(cleaned) < 2:
@@ -505,11 +513,12 @@ def _title_conflict(a: DedupRecord, b: DedupRecord) -> tuple[bool, bool]:
     One-sided: one title names a qualifier that the other posting never mentions (title or description):
     weaker evidence, since a source may shorten a title.
     """
-    qa, qb = set(a.title_qualifier), set(b.title_qualifier)
+    qa = set(a.title_qualifier) - _commune_stems(b)
+    qb = set(b.title_qualifier) - _commune_stems(a)
     if not qa and not qb:
         return False, False
     if qa and qb:
-        return not (qa & qb), False
+        return bool(qa - qb) and bool(qb - qa), False
     # one-sided evidence needs the other posting's description (a bare title may just be shortened)
     if qa:
         return False, bool(b.desc_words) and bool(qa - _text_stems(b))
