@@ -28,6 +28,7 @@ app = typer.Typer(
 # One module per area; each defines ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = [
     "jobs.cmd_db",
+    "jobs.cmd_dedupe",
 ]
 
 for _name in COMMAND_MODULES:
