@@ -28,6 +28,7 @@ Usage::
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import random
 import sys
@@ -57,7 +58,7 @@ class Commune:
 
 @lru_cache(maxsize=4)
 def communes(scope: str = "lot") -> tuple[list[Commune], list[float]]:
-    """Communes of the scope (``lot``: the Lot and its neighbours, ``france``: all) and population weights."""
+    """Communes of the scope (``lot``: the Lot and its neighbours, ``france``: all), cumulative weights."""
     found: list[Commune] = []
     with (DATA / "communes.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -80,7 +81,7 @@ def communes(scope: str = "lot") -> tuple[list[Commune], list[float]]:
     weights = [max(c.population, 50) ** 1.1 for c in found]
     if scope == "lot":  # the Lot itself carries most offers
         weights = [w * (6 if c.departement == "46" else 1) for c, w in zip(found, weights, strict=True)]
-    return found, weights
+    return found, list(itertools.accumulate(weights))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -715,13 +716,14 @@ class Generator:
         self.next_vacancy = 0
         self.next_posting = 0
         self._by_name: dict[str, Employer] = {}
+        self._by_kind: dict[str, list[Employer]] = {}
         # the last vacancy of each (employer, job, service, commune): one post is recruited again only after
         # the previous recruitment closed (two open identical posts cannot be told apart by anyone)
         self._last: dict[tuple[str, str, str | None, str], Vacancy] = {}
 
     # employers ------------------------------------------------------------------------------------
     def _commune(self) -> Commune:
-        return self.rng.choices(self.communes, weights=self.weights)[0]
+        return self.rng.choices(self.communes, cum_weights=self.weights)[0]
 
     def _near(self, commune: Commune, max_km: float) -> Commune:
         for _ in range(30):
@@ -751,6 +753,7 @@ class Generator:
             employer = Employer(name, kind, siret, home, sites, _slug(name).replace("-", "") + ".fr")
             self.employers.append(employer)
             self._by_name[_core_name(name)] = employer
+            self._by_kind.setdefault(kind.kind, []).append(employer)
             return employer
         return self.rng.choice(self.employers)
 
@@ -836,10 +839,10 @@ class Generator:
             if other.employer.kind.jobs == base.employer.kind.jobs and other.employer is not base.employer:
                 pass
             else:
-                candidates = [e for e in self.employers if e.kind is base.employer.kind and e is not base.employer]
-                if not candidates:
+                candidates = self._by_kind.get(base.employer.kind.kind, [])
+                other.employer = rng.choice(candidates) if len(candidates) > 1 else base.employer
+                if other.employer is base.employer:
                     return None
-                other.employer = rng.choice(candidates)
             other.commune = rng.choice(other.employer.sites)
         other.sibling_of, other.sibling_kind = base.id, kind
         return other

@@ -130,6 +130,8 @@ class DedupRecord:
     title_words: tuple[str, ...] = ()
     title_stems: frozenset[str] = frozenset()
     title_qualifier: tuple[str, ...] = ()
+    commune_stems: frozenset[str] = frozenset()
+    text_stems: frozenset[str] | None = None
     title_text: str = ""
     employer_key: str = ""
     siren: str = ""
@@ -252,6 +254,7 @@ def prepare(record: DedupRecord, *, description_chars: int = 4000) -> DedupRecor
     record.title_stems = frozenset(stem(w) for w in words if w not in _GENERIC_TITLE_WORDS)
     record.title_text = " ".join(words)
     record.title_qualifier = title_qualifier(record.title_clean or record.title or "", _place_words(record))
+    record.commune_stems = frozenset(stem(w) for w in tokens(record.commune_name or ""))
     record.employer_key = employer_key(record.employer)
     siret = re.sub(r"\D", "", record.employer_siret or "")
     record.siren = siret[:9] if len(siret) >= 9 else ""
@@ -455,13 +458,16 @@ def _salaries_compatible(a: DedupRecord, b: DedupRecord) -> bool | None:
     return ra[0] <= rb[1] + tolerance and rb[0] <= ra[1] + tolerance
 
 
-def _commune_stems(record: DedupRecord) -> set[str]:
-    return {stem(w) for w in tokens(record.commune_name or "")}
+def _commune_stems(record: DedupRecord) -> frozenset[str]:
+    return record.commune_stems
 
 
-def _text_stems(record: DedupRecord) -> set[str]:
-    words = {stem(w) for w in record.desc_words} | set(record.title_stems) | set(record.title_qualifier)
-    return words | {stem(w) for w in tokens(record.commune_name or "")}
+def _text_stems(record: DedupRecord) -> frozenset[str]:
+    """Stems of everything the posting says (computed on first use, then kept)."""
+    if record.text_stems is None:
+        words = {stem(w) for w in record.desc_words} | set(record.title_stems) | set(record.title_qualifier)
+        record.text_stems = frozenset(words | record.commune_stems)
+    return record.text_stems
 
 
 _QUALIFIER_SPLIT = re.compile(r"\s[-–—|/:]\s|[()\[\],]")
@@ -818,8 +824,60 @@ def cluster(
     return labels
 
 
+_CONTRACT_CODES: dict[str | None, int] = {}
+
+
+def _contract_code(value: str | None) -> int:
+    return _CONTRACT_CODES.setdefault(value, len(_CONTRACT_CODES))
+
+
+def prefilter(records: Sequence[DedupRecord], pairs: np.ndarray) -> np.ndarray:
+    """Drop, with array arithmetic, the candidate pairs that ``compare`` would veto anyway.
+
+    Vetoes computed here: distance (over ``MAX_DISTANCE_KM``, or over ``SITE_DISTANCE_KM`` without a shared
+    URL), incompatible contracts, other weekly hours, publication gap; the pairs kept go to ``compare``.
+    """
+    if len(pairs) == 0:
+        return pairs
+    n = len(records)
+    lat = np.fromiter((r.lat if r.lat is not None else np.nan for r in records), dtype=np.float64, count=n)
+    lon = np.fromiter((r.lon if r.lon is not None else np.nan for r in records), dtype=np.float64, count=n)
+    hours = np.fromiter((r.hours_per_week or np.nan for r in records), dtype=np.float64, count=n)
+    stamp = np.fromiter(
+        (r.published_at.timestamp() if r.published_at else np.nan for r in records), dtype=np.float64, count=n
+    )
+    codes = np.fromiter((_contract_code(r.contract_type) for r in records), dtype=np.int64, count=n)
+    size = len(_CONTRACT_CODES)
+    compatible = np.ones((size, size), dtype=bool)
+    for value_a, code_a in _CONTRACT_CODES.items():
+        for value_b, code_b in _CONTRACT_CODES.items():
+            compatible[code_a, code_b] = _contracts_compatible(value_a, value_b) is not False
+    # pairs that share a URL (strong links) escape the soft vetoes
+    by_url: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        for url in record.urls:
+            by_url[url].append(index)
+    linked = np.fromiter(
+        (a * n + b for members in by_url.values() if 1 < len(members) < 50 for a in members for b in members if a < b),
+        dtype=np.int64,
+    )
+    i, j = pairs[:, 0], pairs[:, 1]
+    strong = np.isin(i * n + j, linked)
+    lat1, lon1, lat2, lon2 = map(np.radians, (lat[i], lon[i], lat[j], lon[j]))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    with np.errstate(invalid="ignore"):
+        distance = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+        veto = distance > MAX_DISTANCE_KM
+        veto |= (distance > SITE_DISTANCE_KM) & ~strong
+        veto |= np.abs(hours[i] - hours[j]) > 2.0
+        veto |= (np.abs(stamp[i] - stamp[j]) > MAX_GAP_DAYS * 86400.0) & ~strong
+    veto |= ~compatible[codes[i], codes[j]]
+    return pairs[~veto]
+
+
 def score_pairs(records: Sequence[DedupRecord], pairs: np.ndarray) -> list[Edge]:
     """Compare the candidate pairs and keep those at or above ``MATCH_THRESHOLD`` as edges."""
+    pairs = prefilter(records, pairs)
     cosines = description_cosines(records, pairs)
     edges: list[Edge] = []
     for (i, j), cos in zip(pairs.tolist(), cosines.tolist(), strict=True):

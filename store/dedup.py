@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from matching.dedup import (
@@ -173,12 +173,23 @@ def _write_blocks(session: Session, records: Sequence[DedupRecord], keys: Sequen
     _write_blocks_bulk(session, records, keys)
 
 
+#: At most this many postings are read per blocking key of a new posting (the most recent ones), so a huge
+#: block (an interim agency's "préparateur de commandes" in one département) stays cheap.
+NEIGHBOURS_PER_KEY = 60
+
+
 def _neighbour_ids(session: Session, keys: Iterable[set[str]], exclude: set[int]) -> set[int]:
     """Postings already in an offer that share a blocking key with the new ones, with their offers' postings."""
     digests = sorted({hashed_key(k) for ks in keys for k in ks})
     found: set[int] = set()
-    for part in _chunks(digests):
-        found.update(session.scalars(select(DedupBlock.posting_id).where(DedupBlock.key.in_(part))))
+    query = (
+        select(DedupBlock.posting_id)
+        .where(DedupBlock.key == bindparam("digest"))
+        .order_by(DedupBlock.posting_id.desc())
+        .limit(NEIGHBOURS_PER_KEY)
+    )
+    for digest in digests:
+        found.update(session.scalars(query, {"digest": digest}))
     found -= exclude
     offers: set[int] = set()
     for part in _chunks(sorted(found)):
@@ -376,6 +387,9 @@ def dedupe_database(session: Session, *, full: bool = False, now: datetime | Non
     staff_links = [(position[a], position[b]) for a, b in merges]
     forbidden = [(position[a], position[b]) for a, b in splits]
     pairs = candidate_pairs(records, keys)
+    if not full:
+        # existing offers stay whole: only pairs with a new posting matter
+        pairs = pairs[(pairs < len(new_records)).any(axis=1)]
     edges = score_pairs(records, pairs)
     labels = cluster(records, edges, forced_links=forced, forbidden=forbidden, staff_links=staff_links)
     stats.new_offers, stats.joined, touched = _assign(session, records, labels, current, now)
