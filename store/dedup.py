@@ -257,17 +257,19 @@ def _assign(
         if chosen is not None:
             taken.add(chosen)
         offer_of_group[label] = chosen
-    new_offers = joined = 0
+    created: dict[int, Offer] = {}
+    for label, members in groups.items():
+        if offer_of_group[label] is None:
+            created[label] = Offer(title=records[members[0]].title or "", created_at=now, updated_at=now)
+    session.add_all(created.values())
+    session.flush(list(created.values()))
+    joined = 0
     touched: set[int] = set()
     updates: list[dict[str, int]] = []
     for label, members in groups.items():
         offer_id = offer_of_group[label]
         if offer_id is None:
-            offer = Offer(title=records[members[0]].title or "", created_at=now, updated_at=now)
-            session.add(offer)
-            session.flush([offer])
-            offer_id = offer.id
-            new_offers += 1
+            offer_id = created[label].id
         elif any(current[m] is None for m in members):
             joined += sum(1 for m in members if current[m] is None)
         touched.add(offer_id)
@@ -278,7 +280,7 @@ def _assign(
                 updates.append({"id": records[m].key, "offer_id": offer_id})
     for part in _chunks(updates, 2000):
         session.execute(update(Posting), list(part))
-    return new_offers, joined, touched
+    return len(created), joined, touched
 
 
 def _refresh_offers(session: Session, offer_ids: set[int], now: datetime) -> None:
@@ -365,7 +367,8 @@ def dedupe_database(session: Session, *, full: bool = False, now: datetime | Non
         new_keys = [blocking_keys(r) for r in new_records]
         _write_blocks(session, new_records, new_keys)
         new_ids = {r.key for r in new_records}
-        neighbour_ids = sorted(_neighbour_ids(session, new_keys, new_ids))
+        has_offers = session.scalar(select(Posting.id).where(Posting.offer_id.is_not(None)).limit(1)) is not None
+        neighbour_ids = sorted(_neighbour_ids(session, new_keys, new_ids)) if has_offers else []
         old_rows: list[Any] = []
         for part in _chunks(neighbour_ids):
             old_rows.extend(_load_rows(session, Posting.id.in_(part)))
