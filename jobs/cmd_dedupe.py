@@ -152,15 +152,10 @@ def register(app: typer.Typer) -> None:
         reason: str = typer.Option("", "--reason", help="Pourquoi."),
     ) -> None:
         """Fusionne deux offres (correction gardée après chaque dédoublonnage)."""
-        from store.dedup import CorrectionError, merge_offers
+        from store.dedup import merge_offers
 
-        db = open_db()
-        try:
-            with db.session() as session:
-                offer = merge_offers(session, offer_a, offer_b, staff, reason or None)
-                out.print(f"Offre {offer_b} fusionnée dans l'offre {offer.id} ({len(offer.postings)} annonces)")
-        except CorrectionError as exc:
-            raise UserError(str(exc)) from exc
+        offer_id, count = _correct(merge_offers, offer_a, offer_b, staff, reason or None)
+        out.print(f"Offre {offer_b} fusionnée dans l'offre {offer_id} ({count} annonces)")
 
     @app.command("dedupe-split")
     def dedupe_split(
@@ -169,12 +164,20 @@ def register(app: typer.Typer) -> None:
         reason: str = typer.Option("", "--reason", help="Pourquoi."),
     ) -> None:
         """Sort une annonce de son offre (correction gardée après chaque dédoublonnage)."""
-        from store.dedup import CorrectionError, split_posting
+        from store.dedup import split_posting
 
-        db = open_db()
-        try:
-            with db.session() as session:
-                offer = split_posting(session, posting, staff, reason or None)
-                out.print(f"Annonce {posting} séparée : nouvelle offre {offer.id}")
-        except CorrectionError as exc:
-            raise UserError(str(exc)) from exc
+        offer_id, _ = _correct(split_posting, posting, staff, reason or None)
+        out.print(f"Annonce {posting} séparée : nouvelle offre {offer_id}")
+
+
+def _correct(action: Any, *args: Any) -> tuple[int, int]:
+    """Apply one staff correction in its own transaction: (offer id, its postings); refusals are one line."""
+    from store.dedup import CorrectionError
+
+    db = open_db()
+    try:
+        with db.session() as session:
+            offer = action(session, *args)
+            return offer.id, len(offer.postings)
+    except CorrectionError as exc:
+        raise UserError(str(exc)) from exc
