@@ -39,6 +39,7 @@ COMMAND_MODULES = [
     "jobs.cmd_privacy",
     "jobs.cmd_geo",
     "jobs.cmd_quality",
+    "jobs.cmd_dedupe",
 ]
 
 for _name in COMMAND_MODULES:

@@ -25,6 +25,7 @@ Thresholds are tuned on the dev split of ``tests/data/dedup/`` (see ``docs/dedup
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import math
 import re
@@ -32,6 +33,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -39,6 +42,8 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from matching.text import normalize_name, stem, strip_gender_marks, tokens
+
+_DATA = Path(__file__).resolve().parent / "data"
 
 # --------------------------------------------------------------------------------------------------
 # Settings (tuned on the dev split; see docs/dedup.md)
@@ -48,6 +53,8 @@ from matching.text import normalize_name, stem, strip_gender_marks, tokens
 MATCH_THRESHOLD = 0.62
 #: Score below which two postings "clearly differ" (they may never share an offer).
 DIFFER_THRESHOLD = 0.35
+#: Score penalty when one title has a distinctive word the other posting never mentions.
+ONE_SIDED_PENALTY = 0.3
 #: Blocks larger than this are scanned with a sorted date window instead of all pairs.
 FULL_BLOCK_SIZE = 40
 #: Neighbours compared on each side in a large block (sorted by publication date).
@@ -58,6 +65,8 @@ MAX_GAP_DAYS = 120
 REPOST_GRACE_DAYS = 3
 #: Maximum distance (km) between the communes of two postings of one vacancy.
 MAX_DISTANCE_KM = 35.0
+#: Beyond this distance two communes are two sites, unless the postings share a URL or a partner link.
+SITE_DISTANCE_KM = 5.0
 
 # Contract types that one vacancy may carry on two sources (public sector "titulaire ou contractuel",
 # a seasonal fixed-term contract, work-study contracts).
@@ -99,10 +108,12 @@ class DedupRecord:
     employer_siret: str | None = None
     description: str | None = None
     contract_type: str | None = None
+    hours_per_week: float | None = None
     published_at: datetime | None = None
     first_seen_at: datetime | None = None
     closed_at: datetime | None = None
     commune_insee: str | None = None
+    commune_name: str | None = None
     epci: str | None = None
     departement: str | None = None
     lat: float | None = None
@@ -118,6 +129,9 @@ class DedupRecord:
     # derived (filled by ``prepare``)
     title_words: tuple[str, ...] = ()
     title_stems: frozenset[str] = frozenset()
+    title_qualifier: tuple[str, ...] = ()
+    commune_stems: frozenset[str] = frozenset()
+    text_stems: frozenset[str] | None = None
     title_text: str = ""
     employer_key: str = ""
     siren: str = ""
@@ -198,6 +212,25 @@ def employer_key(name: str | None) -> str:
     return " ".join(words)
 
 
+# Words naming the kind of organisation (an EHPAD is often called "Résidence X" on another board).
+_EMPLOYER_KIND_WORDS = frozenset(
+    "ehpad residence association hotel restaurant camping domaine commune centre hospitalier foyer institut "
+    "maison entreprise".split()
+)
+
+
+def employer_similarity(a: str, b: str) -> float:
+    """Similarity in [0, 1] of two employer keys; the distinctive words (without the kind words) decide.
+
+    "EHPAD Les Tilleuls" ~ "Résidence Les Tilleuls"; "Centre hospitalier de Cahors" ≠ "… de Brive".
+    """
+    core_a = " ".join(w for w in a.split() if w not in _EMPLOYER_KIND_WORDS)
+    core_b = " ".join(w for w in b.split() if w not in _EMPLOYER_KIND_WORDS)
+    if core_a and core_b:
+        return fuzz.token_set_ratio(core_a, core_b) / 100.0
+    return fuzz.token_set_ratio(a, b) / 100.0
+
+
 def _partner_urls(partners: Iterable[Any]) -> list[str]:
     found = []
     for partner in partners or []:
@@ -220,6 +253,8 @@ def prepare(record: DedupRecord, *, description_chars: int = 4000) -> DedupRecor
     record.title_words = words
     record.title_stems = frozenset(stem(w) for w in words if w not in _GENERIC_TITLE_WORDS)
     record.title_text = " ".join(words)
+    record.title_qualifier = title_qualifier(record.title_clean or record.title or "", _place_words(record))
+    record.commune_stems = frozenset(stem(w) for w in tokens(record.commune_name or ""))
     record.employer_key = employer_key(record.employer)
     siret = re.sub(r"\D", "", record.employer_siret or "")
     record.siren = siret[:9] if len(siret) >= 9 else ""
@@ -229,6 +264,12 @@ def prepare(record: DedupRecord, *, description_chars: int = 4000) -> DedupRecor
         record.description = record.description[:description_chars]
     record.desc_words = frozenset(tokens(record.description or ""))
     return record
+
+
+def _place_words(record: DedupRecord) -> set[str]:
+    return set(tokens(record.commune_name or "")) | {"lot", "quercy", "france"} | (
+        {record.departement} if record.departement else set()
+    )
 
 
 def record_from_json(data: dict[str, Any], key: Any = None) -> DedupRecord:
@@ -247,10 +288,12 @@ def record_from_json(data: dict[str, Any], key: Any = None) -> DedupRecord:
             employer_siret=data.get("employer_siret"),
             description=data.get("description") or data.get("description_text"),
             contract_type=data.get("contract_type"),
+            hours_per_week=_float(data.get("hours_per_week")),
             published_at=_aware(data.get("published_at")),
             first_seen_at=_aware(data.get("first_seen_at")),
             closed_at=_aware(data.get("closed_at")),
             commune_insee=location.get("insee"),
+            commune_name=location.get("name") or location.get("label"),
             epci=location.get("epci"),
             departement=location.get("departement"),
             lat=_float(location.get("lat")),
@@ -358,6 +401,7 @@ class PairFeatures:
     title_ratio: float = 0.0
     title_set: float = 0.0
     title_conflict: bool = False
+    title_one_sided: bool = False
     desc_cosine: float | None = None
     desc_containment: float | None = None
     strong_link: bool = False
@@ -366,7 +410,9 @@ class PairFeatures:
     place: float | None = None
     distance_km: float | None = None
     gap_days: float | None = None
+    rome: float | None = None
     contract_ok: bool | None = None
+    hours_ok: bool | None = None
     salary_ok: bool | None = None
     positions_ok: bool | None = None
     veto: str | None = None
@@ -412,15 +458,87 @@ def _salaries_compatible(a: DedupRecord, b: DedupRecord) -> bool | None:
     return ra[0] <= rb[1] + tolerance and rb[0] <= ra[1] + tolerance
 
 
-def _title_conflict(a: DedupRecord, b: DedupRecord) -> bool:
-    """Each title has a distinctive word the other posting never mentions (another service, site, speciality)."""
-    only_a = a.title_stems - b.title_stems
-    only_b = b.title_stems - a.title_stems
-    if not only_a or not only_b:
+def _commune_stems(record: DedupRecord) -> frozenset[str]:
+    return record.commune_stems
+
+
+def _text_stems(record: DedupRecord) -> frozenset[str]:
+    """Stems of everything the posting says (computed on first use, then kept)."""
+    if record.text_stems is None:
+        words = {stem(w) for w in record.desc_words} | set(record.title_stems) | set(record.title_qualifier)
+        record.text_stems = frozenset(words | record.commune_stems)
+    return record.text_stems
+
+
+_QUALIFIER_SPLIT = re.compile(r"\s[-–—|/:]\s|[()\[\],]")
+_QUALIFIER_NOISE = frozenset(
+    "service poste secteur site urgent cdi cdd interim saisonnier h f hf fh temps plein partiel "
+    "titulaire contractuel alternance stage".split()
+)
+
+
+def title_qualifier(title: str, place_words: Iterable[str] = ()) -> tuple[str, ...]:
+    """The stems of what a title adds after its job name ("Infirmier H/F - Service pneumologie" → pneumolog).
+
+    Commune names, contract words and gender marks are not qualifiers.
+    """
+    parts = [p for p in _QUALIFIER_SPLIT.split(strip_gender_marks(title or "")) if p and p.strip()]
+    places, own = _place_names(), set(place_words)
+    # a part that is a place: any several-word commune name ("Saint-Cyr-la-Roche"), or the posting's own
+    # commune (one-word commune names are also ordinary words: "Noyers", "Pommiers")
+    parts = [p for p in parts if not ((name := normalize_name(p)) in places and (" " in name or name in own))]
+    noise = _QUALIFIER_NOISE | own
+    cleaned = [[w for w in tokens(p) if w not in noise and not w.isdigit()] for p in parts]
+    cleaned = [c for c in cleaned if c]
+    if len(cleaned) < 2:
+        return ()
+    return tuple(sorted({stem(w) for part in cleaned[1:] for w in part}))
+
+
+@lru_cache(maxsize=1)
+def _place_names() -> frozenset[str]:
+    """Folded names of every commune and département (a title part that is a place is not a qualifier)."""
+    names: set[str] = set()
+    for filename, column in (("communes.csv", "name"), ("departements.csv", "name")):
+        path = _DATA / filename
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                name = normalize_name(row.get(column) or "")
+                if name:
+                    names.add(name)
+    return frozenset(names)
+
+
+def _title_conflict(a: DedupRecord, b: DedupRecord) -> tuple[bool, bool]:
+    """(two-sided, one-sided) conflict of the titles' qualifiers (service, site, speciality).
+
+    Two-sided: both titles name a qualifier and they share nothing ("pneumologie" vs "cardiologie"), even
+    if each description mentions the other (a town hall's template lists every service).
+    One-sided: one title names a qualifier that the other posting never mentions (title or description):
+    weaker evidence, since a source may shorten a title.
+    """
+    qa = set(a.title_qualifier) - _commune_stems(b)
+    qb = set(b.title_qualifier) - _commune_stems(a)
+    if not qa and not qb:
+        return False, False
+    if qa and qb:
+        return bool(qa - qb) and bool(qb - qa), False
+    # one-sided evidence needs the other posting's description (a bare title may just be shortened)
+    if qa:
+        return False, bool(b.desc_words) and bool(qa - _text_stems(b))
+    return False, bool(a.desc_words) and bool(qb - _text_stems(a))
+
+
+def _acronym_of(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    """True when ``short`` starts with the acronym of ``long``'s words ("ASH" / "agent service hospitalier")."""
+    if not short or len(long) < 2:
         return False
-    words_b = {stem(w) for w in b.desc_words} | b.title_stems
-    words_a = {stem(w) for w in a.desc_words} | a.title_stems
-    return bool(only_a - words_b) and bool(only_b - words_a)
+    word = short[0]
+    if not 2 <= len(word) <= 5:
+        return False
+    return word == "".join(w[0] for w in long)
 
 
 def compare(a: DedupRecord, b: DedupRecord, desc_cosine: float | None = None) -> PairFeatures:
@@ -433,7 +551,9 @@ def compare(a: DedupRecord, b: DedupRecord, desc_cosine: float | None = None) ->
         f.strong_link = True
     f.title_ratio = fuzz.ratio(a.title_text, b.title_text) / 100.0
     f.title_set = fuzz.token_set_ratio(a.title_text, b.title_text) / 100.0
-    f.title_conflict = _title_conflict(a, b)
+    if _acronym_of(a.title_words, b.title_words) or _acronym_of(b.title_words, a.title_words):
+        f.title_ratio = f.title_set = max(f.title_set, 0.9)
+    f.title_conflict, f.title_one_sided = _title_conflict(a, b)
     if a.desc_words and b.desc_words:
         inter = len(a.desc_words & b.desc_words)
         f.desc_containment = inter / min(len(a.desc_words), len(b.desc_words))
@@ -444,9 +564,9 @@ def compare(a: DedupRecord, b: DedupRecord, desc_cosine: float | None = None) ->
     if a.siren and b.siren:
         f.employer = 1.0 if a.siren == b.siren else 0.0
         if f.employer == 0.0 and a.employer_key and b.employer_key:
-            f.employer = fuzz.token_set_ratio(a.employer_key, b.employer_key) / 100.0
+            f.employer = employer_similarity(a.employer_key, b.employer_key)
     elif a.employer_key and b.employer_key:
-        f.employer = fuzz.token_set_ratio(a.employer_key, b.employer_key) / 100.0
+        f.employer = employer_similarity(a.employer_key, b.employer_key)
     # place
     f.distance_km = _haversine(a, b)
     if a.commune_insee and b.commune_insee:
@@ -463,8 +583,12 @@ def compare(a: DedupRecord, b: DedupRecord, desc_cosine: float | None = None) ->
     # dates
     if a.published_at and b.published_at:
         f.gap_days = abs((a.published_at - b.published_at).total_seconds()) / 86400.0
+    if a.rome_code and b.rome_code:
+        f.rome = 1.0 if a.rome_code == b.rome_code else 0.5 if a.rome_code[:1] == b.rome_code[:1] else 0.0
     f.contract_ok = _contracts_compatible(a.contract_type, b.contract_type)
     f.salary_ok = _salaries_compatible(a, b)
+    if a.hours_per_week and b.hours_per_week:
+        f.hours_ok = abs(a.hours_per_week - b.hours_per_week) <= 2.0
     if a.positions and b.positions:
         f.positions_ok = a.positions == b.positions
     f.veto = _veto(a, b, f)
@@ -486,11 +610,15 @@ def _veto(a: DedupRecord, b: DedupRecord, f: PairFeatures) -> str | None:
         return "contract"
     if f.strong_link:
         return None
+    if f.distance_km is not None and f.distance_km > SITE_DISTANCE_KM:
+        return "place"
     if f.salary_ok is False:
         return "salary"
+    if f.hours_ok is False:
+        return "hours"
     if f.gap_days is not None and f.gap_days > MAX_GAP_DAYS:
         return "dates"
-    if f.title_conflict and not (f.desc_cosine is not None and f.desc_cosine >= 0.97):
+    if f.title_conflict:
         return "title"
     if f.title_set < 0.5 and (f.desc_cosine is None or f.desc_cosine < 0.6):
         return "title"
@@ -516,6 +644,12 @@ def _score(f: PairFeatures) -> float:
         score -= min(0.15, (f.gap_days - 30) / 600)
     if f.positions_ok is False:
         score -= 0.05
+    if f.title_one_sided:
+        score -= ONE_SIDED_PENALTY
+    if f.rome == 0.0:
+        score -= 0.3
+    elif f.rome == 0.5:
+        score -= 0.1
     if f.contract_ok is None:
         score -= 0.02
     return max(0.0, min(1.0, score))
@@ -690,8 +824,60 @@ def cluster(
     return labels
 
 
+_CONTRACT_CODES: dict[str | None, int] = {}
+
+
+def _contract_code(value: str | None) -> int:
+    return _CONTRACT_CODES.setdefault(value, len(_CONTRACT_CODES))
+
+
+def prefilter(records: Sequence[DedupRecord], pairs: np.ndarray) -> np.ndarray:
+    """Drop, with array arithmetic, the candidate pairs that ``compare`` would veto anyway.
+
+    Vetoes computed here: distance (over ``MAX_DISTANCE_KM``, or over ``SITE_DISTANCE_KM`` without a shared
+    URL), incompatible contracts, other weekly hours, publication gap; the pairs kept go to ``compare``.
+    """
+    if len(pairs) == 0:
+        return pairs
+    n = len(records)
+    lat = np.fromiter((r.lat if r.lat is not None else np.nan for r in records), dtype=np.float64, count=n)
+    lon = np.fromiter((r.lon if r.lon is not None else np.nan for r in records), dtype=np.float64, count=n)
+    hours = np.fromiter((r.hours_per_week or np.nan for r in records), dtype=np.float64, count=n)
+    stamp = np.fromiter(
+        (r.published_at.timestamp() if r.published_at else np.nan for r in records), dtype=np.float64, count=n
+    )
+    codes = np.fromiter((_contract_code(r.contract_type) for r in records), dtype=np.int64, count=n)
+    size = len(_CONTRACT_CODES)
+    compatible = np.ones((size, size), dtype=bool)
+    for value_a, code_a in _CONTRACT_CODES.items():
+        for value_b, code_b in _CONTRACT_CODES.items():
+            compatible[code_a, code_b] = _contracts_compatible(value_a, value_b) is not False
+    # pairs that share a URL (strong links) escape the soft vetoes
+    by_url: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        for url in record.urls:
+            by_url[url].append(index)
+    linked = np.fromiter(
+        (a * n + b for members in by_url.values() if 1 < len(members) < 50 for a in members for b in members if a < b),
+        dtype=np.int64,
+    )
+    i, j = pairs[:, 0], pairs[:, 1]
+    strong = np.isin(i * n + j, linked)
+    lat1, lon1, lat2, lon2 = map(np.radians, (lat[i], lon[i], lat[j], lon[j]))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    with np.errstate(invalid="ignore"):
+        distance = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+        veto = distance > MAX_DISTANCE_KM
+        veto |= (distance > SITE_DISTANCE_KM) & ~strong
+        veto |= np.abs(hours[i] - hours[j]) > 2.0
+        veto |= (np.abs(stamp[i] - stamp[j]) > MAX_GAP_DAYS * 86400.0) & ~strong
+    veto |= ~compatible[codes[i], codes[j]]
+    return pairs[~veto]
+
+
 def score_pairs(records: Sequence[DedupRecord], pairs: np.ndarray) -> list[Edge]:
     """Compare the candidate pairs and keep those at or above ``MATCH_THRESHOLD`` as edges."""
+    pairs = prefilter(records, pairs)
     cosines = description_cosines(records, pairs)
     edges: list[Edge] = []
     for (i, j), cos in zip(pairs.tolist(), cosines.tolist(), strict=True):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from matching.dedup import (
@@ -50,11 +50,13 @@ _RECORD_COLUMNS = (
     Posting.employer_siret,
     Posting.description_text,
     Posting.contract_type,
+    Posting.hours_per_week,
     Posting.published_at,
     Posting.first_seen_at,
     Posting.status,
     Posting.closed_at,
     Posting.commune_insee,
+    Posting.commune_name,
     Posting.epci,
     Posting.departement,
     Posting.lat,
@@ -118,10 +120,12 @@ def _record(row: Any) -> DedupRecord:
             employer_siret=row.employer_siret,
             description=row.description_text,
             contract_type=row.contract_type,
+            hours_per_week=row.hours_per_week,
             published_at=_as_utc(row.published_at),
             first_seen_at=_as_utc(row.first_seen_at),
             closed_at=_as_utc(row.closed_at) if row.status == "closed" else None,
             commune_insee=row.commune_insee,
+            commune_name=row.commune_name,
             epci=row.epci,
             departement=row.departement,
             lat=row.lat,
@@ -169,12 +173,23 @@ def _write_blocks(session: Session, records: Sequence[DedupRecord], keys: Sequen
     _write_blocks_bulk(session, records, keys)
 
 
+#: At most this many postings are read per blocking key of a new posting (the most recent ones), so a huge
+#: block (an interim agency's "préparateur de commandes" in one département) stays cheap.
+NEIGHBOURS_PER_KEY = 60
+
+
 def _neighbour_ids(session: Session, keys: Iterable[set[str]], exclude: set[int]) -> set[int]:
     """Postings already in an offer that share a blocking key with the new ones, with their offers' postings."""
     digests = sorted({hashed_key(k) for ks in keys for k in ks})
     found: set[int] = set()
-    for part in _chunks(digests):
-        found.update(session.scalars(select(DedupBlock.posting_id).where(DedupBlock.key.in_(part))))
+    query = (
+        select(DedupBlock.posting_id)
+        .where(DedupBlock.key == bindparam("digest"))
+        .order_by(DedupBlock.posting_id.desc())
+        .limit(NEIGHBOURS_PER_KEY)
+    )
+    for digest in digests:
+        found.update(session.scalars(query, {"digest": digest}))
     found -= exclude
     offers: set[int] = set()
     for part in _chunks(sorted(found)):
@@ -242,17 +257,19 @@ def _assign(
         if chosen is not None:
             taken.add(chosen)
         offer_of_group[label] = chosen
-    new_offers = joined = 0
+    created: dict[int, Offer] = {}
+    for label, members in groups.items():
+        if offer_of_group[label] is None:
+            created[label] = Offer(title=records[members[0]].title or "", created_at=now, updated_at=now)
+    session.add_all(created.values())
+    session.flush(list(created.values()))
+    joined = 0
     touched: set[int] = set()
     updates: list[dict[str, int]] = []
     for label, members in groups.items():
         offer_id = offer_of_group[label]
         if offer_id is None:
-            offer = Offer(title=records[members[0]].title or "", created_at=now, updated_at=now)
-            session.add(offer)
-            session.flush([offer])
-            offer_id = offer.id
-            new_offers += 1
+            offer_id = created[label].id
         elif any(current[m] is None for m in members):
             joined += sum(1 for m in members if current[m] is None)
         touched.add(offer_id)
@@ -263,7 +280,7 @@ def _assign(
                 updates.append({"id": records[m].key, "offer_id": offer_id})
     for part in _chunks(updates, 2000):
         session.execute(update(Posting), list(part))
-    return new_offers, joined, touched
+    return len(created), joined, touched
 
 
 def _refresh_offers(session: Session, offer_ids: set[int], now: datetime) -> None:
@@ -350,7 +367,8 @@ def dedupe_database(session: Session, *, full: bool = False, now: datetime | Non
         new_keys = [blocking_keys(r) for r in new_records]
         _write_blocks(session, new_records, new_keys)
         new_ids = {r.key for r in new_records}
-        neighbour_ids = sorted(_neighbour_ids(session, new_keys, new_ids))
+        has_offers = session.scalar(select(Posting.id).where(Posting.offer_id.is_not(None)).limit(1)) is not None
+        neighbour_ids = sorted(_neighbour_ids(session, new_keys, new_ids)) if has_offers else []
         old_rows: list[Any] = []
         for part in _chunks(neighbour_ids):
             old_rows.extend(_load_rows(session, Posting.id.in_(part)))
@@ -372,6 +390,9 @@ def dedupe_database(session: Session, *, full: bool = False, now: datetime | Non
     staff_links = [(position[a], position[b]) for a, b in merges]
     forbidden = [(position[a], position[b]) for a, b in splits]
     pairs = candidate_pairs(records, keys)
+    if not full:
+        # existing offers stay whole: only pairs with a new posting matter
+        pairs = pairs[(pairs < len(new_records)).any(axis=1)]
     edges = score_pairs(records, pairs)
     labels = cluster(records, edges, forced_links=forced, forbidden=forbidden, staff_links=staff_links)
     stats.new_offers, stats.joined, touched = _assign(session, records, labels, current, now)

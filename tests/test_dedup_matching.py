@@ -116,3 +116,14 @@ def test_staff_split_is_respected_and_staff_merge_forces() -> None:
     from matching.dedup import Edge
 
     assert len(set(cluster([a, b], [Edge(0, 1, 0.99)], forbidden=[(0, 1)]))) == 2
+
+
+def test_quick_benchmark_reports_figures() -> None:
+    from bench.dedup import run
+
+    figures = run(quick=True)
+    assert figures["db_full_rebuild"]["offers"] > 0
+    assert figures["db_incremental"]["ms_per_posting_median"] > 0
+    engine = figures["engine_scale"][0]
+    assert engine["offers"] < engine["postings"]
+    assert engine["pairwise_precision"] > 0.9
