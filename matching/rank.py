@@ -37,6 +37,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matching import reference
+from matching.abbreviations import ABBREVIATIONS as _SHARED_ABBREVIATIONS
+from matching.abbreviations import AMBIGUOUS_SHORT
 from matching.text import FRENCH_STOP_WORDS, fold, stem, strip_gender_marks, tokens
 
 # --------------------------------------------------------------------------------------------------
@@ -75,7 +77,9 @@ class RankWeights:
 
     Final: ``score = topic × ((1 − context_share) + context_share × context)``, where ``context_share`` bounds
     what the context can change; offers with
-    a topic below ``min_topic`` are not proposed. ``default_radius_km`` applies when the profile gives no radius.
+    a topic below ``min_topic`` are not proposed, nor offers whose title similarity is below ``min_title``
+    without the very same ROME code (no evidence of the trade itself). ``default_radius_km`` applies when the
+    profile gives no radius.
     """
 
     title_word: float = 0.5
@@ -100,6 +104,7 @@ class RankWeights:
     driving_licence_missing: float = 0.6
     context_share: float = 0.35
     min_topic: float = 0.1
+    min_title: float = 0.2
     default_radius_km: float = 30.0
 
 
@@ -109,25 +114,10 @@ DEFAULT_WEIGHTS = RankWeights()
 # French analysis for the ranker
 # --------------------------------------------------------------------------------------------------
 
-# Abbreviations staff and employers write; expanded on both sides (profile and offer) before analysis.
-ABBREVIATIONS: dict[str, str] = {
-    "ide": "infirmier",
-    "idel": "infirmier liberal",
-    "idec": "infirmier coordinateur",
-    "ibode": "infirmier bloc operatoire",
-    "iade": "infirmier anesthesiste",
-    "ash": "agent service hospitalier",
-    "aes": "accompagnant educatif social",
-    "amp": "aide medico psychologique",
-    "avs": "auxiliaire vie sociale",
-    "atsem": "agent territorial specialise ecole maternelle",
-    "kine": "kinesitherapeute",
-    "mkde": "masseur kinesitherapeute",
-    "dev": "developpeur",
-    "rh": "ressources humaines",
-    "ehpad": "ehpad maison retraite",
-    "chr": "hotellerie restauration",
-    "spl": "chef partie",
+# Abbreviations staff and employers write (IDE, ASH, AES…), shared with the ROME classifier; expanded on
+# both sides (profile and offer) before analysis. Short keys that are also French words ("as", "me") are left.
+ABBREVIATIONS: dict[str, list[str]] = {
+    key: tokens(value) for key, value in _SHARED_ABBREVIATIONS.items() if key not in AMBIGUOUS_SHORT
 }
 
 # Feminine → masculine endings, longest first (aide-soignante → aide-soignant, infirmière → infirmier).
@@ -164,10 +154,8 @@ def masculine(word: str) -> str:
 def _expand(words: Iterable[str]) -> list[str]:
     out: list[str] = []
     for word in words:
-        expansion = ABBREVIATIONS.get(word)
         out.append(word)
-        if expansion:
-            out.extend(expansion.split())
+        out.extend(ABBREVIATIONS.get(word, ()))
     return out
 
 
@@ -521,7 +509,7 @@ def _classify_job(item: str) -> tuple[str, ...]:
     if not found:
         return ()
     best = max(m.score for m in found)
-    return tuple(m.code for m in found if m.score >= 0.8 * best and m.score > 0)[:2]
+    return tuple(m.code for m in found if m.score >= 0.8 * best and m.score > 0)[:3]
 
 
 def profile_rome_codes(profile: Profile) -> list[str]:
@@ -903,7 +891,10 @@ class Ranker:
         if profile.driving_licence is False:
             context = np.where(index.asks_licence[rows], context * w.driving_licence_missing, context)
         score = topic * ((1 - w.context_share) + w.context_share * context)
-        score = np.where(topic >= w.min_topic, score, 0.0)
+        # A proposal needs evidence of the trade itself: a title like a desired job, or the very same ROME code
+        # (a shared domain alone would propose nurse posts to care workers).
+        evidence = (title >= w.min_title) | (rome >= 1.0)
+        score = np.where((topic >= w.min_topic) & evidence, score, 0.0)
         return {
             "score": score.astype(np.float64),
             "topic": topic,
