@@ -40,6 +40,7 @@ COMMAND_MODULES = [
     "jobs.cmd_geo",
     "jobs.cmd_quality",
     "jobs.cmd_dedupe",
+    "jobs.cmd_match",
 ]
 
 for _name in COMMAND_MODULES:

@@ -37,6 +37,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matching import reference
+from matching.abbreviations import ABBREVIATIONS as _SHARED_ABBREVIATIONS
+from matching.abbreviations import AMBIGUOUS_SHORT
 from matching.text import FRENCH_STOP_WORDS, fold, stem, strip_gender_marks, tokens
 
 # --------------------------------------------------------------------------------------------------
@@ -56,12 +58,14 @@ class RankWeights:
       - ``text`` / ``rome``: shares of the text score and of the ROME agreement in the topic.
       - ROME agreement: 1 for the same code, ``rome_same_domain`` for the same domaine professionnel
         (3 characters, e.g. J15), ``rome_same_grand_domain`` for the same grand domaine (1 letter), 0
-        otherwise. When the offer or the profile has no ROME code, the topic is the text score alone
-        (less evidence: a confirmed ROME agreement ranks above an unknown one at equal text).
+        otherwise, times the confidence of the profile's code (1 for codes given by staff, the classifier's
+        score for the codes it proposes). When the offer or the profile has no ROME code, the topic is the
+        text score alone (less evidence: a confirmed ROME agreement ranks above an unknown one at equal text).
 
     Context (how well it fits the person's situation), each part in [0, 1]:
-      - ``distance``: exp(−km / ``distance_scale_km``), km from the target area (0 inside it) or from the
-        current place when no area is given; ``distance_unknown`` without coordinates.
+      - ``distance``: 1 inside the named target area, ``outside_area`` × exp(−km / ``distance_scale_km``)
+        outside it (km from the area), exp(−km / ``distance_scale_km``) from the current place when no area
+        is given; ``distance_unknown`` without coordinates.
       - ``freshness``: 0.5 ** (days since publication / ``freshness_half_life_days``); 0.5 when unknown.
       - ``contract``: 1 when the offer's contract is among the wanted ones, ``contract_unknown`` when either
         side is silent, ``contract_other`` otherwise (when not required; required ones are hard filters).
@@ -75,13 +79,16 @@ class RankWeights:
 
     Final: ``score = topic × ((1 − context_share) + context_share × context)``, where ``context_share`` bounds
     what the context can change; offers with
-    a topic below ``min_topic`` are not proposed. ``default_radius_km`` applies when the profile gives no radius.
+    a topic below ``min_topic`` are not proposed, nor offers whose title similarity is below ``min_title``
+    without the same ROME code held with a confidence of at least ``min_rome_evidence`` (no evidence of the
+    trade itself). ``default_radius_km`` applies when the
+    profile gives no radius.
     """
 
     title_word: float = 0.5
     title_char: float = 0.5
-    title: float = 0.65
-    body: float = 0.35
+    title: float = 0.5
+    body: float = 0.5
     text: float = 0.55
     rome: float = 0.45
     rome_same_domain: float = 0.5
@@ -92,14 +99,17 @@ class RankWeights:
     working_time: float = 0.2
     distance_scale_km: float = 40.0
     distance_unknown: float = 0.5
+    outside_area: float = 0.5
     freshness_half_life_days: float = 45.0
     contract_unknown: float = 0.6
     contract_other: float = 0.2
     working_time_unknown: float = 0.7
     working_time_other: float = 0.3
     driving_licence_missing: float = 0.6
-    context_share: float = 0.35
+    context_share: float = 0.5
     min_topic: float = 0.1
+    min_title: float = 0.2
+    min_rome_evidence: float = 0.75
     default_radius_km: float = 30.0
 
 
@@ -109,26 +119,11 @@ DEFAULT_WEIGHTS = RankWeights()
 # French analysis for the ranker
 # --------------------------------------------------------------------------------------------------
 
-# Abbreviations staff and employers write; expanded on both sides (profile and offer) before analysis.
-ABBREVIATIONS: dict[str, str] = {
-    "ide": "infirmier",
-    "idel": "infirmier liberal",
-    "idec": "infirmier coordinateur",
-    "ibode": "infirmier bloc operatoire",
-    "iade": "infirmier anesthesiste",
-    "ash": "agent service hospitalier",
-    "aes": "accompagnant educatif social",
-    "amp": "aide medico psychologique",
-    "avs": "auxiliaire vie sociale",
-    "atsem": "agent territorial specialise ecole maternelle",
-    "kine": "kinesitherapeute",
-    "mkde": "masseur kinesitherapeute",
-    "dev": "developpeur",
-    "rh": "ressources humaines",
-    "ehpad": "ehpad maison retraite",
-    "chr": "hotellerie restauration",
-    "spl": "chef partie",
-}
+# Abbreviations staff and employers write (IDE, ASH, AES…), shared with the ROME classifier; expanded on
+# both sides (profile and offer) before analysis. Short keys that are also French words ("as", "me") are left.
+ABBREVIATIONS: dict[str, list[str]] = {
+    key: tokens(value) for key, value in _SHARED_ABBREVIATIONS.items() if key not in AMBIGUOUS_SHORT
+} | {"prof": ["professeur"], "maths": ["mathematiques"], "math": ["mathematiques"], "kines": ["kinesitherapeute"]}
 
 # Feminine → masculine endings, longest first (aide-soignante → aide-soignant, infirmière → infirmier).
 _FEMININE = (
@@ -164,10 +159,8 @@ def masculine(word: str) -> str:
 def _expand(words: Iterable[str]) -> list[str]:
     out: list[str] = []
     for word in words:
-        expansion = ABBREVIATIONS.get(word)
         out.append(word)
-        if expansion:
-            out.extend(expansion.split())
+        out.extend(ABBREVIATIONS.get(word, ()))
     return out
 
 
@@ -480,8 +473,9 @@ class Profile:
         )
 
     def job_items(self) -> list[str]:
-        """The desired jobs, one per item ("aide-soignante, ASH" → two items)."""
-        items = [p.strip() for p in re.split(r"[,;/|\n]|\bou\b", self.desired_jobs or "") if p.strip()]
+        """The desired jobs, one per item ("aide-soignante, ASH" → two items; gender marks removed first)."""
+        text = strip_gender_marks(self.desired_jobs or "").replace("(", " ").replace(")", " ")
+        items = [" ".join(p.split()) for p in re.split(r"[,;/|\n]|\bou\b", text) if p.strip()]
         return items or ([self.desired_jobs.strip()] if self.desired_jobs.strip() else [])
 
     def full_text(self) -> str:
@@ -509,8 +503,14 @@ def _classifier() -> Any | None:
         return None
 
 
+# A desired job gets the classifier's best code when its score reaches CLASSIFIER_MIN_SCORE, and the codes
+# scoring within CLASSIFIER_TIE of the best (near ties: "infirmière" → J1506, J1505, J1502).
+CLASSIFIER_MIN_SCORE = 0.5
+CLASSIFIER_TIE = 0.95
+
+
 @lru_cache(maxsize=20_000)
-def _classify_job(item: str) -> tuple[str, ...]:
+def _classify_job(item: str) -> tuple[tuple[str, float], ...]:
     classifier = _classifier()
     if classifier is None:
         return ()
@@ -521,18 +521,27 @@ def _classify_job(item: str) -> tuple[str, ...]:
     if not found:
         return ()
     best = max(m.score for m in found)
-    return tuple(m.code for m in found if m.score >= 0.8 * best and m.score > 0)[:2]
+    if best < CLASSIFIER_MIN_SCORE:  # nothing recognisable: the text alone will speak
+        return ()
+    return tuple((m.code, min(1.0, float(m.score))) for m in found if m.score >= CLASSIFIER_TIE * best)[:3]
+
+
+def profile_rome_weights(profile: Profile) -> dict[str, float]:
+    """The profile's ROME codes with a confidence: the codes given (staff validated) count 1; without them, the
+    classifier's codes for each desired job count their classifier score."""
+    if profile.rome_codes:
+        return dict.fromkeys(profile.rome_codes, 1.0)
+    weights: dict[str, float] = {}
+    for item in profile.job_items():
+        for code, score in _classify_job(item):
+            weights[code] = max(weights.get(code, 0.0), score)
+    return weights
 
 
 def profile_rome_codes(profile: Profile) -> list[str]:
-    """The profile's ROME codes: those given (staff validated) first, then the classifier's for each job."""
-    codes = list(dict.fromkeys(profile.rome_codes))
-    if not codes:
-        for item in profile.job_items():
-            for code in _classify_job(item):
-                if code not in codes:
-                    codes.append(code)
-    return codes
+    """The profile's ROME codes, most confident first."""
+    weights = profile_rome_weights(profile)
+    return sorted(weights, key=lambda code: -weights[code])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -797,20 +806,22 @@ def _accepts_contract(wanted: Sequence[str], offered: str) -> bool:
     return any(offered in CONTRACT_ACCEPTS.get(w, {w}) for w in wanted)
 
 
-def _rome_agreement(codes: Sequence[str], index: OfferIndex, rows: np.ndarray, weights: RankWeights) -> np.ndarray:
-    """ROME agreement of each row with the best of the profile's codes (0 when one side has none)."""
-    result = np.zeros(rows.shape[0], dtype=np.float32)
-    if not codes:
-        return result
-    same = index.rome.isin(codes, rows)
-    domain = index.rome_domain.isin({c[:3] for c in codes}, rows)
-    grand = index.rome_grand.isin({c[:1] for c in codes}, rows)
-    best = np.where(
-        same, 1.0, np.where(domain, weights.rome_same_domain, np.where(grand, weights.rome_same_grand_domain, 0.0))
-    )
-    known = index.rome.known(rows)
-    result[known] = best[known]
-    return result
+def _rome_agreement(
+    codes: Mapping[str, float], index: OfferIndex, rows: np.ndarray, weights: RankWeights
+) -> np.ndarray:
+    """ROME agreement of each row with the best of the profile's codes, times that code's confidence (0 when one
+    side has no code)."""
+    best = np.zeros(rows.shape[0], dtype=np.float32)
+    for code, confidence in codes.items():
+        same = index.rome.isin([code], rows)
+        domain = index.rome_domain.isin([code[:3]], rows)
+        grand = index.rome_grand.isin([code[:1]], rows)
+        value = np.where(
+            same, 1.0, np.where(domain, weights.rome_same_domain, np.where(grand, weights.rome_same_grand_domain, 0.0))
+        )
+        best = np.maximum(best, (confidence * value).astype(np.float32))
+    best[~index.rome.known(rows)] = 0.0
+    return best
 
 
 class Ranker:
@@ -872,13 +883,16 @@ class Ranker:
         index, w = self.index, self.weights
         title, body, best_item = self._text_scores(profile, rows)
         text = (w.title * title + w.body * body) / (w.title + w.body)
-        codes = profile_rome_codes(profile)
+        codes = profile_rome_weights(profile)
         rome = _rome_agreement(codes, index, rows, w)
         rome_known = index.rome.known(rows) if codes else np.zeros(rows.shape[0], dtype=bool)
         # Without a ROME code on both sides, the text is the only evidence of the trade.
         topic = np.where(rome_known, (w.text * text + w.rome * rome) / (w.text + w.rome), text)
-        # distance decay
-        distance = np.where(np.isnan(dist), w.distance_unknown, np.exp(-np.nan_to_num(dist) / w.distance_scale_km))
+        # distance decay; with a named target area, an offer inside it beats one merely within the radius
+        distance = np.exp(-np.nan_to_num(dist) / w.distance_scale_km)
+        if profile.has_area:
+            distance = np.where(dist > 0, w.outside_area * distance, 1.0)
+        distance = np.where(np.isnan(dist), w.distance_unknown, distance)
         # freshness
         age_days = (now.timestamp() - index.published[rows]) / 86400.0
         freshness = np.where(
@@ -903,7 +917,10 @@ class Ranker:
         if profile.driving_licence is False:
             context = np.where(index.asks_licence[rows], context * w.driving_licence_missing, context)
         score = topic * ((1 - w.context_share) + w.context_share * context)
-        score = np.where(topic >= w.min_topic, score, 0.0)
+        # A proposal needs evidence of the trade itself: a title like a desired job, or the very same ROME code
+        # (a shared domain alone would propose nurse posts to care workers).
+        evidence = (title >= w.min_title) | (rome >= w.min_rome_evidence)
+        score = np.where((topic >= w.min_topic) & evidence, score, 0.0)
         return {
             "score": score.astype(np.float64),
             "topic": topic,
