@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "jobs.cmd_scheduler",
     "jobs.cmd_workers",
     "jobs.cmd_web",
+    "jobs.cmd_crawl",
 ]
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,239 @@
+"""Run one crawl as a ``scrapy crawl`` subprocess, with a timeout (RELIABILITY.md J3).
+
+Twisted's reactor cannot be restarted inside one process, so every crawl — from ``ohmylot crawl``, the
+scheduler or the demo — is a separate ``python -m scrapy crawl <platform> -a source=<id> -a url=<url> …``
+started from the repository root, with the current ``OHMYLOT_DATABASE_URL``. The runner creates the
+``CrawlRun`` row first and passes it (``-s OHMYLOT_RUN_ID=N``), so a crawl that crashes or is killed at its
+timeout is still recorded, as ``failed``. The crawl's log goes to ``<data dir>/logs/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawlers.registry import SourceEntry, get_source
+
+ROOT = Path(__file__).resolve().parent.parent
+#: seconds between two progress polls of the run row
+POLL_SECONDS = 0.5
+
+
+class CrawlSetupError(RuntimeError):
+    """The crawl cannot start (unknown or inactive source, no URL); the message is for staff (French)."""
+
+
+@dataclass
+class CrawlOutcome:
+    """What a crawl did (``status``: success | partial | failed, as recorded in ``crawl_run``)."""
+
+    source_id: str
+    returncode: int | None
+    run_id: int | None
+    status: str
+    items_scraped: int = 0
+    items_dropped: int = 0
+    new: int = 0
+    updated: int = 0
+    closed: int = 0
+    duration_s: float = 0.0
+    timed_out: bool = False
+    finish_reason: str | None = None
+    log_path: str | None = None
+    health: tuple[str, ...] = ()
+    partial_reasons: tuple[str, ...] = ()
+
+
+@dataclass
+class CrawlProgress:
+    """A snapshot of a running crawl, for progress displays."""
+
+    source_id: str
+    run_id: int
+    items_scraped: int
+    new: int
+    updated: int
+    elapsed_s: float
+
+
+def _setting_value(value: object) -> str:
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    return str(value)
+
+
+def build_command(
+    platform: str, source_id: str, *, url: str | None, settings: Mapping[str, object], spider_args: Mapping[str, str]
+) -> list[str]:
+    """The ``python -m scrapy crawl`` command line of one crawl."""
+    command = [sys.executable, "-m", "scrapy", "crawl", platform, "-a", f"source={source_id}"]
+    if url:
+        command += ["-a", f"url={url}"]
+    for key, value in spider_args.items():
+        if key not in ("source", "url"):
+            command += ["-a", f"{key}={value}"]
+    for key, value in settings.items():
+        command += ["-s", f"{key}={_setting_value(value)}"]
+    return command
+
+
+def _log_dir() -> Path:
+    from store.settings import get_store_settings
+
+    path = get_store_settings().resolved_data_dir() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Stop the crawl's process group: SIGTERM, then SIGKILL after 5 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        process.wait(timeout=5)
+
+
+def run_crawl(
+    source_id: str,
+    *,
+    url: str | None = None,
+    spider: str | None = None,
+    settings: dict[str, object] | None = None,
+    spider_args: dict[str, str] | None = None,
+    timeout: float = 3600,
+    env: dict[str, str] | None = None,
+    on_progress: Callable[[CrawlProgress], None] | None = None,
+    allow_inactive: bool = False,
+) -> CrawlOutcome:
+    """Crawl one source in a subprocess; kill it after ``timeout`` seconds. See the module docstring.
+
+    ``source_id`` is a registry id; an id the registry does not know needs ``spider`` (the platform) and
+    ``url``. ``settings`` become ``-s KEY=VALUE``, ``spider_args`` ``-a key=value`` (added to the registry's
+    ``args``). Raises ``CrawlSetupError`` when the crawl cannot start.
+    """
+    from store.crawls import fail_run, start_run
+    from store.db import open_database
+    from store.models import CrawlRun
+    from store.postings import ensure_source
+
+    full_env = {**os.environ, **(env or {})}
+    entry: SourceEntry | None = get_source(source_id)
+    if entry is None and not spider:
+        raise CrawlSetupError(f"source inconnue : {source_id} (voir « ohmylot sources list »)")
+    if entry is not None and not entry.active and not allow_inactive and url is None:
+        raise CrawlSetupError(f"la source {source_id} est inactive : {entry.inactive_reason}")
+    platform = spider or (entry.platform if entry else "")
+    start_url = url or (entry.url if entry else None)
+    if not start_url:
+        raise CrawlSetupError(f"la source {source_id} n'a pas d'adresse : indiquez-en une (--url)")
+    args = dict(entry.args) if entry is not None else {}
+    args.update(spider_args or {})
+
+    db = open_database(full_env.get("OHMYLOT_DATABASE_URL") or None)
+    full_env["OHMYLOT_DATABASE_URL"] = db.url
+    try:
+        with db.session() as session:
+            if entry is not None:
+                from store.crawls import sync_sources
+
+                sync_sources(session, [entry], prune=False)
+            else:
+                ensure_source(session, source_id, platform=platform)
+            run_id = start_run(session, source_id).id
+        log_path = _log_dir() / f"crawl-{source_id}-{run_id}.log"
+        command = build_command(
+            platform,
+            source_id,
+            url=start_url,
+            settings={**(settings or {}), "OHMYLOT_RUN_ID": run_id, "LOG_FILE": str(log_path)},
+            spider_args=args,
+        )
+        full_env["PYTHONPATH"] = os.pathsep.join(
+            [str(ROOT), *[p for p in full_env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+        )
+        started = time.monotonic()
+        timed_out = False
+        with open(os.devnull, "wb") as devnull, open(log_path, "ab") as log:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                command, cwd=ROOT, env=full_env, stdout=devnull, stderr=log, start_new_session=True
+            )
+            try:
+                while True:
+                    remaining = timeout - (time.monotonic() - started)
+                    if remaining <= 0:
+                        timed_out = True
+                        _kill(process)
+                        break
+                    try:
+                        process.wait(timeout=min(POLL_SECONDS, remaining))
+                        break
+                    except subprocess.TimeoutExpired:
+                        if on_progress is not None:
+                            _report(db, source_id, run_id, started, on_progress)
+            except BaseException:
+                _kill(process)
+                raise
+        duration = time.monotonic() - started
+        with db.session() as session:
+            if timed_out:
+                fail_run(session, run_id, "timeout", detail=f"arrêtée après {timeout:g} s")
+            elif process.returncode != 0:
+                fail_run(session, run_id, "crashed", detail=f"code de sortie {process.returncode}")
+            else:
+                fail_run(session, run_id, "not_recorded", detail="la collecte n'a pas enregistré son résultat")
+            run = session.get(CrawlRun, run_id)
+            stats = dict(run.stats or {}) if run else {}
+            return CrawlOutcome(
+                source_id=source_id,
+                returncode=process.returncode,
+                run_id=run_id,
+                status=run.status if run else "failed",
+                items_scraped=run.items_scraped if run else 0,
+                items_dropped=run.items_dropped if run else 0,
+                new=run.items_new if run else 0,
+                updated=run.items_updated if run else 0,
+                closed=run.items_closed if run else 0,
+                duration_s=round(duration, 3),
+                timed_out=timed_out,
+                finish_reason=run.finish_reason if run else None,
+                log_path=str(log_path),
+                health=tuple(issue.get("message", "") for issue in stats.get("health", []) if isinstance(issue, dict)),
+                partial_reasons=tuple(stats.get("partial_reasons", [])),
+            )
+    finally:
+        db.engine.dispose()
+
+
+def _report(
+    db: object, source_id: str, run_id: int, started: float, on_progress: Callable[[CrawlProgress], None]
+) -> None:
+    from store.models import CrawlRun
+
+    try:
+        with db.session() as session:  # type: ignore[attr-defined]
+            run = session.get(CrawlRun, run_id)
+            if run is None:
+                return
+            progress = CrawlProgress(
+                source_id, run_id, run.items_scraped, run.items_new, run.items_updated, time.monotonic() - started
+            )
+    except Exception:  # noqa: BLE001 - progress is best effort (the database may be busy)
+        return
+    on_progress(progress)

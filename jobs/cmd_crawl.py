@@ -1,0 +1,334 @@
+"""``ohmylot sources …`` and ``ohmylot crawl …``: the source registry, crawls and crawl health.
+
+- ``ohmylot sources list``: the registered sources, whether each is active (and why not), its last run.
+- ``ohmylot sources health [SOURCE]``: the last runs of each source, with their health alerts.
+- ``ohmylot crawl SOURCE…`` / ``ohmylot crawl --all``: crawl sources (each in a ``scrapy crawl``
+  subprocess, ``crawlers.runner.run_crawl``), with a progress display and a summary table; ends with a
+  warning when a source yielded less than half of its recent median (RELIABILITY.md C7).
+
+Other areas add commands to the ``sources`` group through ``sources_app`` (e.g. ``ohmylot sources quality``)::
+
+    from jobs.cmd_crawl import sources_app
+
+    @sources_app.command("quality")
+    def quality() -> None: ...
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import typer
+
+from jobs.console import err, open_db, out
+from jobs.errors import UserError
+
+sources_app = typer.Typer(
+    help="Sources d'offres : registre, santé des collectes.", no_args_is_help=True, rich_markup_mode=None
+)
+
+STATUS_LABELS = {
+    "success": "réussie",
+    "partial": "partielle",
+    "failed": "échec",
+    "running": "en cours",
+}
+STATUS_STYLES = {"success": "green", "partial": "yellow", "failed": "red", "running": "cyan"}
+
+
+def _registry() -> list[Any]:
+    from crawlers.registry import RegistryError, load_registry
+
+    try:
+        return load_registry()
+    except RegistryError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _parse_pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for value in values or []:
+        key, sep, rest = value.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"{option} attend CLÉ=VALEUR, reçu {value!r}")
+        result[key.strip()] = rest
+    return result
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%d/%m/%Y %H:%M")
+
+
+def _reasons_text(reasons: list[str] | tuple[str, ...]) -> str:
+    from crawlers.extensions import PARTIAL_REASONS
+
+    return ", ".join(PARTIAL_REASONS.get(reason, reason) for reason in reasons)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sources_app, name="sources")
+    app.command("crawl")(crawl)
+
+
+@sources_app.command("list")
+def sources_list(
+    inactive: bool = typer.Option(True, "--inactives/--actives-seulement", help="Montrer aussi les sources inactives."),
+) -> None:
+    """Liste les sources du registre (crawlers/sources.toml), leur état et leur dernière collecte."""
+    from rich.table import Table
+
+    from store.crawls import recent_runs, sync_sources
+
+    entries = _registry()
+    db = open_db(quiet=True)
+    last: dict[str, Any] = {}
+    with db.session() as session:
+        sync_sources(session, entries)
+        for entry in entries:
+            runs = recent_runs(session, entry.id, limit=1)
+            last[entry.id] = runs[0] if runs else None
+    table = Table(title=f"Sources ({len(entries)})", title_justify="left")
+    for column in ("Source", "Plateforme", "Planification", "État", "Dernière collecte"):
+        table.add_column(column)
+    notes = []
+    shown = 0
+    for entry in entries:
+        if not inactive and not entry.active:
+            continue
+        shown += 1
+        state = "[green]active[/green]" if entry.active else "[yellow]inactive[/yellow]"
+        if not entry.active:
+            notes.append(f"{entry.id} inactive : {entry.inactive_reason}")
+        run = last.get(entry.id)
+        run_text = (
+            f"{_when(run.started_at)}\n{STATUS_LABELS.get(run.status, run.status)}, {run.items_scraped} offres"
+            if run
+            else "jamais"
+        )
+        table.add_row(f"{entry.id}\n[dim]{entry.name}[/dim]", entry.platform, entry.schedule or "—", state, run_text)
+    out.print(table)
+    for note in notes:
+        out.print(f"[yellow]•[/yellow] {note}")
+    if not shown:
+        out.print("Aucune source active.")
+
+
+@sources_app.command("health")
+def sources_health(
+    source: str | None = typer.Argument(None, help="Une source (toutes par défaut)."),
+    runs: int = typer.Option(5, "--collectes", "-n", min=1, max=100, help="Nombre de collectes par source."),
+) -> None:
+    """Montre les dernières collectes de chaque source : statut, offres, rejets, erreurs, alertes."""
+    from rich.table import Table
+
+    from store.crawls import recent_runs
+
+    entries = {entry.id: entry for entry in _registry()}
+    db = open_db(quiet=True)
+    with db.session() as session:
+        from sqlalchemy import select
+
+        from store.models import CrawlRun
+
+        known = set(session.scalars(select(CrawlRun.source_id).distinct()))
+        if source is not None:
+            if source not in entries and source not in known:
+                raise UserError(f"source inconnue : {source} (voir « ohmylot sources list »)")
+            ids = [source]
+        else:
+            ids = sorted(set(entries) | known)
+        history = {source_id: recent_runs(session, source_id, limit=runs) for source_id in ids}
+    alerts = 0
+    for source_id, source_runs in history.items():
+        entry = entries.get(source_id)
+        title = f"{source_id} — {entry.name}" if entry else source_id
+        if not source_runs:
+            note = "" if entry is None or entry.active else f" (inactive : {entry.inactive_reason})"
+            out.print(f"[bold]{title}[/bold] : aucune collecte{note}")
+            continue
+        table = Table(title=title, title_justify="left")
+        for column in ("N°", "Début", "Statut", "Offres", "Nouv.", "MàJ", "Fermées", "Rejets", "Erreurs", "Remarques"):
+            table.add_column(column)
+        for run in source_runs:
+            stats = run.stats or {}
+            notes = []
+            if stats.get("partial_reasons"):
+                notes.append(_reasons_text(stats["partial_reasons"]))
+            if run.status == "failed" and stats.get("failure"):
+                notes.append(str(stats["failure"]))
+            for issue in stats.get("health", []):
+                if isinstance(issue, dict) and issue.get("kind") not in ("failed", "finish_reason", "errors"):
+                    notes.append(f"[yellow]{issue.get('message')}[/yellow]")
+                    alerts += 1
+            drops = ", ".join(f"{k} {v}" for k, v in sorted((run.drops or {}).items()))
+            style = STATUS_STYLES.get(run.status, "")
+            table.add_row(
+                str(run.id),
+                _when(run.started_at),
+                f"[{style}]{STATUS_LABELS.get(run.status, run.status)}[/{style}]",
+                str(run.items_scraped),
+                str(run.items_new),
+                str(run.items_updated),
+                str(run.items_closed),
+                f"{run.items_dropped}" + (f" ({drops})" if drops else ""),
+                str(run.errors),
+                " ; ".join(notes) or "",
+            )
+        out.print(table)
+    if alerts:
+        err.print(f"[yellow]{alerts} alerte(s) de santé dans ces collectes.[/yellow]")
+
+
+def crawl(
+    sources: list[str] | None = typer.Argument(None, help="Identifiants des sources à collecter."),
+    all_sources: bool = typer.Option(False, "--all", "--toutes", help="Collecter toutes les sources actives."),
+    url: str | None = typer.Option(None, "--url", help="Adresse de départ à la place de celle du registre."),
+    timeout: float = typer.Option(3600, "--timeout", "--delai-max", min=1, help="Durée maximale par source (s)."),
+    setting: list[str] | None = typer.Option(None, "--set", "-s", help="Réglage Scrapy CLÉ=VALEUR (répétable)."),
+    arg: list[str] | None = typer.Option(None, "--arg", "-a", help="Argument du robot clé=valeur (répétable)."),
+    jobs: int = typer.Option(1, "--parallele", "-j", min=1, max=8, help="Sources collectées en même temps."),
+) -> None:
+    """Collecte les offres d'une ou plusieurs sources du registre (ou de toutes avec --all)."""
+    from crawlers.runner import CrawlOutcome, CrawlProgress, CrawlSetupError, run_crawl
+
+    entries = _registry()
+    by_id = {entry.id: entry for entry in entries}
+    settings = _parse_pairs(setting, "--set")
+    spider_args = _parse_pairs(arg, "--arg")
+    if all_sources and sources:
+        raise UserError("indiquez des sources ou --all, pas les deux")
+    if not all_sources and not sources:
+        raise UserError("indiquez au moins une source (voir « ohmylot sources list ») ou --all")
+    if url and (all_sources or len(sources or []) != 1):
+        raise UserError("--url ne s'utilise qu'avec une seule source")
+    if all_sources:
+        chosen = [entry for entry in entries if entry.active]
+        for entry in entries:
+            if not entry.active:
+                err.print(f"[dim]Source {entry.id} ignorée : {entry.inactive_reason}[/dim]")
+        if not chosen:
+            raise UserError("aucune source active dans le registre (voir « ohmylot sources list »)")
+    else:
+        chosen = []
+        for source_id in dict.fromkeys(sources or []):
+            entry = by_id.get(source_id)
+            if entry is None:
+                raise UserError(f"source inconnue : {source_id} (voir « ohmylot sources list »)")
+            if not entry.active and not url:
+                raise UserError(f"la source {source_id} est inactive : {entry.inactive_reason}")
+            chosen.append(entry)
+    db = open_db()
+    db.engine.dispose()
+
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    outcomes: dict[str, CrawlOutcome] = {}
+    failures: dict[str, str] = {}
+    lock = threading.Lock()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=None, pulse_style="cyan"),
+        TextColumn("{task.fields[items]} offres · {task.fields[new]} nouvelles"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
+        tasks = {
+            entry.id: progress.add_task(f"{entry.id}", total=None, items=0, new=0, start=False) for entry in chosen
+        }
+
+        def update(snapshot: CrawlProgress) -> None:
+            with lock:
+                progress.update(tasks[snapshot.source_id], items=snapshot.items_scraped, new=snapshot.new)
+
+        def one(entry: Any) -> None:
+            progress.start_task(tasks[entry.id])
+            try:
+                outcome = run_crawl(
+                    entry.id,
+                    url=url,
+                    settings=settings,
+                    spider_args=spider_args,
+                    timeout=timeout,
+                    on_progress=update,
+                    allow_inactive=bool(url),
+                )
+            except CrawlSetupError as exc:
+                failures[entry.id] = str(exc)
+                progress.update(tasks[entry.id], total=1, completed=1, description=f"{entry.id} [red]impossible[/red]")
+                return
+            outcomes[entry.id] = outcome
+            style = STATUS_STYLES.get(outcome.status, "")
+            label = "délai dépassé" if outcome.timed_out else STATUS_LABELS.get(outcome.status, outcome.status)
+            progress.update(
+                tasks[entry.id],
+                total=1,
+                completed=1,
+                items=outcome.items_scraped,
+                new=outcome.new,
+                description=f"{entry.id} [{style}]{label}[/{style}]",
+            )
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for future in [pool.submit(one, entry) for entry in chosen]:
+                future.result()
+
+    _print_summary(chosen, outcomes, failures)
+    warnings = [(source_id, message) for source_id, o in outcomes.items() for message in o.health]
+    for source_id, message in warnings:
+        err.print(f"[yellow]Attention[/yellow] : {source_id} : {message}")
+    failed = [source_id for source_id, o in outcomes.items() if o.status == "failed"] + list(failures)
+    if failed:
+        raise UserError(f"collecte en échec pour : {', '.join(failed)} (voir « ohmylot sources health »)")
+
+
+def _print_summary(chosen: list[Any], outcomes: dict[str, Any], failures: dict[str, str]) -> None:
+    from rich.table import Table
+
+    table = Table(title="Résumé des collectes", title_justify="left")
+    for column in (
+        "Source",
+        "Statut",
+        "Offres",
+        "Nouvelles",
+        "Mises à jour",
+        "Fermées",
+        "Rejetées",
+        "Durée",
+        "Remarques",
+    ):
+        table.add_column(column)
+    totals = [0, 0, 0, 0, 0]
+    for entry in chosen:
+        if entry.id in failures:
+            table.add_row(entry.id, "[red]impossible[/red]", "", "", "", "", "", "", failures[entry.id])
+            continue
+        o = outcomes.get(entry.id)
+        if o is None:
+            continue
+        style = STATUS_STYLES.get(o.status, "")
+        label = "délai dépassé" if o.timed_out else STATUS_LABELS.get(o.status, o.status)
+        notes = _reasons_text(o.partial_reasons) if o.status != "success" else ""
+        if o.status == "failed" and o.log_path:
+            notes = (notes + " ; " if notes else "") + f"journal : {o.log_path}"
+        table.add_row(
+            entry.id,
+            f"[{style}]{label}[/{style}]",
+            str(o.items_scraped),
+            str(o.new),
+            str(o.updated),
+            str(o.closed),
+            str(o.items_dropped),
+            f"{o.duration_s:.1f} s",
+            notes,
+        )
+        for index, value in enumerate((o.items_scraped, o.new, o.updated, o.closed, o.items_dropped)):
+            totals[index] += value
+    if len(chosen) > 1:
+        table.add_row("[bold]Total[/bold]", "", *[str(value) for value in totals], "", "")
+    out.print(table)
