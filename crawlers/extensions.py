@@ -7,7 +7,8 @@ for an ad-hoc ``scrapy crawl``), and creates the run (or takes the one the runne
 
 1. judges the run (``assess_run``): ``success``, ``partial`` or ``failed``, with the reasons;
 2. keeps alive the postings the run met but could not parse (``crawlers.drops``);
-3. after a *successful* run only, closes postings missed ``OHMYLOT_CLOSE_AFTER_MISSES`` (2) runs in a row;
+3. after a *successful* run only, closes postings missed ``OHMYLOT_CLOSE_AFTER_MISSES`` (2) runs in a row
+   (never in a worker of a distributed crawl, ``OHMYLOT_DISTRIBUTED``, which sees only part of the source);
    after any run, closes postings whose expiry date is past;
 4. writes the run's statistics: items, drops by reason, errors, finish reason, field coverage, health.
 
@@ -128,6 +129,8 @@ class CrawlRunRecorder:
         self.crawler = crawler
         self.preassigned_run_id = settings.getint("OHMYLOT_RUN_ID", 0) or None
         self.close_after = max(1, settings.getint("OHMYLOT_CLOSE_AFTER_MISSES", 2))
+        # A worker of a distributed crawl sees only part of its source: it never closes missing postings.
+        self.distributed = settings.getbool("OHMYLOT_DISTRIBUTED", False)
         self.min_ratio = settings.getfloat("OHMYLOT_HEALTH_MIN_RATIO", 0.5)
         self.history_size = settings.getint("OHMYLOT_HEALTH_HISTORY", 5)
         self.db: Any = None
@@ -244,7 +247,7 @@ class CrawlRunRecorder:
         coverage = field_coverage(stats, COVERAGE_FIELDS)
         with self.db.session() as session:
             kept = mark_seen(session, self.source_id, self.protected, run_id=self.run_id)
-            if assessment.status == "success":
+            if assessment.status == "success" and not self.distributed:
                 closed_missing = close_missing(session, self.source_id, self.run_id, misses=self.close_after)
             closed_expired = close_expired(session, self.source_id, run_id=self.run_id)
             history = [

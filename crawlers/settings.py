@@ -54,9 +54,14 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.ValidatePipeline": 200,
     "crawlers.pipelines.StorePipeline": 900,
 }
-# One CrawlRun row per crawl, postings lifecycle and health (crawlers/extensions.py).
+# One CrawlRun row per crawl, postings lifecycle and health (crawlers/extensions.py); the distributed mode's
+# components (crawlers/distributed.py) turn themselves off unless OHMYLOT_DISTRIBUTED is set.
 EXTENSIONS = {
     "crawlers.extensions.CrawlRunRecorder": 100,
+    "crawlers.distributed.WaitForOtherWorkers": 200,
+}
+SPIDER_MIDDLEWARES = {
+    "crawlers.distributed.FilterableStartRequests": 50,
 }
 
 # Store postings in the configured database (OHMYLOT_DATABASE_URL); False only normalises.

@@ -141,12 +141,11 @@ def run_demo(
     db: Database, *, data_dir: Path, today: date | None = None, progress: Progress | None = None
 ) -> DemoSummary:
     """Run the whole pipeline on the sandbox and return the summary."""
-    from store.dedup import dedupe_database
-    from store.matching import household_places, matches_for_candidate, rerank_database
-
     from crawlers.sandbox.server import serve
     from crawlers.sandbox.site import Sandbox
     from jobs.candidate_import import import_candidates
+    from store.dedup import dedupe_database
+    from store.matching import household_places, matches_for_candidate, rerank_database
     from store.models import Candidate, Household, Match, Offer, Posting
 
     say = progress or (lambda _message: None)

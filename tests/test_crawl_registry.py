@@ -38,10 +38,11 @@ def test_shipped_registry_sandbox_sources_follow_the_sandbox_url() -> None:
     assert off
     assert all(not e.active and "OHMYLOT_SANDBOX_URL" in e.inactive_reason for e in off)
     on = {e.id: e for e in load_registry(environ={"OHMYLOT_SANDBOX_URL": "http://127.0.0.1:8123/"})}
-    site = on["sandbox-ch-cahors"]
+    site = on["sandbox-sante-lot"]
     assert site.active
-    assert site.url == "http://127.0.0.1:8123/sites/ch-cahors/offres,http://127.0.0.1:8123/sites/ch-cahors/sitemap.xml"
-    assert site.url_template.startswith("{sandbox}/sites/ch-cahors/offres")
+    assert site.url == "http://127.0.0.1:8123/sites/sante-lot/offres"
+    assert site.url_template == "{sandbox}/sites/sante-lot/offres"
+    assert on["sandbox-lot-territoires"].url.endswith("/sites/lot-territoires/sitemap.xml")
     assert on["sandbox-francetravail"].args["token_url"].startswith("http://127.0.0.1:8123/francetravail/")
     assert all(entry.platform in PLATFORMS for entry in on.values())
 

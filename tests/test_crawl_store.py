@@ -165,13 +165,13 @@ def test_sync_sources_and_good_run_counts(db) -> None:  # type: ignore[no-untype
     with db.session() as session:
         assert sync_sources(session, entries) == len(entries)
         assert sync_sources(session, entries) == 0
-        row = session.get(Source, "sandbox-ch-cahors")
+        row = session.get(Source, "sandbox-sante-lot")
         assert row.active
         assert row.url.startswith("{sandbox}")
-        assert row.employer_name == "Centre hospitalier de Cahors"
+        assert row.trust == 0.9
     for count, status in [(10, "success"), (0, "failed"), (12, "success"), (3, "partial")]:
         with db.session() as session:
-            run = start_run(session, "sandbox-ch-cahors")
+            run = start_run(session, "sandbox-sante-lot")
             finish_run(session, run.id, status=status, finish_reason="finished", items_scraped=count)
     with db.session() as session:
-        assert good_run_item_counts(session, "sandbox-ch-cahors") == [12, 10]
+        assert good_run_item_counts(session, "sandbox-sante-lot") == [12, 10]
