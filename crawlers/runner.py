@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from crawlers.registry import SourceEntry, get_source
 ROOT = Path(__file__).resolve().parent.parent
 #: seconds between two progress polls of the run row
 POLL_SECONDS = 0.5
+# Alembic's migration context is process-global: threads that start crawls open the database one at a time.
+_OPEN_LOCK = threading.Lock()
 
 
 class CrawlSetupError(RuntimeError):
@@ -146,7 +149,8 @@ def run_crawl(
     args = dict(entry.args) if entry is not None else {}
     args.update(spider_args or {})
 
-    db = open_database(full_env.get("OHMYLOT_DATABASE_URL") or None)
+    with _OPEN_LOCK:
+        db = open_database(full_env.get("OHMYLOT_DATABASE_URL") or None)
     full_env["OHMYLOT_DATABASE_URL"] = db.url
     try:
         with db.session() as session:
