@@ -67,7 +67,7 @@ def assess_run(stats: Mapping[str, Any], finish_reason: str | None) -> RunAssess
     reasons: list[str] = []
     if finish_reason != "finished":
         reasons.append("finish_reason")
-    if get("log_count/ERROR") or get("log_count/CRITICAL"):
+    if error_count(stats):
         reasons.append("errors")
     if get(INCOMPLETE_KEY):
         reasons.append("incomplete_pages")
@@ -91,6 +91,17 @@ def assess_run(stats: Mapping[str, Any], finish_reason: str | None) -> RunAssess
     if items == 0 and reasons != ["no_items"]:
         return RunAssessment("failed", tuple(reasons))
     return RunAssessment("partial", tuple(reasons))
+
+
+def error_count(stats: Mapping[str, Any]) -> int:
+    """Errors logged by the run, without Scrapy's "Gave up retrying" lines: the request's failure is then
+    handled by its errback (counted as a drop) or logged once more as an error."""
+
+    def get(key: str) -> int:
+        value = stats.get(key, 0)
+        return int(value) if isinstance(value, int | float) else 0
+
+    return max(0, get("log_count/ERROR") - get("retry/max_reached")) + get("log_count/CRITICAL")
 
 
 def field_coverage(stats: Mapping[str, Any], fields: Iterable[str]) -> dict[str, float]:
@@ -255,7 +266,7 @@ class CrawlRunRecorder:
                 for run in recent_runs(session, self.source_id, limit=20, before_id=self.run_id)
             ]
             items = int(stats.get("item_scraped_count", 0))
-            errors = int(stats.get("log_count/ERROR", 0)) + int(stats.get("log_count/CRITICAL", 0))
+            errors = error_count(stats)
             figures = RunFigures(assessment.status, items, reason, errors, coverage)
             issues = check_run(figures, history, min_ratio=self.min_ratio, history_size=self.history_size)
             for issue in issues:

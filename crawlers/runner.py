@@ -89,10 +89,11 @@ def build_command(
     return command
 
 
-def _log_dir() -> Path:
+def _log_dir(environ: Mapping[str, str]) -> Path:
     from store.settings import get_store_settings
 
-    path = get_store_settings().resolved_data_dir() / "logs"
+    data_dir = environ.get("OHMYLOT_DATA_DIR", "").strip()
+    path = (Path(data_dir).expanduser() if data_dir else get_store_settings().resolved_data_dir()) / "logs"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -161,7 +162,7 @@ def run_crawl(
             else:
                 ensure_source(session, source_id, platform=platform)
             run_id = start_run(session, source_id).id
-        log_path = _log_dir() / f"crawl-{source_id}-{run_id}.log"
+        log_path = _log_dir(full_env) / f"crawl-{source_id}-{run_id}.log"
         command = build_command(
             platform,
             source_id,
