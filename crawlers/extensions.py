@@ -7,7 +7,8 @@ for an ad-hoc ``scrapy crawl``), and creates the run (or takes the one the runne
 
 1. judges the run (``assess_run``): ``success``, ``partial`` or ``failed``, with the reasons;
 2. keeps alive the postings the run met but could not parse (``crawlers.drops``);
-3. after a *successful* run only, closes postings missed ``OHMYLOT_CLOSE_AFTER_MISSES`` (2) runs in a row;
+3. after a *successful* run only, closes postings missed ``OHMYLOT_CLOSE_AFTER_MISSES`` (2) runs in a row
+   (never in a worker of a distributed crawl, ``OHMYLOT_DISTRIBUTED``, which sees only part of the source);
    after any run, closes postings whose expiry date is past;
 4. writes the run's statistics: items, drops by reason, errors, finish reason, field coverage, health.
 
@@ -66,7 +67,7 @@ def assess_run(stats: Mapping[str, Any], finish_reason: str | None) -> RunAssess
     reasons: list[str] = []
     if finish_reason != "finished":
         reasons.append("finish_reason")
-    if get("log_count/ERROR") or get("log_count/CRITICAL"):
+    if error_count(stats):
         reasons.append("errors")
     if get(INCOMPLETE_KEY):
         reasons.append("incomplete_pages")
@@ -90,6 +91,17 @@ def assess_run(stats: Mapping[str, Any], finish_reason: str | None) -> RunAssess
     if items == 0 and reasons != ["no_items"]:
         return RunAssessment("failed", tuple(reasons))
     return RunAssessment("partial", tuple(reasons))
+
+
+def error_count(stats: Mapping[str, Any]) -> int:
+    """Errors logged by the run, without Scrapy's "Gave up retrying" lines: the request's failure is then
+    handled by its errback (counted as a drop) or logged once more as an error."""
+
+    def get(key: str) -> int:
+        value = stats.get(key, 0)
+        return int(value) if isinstance(value, int | float) else 0
+
+    return max(0, get("log_count/ERROR") - get("retry/max_reached")) + get("log_count/CRITICAL")
 
 
 def field_coverage(stats: Mapping[str, Any], fields: Iterable[str]) -> dict[str, float]:
@@ -128,6 +140,8 @@ class CrawlRunRecorder:
         self.crawler = crawler
         self.preassigned_run_id = settings.getint("OHMYLOT_RUN_ID", 0) or None
         self.close_after = max(1, settings.getint("OHMYLOT_CLOSE_AFTER_MISSES", 2))
+        # A worker of a distributed crawl sees only part of its source: it never closes missing postings.
+        self.distributed = settings.getbool("OHMYLOT_DISTRIBUTED", False)
         self.min_ratio = settings.getfloat("OHMYLOT_HEALTH_MIN_RATIO", 0.5)
         self.history_size = settings.getint("OHMYLOT_HEALTH_HISTORY", 5)
         self.db: Any = None
@@ -244,7 +258,7 @@ class CrawlRunRecorder:
         coverage = field_coverage(stats, COVERAGE_FIELDS)
         with self.db.session() as session:
             kept = mark_seen(session, self.source_id, self.protected, run_id=self.run_id)
-            if assessment.status == "success":
+            if assessment.status == "success" and not self.distributed:
                 closed_missing = close_missing(session, self.source_id, self.run_id, misses=self.close_after)
             closed_expired = close_expired(session, self.source_id, run_id=self.run_id)
             history = [
@@ -252,7 +266,7 @@ class CrawlRunRecorder:
                 for run in recent_runs(session, self.source_id, limit=20, before_id=self.run_id)
             ]
             items = int(stats.get("item_scraped_count", 0))
-            errors = int(stats.get("log_count/ERROR", 0)) + int(stats.get("log_count/CRITICAL", 0))
+            errors = error_count(stats)
             figures = RunFigures(assessment.status, items, reason, errors, coverage)
             issues = check_run(figures, history, min_ratio=self.min_ratio, history_size=self.history_size)
             for issue in issues:

@@ -53,6 +53,7 @@ logger = logging.getLogger(__name__)
 _LD_SCRIPT = re.compile(
     rb"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL
 )
+_LD_OPEN = re.compile(rb"<script[^>]*type\s*=\s*[\"']?application/ld\+json", re.IGNORECASE)
 _ROME = re.compile(r"^\s*([A-N]\d{4})\b")
 _DEPARTEMENT = re.compile(r"^(?:\d{2,3}|2[AB])$", re.IGNORECASE)
 _NEXT_WORDS = ("suivant", "suivante", "page suivante", "next", "›", "»", ">", ">>")
@@ -119,7 +120,9 @@ def extract_job_postings(body: str | bytes, base_url: str | None = None) -> tupl
     raw = body.encode("utf-8", "replace") if isinstance(body, str) else body
     postings: list[dict[str, Any]] = []
     invalid = 0
+    matched = 0
     for match in _LD_SCRIPT.finditer(raw):
+        matched += 1
         block = match.group(1).decode("utf-8", "replace").strip()
         if not block:
             continue
@@ -129,6 +132,8 @@ def extract_job_postings(body: str | bytes, base_url: str | None = None) -> tupl
             invalid += 1
             continue
         postings.extend(iter_job_postings(data))
+    # a block opened but never closed (a truncated page) is a broken block too
+    invalid += max(0, len(_LD_OPEN.findall(raw)) - matched)
     if b"itemtype" in raw and b"JobPosting" in raw:
         try:
             import extruct

@@ -5,8 +5,9 @@ A ``429 Too Many Requests`` (with or without ``Retry-After``) or a ``503`` *with
   ``RETRY_AFTER_MAX`` (60 s); a 429 without the header waits ``RETRY_AFTER_DEFAULT`` (5 s);
 - then retries the request, at most ``RETRY_AFTER_TIMES`` (3) times; after that the response goes on to the
   spider as an error;
-- ``RATE_LIMIT_CLOSE_AFTER`` (5) 429 answers in a row, with no successful answer in between, close the spider
-  with the finish reason ``rate_limited`` (the run is then partial: it closes nothing).
+- sustained rate limiting — ``RATE_LIMIT_CLOSE_AFTER`` (5) answers 429 in a row with no successful answer in
+  between, or one request still answered 429 after all its retries — closes the spider with the finish
+  reason ``rate_limited`` (the run is then partial or failed: it closes nothing).
 
 A 503 without ``Retry-After`` is left to Scrapy's ``RetryMiddleware`` (at most ``RETRY_TIMES`` retries).
 Stats: ``retry_after/count``, ``retry_after/waited_s``, ``retry_after/max_reached``, ``retry_after/rate_limited``.
@@ -86,6 +87,9 @@ class RetryAfterMiddleware:
         tries = int(request.meta.get("retry_after_times", 0)) + 1
         if tries > self.max_times:
             stats.inc_value("retry_after/max_reached")
+            if status == 429:  # still limited after every wait: sustained
+                stats.inc_value("retry_after/rate_limited")
+                self._close("rate_limited")
             return response
         pause_host(self.crawler, request, wait)
         stats.inc_value("retry_after/count")

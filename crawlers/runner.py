@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from crawlers.registry import SourceEntry, get_source
 ROOT = Path(__file__).resolve().parent.parent
 #: seconds between two progress polls of the run row
 POLL_SECONDS = 0.5
+# Alembic's migration context is process-global: threads that start crawls open the database one at a time.
+_OPEN_LOCK = threading.Lock()
 
 
 class CrawlSetupError(RuntimeError):
@@ -86,10 +89,11 @@ def build_command(
     return command
 
 
-def _log_dir() -> Path:
+def _log_dir(environ: Mapping[str, str]) -> Path:
     from store.settings import get_store_settings
 
-    path = get_store_settings().resolved_data_dir() / "logs"
+    data_dir = environ.get("OHMYLOT_DATA_DIR", "").strip()
+    path = (Path(data_dir).expanduser() if data_dir else get_store_settings().resolved_data_dir()) / "logs"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -146,7 +150,8 @@ def run_crawl(
     args = dict(entry.args) if entry is not None else {}
     args.update(spider_args or {})
 
-    db = open_database(full_env.get("OHMYLOT_DATABASE_URL") or None)
+    with _OPEN_LOCK:
+        db = open_database(full_env.get("OHMYLOT_DATABASE_URL") or None)
     full_env["OHMYLOT_DATABASE_URL"] = db.url
     try:
         with db.session() as session:
@@ -157,7 +162,7 @@ def run_crawl(
             else:
                 ensure_source(session, source_id, platform=platform)
             run_id = start_run(session, source_id).id
-        log_path = _log_dir() / f"crawl-{source_id}-{run_id}.log"
+        log_path = _log_dir(full_env) / f"crawl-{source_id}-{run_id}.log"
         command = build_command(
             platform,
             source_id,

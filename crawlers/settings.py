@@ -54,17 +54,15 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.ValidatePipeline": 200,
     "crawlers.pipelines.StorePipeline": 900,
 }
-# One CrawlRun row per crawl, postings lifecycle and health (crawlers/extensions.py).
+# One CrawlRun row per crawl, postings lifecycle and health (crawlers/extensions.py); the distributed mode's
+# components (crawlers/distributed.py) turn themselves off unless OHMYLOT_DISTRIBUTED is set.
 EXTENSIONS = {
     "crawlers.extensions.CrawlRunRecorder": 100,
-    # Distributed mode only (crawlers/distributed.py, OHMYLOT_DISTRIBUTED): idle workers wait for the others.
     "crawlers.distributed.WaitForOtherWorkers": 200,
 }
-# Distributed mode only: start requests go through the shared Redis duplicate filter.
 SPIDER_MIDDLEWARES = {
-    "crawlers.distributed.FilterableStartRequests": 10,
+    "crawlers.distributed.FilterableStartRequests": 50,
 }
-OHMYLOT_DISTRIBUTED = False
 
 # Store postings in the configured database (OHMYLOT_DATABASE_URL); False only normalises.
 OHMYLOT_STORE_ENABLED = True

@@ -39,6 +39,14 @@ def raise_host_delay(crawler: Any, request: Request, delay: float) -> float:
     return per_slot["delay"]
 
 
+def _clock() -> float:
+    """The clock the downloader compares ``Slot.lastseen`` with (monotonic since Scrapy 2.13, wall time before)."""
+    import scrapy.core.downloader as downloader_module
+
+    clock = getattr(downloader_module, "monotonic", None) or getattr(downloader_module, "time", time.time)
+    return clock()
+
+
 def pause_host(crawler: Any, request: Request, seconds: float) -> bool:
     """Hold requests to ``request``'s host for ``seconds`` from now; False when the slot is unknown."""
     found = _downloader_and_key(crawler, request)
@@ -51,5 +59,5 @@ def pause_host(crawler: Any, request: Request, seconds: float) -> bool:
     if slot.delay <= 0:
         slot.delay = _MIN_DELAY
     # The downloader waits ``delay - (now - lastseen)``: a lastseen in the future extends the wait.
-    slot.lastseen = max(slot.lastseen, time.time() + seconds - slot.delay)
+    slot.lastseen = max(slot.lastseen, _clock() + seconds - slot.delay)
     return True

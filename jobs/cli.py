@@ -33,14 +33,6 @@ COMMAND_MODULES = [
     "jobs.cmd_workers",
     "jobs.cmd_web",
     "jobs.cmd_crawl",
-    "jobs.cmd_rome",
-    "jobs.cmd_candidates",
-    "jobs.cmd_report",
-    "jobs.cmd_privacy",
-    "jobs.cmd_geo",
-    "jobs.cmd_quality",
-    "jobs.cmd_dedupe",
-    "jobs.cmd_match",
 ]
 
 for _name in COMMAND_MODULES:

@@ -194,6 +194,7 @@ def crawl(
 ) -> None:
     """Collecte les offres d'une ou plusieurs sources du registre (ou de toutes avec --all)."""
     from crawlers.runner import CrawlOutcome, CrawlProgress, CrawlSetupError, run_crawl
+    from store.db import DatabaseError
 
     entries = _registry()
     by_id = {entry.id: entry for entry in entries}
@@ -258,7 +259,7 @@ def crawl(
                     on_progress=update,
                     allow_inactive=bool(url),
                 )
-            except CrawlSetupError as exc:
+            except (CrawlSetupError, DatabaseError, OSError) as exc:
                 failures[entry.id] = str(exc)
                 progress.update(tasks[entry.id], total=1, completed=1, description=f"{entry.id} [red]impossible[/red]")
                 return

@@ -34,9 +34,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Collecte distribuée : N travailleurs Scrapy partagent une file et un filtre de doublons dans Redis."""
         import redis
-        from crawlers.runner import run_crawl
 
         from crawlers.distributed import distributed_settings, reset_run
+        from crawlers.runner import run_crawl
 
         key = run_key or f"{source_id}-{datetime.now(UTC):%Y%m%d}"
         try:

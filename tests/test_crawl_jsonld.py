@@ -168,7 +168,8 @@ def test_salary_shapes() -> None:
 
 def test_html_error_page_and_garbage_give_nothing() -> None:
     assert extract_job_postings("<html><body><h1>Erreur 500</h1></body></html>") == ([], 0)
-    assert extract_job_postings(b"\x00\xff\xfe garbage <script type='application/ld+json'>") == ([], 0)
+    # an unterminated block counts as broken
+    assert extract_job_postings(b"\x00\xff\xfe garbage <script type='application/ld+json'>") == ([], 1)
 
 
 @settings(max_examples=150, deadline=None)
