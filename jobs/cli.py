@@ -29,10 +29,18 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "jobs.cmd_db",
     "jobs.cmd_demo",
+    "jobs.cmd_crawl",
+    "jobs.cmd_quality",
+    "jobs.cmd_geo",
+    "jobs.cmd_rome",
+    "jobs.cmd_dedupe",
+    "jobs.cmd_match",
+    "jobs.cmd_candidates",
+    "jobs.cmd_report",
+    "jobs.cmd_privacy",
+    "jobs.cmd_web",
     "jobs.cmd_scheduler",
     "jobs.cmd_workers",
-    "jobs.cmd_web",
-    "jobs.cmd_crawl",
 ]
 
 for _name in COMMAND_MODULES:

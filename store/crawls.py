@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.models import CrawlRun, Source, utcnow
@@ -56,9 +57,16 @@ def sync_sources(session: Session, entries: Iterable[SourceLike], *, prune: bool
         }
         row = known.get(entry.id)
         if row is None:
-            session.add(Source(id=entry.id, **values))
-            changed += 1
-            continue
+            # Another process (a distributed worker, the scheduler) may create the same row at the same moment.
+            try:
+                with session.begin_nested():
+                    session.add(Source(id=entry.id, **values))
+                changed += 1
+                continue
+            except IntegrityError:
+                row = session.get(Source, entry.id, populate_existing=True)
+                if row is None:
+                    raise
         if any(getattr(row, key) != value for key, value in values.items()):
             for key, value in values.items():
                 setattr(row, key, value)

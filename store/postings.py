@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import String, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.types import NormalizedPosting, RawPosting
@@ -221,9 +222,14 @@ def ensure_source(session: Session, source_id: str, *, platform: str, name: str 
     """The ``Source`` row of ``source_id``, created minimal when the registry does not know it."""
     source = session.get(Source, source_id)
     if source is None:
-        source = Source(id=source_id, platform=platform, name=name or source_id, active=True)
-        session.add(source)
-        session.flush()
+        try:  # another process may create the same source at the same moment
+            with session.begin_nested():
+                source = Source(id=source_id, platform=platform, name=name or source_id, active=True)
+                session.add(source)
+        except IntegrityError:
+            source = session.get(Source, source_id, populate_existing=True)
+            if source is None:
+                raise
     return source
 
 
