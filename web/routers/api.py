@@ -34,8 +34,8 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 
 def _offer_public(offer: Offer, base_url: str) -> OfferPublic:
-    data = OfferPublic.model_validate(offer, from_attributes=True).model_dump(exclude={"url", "title"})
-    return OfferPublic(**data, title=offer.title_clean or offer.title, url=f"{base_url}/offres/{offer.id}")
+    fields = {name: getattr(offer, name) for name in OfferPublic.model_fields if name not in {"url", "title"}}
+    return OfferPublic(**fields, title=offer.title_clean or offer.title, url=f"{base_url}/offres/{offer.id}")
 
 
 @router.get("/offers", response_model=OfferPage, summary="Offres ouvertes du site public")
