@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from web.routers import api, auth, employer, offers, prospects, public, shortlists
+from web.routers import api, auth, dashboard, employer, offers, prospects, public, shortlists
 
 ROUTERS = [
     auth.router,
     offers.router,
     prospects.router,
     shortlists.router,
+    dashboard.router,
     employer.router,
     public.router,
     api.router,
