@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.routers import api, auth, dashboard, employer, offers, prospects, public, shortlists
+from web.routers import api, auth, booth, dashboard, employer, offers, prospects, public, shortlists
 
 ROUTERS = [
     auth.router,
@@ -10,6 +10,7 @@ ROUTERS = [
     prospects.router,
     shortlists.router,
     dashboard.router,
+    booth.router,
     employer.router,
     public.router,
     api.router,
