@@ -28,7 +28,8 @@ def test_booth_form_records_a_prospect_with_consent(client, db) -> None:
     login(client)
     form = client.get("/equipe/salon")
     assert form.status_code == 200
-    assert 'type="checkbox"' in form.text and 'for="consent_share"' in form.text
+    assert 'type="checkbox"' in form.text
+    assert 'for="consent_share"' in form.text
     response = _submit(client)
     assert response.status_code == 303
     after = client.get(response.headers["location"])
@@ -84,7 +85,8 @@ def test_household_page_lists_places_for_both(client, db) -> None:
     login(client)
     page = client.get(f"/equipe/foyers/{household_id}")
     assert page.status_code == 200
-    assert "Inès" in page.text and "Marc" in page.text
+    assert "Inès" in page.text
+    assert "Marc" in page.text
     assert "Où les deux trouvent du travail" in page.text
     assert "CA du Grand Cahors" in page.text  # both have an offer within 30 km of Cahors
     assert client.get("/equipe/foyers/999").status_code == 404
