@@ -55,7 +55,7 @@ class OfferFilters:
 def offer_filters(
     q: str = "",
     lieu: str = "",
-    rayon: Annotated[float | None, Query(ge=0, le=300)] = None,
+    rayon: Annotated[str, Query(max_length=10, description="rayon en km autour du lieu (0 à 300)")] = "",
     epci: str = "",
     domaine: str = "",
     contrat: str = "",
@@ -63,9 +63,18 @@ def offer_filters(
     statut: str = "open",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> OfferFilters:
-    """The filters from the query string (a FastAPI dependency shared by the list pages and the API)."""
+    """The filters from the query string (a FastAPI dependency shared by the list pages and the API).
+
+    An empty field of the search form arrives as an empty string: it means "no filter", never an error.
+    """
+    try:
+        radius = float(rayon.replace(",", ".")) if rayon.strip() else None
+    except ValueError:
+        radius = None
+    if radius is not None and not math.isfinite(radius):
+        radius = None
     return OfferFilters(
-        q=q, lieu=lieu, rayon=rayon, epci=epci, domaine=domaine, contrat=contrat, source=source,
+        q=q, lieu=lieu, rayon=radius, epci=epci, domaine=domaine, contrat=contrat, source=source,
         statut=statut, page=page,
     )
 
