@@ -42,7 +42,7 @@ def _offer_public(offer: Offer, base_url: str) -> OfferPublic:
 def list_offers(session: SessionDep, settings: SettingsDep, filters: Filters) -> OfferPage:
     result = search_offers(session, filters, public=True)
     base = settings.public_url.rstrip("/")
-    return OfferPage(total=result.total, page=result.page, page_size=result.page_size,
+    return OfferPage(total=result.total, total_is_capped=result.capped, page=result.page, page_size=result.page_size,
                      offers=[_offer_public(o, base) for o in result.offers])
 
 
