@@ -240,14 +240,14 @@ TARGETS = [
 
 def run(quick: bool = False) -> dict[str, object]:
     """Build the data, serve it, load it; figures per page."""
-    offers, prospects = (3_000, 300) if quick else (100_000, 10_000)
-    rounds, concurrency = (3, 4) if quick else (40, 4)
+    offers, prospects = (1_000, 100) if quick else (100_000, 10_000)
+    rounds, concurrency, workers = (2, 4, 1) if quick else (40, 4, 2)
     folder = Path(tempfile.mkdtemp(prefix="ohmylot-bench-web-"))
     url = f"sqlite:///{folder / 'bench.sqlite3'}"
     process = None
     try:
         built = build_database(url, offers=offers, prospects=prospects)
-        process, base = start_server(url, folder)
+        process, base = start_server(url, folder, workers=workers)
         staff_cookie = _login(base)
         referent_cookie = _login(base, "referent@ohmylot.fr")
         targets = [(n, p, s) for n, p, s in TARGETS]
@@ -275,7 +275,7 @@ def run(quick: bool = False) -> dict[str, object]:
             "target_met": worst < 200 and errors == 0,
             "pages": pages,
             "load_tool": f"httpx.AsyncClient, {concurrency} requests in flight, {rounds} rounds per page",
-            "server": "python -m jobs serve (uvicorn, 1 worker), SQLite",
+            "server": f"python -m jobs serve --workers {workers} (uvicorn), SQLite",
         }
     finally:
         if process is not None:
