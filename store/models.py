@@ -551,3 +551,5 @@ Index("ix_offer_epci", Offer.epci)
 Index("ix_offer_contract_type", Offer.contract_type)
 Index("ix_candidate_last_contact_at", Candidate.last_contact_at)
 Index("ix_candidate_commune_insee", Candidate.commune_insee)
+# The public board counts open, published, unexpired offers: answered from this index alone.
+Index("ix_offer_status_published_expires", Offer.status, Offer.published, Offer.expires_at)

@@ -160,3 +160,23 @@ def test_staff_offer_list_and_page_show_provenance(client, db) -> None:
     page = client.get(f"/equipe/offres/{offer_id}")
     assert "https://autre.example.fr/annonce/9" in page.text
     assert "Centre de gestion du Lot" in page.text
+
+
+def test_offer_lists_are_newest_first_with_a_capped_count(client, db, monkeypatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import web.offer_search as offer_search
+
+    now = datetime.now(UTC)
+    with db.session() as session:
+        for days, title in ((5, "Ancienne"), (1, "Récente"), (3, "Moyenne")):
+            add_offer(session, title=f"Maçon {title}", published_at=now - timedelta(days=days))
+    page = client.get("/offres", params={"q": "Maçon"}).text
+    assert page.index("Maçon Récente") < page.index("Maçon Moyenne") < page.index("Maçon Ancienne")
+    assert "3 offres" in page
+    monkeypatch.setattr(offer_search, "COUNT_CAP", 2)
+    page = client.get("/offres").text
+    assert "plus de 2 offres" in page
+    assert page.index("Maçon Récente") < page.index("Maçon Moyenne")
+    api = client.get("/api/offers").json()
+    assert api["total_is_capped"] is True

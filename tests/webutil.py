@@ -141,3 +141,37 @@ def add_match(session, candidate, offer, score=0.8, reasons=None):
     session.add(match)
     session.flush()
     return match
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A local SMTP server (aiosmtpd) on 127.0.0.1; yields (port, received messages)."""
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            received.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+            return "250 Message accepted"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port, received
+    finally:
+        controller.stop()
+
+
+def smtp_settings(port: int, **overrides):
+    return web_settings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False, **overrides)

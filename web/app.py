@@ -7,6 +7,9 @@ It never starts a scheduler (RELIABILITY.md J4): scheduled work belongs to ``ohm
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web.auth import NotAuthenticated, NotFoundForRole
+from web.reference import warm_up
 from web.settings import WebSettings, get_web_settings
 from web.templating import render
 
@@ -55,7 +59,15 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
     settings = (settings or get_web_settings()).checked()
     db = database or open_database(settings.database_url)
 
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Load the reference data (gazetteer, EPCI and ROME names) in the background, so that the first
+        # search with a place does not pay for it. No scheduler here, ever (J4).
+        threading.Thread(target=warm_up, name="ohmylot-warm-up", daemon=True).start()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="ohmylot",
         description="API d'Oh my Lot ! : offres d'emploi du Lot, prospects, listes de candidats.",
         version="0.1.0",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from store.models import Candidate
 from web.auth import CurrentUser
-from web.offer_search import like_pattern
+from web.offer_search import contains_text, like_pattern
 from web.visibility import can_see_candidate, candidate_scope
 
 PAGE_SIZE = 50
@@ -43,15 +43,9 @@ def search_prospects(
     q = q.strip()[:200]
     if q:
         pattern = like_pattern(q)
-        conditions.append(
-            or_(
-                Candidate.first_name.ilike(pattern, escape="\\"),
-                Candidate.last_name.ilike(pattern, escape="\\"),
-                Candidate.email.ilike(pattern, escape="\\"),
-                Candidate.desired_jobs.ilike(pattern, escape="\\"),
-                Candidate.current_place.ilike(pattern, escape="\\"),
-            )
-        )
+        columns = (Candidate.first_name, Candidate.last_name, Candidate.email, Candidate.desired_jobs,
+                   Candidate.current_place)
+        conditions.append(or_(*(contains_text(session, column, pattern) for column in columns)))
     if status:
         conditions.append(Candidate.status == status[:20])
     if event_id:

@@ -95,3 +95,13 @@ def epci_of_commune(insee: str | None) -> str | None:
         return None
     place = gaz.commune(insee)
     return place.epci if place else None
+
+
+def warm_up() -> None:
+    """Load every cached reference table now (called in a background thread at start-up)."""
+    _epci_names()
+    _rome_domains()
+    try:
+        gazetteer()
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first search loads it
+        return

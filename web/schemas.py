@@ -60,7 +60,8 @@ class OfferStaff(OfferPublic):
 
 
 class OfferPage(BaseModel):
-    total: int
+    total: int = Field(description="number of matching offers, at most the cap (then total_is_capped)")
+    total_is_capped: bool = False
     page: int
     page_size: int
     offers: list[OfferPublic]

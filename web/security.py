@@ -5,8 +5,9 @@
   (``Sec-Fetch-Site: cross-site`` / ``same-site``) or whose ``Origin`` is not this site → 403;
 - adds ``Content-Security-Policy`` (no inline script, no plugin, no framing), ``Strict-Transport-Security``,
   ``X-Content-Type-Options``, ``X-Frame-Options``, ``Referrer-Policy`` and ``Cache-Control``: everything
-  except the public board and static files is ``no-store`` with ``no-referrer`` (staff and employer pages
-  carry personal data; an employer link must never leak through a ``Referer``).
+  except the public board and static files is ``no-store`` (staff and employer pages carry personal data);
+  employer pages are ``no-referrer`` (their link must never leak through a ``Referer``), staff pages
+  ``same-origin``.
 
 ``verify_csrf`` is the second layer for signed-in routes: a per-session token in every form (hidden input
 ``csrf_token``) or in the ``X-CSRF-Token`` header for the JSON API.
@@ -34,6 +35,7 @@ CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 PUBLIC_PREFIXES = ("/offres", "/static/", "/robots.txt", "/favicon")
+EMPLOYER_PREFIX = "/employeur"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -44,10 +46,16 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def is_cross_site(scope: Scope, allowed_hosts: set[str]) -> bool:
-    """Whether a state-changing request comes from another site (W2)."""
+    """Whether a state-changing request comes from another site (W2).
+
+    Fetch metadata first: browsers set ``Sec-Fetch-Site`` themselves (pages cannot forge it). Only without it
+    (older browsers, scripts) is ``Origin`` compared with this site; ``Origin: null`` is refused there. Note
+    that under ``Referrer-Policy: no-referrer`` Chromium sends ``Origin: null`` even for same-origin posts,
+    which is why the fetch metadata must win.
+    """
     fetch_site = _header(scope, b"sec-fetch-site")
-    if fetch_site is not None and fetch_site.lower() not in {"same-origin", "none"}:
-        return True
+    if fetch_site is not None:
+        return fetch_site.strip().lower() not in {"same-origin", "none"}
     origin = _header(scope, b"origin")
     if origin is not None:
         if origin.strip().lower() == "null":
@@ -72,8 +80,12 @@ def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     ]
     if public:
         headers.append((b"referrer-policy", b"strict-origin-when-cross-origin"))
-    else:
+    elif path.startswith(EMPLOYER_PREFIX):
+        # The link's token is in the URL: it must never leave in a Referer (W5).
         headers.append((b"referrer-policy", b"no-referrer"))
+        headers.append((b"cache-control", b"no-store"))
+    else:
+        headers.append((b"referrer-policy", b"same-origin"))
         headers.append((b"cache-control", b"no-store"))
     return headers
 

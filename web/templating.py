@@ -8,10 +8,11 @@ an older or buggy crawler cannot bring a script with it.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -50,10 +51,15 @@ PERIOD_LABELS = {"hour": "de l'heure", "month": "par mois", "year": "par an"}
 ROLE_LABELS = {"admin": "administration", "staff": "équipe", "referent": "référent", "employer": "employeur"}
 
 
+PARIS = ZoneInfo("Europe/Paris")
+
+
 def fr_date(value: datetime | date | None, with_time: bool = False) -> str:
-    """``3 mars 2026`` (``3 mars 2026 à 14 h 05`` with time)."""
+    """``3 mars 2026`` (``3 mars 2026 à 14 h 05`` with time), in the Lot's time zone."""
     if value is None:
         return "—"
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(PARIS)
     text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
     if with_time and isinstance(value, datetime):
         text += f" à {value.hour} h {value.minute:02d}"

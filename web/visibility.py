@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, cast, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import Candidate
@@ -25,25 +25,43 @@ def _area_matches(area: dict[str, Any] | None, epcis: set[str], communes: set[st
     return bool(communes & {str(code) for code in area.get("communes") or []})
 
 
+def _target_condition(session: Session, key: str, codes: list[str]) -> ColumnElement[bool] | None:
+    """``target_area[key]`` shares a code with ``codes``, in SQL (JSON functions of SQLite / PostgreSQL)."""
+    if not codes:
+        return None
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        items = func.json_each(Candidate.target_area, f"$.{key}").table_valued("value")
+        return exists(select(1).select_from(items).where(items.c.value.in_(codes)))
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB, array
+
+        return cast(Candidate.target_area, JSONB)[key].has_any(array(codes))
+    ids = [cid for cid, area in session.execute(select(Candidate.id, Candidate.target_area))
+           if _area_matches(area, set(codes) if key == "epcis" else set(), set(codes) if key == "communes" else set())]
+    return Candidate.id.in_(ids) if ids else None
+
+
 def candidate_scope(session: Session, user: CurrentUser) -> ColumnElement[bool] | None:
-    """A SQL condition restricting candidates to what ``user`` may see (None: no restriction)."""
+    """A SQL condition restricting candidates to what ``user`` may see (None: no restriction).
+
+    A référent sees the prospects assigned to them, those living in their territory and those whose
+    target area names one of its EPCIs or communes.
+    """
     if user.role in {"admin", "staff"}:
         return None
     if user.role != "referent":
         return false()
-    epcis = set(user.territory)
-    communes = communes_of_epcis(sorted(epcis))
-    by_target = [
-        cid
-        for cid, area in session.execute(select(Candidate.id, Candidate.target_area))
-        if _area_matches(area, epcis, communes)
-    ]
-    conditions = []
+    epcis = sorted(set(user.territory or []))
+    communes = sorted(communes_of_epcis(epcis))
+    conditions: list[ColumnElement[bool]] = [Candidate.referent_id == user.id]
     if communes:
-        conditions.append(Candidate.commune_insee.in_(sorted(communes)))
-    if by_target:
-        conditions.append(Candidate.id.in_(by_target))
-    return or_(*conditions) if conditions else false()
+        conditions.append(Candidate.commune_insee.in_(communes))
+    for key, codes in (("epcis", epcis), ("communes", communes)):
+        condition = _target_condition(session, key, codes)
+        if condition is not None:
+            conditions.append(condition)
+    return or_(*conditions)
 
 
 def can_see_candidate(user: CurrentUser, candidate: Candidate) -> bool:
@@ -52,7 +70,9 @@ def can_see_candidate(user: CurrentUser, candidate: Candidate) -> bool:
         return True
     if user.role != "referent":
         return False
-    epcis = set(user.territory)
+    if candidate.referent_id == user.id:
+        return True
+    epcis = set(user.territory or [])
     communes = communes_of_epcis(sorted(epcis))
     if candidate.commune_insee and candidate.commune_insee in communes:
         return True

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
-from web.routers import api, auth, offers, public
+from web.routers import api, auth, booth, dashboard, employer, offers, prospects, public, shortlists
 
-ROUTERS = [auth.router, offers.router, public.router, api.router]
+ROUTERS = [
+    auth.router,
+    offers.router,
+    prospects.router,
+    shortlists.router,
+    dashboard.router,
+    booth.router,
+    employer.router,
+    public.router,
+    api.router,
+]

@@ -34,15 +34,15 @@ router = APIRouter(prefix="/api", tags=["api"])
 
 
 def _offer_public(offer: Offer, base_url: str) -> OfferPublic:
-    data = OfferPublic.model_validate(offer, from_attributes=True).model_dump(exclude={"url", "title"})
-    return OfferPublic(**data, title=offer.title_clean or offer.title, url=f"{base_url}/offres/{offer.id}")
+    fields = {name: getattr(offer, name) for name in OfferPublic.model_fields if name not in {"url", "title"}}
+    return OfferPublic(**fields, title=offer.title_clean or offer.title, url=f"{base_url}/offres/{offer.id}")
 
 
 @router.get("/offers", response_model=OfferPage, summary="Offres ouvertes du site public")
 def list_offers(session: SessionDep, settings: SettingsDep, filters: Filters) -> OfferPage:
     result = search_offers(session, filters, public=True)
     base = settings.public_url.rstrip("/")
-    return OfferPage(total=result.total, page=result.page, page_size=result.page_size,
+    return OfferPage(total=result.total, total_is_capped=result.capped, page=result.page, page_size=result.page_size,
                      offers=[_offer_public(o, base) for o in result.offers])
 
 

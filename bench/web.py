@@ -1,0 +1,291 @@
+"""Web benchmark: list and search pages under load, against ``ohmylot serve`` on 127.0.0.1.
+
+Builds a SQLite database with N offers (each with one or two postings, some duplicated across sources),
+M prospects and their matches, starts ``python -m jobs serve`` on an ephemeral port in a subprocess, signs
+in, and drives a bounded asyncio/httpx loop (``concurrency`` requests in flight) over the staff and public
+list/search pages and the JSON API. Reports p50 / p95 / p99 latencies per page and the throughput.
+
+Target (issue 8): list and search pages p95 < 200 ms with 100,000 offers and 10,000 prospects.
+
+``python -m bench.web`` (full: 100,000 offers, 10,000 prospects), ``python -m bench.web --quick``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "matching" / "data"
+SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+PASSWORD = "bench password 123"
+TERRITORY = {"46", "12", "15", "19", "24", "47", "82"}
+
+TITLES = [
+    "Cuisinier", "Aide-soignant", "Infirmier", "Serveur", "Agent d'entretien", "Maçon", "Électricien",
+    "Boulanger", "Comptable", "Assistant administratif", "Chauffeur poids lourd", "Plombier chauffagiste",
+    "Vendeur", "Préparateur de commandes", "Agent de production", "Mécanicien automobile", "Éducateur spécialisé",
+    "Auxiliaire de vie", "Professeur des écoles", "Développeur web", "Technicien de maintenance", "Pharmacien",
+    "Médecin généraliste", "Kinésithérapeute", "Secrétaire médical", "Agent d'accueil", "Commis de cuisine",
+    "Réceptionniste", "Ouvrier agricole", "Viticulteur", "Conducteur de bus", "Menuisier", "Couvreur",
+    "Jardinier paysagiste", "Animateur", "Aide à domicile", "Magasinier", "Responsable de rayon", "Boucher",
+    "Chef de chantier",
+]
+CONTRACTS = ["CDI", "CDI", "CDI", "CDD", "CDD", "interim", "saisonnier", "apprentissage", "titulaire", "contractuel"]
+FIRST = ["Léa", "Tom", "Inès", "Lucas", "Chloé", "Hugo", "Emma", "Louis", "Jade", "Arthur", "Manon", "Jules"]
+LAST = ["Martin", "Bernard", "Durand", "Petit", "Roux", "Moreau", "Fournier", "Girard", "Lambert", "Faure"]
+
+
+def _communes() -> list[dict[str, str]]:
+    with (DATA / "communes.csv").open(encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle) if row["departement"] in TERRITORY and row["lat"]]
+
+
+def _rome_codes() -> list[tuple[str, str]]:
+    with (DATA / "rome_codes.csv").open(encoding="utf-8") as handle:
+        return [(row["code"], row["label"]) for row in csv.DictReader(handle)]
+
+
+def build_database(url: str, *, offers: int, prospects: int, seed: int = 46) -> dict[str, float]:
+    """Fill a fresh database with realistic-looking offers, postings, prospects and matches."""
+    from sqlalchemy import insert
+
+    from store.db import open_database
+    from store.models import Candidate, Match, Offer, Posting, Source
+    from web.auth import create_user
+
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    db = open_database(url)
+    communes = _communes()
+    romes = _rome_codes()
+    now = datetime.now(UTC)
+    sources = [{"id": f"source-{i:02d}", "platform": "jsonld", "name": f"Partenaire {i:02d}",
+                "url": f"https://partenaire{i}.example.fr/", "trust": 0.5, "active": True} for i in range(25)]
+    employers = [f"Entreprise {rng.choice(LAST)} {i}" for i in range(3000)]
+    offer_rows, posting_rows = [], []
+    for i in range(1, offers + 1):
+        commune = rng.choice(communes)
+        code, label = rng.choice(romes)
+        title = f"{rng.choice(TITLES)} {rng.choice(['H/F', '(H/F)', '', 'confirmé', 'débutant accepté'])}".strip()
+        published = now - timedelta(days=rng.randint(0, 400), minutes=rng.randint(0, 1440))
+        open_ = rng.random() < 0.7
+        row = {
+            "id": i, "title": title, "title_clean": title.replace(" H/F", "").replace(" (H/F)", ""),
+            "employer_name": rng.choice(employers),
+            "description_html": f"<p>{title} à {commune['name']}. Poste {label.lower()}.</p>",
+            "description_text": f"{title} à {commune['name']}. Poste {label.lower()}.",
+            "contract_type": rng.choice(CONTRACTS), "working_time": rng.choice(["full_time", "part_time"]),
+            "salary_min": float(rng.randint(1700, 3000)), "salary_max": None, "salary_period": "month",
+            "rome_code": code, "rome_label": label, "commune_insee": commune["insee"],
+            "commune_name": commune["name"], "postal_code": commune["postal_codes"].split("|")[0][:5],
+            "departement": commune["departement"], "epci": commune["epci"] or None,
+            "lat": float(commune["lat"]), "lon": float(commune["lon"]), "location_level": "commune",
+            "published_at": published, "expires_at": published + timedelta(days=rng.randint(20, 200)),
+            "status": "open" if open_ else "closed", "published": True, "flags": [],
+            "created_at": published, "updated_at": published,
+        }
+        offer_rows.append(row)
+        for copy in range(1 if rng.random() < 0.8 else 2):
+            source = sources[(i + copy * 7) % len(sources)]["id"]
+            posting_rows.append({
+                "source_id": source, "source_ref": f"{i}-{copy}", "url": f"https://example.fr/o/{i}/{copy}",
+                "offer_id": i, "title": title, "status": row["status"], "first_seen_at": published,
+                "last_seen_at": published, "partners": [], "raw": {}, "flags": [],
+            })
+    candidate_rows, match_rows = [], []
+    for i in range(1, prospects + 1):
+        commune = rng.choice(communes)
+        candidate_rows.append({
+            "id": i, "first_name": rng.choice(FIRST), "last_name": f"{rng.choice(LAST)}{i}",
+            "email": f"prospect{i}@example.org", "desired_jobs": rng.choice(TITLES).lower(),
+            "current_place": commune["name"], "commune_insee": commune["insee"],
+            "lat": float(commune["lat"]), "lon": float(commune["lon"]), "rome_codes": [], "contract_types": [],
+            "target_area": {"epcis": [commune["epci"]]} if commune["epci"] else {},
+            "consent_contact": True, "consent_share": rng.random() < 0.8, "status": "met",
+            "last_contact_at": now - timedelta(days=rng.randint(0, 700)), "created_at": now, "updated_at": now,
+        })
+        for rank in range(1, 11):
+            match_rows.append({"candidate_id": i, "offer_id": rng.randint(1, offers), "score": 1 - rank / 20,
+                               "rank": rank, "reasons": ["Métier proche", "À moins de 30 km"], "computed_at": now})
+    seen: set[tuple[int, int]] = set()
+    match_rows = [m for m in match_rows if (k := (m["candidate_id"], m["offer_id"])) not in seen and not seen.add(k)]
+    with db.engine.begin() as conn:
+        conn.execute(insert(Source), sources)
+        for table, rows in ((Offer, offer_rows), (Posting, posting_rows), (Candidate, candidate_rows),
+                            (Match, match_rows)):
+            for start in range(0, len(rows), 5000):
+                conn.execute(insert(table), rows[start:start + 5000])
+    with db.session() as session:
+        create_user(session, "bench@ohmylot.fr", role="staff", password=PASSWORD, full_name="Bench")
+        create_user(session, "referent@ohmylot.fr", role="referent", password=PASSWORD,
+                    territory=["200023737"], full_name="Référent Cahors")
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    db.engine.dispose()
+    return {"build_s": round(time.perf_counter() - started, 1), "offers": offers, "postings": len(posting_rows),
+            "prospects": prospects, "matches": len(match_rows)}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(url: str, data_dir: Path, *, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """``python -m jobs serve`` on an ephemeral port; returns the process and its base URL."""
+    import httpx
+
+    port = _free_port()
+    env = dict(os.environ, OHMYLOT_DATABASE_URL=url, OHMYLOT_DATA_DIR=str(data_dir), OHMYLOT_ENV="production",
+               OHMYLOT_SECRET_KEY=SECRET, OHMYLOT_PUBLIC_URL=f"http://127.0.0.1:{port}",
+               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jobs", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
+         str(workers)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-500:]}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(f"{base}/offres/rss.xml", timeout=2).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("server did not start within 60 s")
+
+
+def _login(base: str, email: str = "bench@ohmylot.fr") -> str:
+    """The session cookie header (the cookie is Secure: sent by hand over plain http here)."""
+    import httpx
+
+    response = httpx.post(f"{base}/login", data={"email": email, "password": PASSWORD},
+                          headers={"Origin": base}, follow_redirects=False)
+    match = re.match(r"([^=]+)=([^;]+)", response.headers["set-cookie"])
+    assert match, response.text
+    return f"{match.group(1)}={match.group(2)}"
+
+
+async def _load(base: str, targets: list[tuple[str, str, bool]], *, cookies: dict[bool, str], rounds: int,
+                concurrency: int) -> tuple[dict[str, list[float]], float, int]:
+    import httpx
+
+    latencies: dict[str, list[float]] = {name: [] for name, _, _ in targets}
+    queue: asyncio.Queue[tuple[str, str, bool]] = asyncio.Queue()
+    for _ in range(rounds):
+        for target in targets:
+            queue.put_nowait(target)
+    errors = 0
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while not queue.empty():
+            name, path, staff = queue.get_nowait()
+            headers = {"Cookie": cookies[staff]} if staff else {}
+            started = time.perf_counter()
+            response = await client.get(base + path, headers=headers)
+            latencies[name].append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                errors += 1
+
+    started = time.perf_counter()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    return latencies, time.perf_counter() - started, errors
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return round(ordered[index], 1)
+
+
+TARGETS = [
+    ("public board", "/offres", False),
+    ("public search: text", "/offres?q=cuisinier", False),
+    ("public search: place + radius", "/offres?lieu=Figeac&rayon=30", False),
+    ("public search: contract + domain", "/offres?contrat=CDD&domaine=J15", False),
+    ("public board: page 50", "/offres?page=50", False),
+    ("api offers: text", "/api/offers?q=infirmier", False),
+    ("staff offers", "/equipe/offres", True),
+    ("staff search: text", "/equipe/offres?q=boulanger", True),
+    ("staff search: source + closed", "/equipe/offres?source=source-03&statut=closed", True),
+    ("staff search: EPCI + text", "/equipe/offres?epci=200023737&q=agent", True),
+    ("staff prospects", "/equipe/prospects", True),
+    ("staff prospects: search", "/equipe/prospects?q=martin", True),
+    ("référent prospects", "/equipe/prospects", "referent"),  # type: ignore[list-item]
+]
+
+
+def run(quick: bool = False) -> dict[str, object]:
+    """Build the data, serve it, load it; figures per page."""
+    offers, prospects = (1_000, 100) if quick else (100_000, 10_000)
+    rounds, concurrency, workers = (2, 4, 1) if quick else (40, 4, 2)
+    folder = Path(tempfile.mkdtemp(prefix="ohmylot-bench-web-"))
+    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    process = None
+    try:
+        built = build_database(url, offers=offers, prospects=prospects)
+        process, base = start_server(url, folder, workers=workers)
+        staff_cookie = _login(base)
+        referent_cookie = _login(base, "referent@ohmylot.fr")
+        targets = [(n, p, s) for n, p, s in TARGETS]
+        cookies = {True: staff_cookie, "referent": referent_cookie, False: ""}  # type: ignore[dict-item]
+        # Warm-up: caches of the filter choices, SQLite page cache, gazetteer load.
+        asyncio.run(_load(base, targets, cookies=cookies, rounds=1, concurrency=1))  # type: ignore[arg-type]
+        latencies, elapsed, errors = asyncio.run(
+            _load(base, targets, cookies=cookies, rounds=rounds, concurrency=concurrency)  # type: ignore[arg-type]
+        )
+        pages = {
+            name: {"p50_ms": _pct(v, 0.5), "p95_ms": _pct(v, 0.95), "p99_ms": _pct(v, 0.99), "n": len(v)}
+            for name, v in latencies.items()
+        }
+        total = sum(len(v) for v in latencies.values())
+        worst = max(p["p95_ms"] for p in pages.values())
+        return {
+            **built,
+            "concurrency": concurrency,
+            "requests": total,
+            "errors": errors,
+            "throughput_rps": round(total / elapsed, 1),
+            "all_p95_ms": _pct([x for v in latencies.values() for x in v], 0.95),
+            "worst_page_p95_ms": worst,
+            "target_p95_ms": 200,
+            "target_met": worst < 200 and errors == 0,
+            "pages": pages,
+            "load_tool": f"httpx.AsyncClient, {concurrency} requests in flight, {rounds} rounds per page",
+            "server": f"python -m jobs serve --workers {workers} (uvicorn), SQLite",
+        }
+    finally:
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(quick="--quick" in sys.argv), indent=2, ensure_ascii=False))

@@ -1,0 +1,89 @@
+"""The dashboard (pygal SVG charts with their data tables) and crawl health per source."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from store.models import CrawlRun, Source
+from web.charts import CHARTS
+from web.deps import SessionDep, StaffUser
+from web.templating import render
+
+router = APIRouter(prefix="/equipe", include_in_schema=False)
+
+CHART_TITLES = {
+    "offres-par-mois": "Offres par mois et par secteur",
+    "offres-par-epci": "Offres ouvertes par intercommunalité",
+    "parcours-par-evenement": "Parcours des prospects par événement (de rencontré à installé)",
+    "chiffres-annuels": "Chiffres de l'année",
+}
+
+
+@router.get("/tableau")
+def dashboard(request: Request, session: SessionDep, user: StaffUser) -> Response:
+    tables = {name: data(session) for name, (data, _chart) in CHARTS.items()}
+    return render(request, "staff/dashboard.html", {"tables": tables, "titles": CHART_TITLES})
+
+
+@router.get("/tableau/{name}.svg")
+def chart(session: SessionDep, user: StaffUser, name: str) -> Response:
+    if name not in CHARTS:
+        raise HTTPException(status_code=404)
+    data, draw = CHARTS[name]
+    return Response(draw(data(session)), media_type="image/svg+xml")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def source_health(session, *, now: datetime | None = None) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """Per source: last run, last success, and an alert when the last run brought < 50 % of the median of
+    the previous 5 good runs, or failed (RELIABILITY.md C7)."""
+    now = now or datetime.now(UTC)
+    runs_by_source: dict[str, list[CrawlRun]] = {}
+    since = now - timedelta(days=120)
+    recent = select(CrawlRun).where(CrawlRun.started_at >= since).order_by(CrawlRun.started_at.desc())
+    for run in session.scalars(recent):
+        runs_by_source.setdefault(run.source_id, []).append(run)
+    health = []
+    for source in session.scalars(select(Source).order_by(Source.name)):
+        runs = runs_by_source.get(source.id, [])
+        last = runs[0] if runs else None
+        good = [r for r in runs if r.status == "success"]
+        previous_good = [r.items_scraped for r in good if r is not last][:5]
+        median = statistics.median(previous_good) if previous_good else None
+        alerts = []
+        if last is None:
+            alerts.append("aucune collecte depuis 120 jours")
+        else:
+            if last.status in {"failed", "partial"}:
+                alerts.append(f"dernière collecte {'échouée' if last.status == 'failed' else 'partielle'}"
+                              f"{' (' + last.finish_reason + ')' if last.finish_reason else ''}")
+            if median and last.status != "running" and last.items_scraped < 0.5 * median:
+                alerts.append(f"{last.items_scraped} offres contre {median:g} d'habitude")
+        health.append({
+            "source": source,
+            "last": last,
+            "last_success": _aware(good[0].finished_at or good[0].started_at) if good else None,
+            "median": median,
+            "runs": len(runs),
+            "alerts": alerts,
+            "duration": (
+                (_aware(last.finished_at) - _aware(last.started_at)).total_seconds()  # type: ignore[operator]
+                if last and last.finished_at else None
+            ),
+        })
+    return health
+
+
+@router.get("/collecte")
+def crawl_health(request: Request, session: SessionDep, user: StaffUser) -> Response:
+    return render(request, "staff/crawl.html", {"health": source_health(session)})
