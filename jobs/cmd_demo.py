@@ -88,7 +88,14 @@ def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
         if not places:
             out.print("   aucun lieu où les deux trouvent une offre dans leur rayon")
         for place in places:
-            label = place.get("name") or place.get("label") or place.get("place") if isinstance(place, dict) else place
-            out.print(f"   · {label}")
+            if not isinstance(place, dict):
+                out.print(f"   · {place}")
+                continue
+            out.print(f"   · {place.get('name')} (score {place.get('score', 0):.2f})")
+            for pair in (place.get("pairs") or [])[:2]:
+                titles = " + ".join(f"{o.get('title')} à {o.get('place')} ({o.get('km', 0):.0f} km)" for o in pair)
+                out.print(f"       {titles}")
+            for reason in (place.get("reasons") or [])[:2]:
+                out.print(f"       {reason}")
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in summary.timings.items() if ":" not in k)
     out.print(f"\n[dim]Durées : {timings}[/dim]")

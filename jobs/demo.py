@@ -229,8 +229,13 @@ def run_demo(
         summary.matches = session.scalar(select(func.count()).select_from(Match)) or 0
 
         # Three prospects with their five best offers and the reasons, then one household.
+        # the first prospects (in import order) that have offers, so that the summary shows reasons
+        matched = select(Match.candidate_id).distinct()
         shown = session.scalars(
-            select(Candidate).where(Candidate.anonymized_at.is_(None)).order_by(Candidate.id).limit(SHOWN_PROSPECTS)
+            select(Candidate)
+            .where(Candidate.anonymized_at.is_(None), Candidate.id.in_(matched))
+            .order_by(Candidate.id)
+            .limit(SHOWN_PROSPECTS)
         ).all()
         for candidate in shown:
             top = matches_for_candidate(session, candidate.id, limit=5)
@@ -243,10 +248,17 @@ def run_demo(
                     "matches": [_match_json(session, match) for match in top],
                 }
             )
-        household = session.scalars(select(Household).order_by(Household.id)).first()
-        if household is not None:
-            members = [f"{m.first_name} {m.last_name} ({m.desired_jobs})" for m in household.members]
+        # one household: the first whose two members both find work somewhere, else the first one
+        chosen = None
+        for household in session.scalars(select(Household).order_by(Household.id)):
             places = household_places(session, household.id, limit=3)
+            if chosen is None or (places and not chosen[1]):
+                chosen = (household, places)
+            if places:
+                break
+        if chosen is not None:
+            household, places = chosen
+            members = [f"{m.first_name} {m.last_name} ({m.desired_jobs})" for m in household.members]
             summary.household = {"household_id": household.id, "members": members, "places": _jsonable(places)}
 
     timings["total"] = time.perf_counter() - started

@@ -187,6 +187,7 @@ class Prospect:
     desired_job: str
     skills: str
     commune: str
+    target_zone: str
     radius_km: int | None
     contract: str
     partner_email: str | None
@@ -446,6 +447,9 @@ WISHES = [
     ("Comptable", "comptabilité générale, paie, déclarations fiscales", "CDI", 7),
     ("Psychologue", "entretiens cliniques, gériatrie, bilans", "CDD", 3),
 ]
+#: where prospects want to settle: the whole Lot, a town, or two towns
+TARGET_ZONES = ["Lot", "Lot", "Lot", "Cahors", "Figeac", "Cahors, Figeac", "Gourdon", "Souillac", "Gramat",
+                "Saint-Céré"]
 HOME_PLACES = ["Toulouse", "Bordeaux", "Paris 15e", "Lyon", "Montauban", "Brive-la-Gaillarde", "Cahors",
                "Figeac (46100)", "Nantes", "Lille", "Montpellier", "Agen", "Rodez", "Clermont-Ferrand", "Limoges"]
 
@@ -465,7 +469,8 @@ def generate_prospects(seed: int = 46, count: int = 40) -> list[Prospect]:
         phone = "06 " + " ".join(f"{rng.randrange(100):02d}" for _ in range(4))
         people.append(Prospect(
             last_name=last, first_name=first, email=email, phone=phone, desired_job=job, skills=skills,
-            commune=rng.choice(HOME_PLACES), radius_km=rng.choice([20, 30, 40, 50, 80, None]),
+            commune=rng.choice(HOME_PLACES), target_zone=rng.choice(TARGET_ZONES),
+            radius_km=rng.choice([20, 30, 40, 50, 80, None]),
             contract=contract, partner_email=None, consent_contact="oui",
             consent_share=rng.choice(["oui", "oui", "oui", "non"]), experience_years=years,
             licence=rng.choice(["oui", "oui", "non"]),
@@ -474,21 +479,26 @@ def generate_prospects(seed: int = 46, count: int = 40) -> list[Prospect]:
     for i in range(0, 12, 2):
         a, b = people[i], people[i + 1]
         b.partner_email = a.email
+        while b.desired_job == a.desired_job:  # partners rarely seek the same job
+            b.desired_job, b.skills, b.contract, b.experience_years = rng.choice(WISHES)
         b.commune = a.commune
+        b.target_zone = a.target_zone
         b.last_name = a.last_name
     return people
 
 
-PROSPECT_HEADERS = ["Nom", "Prénom", "Courriel", "Téléphone", "Métier recherché", "Compétences", "Commune actuelle",
-                    "Rayon de mobilité (km)", "Contrat souhaité", "Expérience (années)", "Permis", "Conjoint",
-                    "Consentement contact", "Consentement partage employeurs"]
+PROSPECT_HEADERS = [
+    "Nom", "Prénom", "Courriel", "Téléphone", "Métier recherché", "Compétences", "Commune actuelle", "Zone souhaitée",
+    "Rayon de mobilité (km)", "Contrat souhaité", "Expérience (années)", "Permis", "Conjoint", "Consentement contact",
+    "Consentement partage employeurs",
+]
 
 
 def prospect_rows(people: list[Prospect]) -> list[list[str]]:
     """Rows of the job-fair spreadsheet, with the headers above."""
     contract_label = {"CDI": "CDI", "CDD": "CDD", "SAI": "Saisonnier", "LIB": "Libéral"}
     return [
-        [p.last_name, p.first_name, p.email, p.phone, p.desired_job, p.skills, p.commune,
+        [p.last_name, p.first_name, p.email, p.phone, p.desired_job, p.skills, p.commune, p.target_zone,
          "" if p.radius_km is None else str(p.radius_km), contract_label.get(p.contract, p.contract),
          str(p.experience_years), p.licence, p.partner_email or "", p.consent_contact, p.consent_share]
         for p in people
