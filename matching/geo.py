@@ -248,7 +248,6 @@ class Gazetteer:
                 unique = list(dict.fromkeys(codes))
                 unique.sort(key=lambda c, k=key: (ranks.get((k, c), 2), -communes[c].population))
                 codes[:] = unique
-        self._key_rank.clear()
         for key in self._by_key:
             self._keys_by_letter[key[:1]].append(key)
         for dep, keys in self._keys_by_dep.items():
@@ -519,8 +518,8 @@ class Gazetteer:
         has_code = bool(postal or dep)
         for part in parts:
             key = place_key(part)
-            key = _NOISE_WORDS.sub(" ", key).strip()
-            key = re.sub(r"\s+", " ", key)
+            if key not in self._by_key:  # "Tremblay-en-France" keeps its "France"
+                key = re.sub(r"\s+", " ", _NOISE_WORDS.sub(" ", key)).strip()
             if not key or _CODE_ONLY.match(key):
                 continue
             region = self._region_deps.get(key)
@@ -535,7 +534,7 @@ class Gazetteer:
         # A name that contains a separator ("Sarroux - Saint Julien"): the whole string first.
         if len(keys) > 1:
             codes = self._by_key.get(" ".join(keys))
-            chosen = self._choose(codes, postal, dep, area=area) if codes else None
+            chosen = self._choose(codes, postal, dep, area=area, key=" ".join(keys)) if codes else None
             if chosen:
                 return self._place(chosen, postal)
         departement_only: Place | None = None
@@ -580,7 +579,7 @@ class Gazetteer:
                 return self.departement_place(dep_named)
         codes = self._by_key.get(key)
         if codes:
-            chosen = self._choose(codes, postal, dep, area=area)
+            chosen = self._choose(codes, postal, dep, area=area, key=key)
             if chosen:
                 return self._place(chosen, postal)
         short = self._short_name(key, postal, dep)
@@ -599,7 +598,7 @@ class Gazetteer:
                     sub = " ".join(words[start:start + size])
                     if len(sub) < 3 or sub in ("st", "ste"):
                         continue
-                    chosen = self._choose(self._by_key.get(sub, []), postal, dep, area=area)
+                    chosen = self._choose(self._by_key.get(sub, []), postal, dep, area=area, key=sub)
                     if chosen:
                         found.append(chosen)
                 if found:
@@ -610,10 +609,16 @@ class Gazetteer:
         return None
 
     def _choose(
-        self, codes: list[str], postal: str | None, dep: str | None, strict: bool = True, area: set[str] | None = None
+        self,
+        codes: list[str],
+        postal: str | None,
+        dep: str | None,
+        strict: bool = True,
+        area: set[str] | None = None,
+        key: str | None = None,
     ) -> str | None:
         """Pick among homonyms: postal code, then département, then region named alongside ("…, Occitanie"),
-        then territory, then current names before former ones, then population."""
+        then ``_preference`` (territory, current or former name, size), then population."""
         if postal:
             with_postal = [c for c in codes if postal in self.communes[c].postal_codes]
             if with_postal:
@@ -629,15 +634,34 @@ class Gazetteer:
             if in_area:
                 codes = in_area
         territory = self.territory
-        in_territory = [c for c in codes if self.communes[c].departement in territory]
-        if in_territory:
-            return in_territory[0]
+        if len(codes) > 1:
+            codes = sorted(codes, key=lambda c: self._preference(key, c, territory))
         if postal and strict:
-            # A postal code that none of the homonyms has: accept only a same-département homonym.
+            # A postal code that none of the homonyms has: only the territory or the postal code's département.
             pdep = departement_of_postal_code(postal)
-            same = [c for c in codes if self.communes[c].departement == pdep]
-            return same[0] if same else None
+            codes = [c for c in codes if self.communes[c].departement in territory | {pdep}]
         return codes[0] if codes else None
+
+    def _preference(self, key: str | None, insee: str, territory: frozenset[str]) -> tuple[int, int]:
+        """Order of homonyms with nothing else to tell them apart (lower first).
+
+        A commune's current name in the territory first; then a current name elsewhere for a town of
+        5,000 inhabitants or more ("Meylan" is the town in Isère, not a former commune merged into Sos in
+        Lot-et-Garonne); then a former name in the territory ("Saint-Pantaléon", now in Barguelonne-en-
+        Quercy, rather than the village of Vaucluse); then other current names, other former names, and
+        names found only without their article ("Pin" is Pin in Haute-Saône before Le Pin in
+        Tarn-et-Garonne). Population breaks ties.
+        """
+        commune = self.communes[insee]
+        rank = self._key_rank.get((key, insee), 0) if key is not None else 0
+        local = commune.departement in territory
+        if rank == 0:
+            tier = 0 if local else (1 if commune.population >= 5_000 else 3)
+        elif rank == 1:
+            tier = 2 if local else 4
+        else:
+            tier = 5 if local else 6
+        return tier, -commune.population
 
     def _fuzzy(self, key: str, postal: str | None, dep: str | None, area: set[str] | None = None) -> Place | None:
         """Typo tolerance: optimal-string-alignment distance (transpositions count 1) among a block of names.

@@ -234,3 +234,21 @@ def test_label_naming_a_departement_and_a_city_field(gaz: Gazetteer) -> None:
     assert place is not None
     assert place.insee == "46128"
     assert gaz.resolve("46 - Lot", city="Bridgwater").level == "departement"
+
+
+@pytest.mark.parametrize(
+    ("text", "insee"),
+    [
+        ("Meylan", "38229"),  # the town of Isère, not the former commune merged into Sos (Lot-et-Garonne)
+        ("Saint-Pantaléon", "46263"),  # a former commune of the Lot beats a village of Vaucluse
+        ("Farges", "01158"),  # a current name beats "Les Farges" found without its article
+        ("Pin", "70410"),
+        ("Tremblay-en-France", "93073"),  # "France" inside a name is not the country
+        ("Latour-de-France", "66096"),
+        ("Figeac, France", "46102"),
+    ],
+)
+def test_homonym_preferences(gaz: Gazetteer, text: str, insee: str) -> None:
+    place = gaz.resolve(text)
+    assert place is not None
+    assert place.insee == insee

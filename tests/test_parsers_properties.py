@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.geo import get_gazetteer
+from matching.normalize import FLAGS, normalize_posting, reset_rome_classifier, set_rome_classifier
 from matching.parsers import (
     clean_title,
     contract_in_text,
@@ -23,6 +26,7 @@ from matching.parsers import (
     working_time_in_text,
 )
 from matching.sanitize import html_to_text, sanitize_html
+from matching.types import RawPosting
 
 PARSERS = (parse_contract, parse_working_time, parse_salary, parse_date, parse_experience, parse_remote,
            parse_positions, clean_title, contract_in_text, working_time_in_text, salary_in_text, experience_in_text)
@@ -84,3 +88,56 @@ def test_non_string_values() -> None:
         for parser in PARSERS:
             parser(value)
     assert parse_contract(["CDI"]).type == "CDI"
+
+
+text_or_none = st.one_of(st.none(), anything)
+
+
+@pytest.fixture(autouse=True)
+def _no_classifier():
+    """Totality of this module's functions; the ROME classifier has its own property test."""
+    set_rome_classifier(None)
+    yield
+    reset_rome_classifier()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.builds(
+        RawPosting,
+        source=st.text(max_size=20),
+        source_id=text_or_none,
+        url=text_or_none,
+        title=text_or_none,
+        employer=text_or_none,
+        employer_siret=text_or_none,
+        description=text_or_none,
+        location=text_or_none,
+        city=text_or_none,
+        postal_code=text_or_none,
+        departement=text_or_none,
+        insee=text_or_none,
+        lat=st.one_of(st.none(), st.floats(), anything),
+        lon=st.one_of(st.none(), st.floats(), anything),
+        contract=text_or_none,
+        contract_duration=text_or_none,
+        working_time=text_or_none,
+        salary=text_or_none,
+        salary_min=st.one_of(st.none(), st.floats(), anything),
+        salary_max=st.one_of(st.none(), st.floats(), anything),
+        salary_unit=text_or_none,
+        experience=text_or_none,
+        published_at=text_or_none,
+        expires_at=text_or_none,
+        rome_code=text_or_none,
+        positions=st.one_of(st.none(), st.integers(), anything),
+        remote=text_or_none,
+    )
+)
+def test_normalize_posting_is_total(raw: RawPosting) -> None:
+    posting = normalize_posting(raw)
+    assert posting.drop_reason in (None, "missing_title", "missing_id")
+    assert set(posting.flags) <= set(FLAGS)
+    assert (posting.drop_reason == "missing_title") == (not posting.title)
+    json.dumps(posting.as_json())
+    assert "<script" not in (posting.description_html or "").lower()
