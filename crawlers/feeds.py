@@ -13,9 +13,10 @@ What the bases do for every spider:
 
 - **decoding** (:func:`decode_feed`): BOM, then the XML declaration (or the HTTP ``charset``), then UTF-8;
   bytes that are not valid in the declared UTF-8 are read as Windows-1252 (French ATS exports often declare
-  UTF-8 and write Windows-1252), control characters forbidden in XML are removed, and HTML entities that XML
-  does not define (``&eacute;``, ``&nbsp;``) are replaced by their characters. Each repair is counted in
-  stats as ``feeds/repair/<kind>``.
+  UTF-8 and write Windows-1252), control characters forbidden in XML are removed, and when the XML cannot
+  be read because of HTML entities it does not define (``&eacute;``, ``&nbsp;``), they are replaced by
+  their characters. A gzipped file served without ``Content-Encoding`` is decompressed (bounded). Each
+  repair is counted in stats as ``feeds/repair/<kind>``.
 - **XML item iteration** (:func:`parse_xml_items`): a strict incremental parse keeps every item that was
   complete before the first syntax error; after it, libxml2's recovery mode salvages the following items.
   The item being read when the error happened is dropped (reason ``invalid_xml``): for a truncated feed
@@ -28,8 +29,9 @@ What the bases do for every spider:
   surrounding white space removed and empty strings as ``None``: no value is ever invented, and no
   normalisation happens here (that is the pipeline's job). :meth:`FeedSpider.post_process` is the hook for
   what a mapping cannot say.
-- **drops**: every dropped item or document is counted in crawler stats as ``offers/drop/<reason>`` and
-  logged with its position (line or index) so that a run with drops can be marked partial.
+- **drops**: every dropped item or document is counted in crawler stats as ``offers/drop/<reason>``
+  through ``crawlers.drops`` (an item whose id is known keeps its stored posting alive; a broken document
+  makes the run partial, so it closes nothing) and logged with its position (line or offer number).
 
 Parsing functions take bytes and return values, so they are tested without Scrapy; the spider classes only
 add the Scrapy plumbing (requests, stats, logging).
@@ -62,11 +64,6 @@ DROP_INVALID_XML = "invalid_xml"
 DROP_INVALID_JSON = "invalid_json"
 DROP_INVALID_ITEM = "invalid_item"
 DROP_INVALID_ROW = "invalid_row"
-
-#: Reasons that mean the document itself is broken (the run did not see the whole source).
-DOCUMENT_DROP_REASONS = frozenset(
-    {DROP_NOT_A_FEED, DROP_EMPTY_RESPONSE, DROP_INVALID_XML, DROP_INVALID_JSON}
-)
 
 #: XML namespaces understood in field paths as ``prefix:name``.
 NAMESPACES: dict[str, str] = {
@@ -766,7 +763,7 @@ class XmlFeedSpider(FeedSpider):
             yield f"ligne {element.sourceline}", element
 
     def value(self, item: Any, path: str) -> Any:
-        return xml_value(item, path, self.item_cache)
+        return xml_value(item, path, getattr(self, "item_cache", None))
 
 
 class RssFeedSpider(XmlFeedSpider):
