@@ -19,8 +19,17 @@ from crawlers.feeds import (
     split_pair,
     xml_value,
 )
+from crawlers.spiders.apec import ApecSpider
+from crawlers.spiders.fonction_publique_rss import FonctionPubliqueRssSpider
 from crawlers.spiders.hellowork import HelloWorkSpider
+from crawlers.spiders.indeed import IndeedSpider
+from crawlers.spiders.spreadsheet import SpreadsheetSpider
+from crawlers.spiders.talentsoft import TalentsoftSpider
+from crawlers.spiders.talentsoft_json import TalentsoftJsonSpider
 from tests.feeds_support import make_spider
+
+FEED_SPIDERS = {cls.name: cls for cls in (ApecSpider, FonctionPubliqueRssSpider, HelloWorkSpider, IndeedSpider,
+                                          SpreadsheetSpider, TalentsoftSpider, TalentsoftJsonSpider)}
 
 
 def test_decode_declared_utf8_written_in_cp1252():
@@ -155,6 +164,24 @@ def test_arbitrary_bytes_never_raise(body: bytes):
     postings = list(spider.postings_from_body(body))
     assert all(p.source == "hellowork" for p in postings)
     parse_json_items(body)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(FEED_SPIDERS)), st.binary(max_size=1024))
+def test_no_spider_raises_on_arbitrary_bytes(name: str, body: bytes):
+    spider = make_spider(FEED_SPIDERS[name])
+    postings = list(spider.postings_from_body(body))
+    assert all(p.source == name for p in postings)
+
+
+def test_every_feed_spider_is_listed_by_scrapy():
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    loader = SpiderLoader.from_settings(get_project_settings())
+    for name, spider_cls in FEED_SPIDERS.items():
+        assert loader.load(name) is spider_cls
+        assert spider_cls.platform == name
 
 
 @settings(max_examples=100, deadline=None)
