@@ -134,22 +134,36 @@ def declared_encoding(body: bytes) -> str | None:
     return _codec_name(enc.group(1).decode("ascii")) if enc else None
 
 
+_LATIN_CODECS = frozenset(codecs.lookup(n).name for n in ("latin-1", "iso-8859-15", "cp1252"))
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
 def decode_feed(body: bytes, http_charset: str | None = None) -> Decoded:
     """Decode a feed body; never raises.
 
     Order: byte-order mark, XML declaration, HTTP ``charset``, UTF-8. When the chosen encoding is UTF-8 and
-    some bytes are not valid UTF-8, those bytes are read as Windows-1252 (repair ``cp1252_in_utf8``).
+    some bytes are not valid UTF-8, those bytes are read as Windows-1252 (repair ``cp1252_in_utf8``). When a
+    Latin encoding is declared but the bytes are valid UTF-8 with accented letters, they are read as UTF-8
+    (repair ``utf8_declared_latin``: otherwise "é" would become "Ã©").
     """
     repairs: dict[str, int] = {}
     for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
                       (codecs.BOM_UTF16_BE, "utf-16-be")):
         if body.startswith(bom):
-            text = body[len(bom):].decode(name, errors="replace")
+            text = body[len(bom):].decode(name, errors="ohmylot-cp1252" if name == "utf-8" else "replace")
             return Decoded(text, name, repairs)
     encoding = declared_encoding(body) or _codec_name(http_charset) or "utf-8"
     if encoding.startswith("utf-16") or encoding.startswith("utf-32"):
         # A declaration in an ASCII-readable prefix cannot be right for UTF-16 without BOM.
         encoding = "utf-8"
+    if encoding in _LATIN_CODECS and _NON_ASCII.search(body):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            repairs["utf8_declared_latin"] = 1
+            return Decoded(text, "utf-8", repairs)
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError:

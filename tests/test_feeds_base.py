@@ -44,6 +44,16 @@ def test_decode_mixed_utf8_and_cp1252_keeps_both():
     assert decode_feed(body).text == "Équipe médecine"
 
 
+def test_decode_utf8_declared_latin1():
+    body = '<?xml version="1.0" encoding="ISO-8859-1"?><r>Saint-Céré – Lot</r>'.encode()
+    decoded = decode_feed(body)
+    assert decoded.text.endswith("<r>Saint-Céré – Lot</r>")
+    assert decoded.repairs == {"utf8_declared_latin": 1}
+    items = parse_xml_items(b'<?xml version="1.0" encoding="windows-1252"?><root><job><t>Cr\xc3\xa9'
+                            b'ole</t></job></root>', ["job"])
+    assert xml_value(items.items[0], "t") == "Créole"
+
+
 def test_decode_honours_declaration_bom_and_http_charset():
     latin = '<?xml version="1.0" encoding="ISO-8859-1"?><r>Figeac é</r>'.encode("latin-1")
     assert decode_feed(latin).text.endswith("Figeac é</r>")
