@@ -13,9 +13,10 @@ What the bases do for every spider:
 
 - **decoding** (:func:`decode_feed`): BOM, then the XML declaration (or the HTTP ``charset``), then UTF-8;
   bytes that are not valid in the declared UTF-8 are read as Windows-1252 (French ATS exports often declare
-  UTF-8 and write Windows-1252), control characters forbidden in XML are removed, and HTML entities that XML
-  does not define (``&eacute;``, ``&nbsp;``) are replaced by their characters. Each repair is counted in
-  stats as ``feeds/repair/<kind>``.
+  UTF-8 and write Windows-1252), control characters forbidden in XML are removed, and when the XML cannot
+  be read because of HTML entities it does not define (``&eacute;``, ``&nbsp;``), they are replaced by
+  their characters. A gzipped file served without ``Content-Encoding`` is decompressed (bounded). Each
+  repair is counted in stats as ``feeds/repair/<kind>``.
 - **XML item iteration** (:func:`parse_xml_items`): a strict incremental parse keeps every item that was
   complete before the first syntax error; after it, libxml2's recovery mode salvages the following items.
   The item being read when the error happened is dropped (reason ``invalid_xml``): for a truncated feed
@@ -28,8 +29,9 @@ What the bases do for every spider:
   surrounding white space removed and empty strings as ``None``: no value is ever invented, and no
   normalisation happens here (that is the pipeline's job). :meth:`FeedSpider.post_process` is the hook for
   what a mapping cannot say.
-- **drops**: every dropped item or document is counted in crawler stats as ``offers/drop/<reason>`` and
-  logged with its position (line or index) so that a run with drops can be marked partial.
+- **drops**: every dropped item or document is counted in crawler stats as ``offers/drop/<reason>``
+  through ``crawlers.drops`` (an item whose id is known keeps its stored posting alive; a broken document
+  makes the run partial, so it closes nothing) and logged with its position (line or offer number).
 
 Parsing functions take bytes and return values, so they are tested without Scrapy; the spider classes only
 add the Scrapy plumbing (requests, stats, logging).
@@ -62,11 +64,6 @@ DROP_INVALID_XML = "invalid_xml"
 DROP_INVALID_JSON = "invalid_json"
 DROP_INVALID_ITEM = "invalid_item"
 DROP_INVALID_ROW = "invalid_row"
-
-#: Reasons that mean the document itself is broken (the run did not see the whole source).
-DOCUMENT_DROP_REASONS = frozenset(
-    {DROP_NOT_A_FEED, DROP_EMPTY_RESPONSE, DROP_INVALID_XML, DROP_INVALID_JSON}
-)
 
 #: XML namespaces understood in field paths as ``prefix:name``.
 NAMESPACES: dict[str, str] = {
@@ -137,22 +134,36 @@ def declared_encoding(body: bytes) -> str | None:
     return _codec_name(enc.group(1).decode("ascii")) if enc else None
 
 
+_LATIN_CODECS = frozenset(codecs.lookup(n).name for n in ("latin-1", "iso-8859-15", "cp1252"))
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
 def decode_feed(body: bytes, http_charset: str | None = None) -> Decoded:
     """Decode a feed body; never raises.
 
     Order: byte-order mark, XML declaration, HTTP ``charset``, UTF-8. When the chosen encoding is UTF-8 and
-    some bytes are not valid UTF-8, those bytes are read as Windows-1252 (repair ``cp1252_in_utf8``).
+    some bytes are not valid UTF-8, those bytes are read as Windows-1252 (repair ``cp1252_in_utf8``). When a
+    Latin encoding is declared but the bytes are valid UTF-8 with accented letters, they are read as UTF-8
+    (repair ``utf8_declared_latin``: otherwise "é" would become "Ã©").
     """
     repairs: dict[str, int] = {}
     for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
                       (codecs.BOM_UTF16_BE, "utf-16-be")):
         if body.startswith(bom):
-            text = body[len(bom):].decode(name, errors="replace")
+            text = body[len(bom):].decode(name, errors="ohmylot-cp1252" if name == "utf-8" else "replace")
             return Decoded(text, name, repairs)
     encoding = declared_encoding(body) or _codec_name(http_charset) or "utf-8"
     if encoding.startswith("utf-16") or encoding.startswith("utf-32"):
         # A declaration in an ASCII-readable prefix cannot be right for UTF-16 without BOM.
         encoding = "utf-8"
+    if encoding in _LATIN_CODECS and _NON_ASCII.search(body):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            repairs["utf8_declared_latin"] = 1
+            return Decoded(text, "utf-8", repairs)
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError:
@@ -766,7 +777,7 @@ class XmlFeedSpider(FeedSpider):
             yield f"ligne {element.sourceline}", element
 
     def value(self, item: Any, path: str) -> Any:
-        return xml_value(item, path, self.item_cache)
+        return xml_value(item, path, getattr(self, "item_cache", None))
 
 
 class RssFeedSpider(XmlFeedSpider):

@@ -33,7 +33,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
 
 from crawlers.feeds import (
     DROP_EMPTY_RESPONSE,
@@ -367,8 +366,3 @@ def row_link(values: dict[str, str]) -> tuple[str | None, str | None]:
         else:
             contact = value if contact is None else f"{contact} ; {value}"
     return url, contact
-
-
-def as_row_dict(row: SheetRow) -> dict[str, Any]:
-    """The row as a plain dict (for logs and tests)."""
-    return {"line": row.line, **row.values, "extra": row.extra}

@@ -19,8 +19,17 @@ from crawlers.feeds import (
     split_pair,
     xml_value,
 )
+from crawlers.spiders.apec import ApecSpider
+from crawlers.spiders.fonction_publique_rss import FonctionPubliqueRssSpider
 from crawlers.spiders.hellowork import HelloWorkSpider
+from crawlers.spiders.indeed import IndeedSpider
+from crawlers.spiders.spreadsheet import SpreadsheetSpider
+from crawlers.spiders.talentsoft import TalentsoftSpider
+from crawlers.spiders.talentsoft_json import TalentsoftJsonSpider
 from tests.feeds_support import make_spider
+
+FEED_SPIDERS = {cls.name: cls for cls in (ApecSpider, FonctionPubliqueRssSpider, HelloWorkSpider, IndeedSpider,
+                                          SpreadsheetSpider, TalentsoftSpider, TalentsoftJsonSpider)}
 
 
 def test_decode_declared_utf8_written_in_cp1252():
@@ -33,6 +42,16 @@ def test_decode_declared_utf8_written_in_cp1252():
 def test_decode_mixed_utf8_and_cp1252_keeps_both():
     body = "Équipe ".encode() + "médecine".encode("cp1252")
     assert decode_feed(body).text == "Équipe médecine"
+
+
+def test_decode_utf8_declared_latin1():
+    body = '<?xml version="1.0" encoding="ISO-8859-1"?><r>Saint-Céré – Lot</r>'.encode()
+    decoded = decode_feed(body)
+    assert decoded.text.endswith("<r>Saint-Céré – Lot</r>")
+    assert decoded.repairs == {"utf8_declared_latin": 1}
+    items = parse_xml_items(b'<?xml version="1.0" encoding="windows-1252"?><root><job><t>Cr\xc3\xa9'
+                            b'ole</t></job></root>', ["job"])
+    assert xml_value(items.items[0], "t") == "Créole"
 
 
 def test_decode_honours_declaration_bom_and_http_charset():
@@ -155,6 +174,24 @@ def test_arbitrary_bytes_never_raise(body: bytes):
     postings = list(spider.postings_from_body(body))
     assert all(p.source == "hellowork" for p in postings)
     parse_json_items(body)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(FEED_SPIDERS)), st.binary(max_size=1024))
+def test_no_spider_raises_on_arbitrary_bytes(name: str, body: bytes):
+    spider = make_spider(FEED_SPIDERS[name])
+    postings = list(spider.postings_from_body(body))
+    assert all(p.source == name for p in postings)
+
+
+def test_every_feed_spider_is_listed_by_scrapy():
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.project import get_project_settings
+
+    loader = SpiderLoader.from_settings(get_project_settings())
+    for name, spider_cls in FEED_SPIDERS.items():
+        assert loader.load(name) is spider_cls
+        assert spider_cls.platform == name
 
 
 @settings(max_examples=100, deadline=None)
