@@ -156,3 +156,52 @@ def test_a_hanging_crawl_is_killed_and_marked_failed(db) -> None:
     with db.session() as session:
         run = session.scalars(select(JobRun).where(JobRun.job_id == "crawl:hanging")).one()
         assert run.status == "failed"
+
+
+def test_the_nightly_chain_runs_end_to_end_on_the_sandbox_under_the_scheduler(db, tmp_path) -> None:
+    """Crawl → dedupe → re-rank → digest, driven by APScheduler with short intervals."""
+    from datetime import date
+
+    from crawlers.sandbox.server import serve
+    from crawlers.sandbox.site import Sandbox
+    from jobs import tasks
+    from jobs.candidate_import import import_candidates
+    from jobs.demo import write_prospects_file
+    from store.models import Match, Offer, Posting
+
+    import_candidates(db, write_prospects_file(tmp_path / "salon.csv"), event="Salon test")
+    sandbox = Sandbox(today=date(2026, 11, 25))
+    fast = {"DOWNLOAD_DELAY": 0, "LOG_LEVEL": "WARNING"}
+    with serve(sandbox.handle) as base:
+        sandbox.set_base_url(base)
+        specs = [
+            JobSpec("crawl:sandbox-hellowork", "hellowork", _cron("*/15 * * * * *", "UTC"),
+                    lambda d: tasks.crawl_source(d, "sandbox-hellowork", url=f"{base}/feeds/hellowork.xml",
+                                                 spider="hellowork", settings=fast, timeout=120)),
+            JobSpec("crawl:sandbox-sante-lot", "sante-lot", _cron("*/15 * * * * *", "UTC"),
+                    lambda d: tasks.crawl_source(d, "sandbox-sante-lot", url=f"{base}/sites/sante-lot/offres",
+                                                 spider="jsonld", settings=fast, timeout=120)),
+            JobSpec("chain:post-crawl", "chain", _cron("5/15 * * * * *", "UTC"), lambda d: tasks.post_crawl_chain(d)),
+        ]
+        scheduler = build_scheduler(db, specs=specs, scheduler_class=BackgroundScheduler)
+        scheduler.start(paused=True)
+        sync_jobs(scheduler, specs)
+        scheduler.resume()
+        deadline = time.monotonic() + 150
+        done = False
+        while time.monotonic() < deadline and not done:
+            time.sleep(2)
+            with db.session() as session:
+                crawled = session.scalar(select(func.count()).select_from(Posting)) or 0
+                chains = session.scalars(select(JobRun).where(JobRun.job_id == "chain:post-crawl",
+                                                              JobRun.status == "success")).all()
+                done = crawled > 0 and any((r.detail or {}).get("dedupe", {}).get("offers") for r in chains)
+        scheduler.shutdown(wait=True)
+    assert done, "the chain did not run after a crawl"
+    with db.session() as session:
+        crawl_runs = session.scalars(select(JobRun).where(JobRun.job_id.like("crawl:%"))).all()
+        assert {r.job_id for r in crawl_runs if r.status == "success"} >= {"crawl:sandbox-hellowork"}
+        assert session.scalar(select(func.count()).select_from(Offer)) > 0
+        assert session.scalar(select(func.count()).select_from(Match)) > 0
+        slots = [(r.job_id, r.slot) for r in session.scalars(select(JobRun))]
+        assert len(slots) == len(set(slots))
