@@ -39,8 +39,12 @@ def test_naf_sectors() -> None:
     assert len(naf_sections()) == 21
     assert len(naf_divisions()) == 88
     assert naf_sections()["I"] == "Hébergement et restauration"
-    assert sector_of("56.10A") == "I" and sector_of("56") == "I" and sector_of("01") == "A"
-    assert sector_of("99.99") == "U" and sector_of("00") is None and sector_of(None) is None
+    assert sector_of("56.10A") == "I"
+    assert sector_of("56") == "I"
+    assert sector_of("01") == "A"
+    assert sector_of("99.99") == "U"
+    assert sector_of("00") is None
+    assert sector_of(None) is None
 
 
 def test_join_form_checks() -> None:
@@ -85,7 +89,8 @@ def test_kit_upload_checks(monkeypatch, tmp_path) -> None:
         check_upload("gros.pdf", b"%PDF-" + b"x" * 2000)
     monkeypatch.delenv("OHMYLOT_KIT_MAX_MB")
     row = store_upload("Plaquette", '../../etc/"passwd".pdf', b"%PDF-1.4", staff="agent@ohmylot.fr")
-    assert row.filename == "passwd.pdf" and (tmp_path / "kit" / row.stored_name).read_bytes() == b"%PDF-1.4"
+    assert row.filename == "passwd.pdf"
+    assert (tmp_path / "kit" / row.stored_name).read_bytes() == b"%PDF-1.4"
 
 
 @pytest.mark.db
@@ -105,10 +110,12 @@ def test_network_digest_command(db, database_url, mailbox, monkeypatch) -> None:
     runner = CliRunner()
     dry = runner.invoke(app, ["network", "digest", "--sector", "A", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "Ferme des Causses" in dry.output and "rien n'a été envoyé" in dry.output
+    assert "Ferme des Causses" in dry.output
+    assert "rien n'a été envoyé" in dry.output
     assert mailbox == []
     none = runner.invoke(app, ["network", "digest", "--sector", "I"])
-    assert none.exit_code == 0 and "Rien à envoyer" in none.output
+    assert none.exit_code == 0
+    assert "Rien à envoyer" in none.output
     bad = runner.invoke(app, ["network", "digest", "--sector", "ZZ"])
     assert bad.exit_code != 0
     assert "secteur inconnu" in str(bad.exception)
@@ -117,6 +124,7 @@ def test_network_digest_command(db, database_url, mailbox, monkeypatch) -> None:
     assert "Envoyé à 1 membre(s)" in sent.output
     [(recipients, message)] = mailbox
     assert recipients == ["jeanne@ferme-causses.fr"]
-    assert "https://emploi.ohmylot.fr/reseau/interet/" in body(message) and "Martin" not in body(message)
+    assert "https://emploi.ohmylot.fr/reseau/interet/" in body(message)
+    assert "Martin" not in body(message)
     listing = runner.invoke(app, ["network", "members", "--status", "member"])
     assert "Ferme des Causses" in listing.output
