@@ -61,6 +61,8 @@ logger = logging.getLogger(__name__)
 
 MEMBER_PLATFORM = "manual"
 MEMBER_TRUST = 0.85
+#: ``Posting.closed_reason`` of a member posting waiting for staff review
+PENDING_REASON = "pending_review"
 LOGIN_LINK_DAYS = 7
 INTEREST_LINK_DAYS = 60
 CONTRACT_CHOICES = {
@@ -452,6 +454,10 @@ def _raw_posting(employer: Employer, ref: str, values: Mapping[str, Any], base_u
     )
 
 
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _validate(posting: Any) -> None:
     """The checks the crawl pipeline applies after normalisation (codes in their shape, else cleared)."""
     import re
@@ -495,6 +501,9 @@ def submit_member_offer(
     session.flush()
     posting = session.scalar(select(Posting).where(Posting.source_id == source.id, Posting.source_ref == ref))
     assert posting is not None
+    # Held closed until staff approve it: no rebuild of the offers (``dedupe --full``) can publish it early.
+    # ``closed_at`` stays empty so that deduplication sees no end to its lifetime.
+    posting.status, posting.closed_at, posting.closed_reason = "closed", None, PENDING_REASON
     if existing is None:
         existing = MemberOffer(employer_id=employer.id, posting_id=posting.id, submitted_at=now)
         session.add(existing)
@@ -523,7 +532,11 @@ def review_member_offer(
     member_offer.reviewed_by = staff
     member_offer.review_note = note or None
     posting = session.get(Posting, member_offer.posting_id)
-    if posting is not None and not approve and posting.status != "closed":
+    if posting is not None and approve and posting.closed_reason in {PENDING_REASON, "rejected"}:
+        expired = posting.expires_at is not None and _aware(posting.expires_at) < utcnow()
+        posting.status = "closed" if expired else "open"
+        posting.closed_at, posting.closed_reason = (utcnow(), "expired") if expired else (None, None)
+    elif posting is not None and not approve:
         posting.status, posting.closed_at, posting.closed_reason = "closed", utcnow(), "rejected"
     session.flush()
     offer = session.get(Offer, posting.offer_id) if posting is not None and posting.offer_id else None

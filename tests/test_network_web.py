@@ -144,6 +144,14 @@ def test_new_member_offer_is_hidden_until_approved(client, db, mailbox):
         offer_id, member_offer_id = offer.id, member_offer.id
     assert "Berger" not in client.get("/offres").text
     assert client.get(f"/offres/{offer_id}").status_code == 404
+    # A full rebuild of the offers does not publish it either.
+    from store.dedup import dedupe_database
+
+    with db.session() as session:
+        dedupe_database(session, full=True)
+        session.commit()
+    assert "Berger" not in client.get("/offres").text
+    assert "en attente de relecture" in member.get("/membre").text
     token = csrf_of(client, "/equipe/reseau/offres")
     client.post(f"/equipe/reseau/offres/{member_offer_id}/publier", data={"csrf_token": token})
     assert "Berger" in client.get("/offres").text
