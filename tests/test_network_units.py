@@ -128,3 +128,12 @@ def test_network_digest_command(db, database_url, mailbox, monkeypatch) -> None:
     assert "Martin" not in body(message)
     listing = runner.invoke(app, ["network", "members", "--status", "member"])
     assert "Ferme des Causses" in listing.output
+
+
+def test_quick_benchmark_reports_figures() -> None:
+    from bench.network import run
+
+    figures = run(quick=True)
+    assert figures["digest_profiles"] == 50
+    assert figures["siret_checks_per_s"] > 0
+    assert figures["offer_submit_ms_median"] <= figures["offer_submit_ms_max"]
