@@ -65,9 +65,9 @@ def run(quick: bool = False) -> dict[str, object]:
     from store.postings import PostingInput, ensure_source, upsert_postings
 
     rng = random.Random(46)
-    postings = 300 if quick else 5000
-    prospects = 300 if quick else 5000
-    submissions = 3 if quick else 20
+    postings = 120 if quick else 5000
+    prospects = 200 if quick else 5000
+    submissions = 2 if quick else 20
     figures: dict[str, object] = {"crawled_postings": postings, "prospects": prospects}
 
     sirets = [_siret(rng) for _ in range(2000)]
