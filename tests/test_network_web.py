@@ -339,3 +339,14 @@ def test_directory_filters(client, db, mailbox):
     again = client.post("/reseau/adherer", data=JOIN_FORM)
     assert again.status_code == 422
     assert "existe déjà" in again.text
+
+
+def test_roles_on_network_pages(client, db):
+    add_user(db, email="ref@ohmylot.fr", role="referent", territory=["200023737"])
+    login(client, "ref@ohmylot.fr")
+    assert client.get("/equipe/reseau").status_code == 200
+    assert client.get("/equipe/reseau/profils").status_code == 404  # digests span every territory
+    anonymous = client.__class__(client.app, base_url="https://testserver", follow_redirects=False)
+    assert anonymous.get("/equipe/reseau").status_code == 303
+    assert anonymous.get("/membre").status_code == 303
+    assert anonymous.get("/reseau/adherer").status_code == 200

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -49,7 +48,7 @@ from web.auth import CurrentUser, NotFoundForRole, close_session, cookie_name, h
 from web.deps import CurrentUserDep, SessionDep, SettingsDep, current_user, session_token
 from web.kit import file_path
 from web.routers.network import form_fields
-from web.routers.network_staff import outreach_settings
+from web.routers.network_staff import _back, outreach_settings
 from web.security import verify_csrf
 from web.templating import render
 
@@ -88,10 +87,6 @@ async def current_member_csrf(
 
 MemberDep = Annotated[Member, Depends(current_member)]
 MemberWrite = Annotated[Member, Depends(current_member_csrf)]
-
-
-def _back(path: str, message: str) -> Response:
-    return RedirectResponse(f"{path}?message={quote(message, safe='')}", status_code=303)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, or_, select
 
@@ -43,6 +43,7 @@ from store.models import (
     TalentDigest,
     TalentInterest,
 )
+from web.auth import NotFoundForRole
 from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
 from web.kit import KitError, store_upload
 from web.match_data import offers_for_candidate
@@ -50,6 +51,14 @@ from web.templating import render
 from web.visibility import can_see_candidate
 
 router = APIRouter(prefix="/equipe/reseau", include_in_schema=False)
+
+def _digest_role(user: StaffUser) -> None:
+    """Digests present prospects from every territory: admins and staff only, not territorial référents."""
+    if user.role not in {"admin", "staff"}:
+        raise NotFoundForRole
+
+
+DigestRole = Annotated[None, Depends(_digest_role)]
 
 STATUS_LABELS = {"pending": "demande à valider", "member": "membre", "refused": "refusée"}
 
@@ -296,6 +305,7 @@ def digest_form(
     request: Request,
     session: SessionDep,
     user: StaffUser,
+    _: DigestRole,
     secteur: str = "",
     territoire: str = "",
     jours: int = 30,
@@ -332,6 +342,7 @@ def digest_send(
     session: SessionDep,
     settings: SettingsDep,
     user: StaffWrite,
+    _: DigestRole,
     secteur: Annotated[str, Form(max_length=10)] = "",
     territoire: Annotated[str, Form(max_length=20)] = "",
     jours: Annotated[int, Form()] = 30,
