@@ -278,6 +278,27 @@ def test_public_pages_pass_axe_core(server, chromium, db) -> None:
     page.get_by_role("alert").wait_for()
     problems.update({"/reseau/adherer (erreurs)": v for v in [_axe_blocking(page)] if v})
     context.close()
+    # The member space: home and the offer form (also with its errors shown).
+    from jobs.network import approve_member, check_join_form, login_link, submit_join
+
+    with db.session() as session:
+        member = submit_join(session, check_join_form(JOIN_FORM))
+        approve_member(session, member, "agent@ohmylot.fr")
+        link = login_link(session, member, settings)
+    context, page = _page(chromium, bypass_csp=True)
+    page.goto(link)
+    page.get_by_role("button", name="Ouvrir mon espace membre").click()
+    page.wait_for_url(re.compile(r"/membre$"))
+    for path in ["/membre", "/membre/offres/nouvelle", "/membre/kit", "/membre/profils"]:
+        page.goto(f"{base}{path}")
+        found = _axe_blocking(page)
+        if found:
+            problems[path] = found
+    page.goto(f"{base}/membre/offres/nouvelle")
+    page.get_by_role("button", name="Envoyer l'offre").click()
+    page.get_by_role("alert").wait_for()
+    problems.update({"/membre/offres/nouvelle (erreurs)": v for v in [_axe_blocking(page)] if v})
+    context.close()
     # The booth form (staff, signed in) — part of the web area's app.
     staff, page = _staff_login(chromium, base)
     response = page.goto(f"{base}/equipe/salon")
