@@ -866,20 +866,28 @@ def unsubscribe_link(settings: OutreachSettings, candidate_id: int) -> str:
 
 
 def unsubscribe(session: Session, candidate_id: int, *, actor: str = "prospect", now: datetime | None = None) -> bool:
-    """Stop every selection and digest for a prospect; returns False when already unsubscribed."""
+    """Stop every selection, digest and shortlist for a prospect; returns False when already unsubscribed.
+
+    Recorded as the prospects area records it (``store.candidates.record_consent``): the consent to be
+    contacted is withdrawn, which withdraws the consent to share the profile and sets ``unsubscribed_at``.
+    """
+    from store.candidates import record_consent
+
     candidate = session.get(Candidate, candidate_id)
     if candidate is None:
         raise NetworkError("Lien inconnu.")
     if candidate.unsubscribed_at is not None:
         return False
-    candidate.unsubscribed_at = now or utcnow()
+    now = now or utcnow()
+    record_consent(session, candidate, "contact", False, channel="lien de désinscription", staff=actor, at=now)
+    candidate.unsubscribed_at = candidate.unsubscribed_at or now
     session.add(
         CandidateStatus(
             candidate_id=candidate.id,
             status=candidate.status,
             staff=None,
             note="Désinscription des envois d'Oh my Lot ! (lien dans un e-mail)",
-            changed_at=candidate.unsubscribed_at,
+            changed_at=now,
         )
     )
     audit(session, actor, "outreach.unsubscribe", "candidate", candidate.id)

@@ -249,6 +249,11 @@ def test_digest_interest_selection_and_unsubscribe(client, db, mailbox):
     with db.session() as session:
         assert session.get(Candidate, lea_id).unsubscribed_at is None
     assert anonymous.post(unsubscribe).status_code == 200
+    with db.session() as session:
+        gone = session.get(Candidate, lea_id)
+        assert gone.unsubscribed_at is not None
+        assert gone.consent_contact is False
+        assert gone.consent_share is False  # web shortlists check it too
     mailbox.clear()
     response = client.post(
         f"/equipe/reseau/selection/{lea_id}", data={"csrf_token": token, "offer_id": [str(offer_id)]}
