@@ -425,14 +425,28 @@ def check_offer_form(fields: Mapping[str, Any], *, today: date | None = None) ->
     return check
 
 
+def _paragraphs_html(text: str) -> str:
+    """A member's plain text as escaped HTML paragraphs (line breaks kept); sanitised again downstream."""
+    from html import escape
+
+    blocks = [b.strip() for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    return "".join("<p>" + escape(b).replace("\n", "<br>") + "</p>" for b in blocks)
+
+
 def _raw_posting(employer: Employer, ref: str, values: Mapping[str, Any], base_url: str) -> RawPosting:
     apply = values["apply"]
     apply_url = apply if apply.startswith(("http://", "https://")) else None
     if apply_url is None and "@" in apply and " " not in apply:
         apply_url = f"mailto:{apply}"
-    description = values["description"]
-    if not apply_url:
-        description = f"{description}\n\nPour postuler : {apply}"
+    text = values["description"]
+    start = _parse_day(values.get("start") or "")
+    if start is not None:
+        text += f"\n\nPrise de poste : {start.strftime('%d/%m/%Y')}"
+    end = _parse_day(values.get("end") or "")
+    if end is not None:
+        text += f"\n\nCandidatures jusqu'au {end.strftime('%d/%m/%Y')}"
+    if not apply.startswith(("http://", "https://")):
+        text += f"\n\nPour postuler : {apply}"
     return RawPosting(
         source=member_source_id(employer.id),
         source_id=ref,
@@ -441,7 +455,7 @@ def _raw_posting(employer: Employer, ref: str, values: Mapping[str, Any], base_u
         employer=employer.name,
         employer_siret=employer.siret,
         naf_code=employer.naf_code,
-        description=description,
+        description=_paragraphs_html(text),
         location=values["place"],
         contract=values["contract"],
         contract_duration=f"{values['duration_months']} mois" if values.get("duration_months") else None,

@@ -134,7 +134,7 @@ def test_new_member_offer_is_hidden_until_approved(client, db, mailbox):
     form = dict(
         OFFER_FORM,
         title="Berger / Bergère",
-        description="Garde d'un troupeau de 300 brebis sur le causse, de mai à octobre.",
+        description="Garde d'un troupeau de 300 brebis sur le causse, de mai à octobre. <script>alert(1)</script>",
     )
     assert member.post("/membre/offres/nouvelle", data=dict(form, csrf_token=token)).status_code == 303
     with db.session() as session:
@@ -155,7 +155,10 @@ def test_new_member_offer_is_hidden_until_approved(client, db, mailbox):
     token = csrf_of(client, "/equipe/reseau/offres")
     client.post(f"/equipe/reseau/offres/{member_offer_id}/publier", data={"csrf_token": token})
     assert "Berger" in client.get("/offres").text
-    assert client.get(f"/offres/{offer_id}").status_code == 200
+    public = client.get(f"/offres/{offer_id}")
+    assert public.status_code == 200
+    assert "Pour postuler : jeanne@ferme-causses.fr" in public.text
+    assert "<script>alert" not in public.text and "&lt;script&gt;" in public.text
     # An edit goes back to review and off the board.
     token = csrf_of(member, f"/membre/offres/{member_offer_id}/modifier")
     response = member.post(
