@@ -65,7 +65,9 @@ def register(app: typer.Typer) -> None:
             elif not report.members or not report.profiles:
                 out.print("Rien à envoyer.")
             else:
-                out.print(f"Envoyé à {report.sent} membre(s).")
+                out.print(
+                    f"Envoyé à {report.sent} membre(s) ; {report.up_to_date} membre(s) avaient déjà reçu ces profils."
+                )
             for failure in report.failures:
                 err.print(f"[red]Échec[/red] {failure}")
         if report.failures:

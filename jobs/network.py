@@ -760,8 +760,19 @@ class DigestReport:
     members: list[NetworkMember]
     profiles: list[Candidate]
     sent: int = 0
+    up_to_date: int = 0
     failures: list[str] = field(default_factory=list)
-    digest_id: int | None = None
+    digest_ids: list[int] = field(default_factory=list)
+
+
+def _already_sent(session: Session, member_ids: set[int]) -> dict[int, set[int]]:
+    """For each member, the prospects already presented to them by an earlier digest."""
+    sent: dict[int, set[int]] = {m: set() for m in member_ids}
+    for recipients, candidates in session.execute(select(TalentDigest.member_ids, TalentDigest.candidate_ids)):
+        for member_id in recipients or []:
+            if member_id in sent:
+                sent[member_id].update(int(c) for c in candidates or [])
+    return sent
 
 
 def send_digest(
@@ -777,7 +788,9 @@ def send_digest(
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> DigestReport:
-    """Send the talent digest to the members of a sector and/or territory (one e-mail each)."""
+    """Send the talent digest to the members of a sector and/or territory: one e-mail per member with the
+    profiles not yet presented to that member (so a weekly run only brings news). Each e-mail sent is one
+    ``TalentDigest`` row (an e-mail that fails is not recorded: its profiles go out next time)."""
     sector = check_sector(sector)
     members = digest_recipients(session, sector=sector, territory=territory)
     profiles = digest_profiles(session, days=days, rome_prefixes=rome_prefixes, limit=limit, now=now)
@@ -785,40 +798,46 @@ def send_digest(
     if dry_run or not members or not profiles:
         return report
     settings.key()
-    digest = TalentDigest(
-        sent_at=now or utcnow(),
-        sent_by=actor,
-        sector=sector,
-        territory=territory,
-        member_ids=[m.id for m in members],
-        candidate_ids=[c.id for c in profiles],
-    )
-    session.add(digest)
-    session.flush()
-    cards = [(c, profile_card(c)) for c in profiles]
+    already = _already_sent(session, {m.id for m in members})
+    cards = {c.id: (c, profile_card(c)) for c in profiles}
     for member in members:
-        links = [interest_link(settings, member.employer_id, c.id, digest.id) for c, _ in cards]
+        fresh = [cards[c.id] for c in profiles if c.id not in already[member.id]]
+        if not fresh:
+            report.up_to_date += 1
+            continue
+        digest = TalentDigest(
+            sent_at=now or utcnow(),
+            sent_by=actor,
+            sector=sector,
+            territory=territory,
+            member_ids=[member.id],
+            candidate_ids=[c.id for c, _ in fresh],
+        )
+        session.add(digest)
+        session.flush()
+        links = [interest_link(settings, member.employer_id, c.id, digest.id) for c, _ in fresh]
         message = mail.build_message(
             [member.contact_email],
-            f"Oh my Lot ! : {len(cards)} profil(s) pour {member.employer.name}",
-            _digest_text(member, cards, links, settings.base_url()),
+            f"Oh my Lot ! : {len(fresh)} profil(s) pour {member.employer.name}",
+            _digest_text(member, fresh, links, settings.base_url()),
         )
         try:
             mail.send(message)
-            report.sent += 1
         except mail.MailNotConfigured:
             raise
         except OSError as exc:
             report.failures.append(f"{member.contact_email} : {exc}")
-    digest.failures = len(report.failures)
-    report.digest_id = digest.id
+            session.delete(digest)
+            continue
+        report.sent += 1
+        report.digest_ids.append(digest.id)
     audit(
         session,
         actor,
         "network.digest",
         "talent_digest",
-        digest.id,
-        {"members": len(members), "profiles": len(profiles), "sent": report.sent},
+        ",".join(map(str, report.digest_ids))[:80] or None,
+        {"members": len(members), "profiles": len(profiles), "sent": report.sent, "failures": len(report.failures)},
     )
     return report
 

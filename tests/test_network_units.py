@@ -126,6 +126,16 @@ def test_network_digest_command(db, database_url, mailbox, monkeypatch) -> None:
     assert recipients == ["jeanne@ferme-causses.fr"]
     assert "https://emploi.ohmylot.fr/reseau/interet/" in body(message)
     assert "Martin" not in body(message)
+    again = runner.invoke(app, ["network", "digest", "--territory", "46"])
+    assert "Envoyé à 0 membre(s) ; 1 membre(s) avaient déjà reçu ces profils." in again.output
+    assert len(mailbox) == 1
+    with db.session() as session:
+        add_candidate(session, "Marc", "Neuf", email="marc@example.org", desired_jobs="vacher")
+    third = runner.invoke(app, ["network", "digest", "--territory", "46"])
+    assert "Envoyé à 1 membre(s)" in third.output
+    assert "vacher" in body(mailbox[-1][1])
+    assert "Profil n°" in body(mailbox[-1][1])
+    assert "bergère" not in body(mailbox[-1][1])
     listing = runner.invoke(app, ["network", "members", "--status", "member"])
     assert "Ferme des Causses" in listing.output
 

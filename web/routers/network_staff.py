@@ -365,7 +365,9 @@ def digest_send(
     if not report.members or not report.profiles:
         message = "Rien à envoyer : aucun membre ou aucun profil ne correspond."
     else:
-        message = f"Envoyé à {report.sent} membre(s) ({len(report.profiles)} profil(s))."
+        message = f"Envoyé à {report.sent} membre(s) ({len(report.profiles)} profil(s) au plus)."
+        if report.up_to_date:
+            message += f" {report.up_to_date} membre(s) avaient déjà reçu ces profils."
         if report.failures:
             message += f" Échecs : {len(report.failures)}."
     return _back("/equipe/reseau/profils", f"{message}")
