@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.network_support import CRAWLED_OFFER, JOIN_FORM, OFFER_FORM, body, crawl_posting, link_in
-from tests.webutil import add_candidate, add_match, add_offer, add_user, csrf_of, login
+from tests.webutil import SECRET, add_candidate, add_match, add_offer, add_user, csrf_of, login
 
 pytest_plugins = ["tests.webutil", "tests.network_support"]
 
@@ -168,6 +168,25 @@ def test_new_member_offer_is_hidden_until_approved(client, db, mailbox):
     )
     assert response.status_code == 303
     assert "Berger" not in client.get("/offres").text
+    # Another member cannot open or edit this offer.
+    from jobs.network import OutreachSettings, approve_member, check_join_form, login_link, submit_join
+    from tests.network_support import SIRET_OK_2
+
+    with db.session() as session:
+        other = submit_join(
+            session, check_join_form(dict(JOIN_FORM, company="Autre", siret=SIRET_OK_2, email="autre@example.fr"))
+        )
+        approve_member(session, other, "agent@ohmylot.fr")
+        other_link = login_link(session, other, OutreachSettings(secret_key=SECRET, public_url="https://testserver"))
+    intruder = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
+    assert intruder.post(other_link.replace("https://testserver", "")).status_code == 303
+    assert intruder.get("/membre").status_code == 200
+    assert intruder.get(f"/membre/offres/{member_offer_id}/modifier").status_code == 404
+    token = csrf_of(intruder, "/membre/offres/nouvelle")
+    assert (
+        intruder.post(f"/membre/offres/{member_offer_id}/modifier", data=dict(form, csrf_token=token)).status_code
+        == 404
+    )
 
 
 def test_digest_interest_selection_and_unsubscribe(client, db, mailbox):
