@@ -41,6 +41,7 @@ COMMAND_MODULES = [
     "jobs.cmd_web",
     "jobs.cmd_scheduler",
     "jobs.cmd_workers",
+    "jobs.cmd_network",
 ]
 
 for _name in COMMAND_MODULES:

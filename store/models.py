@@ -553,3 +553,123 @@ Index("ix_candidate_last_contact_at", Candidate.last_contact_at)
 Index("ix_candidate_commune_insee", Candidate.commune_insee)
 # The public board counts open, published, unexpired offers: answered from this index alone.
 Index("ix_offer_status_published_expires", Offer.status, Offer.published, Offer.expires_at)
+
+
+# --------------------------------------------------------------------------------------------------
+# Employers' network and outreach (area network, issue 10)
+# --------------------------------------------------------------------------------------------------
+
+
+class NetworkMember(Base):
+    """A request to join the "réseau des employeurs", then the membership once staff validate it.
+
+    ``status``: ``pending`` (form received) → ``member`` (validated: an employer account exists) or
+    ``refused``. The contact person is the employer's representative (professional data, not a prospect).
+    ``login_nonce`` is the nonce of the one sign-in link currently valid (cleared when used).
+    """
+
+    __tablename__ = "network_member"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    naf_code: Mapped[str | None] = mapped_column(String(10))
+    sector: Mapped[str | None] = mapped_column(String(1), index=True)
+    commune_insee: Mapped[str | None] = mapped_column(String(5))
+    commune_name: Mapped[str | None] = mapped_column(String(200))
+    departement: Mapped[str | None] = mapped_column(String(3), index=True)
+    epci: Mapped[str | None] = mapped_column(String(9))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    contact_role: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(320))
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    consent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    digests: Mapped[bool] = mapped_column(Boolean, default=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    login_nonce: Mapped[str | None] = mapped_column(String(64))
+
+    employer: Mapped[Employer] = relationship()
+
+
+class MemberOffer(Base):
+    """An offer typed in by a member: its posting (source ``reseau-<employer id>``) and staff review.
+
+    ``review``: ``pending`` → ``approved`` (the offer may be published) or ``rejected``.
+    """
+
+    __tablename__ = "member_offer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"), index=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("posting.id", ondelete="CASCADE"), unique=True)
+    review: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    form: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+    reviewed_by: Mapped[str | None] = mapped_column(String(320))
+    review_note: Mapped[str | None] = mapped_column(Text)
+
+
+class KitFile(Base):
+    """A file of the communication kit (logo, presentation, photo), stored in the data directory."""
+
+    __tablename__ = "kit_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(300))
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str | None] = mapped_column(String(320))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TalentInterest(Base):
+    """A member's "ce profil m'intéresse" answer to a talent digest; staff connect the two sides."""
+
+    __tablename__ = "talent_interest"
+    __table_args__ = (UniqueConstraint("employer_id", "candidate_id", name="uq_talent_interest_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    digest_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20), default="link")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column()
+    handled_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class TalentDigest(Base):
+    """One sending of the talent digest: who it targeted and which profiles it presented (ids only)."""
+
+    __tablename__ = "talent_digest"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_by: Mapped[str | None] = mapped_column(String(320))
+    sector: Mapped[str | None] = mapped_column(String(10))
+    territory: Mapped[str | None] = mapped_column(String(40))
+    member_ids: Mapped[list[Any]] = mapped_column(default=list)
+    candidate_ids: Mapped[list[Any]] = mapped_column(default=list)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OfferSelection(Base):
+    """Offers staff picked from a prospect's match list and sent to them by e-mail."""
+
+    __tablename__ = "offer_selection"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    offer_ids: Mapped[list[Any]] = mapped_column(default=list)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_by: Mapped[str | None] = mapped_column(String(320))
+    note: Mapped[str | None] = mapped_column(Text)

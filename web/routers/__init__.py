@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from web.routers import api, auth, booth, dashboard, employer, offers, prospects, public, shortlists
+from web.routers import (
+    api,
+    auth,
+    booth,
+    dashboard,
+    employer,
+    member,
+    network,
+    network_staff,
+    offers,
+    prospects,
+    public,
+    shortlists,
+)
 
 ROUTERS = [
     auth.router,
@@ -14,4 +27,7 @@ ROUTERS = [
     employer.router,
     public.router,
     api.router,
+    network.router,
+    network_staff.router,
+    member.router,
 ]
