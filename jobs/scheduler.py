@@ -6,7 +6,8 @@ Jobs (explicit ids, ``replace_existing=True``):
 - ``chain:post-crawl``: deduplicate → re-rank → the référents' digest, after the crawl window;
 - ``report:crawl-health``: the weekly crawl-health report to staff;
 - ``maintenance:expire-offers``: the daily expiry of offers;
-- ``maintenance:privacy-purge``: the daily retention purge, dry run unless ``OHMYLOT_PURGE_WET_RUN=true``.
+- ``maintenance:privacy-purge``: the daily retention purge, dry run unless ``OHMYLOT_PURGE_WET_RUN=true``;
+- ``outreach:talent-digest``: the weekly talent digest to the employers' network of a territory.
 
 Every execution goes through the run ledger (``jobs/ledger.py``): at most one run per job and slot even
 with two scheduler processes or a manual run at the same moment (J1). ``job_defaults`` set coalescing, one
@@ -15,7 +16,8 @@ starts a scheduler (J4).
 
 Settings (environment, ``OHMYLOT_SCHEDULE_*``): ``TIMEZONE`` (Europe/Paris), ``CRAWL`` (cron, ``0 1 * * *``),
 ``STAGGER_MINUTES`` (7), ``CHAIN`` (``30 5 * * *``), ``HEALTH`` (``0 7 * * mon``), ``EXPIRY`` (``0 4 * * *``),
-``PURGE`` (``30 4 * * *``), ``MISFIRE_GRACE_HOURS`` (6), ``CRAWL_TIMEOUT`` (seconds, 3600).
+``PURGE`` (``30 4 * * *``), ``DIGEST`` (``0 9 * * tue``), ``DIGEST_TERRITORY`` (46),
+``MISFIRE_GRACE_HOURS`` (6), ``CRAWL_TIMEOUT`` (seconds, 3600).
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class ScheduleSettings(BaseSettings):
     health: str = "0 7 * * mon"
     expiry: str = "0 4 * * *"
     purge: str = "30 4 * * *"
+    digest: str = "0 9 * * tue"
+    digest_territory: str = "46"
     misfire_grace_hours: float = 6.0
     crawl_timeout: float = 3600.0
 
@@ -116,6 +120,9 @@ def job_specs(settings: ScheduleSettings | None = None, sources: list[Any] | Non
                 _cron(settings.health, tz), lambda db: tasks.crawl_health_report(db)),
         JobSpec("maintenance:expire-offers", "clôture des offres expirées",
                 _cron(settings.expiry, tz), lambda db: tasks.expire_offers(db)),
+        JobSpec("outreach:talent-digest", f"profils des prospects aux membres du réseau ({settings.digest_territory})",
+                _cron(settings.digest, tz),
+                lambda db, territory=settings.digest_territory: tasks.talent_digest(db, territory=territory)),
         JobSpec("maintenance:privacy-purge", "purge des données personnelles échues"
                 + ("" if wet else " (simulation)"), _cron(settings.purge, tz),
                 lambda db: tasks.privacy_purge(db, wet_run=wet)),

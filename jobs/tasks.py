@@ -182,6 +182,23 @@ def privacy_purge(db: Database, *, wet_run: bool, now: datetime | None = None) -
     return {"wet_run": wet_run, **_plain(result)}
 
 
+def talent_digest(db: Database, *, territory: str = "46", now: datetime | None = None) -> dict[str, Any]:
+    """The weekly talent digest to the network's members of a territory (only profiles not yet sent)."""
+    from jobs.network import OutreachSettings, send_digest
+
+    with db.session() as session:
+        report = send_digest(session, OutreachSettings(), territory=territory, actor="planificateur", now=now)
+        return {
+            "members": len(report.members),
+            "profiles": len(report.profiles),
+            "sent": report.sent,
+            "up_to_date": report.up_to_date,
+            "failures": len(report.failures),
+            "failed": bool(report.failures) and not report.sent,
+            "error": "; ".join(report.failures[:3]) or None,
+        }
+
+
 def _plain(value: Any) -> Any:
     """A dataclass or object of the store layer as a JSON-able dict."""
     from dataclasses import asdict, is_dataclass
