@@ -113,7 +113,7 @@ def _prepare(name: str, scenario: Scenario) -> None:
     elif name == "robots_unreachable":
         routes["/robots.txt"] = Route("", hang_seconds=10)
     elif name == "hang":
-        routes[f"{PREFIX}/offres/REF-0002"] = Route("trop tard", hang_seconds=15)
+        routes[f"{PREFIX}/offres/REF-0002"] = Route("trop tard", hang_seconds=90)
     elif name == "huge":
         routes[f"{PREFIX}/offres/REF-0002"] = Route(stream_bytes=20 * 1024 * 1024)
     elif name == "statuses":
