@@ -111,7 +111,7 @@ def _prepare(name: str, scenario: Scenario) -> None:
     elif name == "robots_disallow":
         routes["/robots.txt"] = Route(f"User-agent: *\nDisallow: {PREFIX}/offres/REF-0002\n", content_type="text/plain")
     elif name == "robots_unreachable":
-        routes["/robots.txt"] = Route("", hang_seconds=10)
+        routes["/robots.txt"] = Route("", hang_seconds=90)
     elif name == "hang":
         routes[f"{PREFIX}/offres/REF-0002"] = Route("trop tard", hang_seconds=90)
     elif name == "huge":
