@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawlers.runner import run_crawl
 from crawlers.sandbox.francetravail import FranceTravailMock
@@ -245,3 +247,43 @@ def test_bad_credentials_fail_with_nothing_stored(runs: dict[str, Case]) -> None
     assert runs["refused"].mock.searches == []
     log = Path(refused.log_path).read_text(encoding="utf-8")
     assert "OHMYLOT_FT_CLIENT_ID" in log
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "id",
+                "intitule",
+                "description",
+                "lieuTravail",
+                "entreprise",
+                "salaire",
+                "origineOffre",
+                "contact",
+                "typeContrat",
+                "typeContratLibelle",
+                "alternance",
+                "natureContrat",
+                "nombrePostes",
+                "romeCode",
+            ]
+        ),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+            lambda children: (
+                st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+            ),
+            max_leaves=12,
+        ),
+    )
+)
+def test_offer_mapping_never_raises(offer: dict) -> None:
+    raw = offer_to_raw(offer, source="s")
+    assert raw.source == "s"
+
+
+@given(st.one_of(st.text(), st.binary()))
+def test_content_range_never_raises(value: str | bytes) -> None:
+    parse_content_range(value)
