@@ -100,7 +100,8 @@ def scenarios() -> dict[str, Scenario]:
             {"DOWNLOAD_DELAY": "0"},
         ),
         "malformed": Scenario(malformed_site(), QUICK),
-        "killed": Scenario(site(), {"DOWNLOAD_TIMEOUT": "30"}, timeout=8),
+        # a crawl that would not stop by itself (CLOSESPIDER_TIMEOUT beyond the runner's timeout)
+        "killed": Scenario(site(), {"DOWNLOAD_TIMEOUT": "30", "CLOSESPIDER_TIMEOUT": "100"}, timeout=8),
     }
 
 
