@@ -497,7 +497,8 @@ class JobPostingSpider(OhmylotSpider):
 
     def _items_from_page(self, response: TextResponse, *, listing: bool) -> Iterator[RawPosting]:
         # A generator that also *returns* how many postings it yielded (``yield from`` gives it back).
-        postings, invalid = extract_job_postings(response.body, response.url)
+        # the text decoded with the page's declared (or detected) encoding, not the raw bytes as UTF-8
+        postings, invalid = extract_job_postings(response.text, response.url)
         stats = self.crawler.stats
         if invalid:
             stats.inc_value("jsonld/invalid_blocks", invalid)

@@ -66,6 +66,11 @@ class CrawlProgress:
     elapsed_s: float
 
 
+def graceful_timeout(timeout: float) -> int:
+    """``CLOSESPIDER_TIMEOUT`` for a crawl killed after ``timeout`` s: the spider closes itself first."""
+    return max(1, int(timeout * 0.9 - 5))
+
+
 def _setting_value(value: object) -> str:
     if isinstance(value, dict | list | tuple):
         return json.dumps(value)
@@ -125,12 +130,16 @@ def run_crawl(
     env: dict[str, str] | None = None,
     on_progress: Callable[[CrawlProgress], None] | None = None,
     allow_inactive: bool = False,
+    cancel: threading.Event | None = None,
 ) -> CrawlOutcome:
     """Crawl one source in a subprocess; kill it after ``timeout`` seconds. See the module docstring.
 
     ``source_id`` is a registry id; an id the registry does not know needs ``spider`` (the platform) and
     ``url``. ``settings`` become ``-s KEY=VALUE``, ``spider_args`` ``-a key=value`` (added to the registry's
-    ``args``). Raises ``CrawlSetupError`` when the crawl cannot start.
+    ``args``). Unless ``settings`` say otherwise, the spider is asked to close by itself a little before the
+    timeout (``CLOSESPIDER_TIMEOUT``), so that a long crawl ends as a recorded partial run rather than a kill.
+    ``on_progress`` receives snapshots while it runs; setting ``cancel`` stops it (run marked failed,
+    ``cancelled``). Raises ``CrawlSetupError`` when the crawl cannot start.
     """
     from store.crawls import fail_run, start_run
     from store.db import open_database
@@ -167,14 +176,19 @@ def run_crawl(
             platform,
             source_id,
             url=start_url,
-            settings={**(settings or {}), "OHMYLOT_RUN_ID": run_id, "LOG_FILE": str(log_path)},
+            settings={
+                "CLOSESPIDER_TIMEOUT": graceful_timeout(timeout),
+                **(settings or {}),
+                "OHMYLOT_RUN_ID": run_id,
+                "LOG_FILE": str(log_path),
+            },
             spider_args=args,
         )
         full_env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT), *[p for p in full_env.get("PYTHONPATH", "").split(os.pathsep) if p]]
         )
         started = time.monotonic()
-        timed_out = False
+        timed_out = cancelled = False
         with open(os.devnull, "wb") as devnull, open(log_path, "ab") as log:
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
                 command, cwd=ROOT, env=full_env, stdout=devnull, stderr=log, start_new_session=True
@@ -182,6 +196,10 @@ def run_crawl(
             try:
                 while True:
                     remaining = timeout - (time.monotonic() - started)
+                    if cancel is not None and cancel.is_set():
+                        cancelled = True
+                        _kill(process)
+                        break
                     if remaining <= 0:
                         timed_out = True
                         _kill(process)
@@ -197,7 +215,9 @@ def run_crawl(
                 raise
         duration = time.monotonic() - started
         with db.session() as session:
-            if timed_out:
+            if cancelled:
+                fail_run(session, run_id, "cancelled", detail="interrompue")
+            elif timed_out:
                 fail_run(session, run_id, "timeout", detail=f"arrêtée après {timeout:g} s")
             elif process.returncode != 0:
                 fail_run(session, run_id, "crashed", detail=f"code de sortie {process.returncode}")

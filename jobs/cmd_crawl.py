@@ -230,6 +230,7 @@ def crawl(
     outcomes: dict[str, CrawlOutcome] = {}
     failures: dict[str, str] = {}
     lock = threading.Lock()
+    cancel = threading.Event()
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -258,6 +259,7 @@ def crawl(
                     timeout=timeout,
                     on_progress=update,
                     allow_inactive=bool(url),
+                    cancel=cancel,
                 )
             except (CrawlSetupError, DatabaseError, OSError) as exc:
                 failures[entry.id] = str(exc)
@@ -276,8 +278,16 @@ def crawl(
             )
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for future in [pool.submit(one, entry) for entry in chosen]:
-                future.result()
+            futures = [pool.submit(one, entry) for entry in chosen]
+            try:
+                for future in futures:
+                    future.result()
+            except KeyboardInterrupt:
+                # Ctrl-C: stop the running crawls (their runs are recorded as cancelled), start no other
+                cancel.set()
+                for future in futures:
+                    future.cancel()
+                raise
 
     _print_summary(chosen, outcomes, failures)
     warnings = [(source_id, message) for source_id, o in outcomes.items() for message in o.health]

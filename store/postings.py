@@ -23,6 +23,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -251,10 +252,13 @@ def upsert_postings(
         if ref:
             by_ref[ref] = item
     refs = list(by_ref)
-    existing: dict[str, Posting] = {}
+    # Only what decides insert / touch / update is read here; the old values of changed postings come later.
+    existing: dict[str, Any] = {}
+    light = (Posting.id, Posting.source_ref, Posting.content_hash, Posting.status, Posting.closed_reason)
     for chunk in _chunks(refs):
-        rows = session.scalars(select(Posting).where(Posting.source_id == source_id, Posting.source_ref.in_(chunk)))
+        rows = session.execute(select(*light).where(Posting.source_id == source_id, Posting.source_ref.in_(chunk)))
         existing.update({row.source_ref: row for row in rows})
+    changed: list[tuple[Any, dict[str, Any], dict[str, Any], dict[str, Any], PostingInput, str]] = []
 
     inserts: list[dict[str, Any]] = []
     touches: list[int] = []
@@ -264,8 +268,6 @@ def upsert_postings(
         fields = posting_fields(item.posting)
         digest = content_hash(fields)
         expired = _is_expired(fields, now)
-        raw = item.raw.as_dict() if item.raw is not None else {}
-        raw.update(item.extra_raw)
         row = existing.get(ref)
         if row is None:
             inserts.append(
@@ -281,7 +283,7 @@ def upsert_postings(
                     "status": "closed" if expired else "open",
                     "closed_at": now if expired else None,
                     "closed_reason": "expired" if expired else None,
-                    "raw": _json_safe(raw),
+                    "raw": _raw_json(item),
                 }
             )
             stats.new += 1
@@ -305,18 +307,28 @@ def upsert_postings(
                 touches.append(row.id)
             stats.unchanged += 1
             continue
+        changed.append((row, values, status_change, fields, item, digest))
+        stats.updated += 1
+
+    old_values: dict[int, Any] = {}
+    tracked = [getattr(Posting, name) for name in TRACKED_FIELDS]
+    for chunk in _chunks([entry[0].id for entry in changed]):
+        old_values.update(
+            {row.id: row for row in session.execute(select(Posting.id, *tracked).where(Posting.id.in_(chunk)))}
+        )
+    for row, values, status_change, fields, item, digest in changed:
+        old = old_values[row.id]
         diff = {
-            name: [_history_value(getattr(row, name)), _history_value(value)]
+            name: [_history_value(getattr(old, name)), _history_value(value)]
             for name, value in fields.items()
-            if not _same(getattr(row, name), value)
+            if not _same(getattr(old, name), value)
         }
         values.update(fields)
-        values.update(content_hash=digest, raw=_json_safe(raw))
+        values.update(content_hash=digest, raw=_raw_json(item))
         updates.append(values)
         changes.append(
             {"posting_id": row.id, "run_id": run_id, "changed_at": now, "changes": {**diff, **status_change}}
         )
-        stats.updated += 1
 
     if inserts:
         session.execute(insert(Posting), inserts)
@@ -332,6 +344,17 @@ def upsert_postings(
     if changes:
         session.execute(insert(PostingChange), changes)
     return stats
+
+
+_RAW_FIELDS = tuple(f.name for f in dataclass_fields(RawPosting))
+
+
+def _raw_json(item: PostingInput) -> dict[str, Any]:
+    """The raw item as stored in ``Posting.raw`` (shallow copy: ``dataclasses.asdict`` deep-copies, slowly)."""
+    raw = item.raw
+    data = {name: getattr(raw, name) for name in _RAW_FIELDS} if raw is not None else {}
+    data.update(item.extra_raw)
+    return _json_safe(data)
 
 
 def _json_safe(value: Any) -> Any:

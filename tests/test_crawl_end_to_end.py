@@ -68,11 +68,22 @@ def test_crawl_command_then_failing_site_closes_nothing(db, tmp_path, monkeypatc
         assert "inactive" in inactive.stderr
         assert "OHMYLOT_FT_CLIENT_ID" in inactive.stderr
 
+        # three earlier good runs of 20 offers: this crawl's 5 are below half the median
+        from store.crawls import finish_run, start_run
+        from store.postings import ensure_source
+
+        with db.session() as session:
+            ensure_source(session, "ch-cahors", platform="jsonld")
+            for _ in range(3):
+                run_id = start_run(session, "ch-cahors").id
+                finish_run(session, run_id, status="success", finish_reason="finished", items_scraped=20)
+
         first = run_cli("crawl", "--all", *[f"--set={k}={v}" for k, v in FAST.items()], env=env)
         assert first.returncode == 0, first.stderr
         assert "Résumé des collectes" in first.stdout
         assert "réussie" in first.stdout
         assert "ft-lot ignorée" in first.stderr
+        assert "Attention : ch-cahors : 5 offre(s) collectée(s), moins de 50% de la médiane" in first.stderr
         assert postings(db) == {f"REF-{n:04d}": ("open", 0) for n in range(1, 6)}
         # every posting page requested once although both the listing and the sitemap lead to it
         assert server.paths().count("/sites/ch-cahors/offres/REF-0003") == 1
@@ -106,7 +117,7 @@ def test_crawl_command_then_failing_site_closes_nothing(db, tmp_path, monkeypatc
         assert postings(db)["REF-0005"] == ("closed", 2)
 
     with db.session() as session:
-        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
+        runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()[3:]
         assert [run.status for run in runs] == ["success", "partial", "success", "success"]
         assert runs[0].items_new == 5
         assert runs[0].field_coverage["employer"] == 1.0

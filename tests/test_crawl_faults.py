@@ -27,6 +27,7 @@ class Scenario:
     routes: dict[str, Route]
     settings: dict[str, str]
     postings: int = 3
+    timeout: float = 120
     server: SiteServer | None = None
     outcome: Any = None
     db_path: Path | None = None
@@ -99,6 +100,8 @@ def scenarios() -> dict[str, Scenario]:
             {"DOWNLOAD_DELAY": "0"},
         ),
         "malformed": Scenario(malformed_site(), QUICK),
+        # a crawl that would not stop by itself (CLOSESPIDER_TIMEOUT beyond the runner's timeout)
+        "killed": Scenario(site(), {"DOWNLOAD_TIMEOUT": "30", "CLOSESPIDER_TIMEOUT": "100"}, timeout=8),
     }
 
 
@@ -111,9 +114,11 @@ def _prepare(name: str, scenario: Scenario) -> None:
     elif name == "robots_disallow":
         routes["/robots.txt"] = Route(f"User-agent: *\nDisallow: {PREFIX}/offres/REF-0002\n", content_type="text/plain")
     elif name == "robots_unreachable":
-        routes["/robots.txt"] = Route("", hang_seconds=10)
+        routes["/robots.txt"] = Route("", hang_seconds=90)
+    elif name == "killed":
+        routes["/robots.txt"] = Route("", hang_seconds=90)
     elif name == "hang":
-        routes[f"{PREFIX}/offres/REF-0002"] = Route("trop tard", hang_seconds=15)
+        routes[f"{PREFIX}/offres/REF-0002"] = Route("trop tard", hang_seconds=90)
     elif name == "huge":
         routes[f"{PREFIX}/offres/REF-0002"] = Route(stream_bytes=20 * 1024 * 1024)
     elif name == "statuses":
@@ -139,7 +144,7 @@ def _run(name: str, scenario: Scenario, tmp: Path) -> None:
             spider="jsonld",
             url=f"{base}{PREFIX}/offres",
             settings=scenario.settings,
-            timeout=120,
+            timeout=scenario.timeout,
             env=env,
         )
     finally:
@@ -243,6 +248,14 @@ def test_a_20_mib_page_is_cut_at_10_mib(runs: dict[str, Scenario]) -> None:
     assert scenario.stored_refs() == {"REF-0001", "REF-0003"}
     assert scenario.run_row()["drops"] == {"fetch_failed": 1}
     assert scenario.outcome.duration_s < 60
+
+
+def test_a_crawl_over_its_time_is_killed_and_recorded_failed(runs: dict[str, Scenario]) -> None:
+    scenario = runs["killed"]
+    assert scenario.outcome.timed_out
+    assert scenario.outcome.duration_s < 30
+    row = scenario.run_row()
+    assert (row["status"], row["finish_reason"]) == ("failed", "timeout")
 
 
 # -- C4: retries and Retry-After ---------------------------------------------------------------------

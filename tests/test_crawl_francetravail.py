@@ -3,10 +3,16 @@ paging 206/200/204, query splitting beyond the cap, token renewal on 401, Retry-
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawlers.runner import run_crawl
 from crawlers.sandbox.francetravail import FranceTravailMock
@@ -52,7 +58,7 @@ class Recorder:
         return self.mock.handle(request, "/ft")
 
 
-def crawl(base: str, **args: str):  # type: ignore[no-untyped-def]
+def crawl(base: str, env: dict[str, str], **args: str):  # type: ignore[no-untyped-def]
     spider_args = {
         "token_url": f"{base}/ft/connexion/oauth2/access_token?realm=/partenaire",
         "client_id": "sandbox",
@@ -66,14 +72,15 @@ def crawl(base: str, **args: str):  # type: ignore[no-untyped-def]
         settings=FAST,
         spider_args=spider_args,
         timeout=90,
+        env=env,
     )
 
 
-def stored(db) -> int:  # type: ignore[no-untyped-def]
-    from store.models import Posting
-
-    with db.session() as session:
-        return session.scalar(select(func.count()).select_from(Posting).where(Posting.source_id == "ft-test"))
+def stored(db_path: Path) -> int:
+    conn = sqlite3.connect(db_path)
+    count = conn.execute("SELECT count(*) FROM posting WHERE source_id = 'ft-test'").fetchone()[0]
+    conn.close()
+    return count
 
 
 def test_offer_mapping_keeps_insee_rome_partners_and_drops_contacts() -> None:
@@ -134,70 +141,149 @@ def test_content_range() -> None:
     assert parse_content_range(None) is None
 
 
-@pytest.mark.db
-def test_paging_token_renewal_and_retry_after(db) -> None:  # type: ignore[no-untyped-def]
-    mock = FranceTravailMock(
+@dataclass
+class Case:
+    """One crawl of the imitation: its mock, the crawl arguments, and what happened."""
+
+    mock: FranceTravailMock
+    args: dict[str, str] = field(default_factory=dict)
+    recorder: Recorder | None = None
+    outcomes: list[Any] = field(default_factory=list)
+    db_path: Path | None = None
+
+
+def cases() -> dict[str, Case]:
+    paging = FranceTravailMock(
         [ft_offer(n) for n in range(320)]
         + [{**ft_offer(999), "lieuTravail": {"libelle": "12 - RODEZ", "commune": "12202"}}]
     )
-    mock.fail_next = [401, 429]  # the first search: expired token, then rate limited
-    recorder = Recorder(mock)
-    with serve(recorder) as base:
-        outcome = crawl(base)
-    assert outcome.status == "success", outcome
-    assert outcome.items_scraped == 320
-    assert stored(db) == 320
-    statuses = [status for _, status in mock.searches]
-    assert statuses == [401, 429, 206, 206, 200]
-    assert [query["range"] for query, _ in mock.searches] == ["0-149", "0-149", "0-149", "150-299", "300-449"]
-    assert all(query["departement"] == "46" for query, _ in mock.searches)
-    assert mock.tokens_issued == 2
-    # Retry-After: 1 → the retry waited at least a second
-    assert recorder.times[2] - recorder.times[1] >= 0.95
-
-
-@pytest.mark.db
-def test_query_beyond_the_cap_is_split(db) -> None:  # type: ignore[no-untyped-def]
-    offers = (
+    paging.fail_next = [401, 429]  # the first search: expired token, then rate limited
+    split = FranceTravailMock(
         [ft_offer(n, contract="CDI") for n in range(260)]
         + [ft_offer(1000 + n, contract="CDD") for n in range(90)]
-        + [ft_offer(2000 + n, contract="SAI") for n in range(40)]
+        + [ft_offer(2000 + n, contract="SAI") for n in range(40)],
+        max_results=150,
     )
-    mock = FranceTravailMock(offers, max_results=150)
-    with serve(Recorder(mock)) as base:
-        outcome = crawl(base, cap="150")
+    without_commune = FranceTravailMock(
+        [ft_offer(n) for n in range(200)]
+        + [{**ft_offer(5000 + n), "lieuTravail": {"libelle": "46 - Lot"}} for n in range(3)],
+        max_results=150,
+    )
+    limited = FranceTravailMock([ft_offer(n) for n in range(10)], retry_after=0)
+    limited.fail_next = [429] * 20
+    return {
+        "paging": Case(paging),
+        "split": Case(split, {"cap": "150"}),
+        "without_commune": Case(without_commune, {"cap": "150"}),
+        "limited": Case(limited),
+        "refused": Case(FranceTravailMock([ft_offer(1)]), {"client_secret": "wrong"}),
+    }
+
+
+def _run(name: str, case: Case, tmp: Path) -> None:
+    case.recorder = Recorder(case.mock)
+    case.db_path = tmp / f"{name}.sqlite3"
+    env = {"OHMYLOT_DATABASE_URL": f"sqlite:///{case.db_path}", "OHMYLOT_DATA_DIR": str(tmp / name)}
+    with serve(case.recorder) as base:
+        case.outcomes.append(crawl(base, env, **case.args))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
+    tmp = tmp_path_factory.mktemp("francetravail")
+    all_cases = cases()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        for future in [pool.submit(_run, name, case, tmp) for name, case in all_cases.items()]:
+            future.result()
+    return all_cases
+
+
+def test_paging_token_renewal_and_retry_after(runs: dict[str, Case]) -> None:
+    case = runs["paging"]
+    (outcome,) = case.outcomes
+    assert outcome.status == "success", outcome
+    assert outcome.items_scraped == 320
+    assert stored(case.db_path) == 320
+    statuses = [status for _, status in case.mock.searches]
+    assert statuses == [401, 429, 206, 206, 200]
+    assert [query["range"] for query, _ in case.mock.searches] == ["0-149", "0-149", "0-149", "150-299", "300-449"]
+    assert all(query["departement"] == "46" for query, _ in case.mock.searches)
+    assert case.mock.tokens_issued == 2
+    # Retry-After: 1 → the retry waited at least a second
+    assert case.recorder.times[2] - case.recorder.times[1] >= 0.95
+
+
+def test_query_beyond_the_cap_is_split(runs: dict[str, Case]) -> None:
+    case = runs["split"]
+    (outcome,) = case.outcomes
     assert outcome.status == "success", outcome
     assert outcome.items_scraped == 390
-    assert stored(db) == 390
-    queries = [query for query, status in mock.searches]
+    assert stored(case.db_path) == 390
+    queries = [query for query, status in case.mock.searches]
     assert any(q.get("typeContrat") == "CDD" and "commune" not in q for q in queries)
     # CDI alone is still above the cap: split again by halves of the Lot's communes
     assert any(q.get("typeContrat") == "CDI" and "commune" in q for q in queries)
     assert all(int(q["range"].split("-")[1]) < 150 for q in queries)
-    assert all(status != 400 for _, status in mock.searches)
+    assert all(status != 400 for _, status in case.mock.searches)
 
 
-@pytest.mark.db
-def test_offers_without_commune_make_a_split_crawl_partial(db) -> None:  # type: ignore[no-untyped-def]
-    offers = [ft_offer(n) for n in range(200)] + [
-        {**ft_offer(5000 + n), "lieuTravail": {"libelle": "46 - Lot"}} for n in range(3)
-    ]
-    mock = FranceTravailMock(offers, max_results=150)
-    with serve(Recorder(mock)) as base:
-        outcome = crawl(base, cap="150")
+def test_offers_without_commune_make_a_split_crawl_partial(runs: dict[str, Case]) -> None:
+    (outcome,) = runs["without_commune"].outcomes
     assert outcome.status == "partial"
     assert "incomplete_pages" in outcome.partial_reasons
     assert outcome.items_scraped == 200
 
 
-@pytest.mark.db
-def test_sustained_429_closes_rate_limited_and_bad_credentials_fail(db) -> None:  # type: ignore[no-untyped-def]
-    mock = FranceTravailMock([ft_offer(n) for n in range(10)], retry_after=0)
-    mock.fail_next = [429] * 20
-    with serve(Recorder(mock)) as base:
-        limited = crawl(base)
-        refused = crawl(base, client_secret="wrong")
+def test_sustained_429_closes_rate_limited(runs: dict[str, Case]) -> None:
+    (limited,) = runs["limited"].outcomes
     assert limited.finish_reason == "rate_limited"
     assert limited.status == "failed"
+
+
+def test_bad_credentials_fail_with_nothing_stored(runs: dict[str, Case]) -> None:
+    (refused,) = runs["refused"].outcomes
     assert refused.status == "failed"
     assert refused.items_scraped == 0
+    assert runs["refused"].mock.searches == []
+    log = Path(refused.log_path).read_text(encoding="utf-8")
+    assert "OHMYLOT_FT_CLIENT_ID" in log
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "id",
+                "intitule",
+                "description",
+                "lieuTravail",
+                "entreprise",
+                "salaire",
+                "origineOffre",
+                "contact",
+                "typeContrat",
+                "typeContratLibelle",
+                "alternance",
+                "natureContrat",
+                "nombrePostes",
+                "romeCode",
+            ]
+        ),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+            lambda children: (
+                st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+            ),
+            max_leaves=12,
+        ),
+    )
+)
+def test_offer_mapping_never_raises(offer: dict) -> None:
+    raw = offer_to_raw(offer, source="s")
+    assert raw.source == "s"
+
+
+@given(st.one_of(st.text(), st.binary()))
+def test_content_range_never_raises(value: str | bytes) -> None:
+    parse_content_range(value)

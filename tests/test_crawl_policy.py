@@ -179,3 +179,25 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("Wed, 25 Nov 2026 07:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("demain") is None
     assert parse_retry_after(None) is None
+
+
+def test_runner_command_line() -> None:
+    from crawlers.runner import build_command, graceful_timeout
+
+    command = build_command(
+        "jsonld",
+        "ch-cahors",
+        url="https://ch-cahors.fr/offres",
+        settings={"DOWNLOAD_DELAY": 0, "OHMYLOT_STORE_ENABLED": False, "FEEDS": {"a.jsonl": {"format": "jsonlines"}}},
+        spider_args={"follow": "/offre/", "source": "ignored"},
+    )
+    assert command[1:5] == ["-m", "scrapy", "crawl", "jsonld"]
+    assert command[5:] == [
+        "-a", "source=ch-cahors", "-a", "url=https://ch-cahors.fr/offres", "-a", "follow=/offre/",
+        "-s", "DOWNLOAD_DELAY=0", "-s", "OHMYLOT_STORE_ENABLED=False",
+        "-s", 'FEEDS={"a.jsonl": {"format": "jsonlines"}}',
+    ]  # fmt: skip
+    # the spider closes itself before the runner kills it
+    assert graceful_timeout(3600) == 3235
+    assert graceful_timeout(600) < 600
+    assert graceful_timeout(3) == 1

@@ -83,6 +83,10 @@ def _get(data: Any, *path: str) -> Any:
     return data
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _text(value: Any) -> str | None:
     if value is None or isinstance(value, dict | list):
         return None
@@ -92,14 +96,14 @@ def _text(value: Any) -> str | None:
 
 def offer_to_raw(offer: dict[str, Any], *, source: str) -> RawPosting:
     """Map one France Travail offer to a ``RawPosting`` (the recruiter's contact name and e-mail are not kept)."""
-    place = offer.get("lieuTravail") or {}
+    place = _dict(offer.get("lieuTravail"))
     libelle = _text(place.get("libelle"))
     departement = None
     if libelle and " - " in libelle:
         head = libelle.split(" - ", 1)[0].strip()
         departement = head if re.fullmatch(r"\d{2,3}|2[AB]", head) else None
-    company = offer.get("entreprise") or {}
-    origin = offer.get("origineOffre") or {}
+    company = _dict(offer.get("entreprise"))
+    origin = _dict(offer.get("origineOffre"))
     alternance = bool(offer.get("alternance"))
     nature = _text(offer.get("natureContrat"))
     contract = (
@@ -112,7 +116,7 @@ def offer_to_raw(offer: dict[str, Any], *, source: str) -> RawPosting:
         for part in (_text(offer.get("dureeTravailLibelleConverti")), _text(offer.get("dureeTravailLibelle")))
         if part
     )
-    salary = offer.get("salaire") or {}
+    salary = _dict(offer.get("salaire"))
     salary_text = " ; ".join(
         part
         for part in (
@@ -127,7 +131,7 @@ def offer_to_raw(offer: dict[str, Any], *, source: str) -> RawPosting:
     url = DETAIL_URL.format(id=offer_id) if offer_id else None
     partners = [
         {"name": _text(p.get("nom")), "url": _text(p.get("url"))}
-        for p in origin.get("partenaires") or []
+        for p in (origin.get("partenaires") if isinstance(origin.get("partenaires"), list) else [])
         if isinstance(p, dict)
     ]
     extra = {
@@ -166,8 +170,8 @@ def offer_to_raw(offer: dict[str, Any], *, source: str) -> RawPosting:
         postal_code=_text(place.get("codePostal")),
         departement=departement,
         insee=_text(place.get("commune")),
-        lat=place.get("latitude"),
-        lon=place.get("longitude"),
+        lat=place.get("latitude") if isinstance(place.get("latitude"), int | float | str) else None,
+        lon=place.get("longitude") if isinstance(place.get("longitude"), int | float | str) else None,
         contract=contract,
         working_time=working or None,
         salary=salary_text or None,
@@ -176,7 +180,7 @@ def offer_to_raw(offer: dict[str, Any], *, source: str) -> RawPosting:
         rome_code=_text(offer.get("romeCode")),
         rome_label=_text(offer.get("romeLibelle")),
         apply_url=_text(_get(offer, "contact", "urlPostulation")) or _text(origin.get("urlOrigine")) or url,
-        positions=offer.get("nombrePostes"),
+        positions=offer.get("nombrePostes") if isinstance(offer.get("nombrePostes"), int | str) else None,
         partners=partners,
         extra=extra,
     )
