@@ -88,11 +88,30 @@ def _plain(value: object, limit: int = 500) -> str | None:
     return text[:limit] or None
 
 
+_ROME_CACHE: dict[tuple[str, str | None], RomeGuess | None] = {}
+_ROME_CACHE_SIZE = 50_000
+
+
 def _rome_from_classifier(title: str, description: str | None) -> RomeGuess | None:
-    """Best ROME code from ``matching.rome`` (another area's module), or None when it is absent or fails."""
+    """Best ROME code from ``matching.rome`` (another area's module), or None when it is absent or fails.
+
+    Results are remembered per (title, description): a nightly re-crawl sees mostly the same postings."""
     classify = _classifier()
     if classify is None:
         return None
+    key = (title, description)
+    if key in _ROME_CACHE:
+        return _ROME_CACHE[key]
+    guess = _classify_one(classify, title, description)
+    if len(_ROME_CACHE) >= _ROME_CACHE_SIZE:
+        _ROME_CACHE.clear()
+    _ROME_CACHE[key] = guess
+    return guess
+
+
+def _classify_one(
+    classify: Callable[[str, str | None], list[Any]], title: str, description: str | None
+) -> RomeGuess | None:
     try:
         matches = classify(title, description)
     except Exception:  # noqa: BLE001 - a classifier bug must not lose the offer
@@ -140,12 +159,14 @@ def set_rome_classifier(classify: Callable[[str, str | None], list[Any]] | None)
     _CLASSIFIER.clear()
     _CLASSIFIER.append(classify)
     _CLASSIFY_MANY.clear()
+    _ROME_CACHE.clear()
 
 
 def reset_rome_classifier() -> None:
     """Forget the classifier choice: the next classification loads ``matching.rome`` again."""
     _CLASSIFIER.clear()
     _CLASSIFY_MANY.clear()
+    _ROME_CACHE.clear()
 
 
 def _rome_label(code: str) -> str | None:
