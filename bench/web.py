@@ -179,7 +179,7 @@ def _login(base: str, email: str = "bench@ohmylot.fr") -> str:
     import httpx
 
     response = httpx.post(f"{base}/login", data={"email": email, "password": PASSWORD},
-                          headers={"Origin": base}, follow_redirects=False)
+                          headers={"Origin": base}, follow_redirects=False, timeout=60)
     match = re.match(r"([^=]+)=([^;]+)", response.headers["set-cookie"])
     assert match, response.text
     return f"{match.group(1)}={match.group(2)}"
