@@ -17,7 +17,8 @@ def _check(page_text: str, path: str) -> None:
     assert tree.xpath("//title/text()"), path
     assert len(tree.xpath("//h1")) == 1, path
     assert tree.xpath("//main[@id='contenu']"), path
-    assert tree.xpath("//header") and tree.xpath("//footer"), path
+    assert tree.xpath("//header"), path
+    assert tree.xpath("//footer"), path
     assert tree.xpath("//a[@href='#contenu']"), path  # skip link
     labelled = set(tree.xpath("//label/@for"))
     for field in tree.xpath("//input[not(@type='hidden') and not(@type='submit')] | //select | //textarea"):
