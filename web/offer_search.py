@@ -173,8 +173,10 @@ def build_query(session: Session, filters: OfferFilters, page: OfferPage, *, pub
         ]
     elif filters.statut in {"open", "closed"}:
         conditions.append(Offer.status == filters.statut)
-    if filters.q:
-        pattern = like_pattern(filters.q)
+    # Every word typed must appear in the title, the employer, the commune or the ROME label
+    # ("cuisinier cahors" finds the cooks of Cahors).
+    for word in filters.q.split()[:6]:
+        pattern = like_pattern(word)
         conditions.append(
             or_(*(contains_text(session, column, pattern)
                   for column in (Offer.title, Offer.employer_name, Offer.commune_name, Offer.rome_label)))
