@@ -44,6 +44,15 @@ TITLES = [
 ]
 CONTRACTS = ["CDI", "CDI", "CDI", "CDD", "CDD", "interim", "saisonnier", "apprentissage", "titulaire", "contractuel"]
 FIRST = ["Léa", "Tom", "Inès", "Lucas", "Chloé", "Hugo", "Emma", "Louis", "Jade", "Arthur", "Manon", "Jules"]
+# Real descriptions run to a few kilobytes: rows as wide as real ones make the scans honest.
+BLURB = (
+    "Rejoignez une équipe engagée au cœur du Lot, entre vallées et causses. Vous participez à l'activité "
+    "quotidienne de la structure, accueillez le public, assurez le suivi des tâches confiées et travaillez en "
+    "lien avec les autres services. Profil : sens du contact, rigueur, autonomie ; une première expérience est "
+    "appréciée, les débutants motivés sont les bienvenus. Avantages : mutuelle, tickets restaurant, prime "
+    "annuelle, aide au logement pour les nouveaux arrivants, accompagnement du conjoint dans sa recherche "
+    "d'emploi par le programme Oh my Lot !. Poste à pourvoir rapidement, temps plein ou partiel selon profil. "
+) * 2
 LAST = ["Martin", "Bernard", "Durand", "Petit", "Roux", "Moreau", "Fournier", "Girard", "Lambert", "Faure"]
 
 
@@ -84,8 +93,8 @@ def build_database(url: str, *, offers: int, prospects: int, seed: int = 46) -> 
         row = {
             "id": i, "title": title, "title_clean": title.replace(" H/F", "").replace(" (H/F)", ""),
             "employer_name": rng.choice(employers),
-            "description_html": f"<p>{title} à {commune['name']}. Poste {label.lower()}.</p>",
-            "description_text": f"{title} à {commune['name']}. Poste {label.lower()}.",
+            "description_html": f"<p>{title} à {commune['name']}. Poste {label.lower()}.</p><p>{BLURB}</p>",
+            "description_text": f"{title} à {commune['name']}. Poste {label.lower()}.\n\n{BLURB}",
             "contract_type": rng.choice(CONTRACTS), "working_time": rng.choice(["full_time", "part_time"]),
             "salary_min": float(rng.randint(1700, 3000)), "salary_max": None, "salary_period": "month",
             "rome_code": code, "rome_label": label, "commune_insee": commune["insee"],
