@@ -560,6 +560,8 @@ Index(
     Offer.status, Offer.published, Offer.expires_at, Offer.title, Offer.employer_name, Offer.commune_name,
     Offer.rome_label,
 )
+# Radius searches: a latitude range on this covering index, never the wide table.
+Index("ix_offer_geo", Offer.lat, Offer.lon, Offer.status, Offer.published, Offer.expires_at)
 
 
 # --------------------------------------------------------------------------------------------------
