@@ -553,6 +553,15 @@ Index("ix_candidate_last_contact_at", Candidate.last_contact_at)
 Index("ix_candidate_commune_insee", Candidate.commune_insee)
 # The public board counts open, published, unexpired offers: answered from this index alone.
 Index("ix_offer_status_published_expires", Offer.status, Offer.published, Offer.expires_at)
+# Text search of the offer lists: every searched column in one narrow index, scanned instead of the table
+# (whose rows carry long descriptions before the commune and ROME label columns).
+Index(
+    "ix_offer_search",
+    Offer.status, Offer.published, Offer.expires_at, Offer.title, Offer.employer_name, Offer.commune_name,
+    Offer.rome_label,
+)
+# Radius searches: a latitude range on this covering index, never the wide table.
+Index("ix_offer_geo", Offer.lat, Offer.lon, Offer.status, Offer.published, Offer.expires_at)
 
 
 # --------------------------------------------------------------------------------------------------

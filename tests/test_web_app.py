@@ -65,6 +65,9 @@ def test_public_board_search_and_filters(client, db) -> None:
         add_offer(session, title="Infirmier de nuit", contract_type="CDD", rome_code="J1506")
         add_offer(session, title="Cuisinier", commune_name="Figeac", commune_insee="46102", lat=44.6086, lon=2.0317)
     assert "Infirmier de nuit" in client.get("/offres", params={"q": "infirmier"}).text
+    # Several words: each must match somewhere (title, employer, commune, ROME label).
+    assert "Cuisinier" in client.get("/offres", params={"q": "cuisinier figeac"}).text
+    assert "Cuisinier" not in client.get("/offres", params={"q": "cuisinier cahors"}).text
     assert "Cuisinier" not in client.get("/offres", params={"q": "infirmier"}).text
     by_contract = client.get("/offres", params={"contrat": "CDD"}).text
     assert "Infirmier de nuit" in by_contract

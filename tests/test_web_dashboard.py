@@ -87,8 +87,13 @@ def test_crawl_health_alerts_on_a_drop(client, db) -> None:
         session.add(CrawlRun(source_id="hellowork-lot", started_at=now - timedelta(days=1),
                              finished_at=now - timedelta(days=1), status="success", items_scraped=30))
         session.add(CrawlRun(source_id="cdg46", started_at=now, status="failed", finish_reason="rate_limited"))
+        add_source(session, "apec", "APEC")
+        session.add(CrawlRun(source_id="apec", started_at=now, status="success", items_scraped=12, stats={
+            "health": [{"kind": "field_coverage", "message": "champ « salary » rempli pour 10 % des offres",
+                        "severity": "warning"}]}))
     login(client)
     page = client.get("/equipe/collecte").text
     assert "30 offres contre 100 d&#39;habitude" in page or "30 offres contre 100 d'habitude" in page
     assert "rate_limited" in page
     assert "dernière collecte échouée" in page
+    assert "champ « salary » rempli pour 10 % des offres" in page  # stored by the crawl monitors

@@ -136,3 +136,16 @@ def test_public_api_has_no_personal_data(client, db) -> None:
     assert "Léa" not in body
     assert "@example.org" not in body
     assert client.get("/api/offers").json()["total"] == 1
+
+
+def test_offer_page_ranks_prospects_live_when_nothing_is_stored(client, db) -> None:
+    add_user(db)
+    with db.session() as session:
+        offer = add_offer(session, title="Infirmier de nuit", rome_code="J1506", rome_label="Soins infirmiers",
+                          description_text="Infirmier en EHPAD, travail de nuit.")
+        add_candidate(session, "Nora", "Infirmière", desired_jobs="infirmière", rome_codes=["J1506"],
+                      lat=44.4475, lon=1.4406, radius_km=30)
+        offer_id = offer.id
+    login(client)
+    page = client.get(f"/equipe/offres/{offer_id}").text
+    assert "Nora" in page

@@ -210,3 +210,49 @@ def test_passwords_are_argon2_hashed(db) -> None:
         stored = session.get(User, user_id).password_hash
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
+
+
+def test_hostile_descriptions_through_normalise_store_dedupe_and_pages(client, db) -> None:
+    """W1 along the real path: RawPosting → normalize_posting → Posting → dedupe_database → pages."""
+    from sqlalchemy import select
+
+    from matching.normalize import normalize_posting
+    from matching.types import RawPosting
+    from store.dedup import dedupe_database
+    from store.models import Offer, Posting
+    from tests.webutil import add_source
+
+    add_user(db)
+    with db.session() as session:
+        add_source(session, "cdg46")
+        for i, payload in enumerate(PAYLOADS):
+            raw = RawPosting(source="cdg46", source_id=f"h{i}", url=f"https://cdg46.example.fr/o/h{i}",
+                             title=f"Agent {i} {payload[:30]}", description=payload, location="Cahors (46000)",
+                             employer="Mairie de Cahors", apply_url="javascript:alert(1)")
+            data = normalize_posting(raw).as_json()
+            place = data["location"] or {}
+            session.add(Posting(
+                source_id="cdg46", source_ref=data["source_id"], url=data["url"], title=data["title"],
+                title_clean=data["title_clean"], employer_name=data["employer"],
+                description_html=data["description_html"], description_text=data["description"],
+                commune_insee=place.get("insee"), commune_name=place.get("name"),
+                postal_code=place.get("postal_code"), departement=place.get("departement"), epci=place.get("epci"),
+                lat=place.get("lat"), lon=place.get("lon"), apply_url=data["apply_url"], flags=data["flags"],
+            ))
+        session.flush()
+        dedupe_database(session, full=True)
+    with db.session() as session:
+        offer_ids = list(session.scalars(select(Offer.id)))
+    assert offer_ids
+    login(client)
+    for offer_id in offer_ids:
+        for path in (f"/offres/{offer_id}", f"/equipe/offres/{offer_id}"):
+            page = client.get(path)
+            assert page.status_code == 200, path
+            _assert_inert(page.text)
+    # RSS readers treat <description> as HTML: it holds escaped text, so a payload stays text there too.
+    from xml.etree import ElementTree as ET
+
+    for description in ET.fromstring(client.get("/offres/rss.xml").content).iter("description"):
+        assert "<" not in (description.text or ""), description.text
+    _assert_inert(client.get("/offres", params={"q": "Agent"}).text)

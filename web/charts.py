@@ -37,8 +37,10 @@ STYLE = Style(
 
 
 def _config(**kwargs):  # type: ignore[no-untyped-def]
-    return dict(style=STYLE, js=[], width=900, height=420, legend_at_bottom=True, truncate_legend=40,
-                print_values=False, **kwargs)
+    options = dict(style=STYLE, js=[], width=900, height=460, legend_at_bottom=True, legend_at_bottom_columns=2,
+                   truncate_legend=45, print_values=False)
+    options.update(kwargs)
+    return options
 
 
 def _svg(chart) -> bytes:  # type: ignore[no-untyped-def]
@@ -98,10 +100,10 @@ class Table:
 
 
 def offers_by_month_and_sector(session: Session, *, months: int = 12, now: datetime | None = None) -> Table:
-    """Offers first seen per month (last ``months``), by ROME grand domaine."""
+    """Offers per month of publication (first seen when the source gives no date), by ROME grand domaine."""
     now = now or datetime.now(UTC)
     wanted = _last_months(now, months)
-    month = _month_expr(session, Offer.created_at)
+    month = _month_expr(session, func.coalesce(Offer.published_at, Offer.created_at))
     sector = func.substr(Offer.rome_code, 1, 1)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     rows = session.execute(

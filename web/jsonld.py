@@ -7,6 +7,7 @@ that lacks a required property gets no JSON-LD at all (a partial block is reject
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -121,5 +122,6 @@ def rss_feed(offers: list[Offer], *, base_url: str, title: str, description: str
         if len(summary) > 500:
             summary = summary[:497].rsplit(" ", 1)[0] + "…"
         parts = [offer.employer_name or "", summary]
-        ET.SubElement(item, "description").text = "\n".join(p for p in parts if p)
+        # Readers render <description> as HTML: the text is HTML-escaped so it can only ever be text.
+        ET.SubElement(item, "description").text = html.escape("\n".join(p for p in parts if p))
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(rss, encoding="utf-8", xml_declaration=False)

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import Candidate, Match, MatchFeedback, Offer
+from web.auth import CurrentUser
+from web.visibility import can_see_candidate
 
 
 @dataclass
@@ -65,21 +67,38 @@ def offers_for_candidate(session: Session, candidate_id: int, limit: int = 10) -
 
 
 def candidates_for_offer(
-    session: Session, offer_id: int, limit: int = 10, scope: ColumnElement[bool] | None = None
+    session: Session, offer_id: int, limit: int = 10, user: CurrentUser | None = None
 ) -> list[MatchRow]:
-    """The best prospects proposed for an offer (restricted to ``scope``), best first."""
-    query = (
-        select(Match, Candidate)
-        .join(Candidate, Candidate.id == Match.candidate_id)
-        .where(Match.offer_id == offer_id, Candidate.anonymized_at.is_(None))
-        .order_by(Match.score.desc())
-        .limit(limit)
+    """The best prospects for an offer that ``user`` may see, best first.
+
+    Computed live by the ranking engine when it is installed (``store.matching.candidates_for_offer``),
+    completed with the stored matches of the nightly re-ranking (each prospect once, best score kept).
+    """
+    found: dict[int, Match] = {}
+    engine = _engine()
+    if engine is not None and hasattr(engine, "candidates_for_offer"):
+        wanted = limit if user is None or user.role != "referent" else limit * 5
+        for match in engine.candidates_for_offer(session, offer_id, limit=wanted):
+            found[match.candidate_id] = match
+    stored = session.scalars(
+        select(Match).where(Match.offer_id == offer_id).order_by(Match.score.desc()).limit(limit * 5)
     )
-    if scope is not None:
-        query = query.where(scope)
-    rows = list(session.execute(query))
-    feedback = _feedbacks(session, [(m.candidate_id, m.offer_id) for m, _ in rows])
-    return [MatchRow(m, None, c, feedback.get((m.candidate_id, m.offer_id))) for m, c in rows]
+    for match in stored:
+        if match.candidate_id not in found or found[match.candidate_id].score < match.score:
+            found[match.candidate_id] = match
+    candidates = {
+        c.id: c
+        for c in session.scalars(
+            select(Candidate).where(Candidate.id.in_(list(found)), Candidate.anonymized_at.is_(None))
+        )
+    }
+    ordered = sorted(found.values(), key=lambda m: (-m.score, m.candidate_id))
+    visible = [
+        m for m in ordered
+        if m.candidate_id in candidates and (user is None or can_see_candidate(user, candidates[m.candidate_id]))
+    ][:limit]
+    feedback = _feedbacks(session, [(m.candidate_id, m.offer_id) for m in visible])
+    return [MatchRow(m, None, candidates[m.candidate_id], feedback.get((m.candidate_id, m.offer_id))) for m in visible]
 
 
 def record_feedback(

@@ -173,8 +173,10 @@ def build_query(session: Session, filters: OfferFilters, page: OfferPage, *, pub
         ]
     elif filters.statut in {"open", "closed"}:
         conditions.append(Offer.status == filters.statut)
-    if filters.q:
-        pattern = like_pattern(filters.q)
+    # Every word typed must appear in the title, the employer, the commune or the ROME label
+    # ("cuisinier cahors" finds the cooks of Cahors).
+    for word in filters.q.split()[:6]:
+        pattern = like_pattern(word)
         conditions.append(
             or_(*(contains_text(session, column, pattern)
                   for column in (Offer.title, Offer.employer_name, Offer.commune_name, Offer.rome_label)))
@@ -194,6 +196,11 @@ def build_query(session: Session, filters: OfferFilters, page: OfferPage, *, pub
     return query.where(*conditions)
 
 
+def _only_text_filters(filters: OfferFilters) -> bool:
+    """Whether the search index alone answers the filters (words and state; nothing on other columns)."""
+    return not (filters.lieu or filters.epci or filters.domaine or filters.contrat or filters.source)
+
+
 def search_offers(
     session: Session, filters: OfferFilters, *, public: bool = False, page_size: int = PAGE_SIZE
 ) -> OfferPage:
@@ -204,7 +211,12 @@ def search_offers(
     # the page is sorted from those rows only. Only broad lists (cap reached: matches are dense) walk the
     # (status, published_at) index for the page, which then stops after a few rows. Walking that index for
     # a rare term would look up every row at random: measured 3-4x slower than this.
-    found = list(session.scalars(query.with_only_columns(Offer.id).limit(COUNT_CAP + 1)))
+    ids = query.with_only_columns(Offer.id).limit(COUNT_CAP + 1)
+    if filters.q and _only_text_filters(filters) and session.get_bind().dialect.name == "sqlite":
+        # Scan the narrow search index, never the table: the rows carry long descriptions and SQLite would
+        # rather walk the status index with a look-up per row (measured 4-8x slower at 100,000 offers).
+        ids = ids.with_hint(Offer, "INDEXED BY ix_offer_search", "sqlite")
+    found = list(session.scalars(ids))
     page.capped = len(found) > COUNT_CAP
     page.total = min(len(found), COUNT_CAP)
     offset = (filters.page - 1) * page_size

@@ -41,8 +41,8 @@ def search_prospects(
     if scope is not None:
         conditions.append(scope)
     q = q.strip()[:200]
-    if q:
-        pattern = like_pattern(q)
+    for word in q.split()[:6]:
+        pattern = like_pattern(word)
         columns = (Candidate.first_name, Candidate.last_name, Candidate.email, Candidate.desired_jobs,
                    Candidate.current_place)
         conditions.append(or_(*(contains_text(session, column, pattern) for column in columns)))

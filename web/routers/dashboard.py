@@ -45,8 +45,11 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 def source_health(session, *, now: datetime | None = None) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
-    """Per source: last run, last success, and an alert when the last run brought < 50 % of the median of
-    the previous 5 good runs, or failed (RELIABILITY.md C7)."""
+    """Per source: last run, last success, and its alerts (RELIABILITY.md C7).
+
+    The alerts are those the crawl's monitors stored with the run (``CrawlRun.stats["health"]``); for a run
+    recorded without them: failed / partial, or fewer than 50 % of the median of the 5 previous good runs.
+    """
     now = now or datetime.now(UTC)
     runs_by_source: dict[str, list[CrawlRun]] = {}
     since = now - timedelta(days=120)
@@ -60,9 +63,13 @@ def source_health(session, *, now: datetime | None = None) -> list[dict[str, obj
         good = [r for r in runs if r.status == "success"]
         previous_good = [r.items_scraped for r in good if r is not last][:5]
         median = statistics.median(previous_good) if previous_good else None
-        alerts = []
+        alerts: list[str] = []
+        stored = (last.stats or {}).get("health") if last is not None else None
         if last is None:
             alerts.append("aucune collecte depuis 120 jours")
+        elif isinstance(stored, list):
+            # The crawl's own monitors (crawlers/monitors.py) judged the run when it finished.
+            alerts += [str(issue.get("message")) for issue in stored if isinstance(issue, dict)]
         else:
             if last.status in {"failed", "partial"}:
                 alerts.append(f"dernière collecte {'échouée' if last.status == 'failed' else 'partielle'}"

@@ -14,7 +14,6 @@ from web.match_data import candidates_for_offer
 from web.offer_search import OfferFilters, filter_options, offer_filters, search_offers
 from web.reference import domain_label, epci_name
 from web.templating import render
-from web.visibility import candidate_scope
 
 router = APIRouter(prefix="/equipe/offres", include_in_schema=False)
 
@@ -51,7 +50,7 @@ def offer_page(request: Request, session: SessionDep, user: StaffUser, offer_id:
     postings = list(
         session.scalars(select(Posting).where(Posting.offer_id == offer.id).order_by(Posting.first_seen_at))
     )
-    prospects = candidates_for_offer(session, offer.id, limit=10, scope=candidate_scope(session, user))
+    prospects = candidates_for_offer(session, offer.id, limit=10, user=user)
     shortlists = list(
         session.scalars(select(Shortlist).where(Shortlist.offer_id == offer.id).order_by(Shortlist.created_at.desc()))
     )

@@ -23,7 +23,7 @@ from web.shortlists import (
     shortlist_pdf,
 )
 from web.templating import render
-from web.visibility import can_see_candidate, candidate_scope
+from web.visibility import can_see_candidate
 
 router = APIRouter(prefix="/equipe/listes", include_in_schema=False)
 
@@ -75,8 +75,7 @@ def builder(
     offer = session.get(Offer, offre)
     if offer is None:
         raise HTTPException(status_code=404)
-    scope = candidate_scope(session, user)
-    proposed = candidates_for_offer(session, offer.id, limit=30, scope=scope)
+    proposed = candidates_for_offer(session, offer.id, limit=30, user=user)
     found: list[Candidate] = []
     if q.strip():
         from web.prospect_search import search_prospects
@@ -113,7 +112,7 @@ async def create(
         offer = session.get(Offer, offer_id)
         if offer is None:
             raise HTTPException(status_code=404) from exc
-        proposed = candidates_for_offer(session, offer.id, limit=30, scope=candidate_scope(session, user))
+        proposed = candidates_for_offer(session, offer.id, limit=30, user=user)
         return render(
             request,
             "staff/shortlist_new.html",
