@@ -29,6 +29,7 @@ import csv
 import hashlib
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 from rapidfuzz import fuzz
 
-from matching.text import normalize_name, stem, strip_gender_marks, tokens
+from matching.text import FRENCH_STOP_WORDS, normalize_name, stem, strip_gender_marks, tokens
 
 _DATA = Path(__file__).resolve().parent / "data"
 
@@ -262,7 +263,7 @@ def prepare(record: DedupRecord, *, description_chars: int = 4000) -> DedupRecor
     record.urls = frozenset(u for u in urls if u)
     if record.description and len(record.description) > description_chars:
         record.description = record.description[:description_chars]
-    record.desc_words = frozenset(tokens(record.description or ""))
+    record.desc_words = description_words(record.description)
     return record
 
 
@@ -270,6 +271,23 @@ def _place_words(record: DedupRecord) -> set[str]:
     return set(tokens(record.commune_name or "")) | {"lot", "quercy", "france"} | (
         {record.departement} if record.departement else set()
     )
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_FOLD_TABLE = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "’": " ", "‘": " ", "`": " "})
+
+
+def description_words(text: str | None) -> frozenset[str]:
+    """The distinct folded words of a description, stop words left out.
+
+    Same words as ``matching.text.tokens`` for French text, with a faster fold (NFKD then ASCII in C, rather
+    than a per-character filter): descriptions are long and a rebuild folds every one of them.
+    """
+    if not text:
+        return frozenset()
+    folded = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_TABLE))
+    ascii_text = folded.encode("ascii", "ignore").decode("ascii")
+    return frozenset(w for w in _ASCII_WORD.findall(ascii_text) if w not in FRENCH_STOP_WORDS)
 
 
 def record_from_json(data: dict[str, Any], key: Any = None) -> DedupRecord:
@@ -660,7 +678,7 @@ def _score(f: PairFeatures) -> float:
 # --------------------------------------------------------------------------------------------------
 
 
-def description_cosines(records: Sequence[DedupRecord], pairs: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+def description_cosines(records: Sequence[DedupRecord], pairs: np.ndarray, chunk: int = 20_000) -> np.ndarray:
     """TF-IDF cosine of the descriptions of each pair (NaN when one description is missing).
 
     The vectoriser (scikit-learn, French stop words, accents stripped, sublinear TF) is fitted on the

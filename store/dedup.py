@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from matching.dedup import (
@@ -175,7 +175,7 @@ def _write_blocks(session: Session, records: Sequence[DedupRecord], keys: Sequen
 
 #: At most this many postings are read per blocking key of a new posting (the most recent ones), so a huge
 #: block (an interim agency's "préparateur de commandes" in one département) stays cheap.
-NEIGHBOURS_PER_KEY = 60
+NEIGHBOURS_PER_KEY = 25
 
 
 def _neighbour_ids(session: Session, keys: Iterable[set[str]], exclude: set[int]) -> set[int]:
@@ -304,7 +304,11 @@ def _refresh_offers(session: Session, offer_ids: set[int], now: datetime) -> Non
 
 
 def _close_offers(session: Session, now: datetime) -> None:
-    """Close offers whose postings are all closed, reopen those with an open posting again."""
+    """Close open offers whose postings are all closed; reopen closed offers that have an open posting.
+
+    Both statements only visit live data (open offers, open postings), so their cost does not grow with the
+    history of closed offers.
+    """
     open_posting = exists().where(and_(Posting.offer_id == Offer.id, Posting.status != "closed"))
     any_posting = exists().where(Posting.offer_id == Offer.id)
     session.execute(
@@ -313,40 +317,56 @@ def _close_offers(session: Session, now: datetime) -> None:
         .values(status="closed", closed_at=now)
         .execution_options(synchronize_session=False)
     )
+    reopened = select(Posting.offer_id).where(Posting.status == "open", Posting.offer_id.is_not(None))
     session.execute(
         update(Offer)
-        .where(Offer.status == "closed", open_posting)
+        .where(Offer.status == "closed", Offer.id.in_(reopened))
         .values(status="open", closed_at=None)
         .execution_options(synchronize_session=False)
     )
 
 
-def _stats(session: Session, stats: DedupStats) -> DedupStats:
-    sizes = {
-        offer_id: count
-        for offer_id, count in session.execute(
-            select(Posting.offer_id, func.count()).where(Posting.offer_id.is_not(None)).group_by(Posting.offer_id)
+def _counts(session: Session, stats: DedupStats) -> DedupStats:
+    """Postings in offers, offers with postings, duplicates merged (aggregates computed by the database)."""
+    postings, offers = session.execute(
+        select(func.count(Posting.id), func.count(func.distinct(Posting.offer_id))).where(
+            Posting.offer_id.is_not(None)
         )
-    }
-    stats.offers = len(sizes)
-    stats.postings = sum(sizes.values())
-    stats.merged = stats.postings - stats.offers
-    per_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for source_id, offer_id in session.execute(
-        select(Posting.source_id, Posting.offer_id).where(Posting.offer_id.is_not(None))
-    ):
-        per_source[source_id][0] += 1
-        if sizes.get(offer_id, 0) > 1:
-            per_source[source_id][1] += 1
-    stats.per_source = {k: (v[0], v[1]) for k, v in per_source.items()}
+    ).one()
+    stats.postings, stats.offers, stats.merged = postings, offers, postings - offers
     return stats
 
 
-def dedupe_database(session: Session, *, full: bool = False, now: datetime | None = None) -> DedupStats:
+def duplicates_per_source(session: Session) -> dict[str, tuple[int, int]]:
+    """Per source: (postings in offers, postings whose offer has another posting)."""
+    sizes = (
+        select(Posting.offer_id.label("offer_id"), func.count().label("size"))
+        .where(Posting.offer_id.is_not(None))
+        .group_by(Posting.offer_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Posting.source_id,
+            func.count(),
+            func.sum(case((sizes.c.size > 1, 1), else_=0)),
+        )
+        .join(sizes, sizes.c.offer_id == Posting.offer_id)
+        .group_by(Posting.source_id)
+    )
+    return {source: (int(total), int(dups or 0)) for source, total, dups in rows}
+
+
+def dedupe_database(
+    session: Session, *, full: bool = False, now: datetime | None = None, per_source: bool | None = None
+) -> DedupStats:
     """Group postings into offers (new postings only, or all of them when ``full``); replay staff corrections.
 
-    Idempotent: a second run without new postings changes nothing.
+    Idempotent: a second run without new postings changes nothing. ``per_source`` (default: on for full
+    runs) also fills ``DedupStats.per_source``, which reads every posting once.
     """
+    if per_source is None:
+        per_source = full
     now = now or datetime.now(UTC)
     stats = DedupStats(full=full)
     session.flush()
@@ -362,7 +382,7 @@ def dedupe_database(session: Session, *, full: bool = False, now: datetime | Non
         new_rows = _load_rows(session, Posting.offer_id.is_(None))
         if not new_rows:
             _close_offers(session, now)
-            return _stats(session, stats)
+            return _finish(session, stats, per_source)
         new_records = [_record(r) for r in new_rows]
         new_keys = [blocking_keys(r) for r in new_records]
         _write_blocks(session, new_records, new_keys)
@@ -399,7 +419,14 @@ def dedupe_database(session: Session, *, full: bool = False, now: datetime | Non
     session.flush()
     _refresh_offers(session, touched, now)
     _close_offers(session, now)
-    return _stats(session, stats)
+    return _finish(session, stats, per_source)
+
+
+def _finish(session: Session, stats: DedupStats, per_source: bool) -> DedupStats:
+    _counts(session, stats)
+    if per_source:
+        stats.per_source = duplicates_per_source(session)
+    return stats
 
 
 def _write_blocks_bulk(session: Session, records: Sequence[DedupRecord], keys: Sequence[set[str]]) -> None:
@@ -481,4 +508,12 @@ def split_posting(session: Session, posting_id: int, staff: str | None, reason: 
     return offer
 
 
-__all__ = ["CorrectionError", "DedupStats", "dedupe_database", "merge_offers", "split_posting", "OFFER_FIELDS"]
+__all__ = [
+    "OFFER_FIELDS",
+    "CorrectionError",
+    "DedupStats",
+    "dedupe_database",
+    "duplicates_per_source",
+    "merge_offers",
+    "split_posting",
+]
