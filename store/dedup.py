@@ -202,39 +202,33 @@ def _neighbour_ids(session: Session, keys: Iterable[set[str]], exclude: set[int]
     return members
 
 
-def _completeness(posting: Posting) -> float:
-    filled = sum(1 for name in OFFER_FIELDS if getattr(posting, name) not in (None, "", []))
-    return filled / len(OFFER_FIELDS)
+def _best(postings: Sequence[Any], trust: dict[str, float]) -> Any:
+    """The posting whose fields the offer shows: open first, then source trust, completeness, freshness."""
 
-
-def _best(postings: Sequence[Posting], trust: dict[str, float]) -> Posting:
-    def key(p: Posting) -> tuple[int, float, float, float]:
+    def key(p: Any) -> tuple[int, float, float, float]:
         fresh = _as_utc(p.last_seen_at or p.published_at)
+        filled = sum(1 for name in OFFER_FIELDS if getattr(p, name) not in (None, "", []))
         return (
             1 if p.status != "closed" else 0,
             trust.get(p.source_id, 0.5),
-            round(_completeness(p), 2),
+            round(filled / len(OFFER_FIELDS), 2),
             fresh.timestamp() if fresh else 0.0,
         )
 
     return max(postings, key=key)
 
 
-def _refresh_offer(offer: Offer, postings: Sequence[Posting], trust: dict[str, float], now: datetime) -> None:
+def _offer_values(postings: Sequence[Any], trust: dict[str, float], now: datetime) -> dict[str, Any]:
+    """What an offer should hold, given its postings."""
     best = _best(postings, trust)
-    for name in OFFER_FIELDS:
-        value = getattr(best, name)
-        if getattr(offer, name) != value:
-            setattr(offer, name, value)
-    if offer.best_posting_id != best.id:
-        offer.best_posting_id = best.id
+    values = {name: getattr(best, name) for name in OFFER_FIELDS}
+    values["best_posting_id"] = best.id
     if all(p.status == "closed" for p in postings):
-        if offer.status != "closed":
-            offer.status = "closed"
-            offer.closed_at = max((_as_utc(p.closed_at) for p in postings if p.closed_at), default=now)
-    elif offer.status != "open":
-        offer.status = "open"
-        offer.closed_at = None
+        values["status"] = "closed"
+        values["closed_at"] = max((p.closed_at for p in postings if p.closed_at), default=now)
+    else:
+        values["status"], values["closed_at"] = "open", None
+    return values
 
 
 def _assign(
@@ -257,19 +251,21 @@ def _assign(
         if chosen is not None:
             taken.add(chosen)
         offer_of_group[label] = chosen
-    created: dict[int, Offer] = {}
-    for label, members in groups.items():
-        if offer_of_group[label] is None:
-            created[label] = Offer(title=records[members[0]].title or "", created_at=now, updated_at=now)
-    session.add_all(created.values())
-    session.flush(list(created.values()))
+    new_labels = [label for label in groups if offer_of_group[label] is None]
+    created: dict[int, int] = {}
+    for part in _chunks(new_labels, 1000):
+        rows = [
+            {"title": records[groups[label][0]].title or "", "created_at": now, "updated_at": now} for label in part
+        ]
+        ids = session.scalars(insert(Offer).returning(Offer.id, sort_by_parameter_order=True), rows).all()
+        created.update(zip(part, ids, strict=True))
     joined = 0
     touched: set[int] = set()
     updates: list[dict[str, int]] = []
     for label, members in groups.items():
         offer_id = offer_of_group[label]
         if offer_id is None:
-            offer_id = created[label].id
+            offer_id = created[label]
         elif any(current[m] is None for m in members):
             joined += sum(1 for m in members if current[m] is None)
         touched.add(offer_id)
@@ -283,24 +279,57 @@ def _assign(
     return len(created), joined, touched
 
 
+_POSTING_VALUE_COLUMNS = (
+    Posting.id,
+    Posting.offer_id,
+    Posting.status,
+    Posting.source_id,
+    Posting.last_seen_at,
+    Posting.closed_at,
+    *(getattr(Posting, name) for name in OFFER_FIELDS if name not in ("published_at",)),
+    Posting.published_at,
+)
+_OFFER_VALUE_COLUMNS = (
+    Offer.id,
+    Offer.status,
+    Offer.closed_at,
+    Offer.best_posting_id,
+    *(getattr(Offer, name) for name in OFFER_FIELDS),
+)
+
+
 def _refresh_offers(session: Session, offer_ids: set[int], now: datetime) -> None:
-    trust = {sid: value for sid, value in session.execute(select(Source.id, Source.trust))}
-    for part in _chunks(sorted(offer_ids)):
-        by_offer: dict[int, list[Posting]] = defaultdict(list)
-        for posting in session.scalars(select(Posting).where(Posting.offer_id.in_(part))):
-            by_offer[posting.offer_id].append(posting)  # type: ignore[index]
-        offers = {o.id: o for o in session.scalars(select(Offer).where(Offer.id.in_(part)))}
-        for offer_id, offer in offers.items():
-            postings = by_offer.get(offer_id)
-            if postings:
-                _refresh_offer(offer, postings, trust, now)
-            elif session.scalar(select(func.count()).where(Shortlist.offer_id == offer_id)):
-                # An offer emptied by a regrouping but referenced by a shortlist is kept, closed.
-                offer.status = "closed"
-                offer.closed_at = offer.closed_at or now
-            else:
-                session.delete(offer)
+    """Copy each offer's best posting into it (bulk, only offers that change); remove emptied offers."""
     session.flush()
+    trust = {sid: value for sid, value in session.execute(select(Source.id, Source.trust))}
+    changes: list[dict[str, Any]] = []
+    empty: list[int] = []
+    for part in _chunks(sorted(offer_ids)):
+        by_offer: dict[int, list[Any]] = defaultdict(list)
+        for row in session.execute(select(*_POSTING_VALUE_COLUMNS).where(Posting.offer_id.in_(part))):
+            by_offer[row.offer_id].append(row)
+        for row in session.execute(select(*_OFFER_VALUE_COLUMNS).where(Offer.id.in_(part))):
+            postings = by_offer.get(row.id)
+            if not postings:
+                empty.append(row.id)
+                continue
+            wanted = _offer_values(postings, trust, now)
+            if wanted["status"] == row.status and wanted["closed_at"] is not None:
+                wanted["closed_at"] = row.closed_at  # keep the first closing date
+            if any(getattr(row, key) != value for key, value in wanted.items()):
+                changes.append({"id": row.id, **wanted, "updated_at": now})
+    for part in _chunks(changes, 1000):
+        session.execute(update(Offer), list(part))
+    if empty:
+        kept = set(session.scalars(select(Shortlist.offer_id).where(Shortlist.offer_id.in_(empty))))
+        # An offer emptied by a regrouping but referenced by a shortlist is kept, closed.
+        if kept:
+            session.execute(
+                update(Offer).where(Offer.id.in_(sorted(kept))).values(status="closed", closed_at=now)
+            )
+        for part in _chunks([o for o in empty if o not in kept]):
+            session.execute(delete(Offer).where(Offer.id.in_(part)).execution_options(synchronize_session=False))
+    session.expire_all()
 
 
 def _close_offers(session: Session, now: datetime) -> None:
