@@ -29,6 +29,7 @@ import csv
 import hashlib
 import math
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -137,7 +138,8 @@ class DedupRecord:
     employer_key: str = ""
     siren: str = ""
     urls: frozenset[str] = frozenset()
-    desc_words: frozenset[str] = frozenset()
+    # a sorted tuple of interned words, not a set: eight bytes a word, so a million records fit in memory
+    desc_words: tuple[str, ...] = ()
 
     @property
     def since(self) -> datetime | None:
@@ -247,7 +249,7 @@ def _partner_urls(partners: Iterable[Any]) -> list[str]:
     return found
 
 
-def prepare(record: DedupRecord, *, description_chars: int = 4000) -> DedupRecord:
+def prepare(record: DedupRecord, *, description_chars: int = 2000) -> DedupRecord:
     """Fill the derived fields of ``record`` (folded title words, employer key, URLs) and return it."""
     title = strip_gender_marks(record.title_clean or record.title or "")
     words = tuple(tokens(title))
@@ -263,7 +265,7 @@ def prepare(record: DedupRecord, *, description_chars: int = 4000) -> DedupRecor
     record.urls = frozenset(u for u in urls if u)
     if record.description and len(record.description) > description_chars:
         record.description = record.description[:description_chars]
-    record.desc_words = description_words(record.description)
+    record.desc_words = tuple(sorted(sys.intern(w) for w in description_words(record.description)))
     return record
 
 
@@ -573,7 +575,7 @@ def compare(a: DedupRecord, b: DedupRecord, desc_cosine: float | None = None) ->
         f.title_ratio = f.title_set = max(f.title_set, 0.9)
     f.title_conflict, f.title_one_sided = _title_conflict(a, b)
     if a.desc_words and b.desc_words:
-        inter = len(a.desc_words & b.desc_words)
+        inter = len(set(a.desc_words).intersection(b.desc_words))
         f.desc_containment = inter / min(len(a.desc_words), len(b.desc_words))
         f.desc_cosine = desc_cosine if desc_cosine is not None else inter / math.sqrt(
             len(a.desc_words) * len(b.desc_words)
