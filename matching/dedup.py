@@ -382,30 +382,44 @@ def candidate_pairs(records: Sequence[DedupRecord], keys: Sequence[Iterable[str]
     Small blocks give all their pairs; large blocks are sorted by date and each record is paired with its
     ``WINDOW_NEIGHBOURS`` next records (sorted neighbourhood), so one huge employer cannot blow up the cost.
     """
-    blocks: dict[str, list[int]] = defaultdict(list)
+    n = len(records)
+    key_codes: list[int] = []
+    owners: list[int] = []
     for index, record in enumerate(records):
         for key in keys[index] if keys is not None else blocking_keys(record):
-            blocks[key].append(index)
-    stamps = np.fromiter((_timestamp(r) for r in records), dtype=np.float64, count=len(records))
+            key_codes.append(hash(key))
+            owners.append(index)
+    if n < 2 or not key_codes:
+        return np.empty((0, 2), dtype=np.int64)
+    # One row per (key, record), as arrays: far smaller than a dict of lists at a million records.
+    code = np.asarray(key_codes, dtype=np.int64)
+    owner = np.asarray(owners, dtype=np.int64)
+    del key_codes, owners
+    stamps = np.fromiter((_timestamp(r) for r in records), dtype=np.float64, count=n)
+    order = np.lexsort((stamps[owner], code))  # by key, then by date inside a key
+    code, owner = code[order], owner[order]
+    del order
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    sizes = np.diff(np.r_[starts, len(code)])
+    size_of_row = np.repeat(sizes, sizes)
     chunks: list[np.ndarray] = []
-    for members in blocks.values():
-        size = len(members)
-        if size < 2:
+    for step in range(1, FULL_BLOCK_SIZE):
+        if step >= len(code):
+            break
+        same = code[:-step] == code[step:]
+        # small blocks: every pair; large blocks: the WINDOW_NEIGHBOURS next records by date
+        same &= (size_of_row[:-step] <= FULL_BLOCK_SIZE) | (step <= WINDOW_NEIGHBOURS)
+        if not same.any():
+            if step > WINDOW_NEIGHBOURS and not (sizes > step).any():
+                break
             continue
-        idx = np.asarray(members, dtype=np.int64)
-        if size <= FULL_BLOCK_SIZE:
-            a, b = np.triu_indices(size, k=1)
-            chunks.append(np.stack([idx[a], idx[b]], axis=1))
-            continue
-        idx = idx[np.argsort(stamps[idx], kind="stable")]
-        for step in range(1, min(WINDOW_NEIGHBOURS, size - 1) + 1):
-            chunks.append(np.stack([idx[:-step], idx[step:]], axis=1))
+        left, right = owner[:-step][same], owner[step:][same]
+        keep = left != right
+        low, high = np.minimum(left[keep], right[keep]), np.maximum(left[keep], right[keep])
+        chunks.append(low * n + high)
     if not chunks:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.concatenate(chunks)
-    pairs.sort(axis=1)
-    n = max(len(records), 1)
-    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    codes = np.unique(np.concatenate(chunks))
     return np.stack([codes // n, codes % n], axis=1)
 
 
