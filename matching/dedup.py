@@ -250,29 +250,50 @@ def _partner_urls(partners: Iterable[Any]) -> list[str]:
 
 
 def prepare(record: DedupRecord, *, description_chars: int = 2000) -> DedupRecord:
-    """Fill the derived fields of ``record`` (folded title words, employer key, URLs) and return it."""
-    title = strip_gender_marks(record.title_clean or record.title or "")
-    words = tuple(tokens(title))
-    record.title_words = words
-    record.title_stems = frozenset(stem(w) for w in words if w not in _GENERIC_TITLE_WORDS)
-    record.title_text = " ".join(words)
-    record.title_qualifier = title_qualifier(record.title_clean or record.title or "", _place_words(record))
-    record.commune_stems = frozenset(stem(w) for w in tokens(record.commune_name or ""))
-    record.employer_key = employer_key(record.employer)
+    """Fill the derived fields of ``record`` (folded title words, employer key, URLs) and return it.
+
+    The description is reduced to its distinct words (``desc_words``, what the TF-IDF cosine and the
+    containment use) and the text itself dropped, so that a million records fit in memory; derived values
+    shared by many postings (title analysis, employer key, commune stems) are the same objects.
+    """
+    title = record.title_clean or record.title or ""
+    parts = _title_parts(title, record.commune_name or "", record.departement or "")
+    record.title_words, record.title_stems, record.title_text, record.title_qualifier = parts
+    record.commune_stems = _commune_stem_set(record.commune_name or "")
+    record.employer_key = _employer_key_cached(record.employer or "")
     siret = re.sub(r"\D", "", record.employer_siret or "")
     record.siren = siret[:9] if len(siret) >= 9 else ""
     urls = {canonical_url(record.url), canonical_url(record.apply_url), *_partner_urls(record.partners)}
     record.urls = frozenset(u for u in urls if u)
-    if record.description and len(record.description) > description_chars:
-        record.description = record.description[:description_chars]
-    record.desc_words = tuple(sorted(sys.intern(w) for w in description_words(record.description)))
+    if not record.partners:
+        record.partners = _NO_PARTNERS
+    text = record.description[:description_chars] if record.description else None
+    record.desc_words = tuple(sorted(sys.intern(w) for w in description_words(text)))
+    record.description = None
     return record
 
 
-def _place_words(record: DedupRecord) -> set[str]:
-    return set(tokens(record.commune_name or "")) | {"lot", "quercy", "france"} | (
-        {record.departement} if record.departement else set()
-    )
+_NO_PARTNERS: list[Any] = []
+
+
+@lru_cache(maxsize=100_000)
+def _title_parts(
+    title: str, commune_name: str, departement: str
+) -> tuple[tuple[str, ...], frozenset[str], str, tuple[str, ...]]:
+    words = tuple(tokens(strip_gender_marks(title)))
+    stems = frozenset(stem(w) for w in words if w not in _GENERIC_TITLE_WORDS)
+    place_words = set(tokens(commune_name)) | {"lot", "quercy", "france"} | ({departement} if departement else set())
+    return words, stems, " ".join(words), title_qualifier(title, place_words)
+
+
+@lru_cache(maxsize=50_000)
+def _commune_stem_set(name: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in tokens(name))
+
+
+@lru_cache(maxsize=200_000)
+def _employer_key_cached(name: str) -> str:
+    return employer_key(name) if name else ""
 
 
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
@@ -694,31 +715,28 @@ def _score(f: PairFeatures) -> float:
 # --------------------------------------------------------------------------------------------------
 
 
+def _identity(words: tuple[str, ...]) -> tuple[str, ...]:
+    return words
+
+
 def description_cosines(records: Sequence[DedupRecord], pairs: np.ndarray, chunk: int = 20_000) -> np.ndarray:
     """TF-IDF cosine of the descriptions of each pair (NaN when one description is missing).
 
-    The vectoriser (scikit-learn, French stop words, accents stripped, sublinear TF) is fitted on the
-    records given, so the IDF reflects the batch being deduplicated.
+    The vectoriser (scikit-learn) weighs each distinct folded word of a description (French stop words
+    out, accents stripped) by its IDF, fitted on the records given, so the IDF reflects the batch being
+    deduplicated.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     result = np.full(len(pairs), np.nan, dtype=np.float32)
     if len(pairs) == 0:
         return result
-    texts = [r.description or "" for r in records]
-    has = np.fromiter((bool(t.strip()) for t in texts), dtype=bool, count=len(texts))
+    has = np.fromiter((bool(r.desc_words) for r in records), dtype=bool, count=len(records))
     if not has.any():
         return result
-    vectorizer = TfidfVectorizer(
-        strip_accents="unicode",
-        lowercase=True,
-        token_pattern=r"(?u)\b\w\w+\b",  # noqa: S106 - a regular expression, not a password
-        sublinear_tf=True,
-        dtype=np.float32,
-        min_df=1,
-    )
+    vectorizer = TfidfVectorizer(analyzer=_identity, dtype=np.float32, min_df=1)
     try:
-        matrix = vectorizer.fit_transform(texts).tocsr()
+        matrix = vectorizer.fit_transform([r.desc_words for r in records]).tocsr()
     except ValueError:  # empty vocabulary
         return result
     for start in range(0, len(pairs), chunk):
