@@ -437,7 +437,7 @@ def candidate_pairs(records: Sequence[DedupRecord], keys: Sequence[Iterable[str]
         left, right = owner[:-step][same], owner[step:][same]
         keep = left != right
         low, high = np.minimum(left[keep], right[keep]), np.maximum(left[keep], right[keep])
-        chunks.append(low * n + high)
+        chunks.append(np.unique(low * n + high))  # a pair shares several keys: fold repeats early
     if not chunks:
         return np.empty((0, 2), dtype=np.int64)
     codes = np.unique(np.concatenate(chunks))
@@ -913,24 +913,38 @@ def prefilter(records: Sequence[DedupRecord], pairs: np.ndarray) -> np.ndarray:
         (a * n + b for members in by_url.values() if 1 < len(members) < 50 for a in members for b in members if a < b),
         dtype=np.int64,
     )
-    i, j = pairs[:, 0], pairs[:, 1]
-    strong = np.isin(i * n + j, linked)
-    lat1, lon1, lat2, lon2 = map(np.radians, (lat[i], lon[i], lat[j], lon[j]))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    with np.errstate(invalid="ignore"):
-        distance = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
-        veto = distance > MAX_DISTANCE_KM
-        veto |= (distance > SITE_DISTANCE_KM) & ~strong
-        veto |= np.abs(hours[i] - hours[j]) > 2.0
-        veto |= (np.abs(stamp[i] - stamp[j]) > MAX_GAP_DAYS * 86400.0) & ~strong
-    veto |= ~compatible[codes[i], codes[j]]
-    return pairs[~veto]
+    kept: list[np.ndarray] = []
+    for start in range(0, len(pairs), _CHUNK_PAIRS):  # in chunks: a few arrays of the chunk's length at a time
+        part = pairs[start : start + _CHUNK_PAIRS]
+        i, j = part[:, 0], part[:, 1]
+        strong = np.isin(i * n + j, linked)
+        lat1, lon1, lat2, lon2 = map(np.radians, (lat[i], lon[i], lat[j], lon[j]))
+        h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+        with np.errstate(invalid="ignore"):
+            distance = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+            veto = distance > MAX_DISTANCE_KM
+            veto |= (distance > SITE_DISTANCE_KM) & ~strong
+            veto |= np.abs(hours[i] - hours[j]) > 2.0
+            veto |= (np.abs(stamp[i] - stamp[j]) > MAX_GAP_DAYS * 86400.0) & ~strong
+        veto |= ~compatible[codes[i], codes[j]]
+        kept.append(part[~veto])
+    return np.concatenate(kept)
+
+
+_CHUNK_PAIRS = 1_000_000
 
 
 def score_pairs(records: Sequence[DedupRecord], pairs: np.ndarray) -> list[Edge]:
     """Compare the candidate pairs and keep those at or above ``MATCH_THRESHOLD`` as edges."""
     pairs = prefilter(records, pairs)
     cosines = description_cosines(records, pairs)
+    edges: list[Edge] = []
+    for start in range(0, len(pairs), _CHUNK_PAIRS):
+        edges.extend(_score_chunk(records, pairs[start : start + _CHUNK_PAIRS], cosines[start : start + _CHUNK_PAIRS]))
+    return edges
+
+
+def _score_chunk(records: Sequence[DedupRecord], pairs: np.ndarray, cosines: np.ndarray) -> list[Edge]:
     edges: list[Edge] = []
     for (i, j), cos in zip(pairs.tolist(), cosines.tolist(), strict=True):
         a, b = records[i], records[j]
