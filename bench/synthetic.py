@@ -801,7 +801,7 @@ class Generator:
         kinds = ["other_employer", "other_date"]
         if len(base.job.services) > 1:
             kinds += ["other_service"] * 3
-        if len(base.employer.sites) > 1:
+        if len({c.insee for c in base.employer.sites}) > 1:
             kinds += ["other_site"] * 2
         if len(base.job.contracts) > 1:
             kinds.append("other_contract")

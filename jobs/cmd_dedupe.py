@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
 
         db = open_db()
         with db.session() as session:
-            stats = dedupe_database(session, full=full)
+            stats = dedupe_database(session, full=full, per_source=True)
         mode = "reconstruction complète" if full else "incrémental"
         out.print(f"Dédoublonnage ({mode}) : {stats.new_offers} nouvelles offres, {stats.joined} annonces rattachées")
         _print_summary(stats.postings, stats.offers, stats.merged, stats.per_source)

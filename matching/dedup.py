@@ -29,6 +29,8 @@ import csv
 import hashlib
 import math
 import re
+import sys
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +43,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import numpy as np
 from rapidfuzz import fuzz
 
-from matching.text import normalize_name, stem, strip_gender_marks, tokens
+from matching.text import FRENCH_STOP_WORDS, normalize_name, stem, strip_gender_marks, tokens
 
 _DATA = Path(__file__).resolve().parent / "data"
 
@@ -136,7 +138,8 @@ class DedupRecord:
     employer_key: str = ""
     siren: str = ""
     urls: frozenset[str] = frozenset()
-    desc_words: frozenset[str] = frozenset()
+    # a sorted tuple of interned words, not a set: eight bytes a word, so a million records fit in memory
+    desc_words: tuple[str, ...] = ()
 
     @property
     def since(self) -> datetime | None:
@@ -246,30 +249,68 @@ def _partner_urls(partners: Iterable[Any]) -> list[str]:
     return found
 
 
-def prepare(record: DedupRecord, *, description_chars: int = 4000) -> DedupRecord:
-    """Fill the derived fields of ``record`` (folded title words, employer key, URLs) and return it."""
-    title = strip_gender_marks(record.title_clean or record.title or "")
-    words = tuple(tokens(title))
-    record.title_words = words
-    record.title_stems = frozenset(stem(w) for w in words if w not in _GENERIC_TITLE_WORDS)
-    record.title_text = " ".join(words)
-    record.title_qualifier = title_qualifier(record.title_clean or record.title or "", _place_words(record))
-    record.commune_stems = frozenset(stem(w) for w in tokens(record.commune_name or ""))
-    record.employer_key = employer_key(record.employer)
+def prepare(record: DedupRecord, *, description_chars: int = 2000) -> DedupRecord:
+    """Fill the derived fields of ``record`` (folded title words, employer key, URLs) and return it.
+
+    The description is reduced to its distinct words (``desc_words``, what the TF-IDF cosine and the
+    containment use) and the text itself dropped, so that a million records fit in memory; derived values
+    shared by many postings (title analysis, employer key, commune stems) are the same objects.
+    """
+    title = record.title_clean or record.title or ""
+    parts = _title_parts(title, record.commune_name or "", record.departement or "")
+    record.title_words, record.title_stems, record.title_text, record.title_qualifier = parts
+    record.commune_stems = _commune_stem_set(record.commune_name or "")
+    record.employer_key = _employer_key_cached(record.employer or "")
     siret = re.sub(r"\D", "", record.employer_siret or "")
     record.siren = siret[:9] if len(siret) >= 9 else ""
     urls = {canonical_url(record.url), canonical_url(record.apply_url), *_partner_urls(record.partners)}
     record.urls = frozenset(u for u in urls if u)
-    if record.description and len(record.description) > description_chars:
-        record.description = record.description[:description_chars]
-    record.desc_words = frozenset(tokens(record.description or ""))
+    if not record.partners:
+        record.partners = _NO_PARTNERS
+    text = record.description[:description_chars] if record.description else None
+    record.desc_words = tuple(sorted(sys.intern(w) for w in description_words(text)))
+    record.description = None
     return record
 
 
-def _place_words(record: DedupRecord) -> set[str]:
-    return set(tokens(record.commune_name or "")) | {"lot", "quercy", "france"} | (
-        {record.departement} if record.departement else set()
-    )
+_NO_PARTNERS: list[Any] = []
+
+
+@lru_cache(maxsize=100_000)
+def _title_parts(
+    title: str, commune_name: str, departement: str
+) -> tuple[tuple[str, ...], frozenset[str], str, tuple[str, ...]]:
+    words = tuple(tokens(strip_gender_marks(title)))
+    stems = frozenset(stem(w) for w in words if w not in _GENERIC_TITLE_WORDS)
+    place_words = set(tokens(commune_name)) | {"lot", "quercy", "france"} | ({departement} if departement else set())
+    return words, stems, " ".join(words), title_qualifier(title, place_words)
+
+
+@lru_cache(maxsize=50_000)
+def _commune_stem_set(name: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in tokens(name))
+
+
+@lru_cache(maxsize=200_000)
+def _employer_key_cached(name: str) -> str:
+    return employer_key(name) if name else ""
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_FOLD_TABLE = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "’": " ", "‘": " ", "`": " "})
+
+
+def description_words(text: str | None) -> frozenset[str]:
+    """The distinct folded words of a description, stop words left out.
+
+    Same words as ``matching.text.tokens`` for French text, with a faster fold (NFKD then ASCII in C, rather
+    than a per-character filter): descriptions are long and a rebuild folds every one of them.
+    """
+    if not text:
+        return frozenset()
+    folded = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_TABLE))
+    ascii_text = folded.encode("ascii", "ignore").decode("ascii")
+    return frozenset(w for w in _ASCII_WORD.findall(ascii_text) if w not in FRENCH_STOP_WORDS)
 
 
 def record_from_json(data: dict[str, Any], key: Any = None) -> DedupRecord:
@@ -362,30 +403,44 @@ def candidate_pairs(records: Sequence[DedupRecord], keys: Sequence[Iterable[str]
     Small blocks give all their pairs; large blocks are sorted by date and each record is paired with its
     ``WINDOW_NEIGHBOURS`` next records (sorted neighbourhood), so one huge employer cannot blow up the cost.
     """
-    blocks: dict[str, list[int]] = defaultdict(list)
+    n = len(records)
+    key_codes: list[int] = []
+    owners: list[int] = []
     for index, record in enumerate(records):
         for key in keys[index] if keys is not None else blocking_keys(record):
-            blocks[key].append(index)
-    stamps = np.fromiter((_timestamp(r) for r in records), dtype=np.float64, count=len(records))
+            key_codes.append(hash(key))
+            owners.append(index)
+    if n < 2 or not key_codes:
+        return np.empty((0, 2), dtype=np.int64)
+    # One row per (key, record), as arrays: far smaller than a dict of lists at a million records.
+    code = np.asarray(key_codes, dtype=np.int64)
+    owner = np.asarray(owners, dtype=np.int64)
+    del key_codes, owners
+    stamps = np.fromiter((_timestamp(r) for r in records), dtype=np.float64, count=n)
+    order = np.lexsort((stamps[owner], code))  # by key, then by date inside a key
+    code, owner = code[order], owner[order]
+    del order
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    sizes = np.diff(np.r_[starts, len(code)])
+    size_of_row = np.repeat(sizes, sizes)
     chunks: list[np.ndarray] = []
-    for members in blocks.values():
-        size = len(members)
-        if size < 2:
+    for step in range(1, FULL_BLOCK_SIZE):
+        if step >= len(code):
+            break
+        same = code[:-step] == code[step:]
+        # small blocks: every pair; large blocks: the WINDOW_NEIGHBOURS next records by date
+        same &= (size_of_row[:-step] <= FULL_BLOCK_SIZE) | (step <= WINDOW_NEIGHBOURS)
+        if not same.any():
+            if step > WINDOW_NEIGHBOURS and not (sizes > step).any():
+                break
             continue
-        idx = np.asarray(members, dtype=np.int64)
-        if size <= FULL_BLOCK_SIZE:
-            a, b = np.triu_indices(size, k=1)
-            chunks.append(np.stack([idx[a], idx[b]], axis=1))
-            continue
-        idx = idx[np.argsort(stamps[idx], kind="stable")]
-        for step in range(1, min(WINDOW_NEIGHBOURS, size - 1) + 1):
-            chunks.append(np.stack([idx[:-step], idx[step:]], axis=1))
+        left, right = owner[:-step][same], owner[step:][same]
+        keep = left != right
+        low, high = np.minimum(left[keep], right[keep]), np.maximum(left[keep], right[keep])
+        chunks.append(np.unique(low * n + high))  # a pair shares several keys: fold repeats early
     if not chunks:
         return np.empty((0, 2), dtype=np.int64)
-    pairs = np.concatenate(chunks)
-    pairs.sort(axis=1)
-    n = max(len(records), 1)
-    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    codes = np.unique(np.concatenate(chunks))
     return np.stack([codes // n, codes % n], axis=1)
 
 
@@ -555,7 +610,7 @@ def compare(a: DedupRecord, b: DedupRecord, desc_cosine: float | None = None) ->
         f.title_ratio = f.title_set = max(f.title_set, 0.9)
     f.title_conflict, f.title_one_sided = _title_conflict(a, b)
     if a.desc_words and b.desc_words:
-        inter = len(a.desc_words & b.desc_words)
+        inter = len(set(a.desc_words).intersection(b.desc_words))
         f.desc_containment = inter / min(len(a.desc_words), len(b.desc_words))
         f.desc_cosine = desc_cosine if desc_cosine is not None else inter / math.sqrt(
             len(a.desc_words) * len(b.desc_words)
@@ -660,31 +715,28 @@ def _score(f: PairFeatures) -> float:
 # --------------------------------------------------------------------------------------------------
 
 
-def description_cosines(records: Sequence[DedupRecord], pairs: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+def _identity(words: tuple[str, ...]) -> tuple[str, ...]:
+    return words
+
+
+def description_cosines(records: Sequence[DedupRecord], pairs: np.ndarray, chunk: int = 20_000) -> np.ndarray:
     """TF-IDF cosine of the descriptions of each pair (NaN when one description is missing).
 
-    The vectoriser (scikit-learn, French stop words, accents stripped, sublinear TF) is fitted on the
-    records given, so the IDF reflects the batch being deduplicated.
+    The vectoriser (scikit-learn) weighs each distinct folded word of a description (French stop words
+    out, accents stripped) by its IDF, fitted on the records given, so the IDF reflects the batch being
+    deduplicated.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     result = np.full(len(pairs), np.nan, dtype=np.float32)
     if len(pairs) == 0:
         return result
-    texts = [r.description or "" for r in records]
-    has = np.fromiter((bool(t.strip()) for t in texts), dtype=bool, count=len(texts))
+    has = np.fromiter((bool(r.desc_words) for r in records), dtype=bool, count=len(records))
     if not has.any():
         return result
-    vectorizer = TfidfVectorizer(
-        strip_accents="unicode",
-        lowercase=True,
-        token_pattern=r"(?u)\b\w\w+\b",  # noqa: S106 - a regular expression, not a password
-        sublinear_tf=True,
-        dtype=np.float32,
-        min_df=1,
-    )
+    vectorizer = TfidfVectorizer(analyzer=_identity, dtype=np.float32, min_df=1)
     try:
-        matrix = vectorizer.fit_transform(texts).tocsr()
+        matrix = vectorizer.fit_transform([r.desc_words for r in records]).tocsr()
     except ValueError:  # empty vocabulary
         return result
     for start in range(0, len(pairs), chunk):
@@ -861,24 +913,38 @@ def prefilter(records: Sequence[DedupRecord], pairs: np.ndarray) -> np.ndarray:
         (a * n + b for members in by_url.values() if 1 < len(members) < 50 for a in members for b in members if a < b),
         dtype=np.int64,
     )
-    i, j = pairs[:, 0], pairs[:, 1]
-    strong = np.isin(i * n + j, linked)
-    lat1, lon1, lat2, lon2 = map(np.radians, (lat[i], lon[i], lat[j], lon[j]))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    with np.errstate(invalid="ignore"):
-        distance = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
-        veto = distance > MAX_DISTANCE_KM
-        veto |= (distance > SITE_DISTANCE_KM) & ~strong
-        veto |= np.abs(hours[i] - hours[j]) > 2.0
-        veto |= (np.abs(stamp[i] - stamp[j]) > MAX_GAP_DAYS * 86400.0) & ~strong
-    veto |= ~compatible[codes[i], codes[j]]
-    return pairs[~veto]
+    kept: list[np.ndarray] = []
+    for start in range(0, len(pairs), _CHUNK_PAIRS):  # in chunks: a few arrays of the chunk's length at a time
+        part = pairs[start : start + _CHUNK_PAIRS]
+        i, j = part[:, 0], part[:, 1]
+        strong = np.isin(i * n + j, linked)
+        lat1, lon1, lat2, lon2 = map(np.radians, (lat[i], lon[i], lat[j], lon[j]))
+        h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+        with np.errstate(invalid="ignore"):
+            distance = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+            veto = distance > MAX_DISTANCE_KM
+            veto |= (distance > SITE_DISTANCE_KM) & ~strong
+            veto |= np.abs(hours[i] - hours[j]) > 2.0
+            veto |= (np.abs(stamp[i] - stamp[j]) > MAX_GAP_DAYS * 86400.0) & ~strong
+        veto |= ~compatible[codes[i], codes[j]]
+        kept.append(part[~veto])
+    return np.concatenate(kept)
+
+
+_CHUNK_PAIRS = 1_000_000
 
 
 def score_pairs(records: Sequence[DedupRecord], pairs: np.ndarray) -> list[Edge]:
     """Compare the candidate pairs and keep those at or above ``MATCH_THRESHOLD`` as edges."""
     pairs = prefilter(records, pairs)
     cosines = description_cosines(records, pairs)
+    edges: list[Edge] = []
+    for start in range(0, len(pairs), _CHUNK_PAIRS):
+        edges.extend(_score_chunk(records, pairs[start : start + _CHUNK_PAIRS], cosines[start : start + _CHUNK_PAIRS]))
+    return edges
+
+
+def _score_chunk(records: Sequence[DedupRecord], pairs: np.ndarray, cosines: np.ndarray) -> list[Edge]:
     edges: list[Edge] = []
     for (i, j), cos in zip(pairs.tolist(), cosines.tolist(), strict=True):
         a, b = records[i], records[j]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from matching.dedup import (
@@ -175,7 +175,7 @@ def _write_blocks(session: Session, records: Sequence[DedupRecord], keys: Sequen
 
 #: At most this many postings are read per blocking key of a new posting (the most recent ones), so a huge
 #: block (an interim agency's "préparateur de commandes" in one département) stays cheap.
-NEIGHBOURS_PER_KEY = 60
+NEIGHBOURS_PER_KEY = 25
 
 
 def _neighbour_ids(session: Session, keys: Iterable[set[str]], exclude: set[int]) -> set[int]:
@@ -202,39 +202,33 @@ def _neighbour_ids(session: Session, keys: Iterable[set[str]], exclude: set[int]
     return members
 
 
-def _completeness(posting: Posting) -> float:
-    filled = sum(1 for name in OFFER_FIELDS if getattr(posting, name) not in (None, "", []))
-    return filled / len(OFFER_FIELDS)
+def _best(postings: Sequence[Any], trust: dict[str, float]) -> Any:
+    """The posting whose fields the offer shows: open first, then source trust, completeness, freshness."""
 
-
-def _best(postings: Sequence[Posting], trust: dict[str, float]) -> Posting:
-    def key(p: Posting) -> tuple[int, float, float, float]:
+    def key(p: Any) -> tuple[int, float, float, float]:
         fresh = _as_utc(p.last_seen_at or p.published_at)
+        filled = sum(1 for name in OFFER_FIELDS if getattr(p, name) not in (None, "", []))
         return (
             1 if p.status != "closed" else 0,
             trust.get(p.source_id, 0.5),
-            round(_completeness(p), 2),
+            round(filled / len(OFFER_FIELDS), 2),
             fresh.timestamp() if fresh else 0.0,
         )
 
     return max(postings, key=key)
 
 
-def _refresh_offer(offer: Offer, postings: Sequence[Posting], trust: dict[str, float], now: datetime) -> None:
+def _offer_values(postings: Sequence[Any], trust: dict[str, float], now: datetime) -> dict[str, Any]:
+    """What an offer should hold, given its postings."""
     best = _best(postings, trust)
-    for name in OFFER_FIELDS:
-        value = getattr(best, name)
-        if getattr(offer, name) != value:
-            setattr(offer, name, value)
-    if offer.best_posting_id != best.id:
-        offer.best_posting_id = best.id
+    values = {name: getattr(best, name) for name in OFFER_FIELDS}
+    values["best_posting_id"] = best.id
     if all(p.status == "closed" for p in postings):
-        if offer.status != "closed":
-            offer.status = "closed"
-            offer.closed_at = max((_as_utc(p.closed_at) for p in postings if p.closed_at), default=now)
-    elif offer.status != "open":
-        offer.status = "open"
-        offer.closed_at = None
+        values["status"] = "closed"
+        values["closed_at"] = max((p.closed_at for p in postings if p.closed_at), default=now)
+    else:
+        values["status"], values["closed_at"] = "open", None
+    return values
 
 
 def _assign(
@@ -257,19 +251,21 @@ def _assign(
         if chosen is not None:
             taken.add(chosen)
         offer_of_group[label] = chosen
-    created: dict[int, Offer] = {}
-    for label, members in groups.items():
-        if offer_of_group[label] is None:
-            created[label] = Offer(title=records[members[0]].title or "", created_at=now, updated_at=now)
-    session.add_all(created.values())
-    session.flush(list(created.values()))
+    new_labels = [label for label in groups if offer_of_group[label] is None]
+    created: dict[int, int] = {}
+    for part in _chunks(new_labels, 1000):
+        rows = [
+            {"title": records[groups[label][0]].title or "", "created_at": now, "updated_at": now} for label in part
+        ]
+        ids = session.scalars(insert(Offer).returning(Offer.id, sort_by_parameter_order=True), rows).all()
+        created.update(zip(part, ids, strict=True))
     joined = 0
     touched: set[int] = set()
     updates: list[dict[str, int]] = []
     for label, members in groups.items():
         offer_id = offer_of_group[label]
         if offer_id is None:
-            offer_id = created[label].id
+            offer_id = created[label]
         elif any(current[m] is None for m in members):
             joined += sum(1 for m in members if current[m] is None)
         touched.add(offer_id)
@@ -283,28 +279,65 @@ def _assign(
     return len(created), joined, touched
 
 
+_POSTING_VALUE_COLUMNS = (
+    Posting.id,
+    Posting.offer_id,
+    Posting.status,
+    Posting.source_id,
+    Posting.last_seen_at,
+    Posting.closed_at,
+    *(getattr(Posting, name) for name in OFFER_FIELDS if name not in ("published_at",)),
+    Posting.published_at,
+)
+_OFFER_VALUE_COLUMNS = (
+    Offer.id,
+    Offer.status,
+    Offer.closed_at,
+    Offer.best_posting_id,
+    *(getattr(Offer, name) for name in OFFER_FIELDS),
+)
+
+
 def _refresh_offers(session: Session, offer_ids: set[int], now: datetime) -> None:
-    trust = {sid: value for sid, value in session.execute(select(Source.id, Source.trust))}
-    for part in _chunks(sorted(offer_ids)):
-        by_offer: dict[int, list[Posting]] = defaultdict(list)
-        for posting in session.scalars(select(Posting).where(Posting.offer_id.in_(part))):
-            by_offer[posting.offer_id].append(posting)  # type: ignore[index]
-        offers = {o.id: o for o in session.scalars(select(Offer).where(Offer.id.in_(part)))}
-        for offer_id, offer in offers.items():
-            postings = by_offer.get(offer_id)
-            if postings:
-                _refresh_offer(offer, postings, trust, now)
-            elif session.scalar(select(func.count()).where(Shortlist.offer_id == offer_id)):
-                # An offer emptied by a regrouping but referenced by a shortlist is kept, closed.
-                offer.status = "closed"
-                offer.closed_at = offer.closed_at or now
-            else:
-                session.delete(offer)
+    """Copy each offer's best posting into it (bulk, only offers that change); remove emptied offers."""
     session.flush()
+    trust = {sid: value for sid, value in session.execute(select(Source.id, Source.trust))}
+    changes: list[dict[str, Any]] = []
+    empty: list[int] = []
+    for part in _chunks(sorted(offer_ids)):
+        by_offer: dict[int, list[Any]] = defaultdict(list)
+        for row in session.execute(select(*_POSTING_VALUE_COLUMNS).where(Posting.offer_id.in_(part))):
+            by_offer[row.offer_id].append(row)
+        for row in session.execute(select(*_OFFER_VALUE_COLUMNS).where(Offer.id.in_(part))):
+            postings = by_offer.get(row.id)
+            if not postings:
+                empty.append(row.id)
+                continue
+            wanted = _offer_values(postings, trust, now)
+            if wanted["status"] == row.status and wanted["closed_at"] is not None:
+                wanted["closed_at"] = row.closed_at  # keep the first closing date
+            if any(getattr(row, key) != value for key, value in wanted.items()):
+                changes.append({"id": row.id, **wanted, "updated_at": now})
+    for part in _chunks(changes, 1000):
+        session.execute(update(Offer), list(part))
+    if empty:
+        kept = set(session.scalars(select(Shortlist.offer_id).where(Shortlist.offer_id.in_(empty))))
+        # An offer emptied by a regrouping but referenced by a shortlist is kept, closed.
+        if kept:
+            session.execute(
+                update(Offer).where(Offer.id.in_(sorted(kept))).values(status="closed", closed_at=now)
+            )
+        for part in _chunks([o for o in empty if o not in kept]):
+            session.execute(delete(Offer).where(Offer.id.in_(part)).execution_options(synchronize_session=False))
+    session.expire_all()
 
 
 def _close_offers(session: Session, now: datetime) -> None:
-    """Close offers whose postings are all closed, reopen those with an open posting again."""
+    """Close open offers whose postings are all closed; reopen closed offers that have an open posting.
+
+    Both statements only visit live data (open offers, open postings), so their cost does not grow with the
+    history of closed offers.
+    """
     open_posting = exists().where(and_(Posting.offer_id == Offer.id, Posting.status != "closed"))
     any_posting = exists().where(Posting.offer_id == Offer.id)
     session.execute(
@@ -313,40 +346,56 @@ def _close_offers(session: Session, now: datetime) -> None:
         .values(status="closed", closed_at=now)
         .execution_options(synchronize_session=False)
     )
+    reopened = select(Posting.offer_id).where(Posting.status == "open", Posting.offer_id.is_not(None))
     session.execute(
         update(Offer)
-        .where(Offer.status == "closed", open_posting)
+        .where(Offer.status == "closed", Offer.id.in_(reopened))
         .values(status="open", closed_at=None)
         .execution_options(synchronize_session=False)
     )
 
 
-def _stats(session: Session, stats: DedupStats) -> DedupStats:
-    sizes = {
-        offer_id: count
-        for offer_id, count in session.execute(
-            select(Posting.offer_id, func.count()).where(Posting.offer_id.is_not(None)).group_by(Posting.offer_id)
+def _counts(session: Session, stats: DedupStats) -> DedupStats:
+    """Postings in offers, offers with postings, duplicates merged (aggregates computed by the database)."""
+    postings, offers = session.execute(
+        select(func.count(Posting.id), func.count(func.distinct(Posting.offer_id))).where(
+            Posting.offer_id.is_not(None)
         )
-    }
-    stats.offers = len(sizes)
-    stats.postings = sum(sizes.values())
-    stats.merged = stats.postings - stats.offers
-    per_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for source_id, offer_id in session.execute(
-        select(Posting.source_id, Posting.offer_id).where(Posting.offer_id.is_not(None))
-    ):
-        per_source[source_id][0] += 1
-        if sizes.get(offer_id, 0) > 1:
-            per_source[source_id][1] += 1
-    stats.per_source = {k: (v[0], v[1]) for k, v in per_source.items()}
+    ).one()
+    stats.postings, stats.offers, stats.merged = postings, offers, postings - offers
     return stats
 
 
-def dedupe_database(session: Session, *, full: bool = False, now: datetime | None = None) -> DedupStats:
+def duplicates_per_source(session: Session) -> dict[str, tuple[int, int]]:
+    """Per source: (postings in offers, postings whose offer has another posting)."""
+    sizes = (
+        select(Posting.offer_id.label("offer_id"), func.count().label("size"))
+        .where(Posting.offer_id.is_not(None))
+        .group_by(Posting.offer_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Posting.source_id,
+            func.count(),
+            func.sum(case((sizes.c.size > 1, 1), else_=0)),
+        )
+        .join(sizes, sizes.c.offer_id == Posting.offer_id)
+        .group_by(Posting.source_id)
+    )
+    return {source: (int(total), int(dups or 0)) for source, total, dups in rows}
+
+
+def dedupe_database(
+    session: Session, *, full: bool = False, now: datetime | None = None, per_source: bool | None = None
+) -> DedupStats:
     """Group postings into offers (new postings only, or all of them when ``full``); replay staff corrections.
 
-    Idempotent: a second run without new postings changes nothing.
+    Idempotent: a second run without new postings changes nothing. ``per_source`` (default: on for full
+    runs) also fills ``DedupStats.per_source``, which reads every posting once.
     """
+    if per_source is None:
+        per_source = full
     now = now or datetime.now(UTC)
     stats = DedupStats(full=full)
     session.flush()
@@ -362,7 +411,7 @@ def dedupe_database(session: Session, *, full: bool = False, now: datetime | Non
         new_rows = _load_rows(session, Posting.offer_id.is_(None))
         if not new_rows:
             _close_offers(session, now)
-            return _stats(session, stats)
+            return _finish(session, stats, per_source)
         new_records = [_record(r) for r in new_rows]
         new_keys = [blocking_keys(r) for r in new_records]
         _write_blocks(session, new_records, new_keys)
@@ -399,7 +448,14 @@ def dedupe_database(session: Session, *, full: bool = False, now: datetime | Non
     session.flush()
     _refresh_offers(session, touched, now)
     _close_offers(session, now)
-    return _stats(session, stats)
+    return _finish(session, stats, per_source)
+
+
+def _finish(session: Session, stats: DedupStats, per_source: bool) -> DedupStats:
+    _counts(session, stats)
+    if per_source:
+        stats.per_source = duplicates_per_source(session)
+    return stats
 
 
 def _write_blocks_bulk(session: Session, records: Sequence[DedupRecord], keys: Sequence[set[str]]) -> None:
@@ -481,4 +537,12 @@ def split_posting(session: Session, posting_id: int, staff: str | None, reason: 
     return offer
 
 
-__all__ = ["CorrectionError", "DedupStats", "dedupe_database", "merge_offers", "split_posting", "OFFER_FIELDS"]
+__all__ = [
+    "OFFER_FIELDS",
+    "CorrectionError",
+    "DedupStats",
+    "dedupe_database",
+    "duplicates_per_source",
+    "merge_offers",
+    "split_posting",
+]

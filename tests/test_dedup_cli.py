@@ -15,9 +15,20 @@ LABELS = ROOT / "tests" / "data" / "dedup" / "postings.jsonl"
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command in a child process (what a user types)."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([sys.executable, "-m", "jobs", *args], capture_output=True, text=True, env=full_env,
                           timeout=120, cwd=ROOT)
+
+
+def run_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The same entry point in this process (starting Python once per call is slow with every area loaded)."""
+    from jobs.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(args, int(exit_info.value.code or 0), captured.out, captured.err)
 
 
 def _postings(n: int) -> list[dict]:
@@ -25,7 +36,7 @@ def _postings(n: int) -> list[dict]:
         return [json.loads(line) for _, line in zip(range(n), handle, strict=False)]
 
 
-def test_file_contract_one_line_per_posting_and_duplicates_share_an_offer(tmp_path: Path) -> None:
+def test_file_contract_one_line_per_posting_and_duplicates_share_an_offer(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     postings = _postings(60)
     source = tmp_path / "postings.jsonl"
     lines = [json.dumps(p, ensure_ascii=False) for p in postings]
@@ -33,7 +44,7 @@ def test_file_contract_one_line_per_posting_and_duplicates_share_an_offer(tmp_pa
     lines.insert(5, json.dumps({"title": "Sans identifiant"}))
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     target = tmp_path / "clusters.jsonl"
-    result = run_cli("dedupe", "--input", str(source), "--output", str(target))
+    result = run_here(capsys, "dedupe", "--input", str(source), "--output", str(target))
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == [p["id"] for p in postings]
@@ -49,20 +60,20 @@ def test_file_contract_one_line_per_posting_and_duplicates_share_an_offer(tmp_pa
     assert "Taux de doublons par source" in result.stdout
 
 
-def test_bad_input_is_one_line_and_non_zero(tmp_path: Path) -> None:
+def test_bad_input_is_one_line_and_non_zero(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     result = run_cli("dedupe", "--input", str(tmp_path / "absent.jsonl"), "--output", str(tmp_path / "o.jsonl"))
     assert result.returncode == 1
     assert result.stderr.strip() == f"Erreur : fichier introuvable : {tmp_path / 'absent.jsonl'}"
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n", encoding="utf-8")
-    result = run_cli("dedupe", "--input", str(empty))
+    result = run_here(capsys, "dedupe", "--input", str(empty))
     assert result.returncode == 1
     assert "--output est obligatoire" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 @pytest.mark.db
-def test_database_mode_and_corrections(database_url: str) -> None:
+def test_database_mode_and_corrections(database_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
     from store.db import open_database
     from store.models import Posting
     from tests.dedup_helpers import add_sources, posting
@@ -72,20 +83,19 @@ def test_database_mode_and_corrections(database_url: str) -> None:
         add_sources(session)
         session.add_all([posting("ch-cahors", "A"), posting("hellowork", "B", title="Infirmier diplômé d'État H/F")])
     db.engine.dispose()
-    env = {"OHMYLOT_DATABASE_URL": database_url}
-    first = run_cli("dedupe", env=env)
+    first = run_here(capsys, "dedupe")
     assert first.returncode == 0, first.stderr
     assert "2 annonces → 1 offres (1 doublons fusionnés)" in first.stdout
-    again = run_cli("dedupe", "--full", env=env)
+    again = run_here(capsys, "dedupe", "--full")
     assert "2 annonces → 1 offres (1 doublons fusionnés)" in again.stdout
     db = open_database(database_url, auto_upgrade=False)
     with db.session() as session:
         hw = session.query(Posting).filter_by(source_ref="B").one().id
     db.engine.dispose()
-    split = run_cli("dedupe-split", str(hw), "--staff", "agent@ohmylot.fr", "--reason", "autre poste", env=env)
+    split = run_here(capsys, "dedupe-split", str(hw), "--staff", "agent@ohmylot.fr", "--reason", "autre poste")
     assert split.returncode == 0, split.stderr
-    rebuilt = run_cli("dedupe", "--full", env=env)
+    rebuilt = run_here(capsys, "dedupe", "--full")
     assert "2 annonces → 2 offres (0 doublons fusionnés)" in rebuilt.stdout
-    wrong = run_cli("dedupe-merge", "1", "999", "--staff", "agent@ohmylot.fr", env=env)
+    wrong = run_here(capsys, "dedupe-merge", "1", "999", "--staff", "agent@ohmylot.fr")
     assert wrong.returncode == 1
     assert "offre 999 introuvable" in wrong.stderr

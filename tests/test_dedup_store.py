@@ -42,7 +42,7 @@ def test_cross_posted_vacancy_becomes_one_offer_and_another_service_stays_apart(
     with db.session() as session:
         add_sources(session)
         _cross_posted(session)
-        stats = dedupe_database(session, now=T0 + days(5))
+        stats = dedupe_database(session, now=T0 + days(5), per_source=True)
         ids = _offer_ids(session)
         assert ids["ch-cahors:INF-2026-14"] == ids["francetravail:198QXKP"] == ids["hellowork:55120331"]
         assert ids["ch-cahors:INF-2026-15"] != ids["ch-cahors:INF-2026-14"]
