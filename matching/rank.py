@@ -998,14 +998,15 @@ class Ranker:
         if rows.size == 0 or top <= 0:
             return []
         parts = self.score_rows(profile, rows, dist, now)
-        score = parts["score"]
+        # scores are shown (and merged across blocks) rounded to 4 decimals: rank on that, ties by offer id
+        score = np.round(parts["score"], 4)
         positive = np.flatnonzero(score > 0)
         if positive.size == 0:
             return []
-        k = min(top, positive.size)
-        chosen = positive[np.argpartition(-score[positive], k - 1)[:k]] if positive.size > k else positive
-        # ties: higher score first, then offer id for a stable order
-        chosen = sorted(chosen, key=lambda i: (-score[i], str(self.index.ids[rows[i]])))
+        if positive.size > top:
+            kth = np.partition(score[positive], positive.size - top)[positive.size - top]
+            positive = positive[score[positive] >= kth]  # the top ones and every tie with the last
+        chosen = sorted(positive, key=lambda i: (-score[i], str(self.index.ids[rows[i]])))[:top]
         results = []
         for i in chosen:
             offer = self.index.offers[rows[i]]
