@@ -135,6 +135,8 @@ def huge(n_prospects: int, n_offers: int, *, top: int = 20, workers: int = 2, sa
             for pid, ranked in results.items():
                 merged[pid] = merge_top(merged.get(pid, []), ranked, top)
     done = time.perf_counter()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = resource.getrusage(resource.RUSAGE_SELF)
     with_proposals = sum(1 for v in merged.values() if v)
     return {
         "prospects": n_prospects,
@@ -144,6 +146,8 @@ def huge(n_prospects: int, n_offers: int, *, top: int = 20, workers: int = 2, sa
         "model_fit_s (sample)": round(fitted - started, 1),
         "model_sample": min(sample, n_offers),
         "total_s": round(done - started, 1),
+        "cpu_s_parent": round(own.ru_utime + own.ru_stime, 1),
+        "cpu_s_workers": round(children.ru_utime + children.ru_stime, 1),
         "prospects_with_proposals": with_proposals,
         "mean_proposals": round(sum(len(v) for v in merged.values()) / max(1, n_prospects), 1),
         "peak_rss_parent_mb": _peak_mb(),
