@@ -14,7 +14,10 @@ Pipeline for one prospect (``rank_offers``):
 3. **Context**: distance decay, freshness, contract and working-time preference.
 4. ``score = topic × ((1 − context_share) + context_share × context)``: the context re-orders offers of
    the same trade but can never lift an unrelated offer above a related one. Offers whose topic is below
-   ``min_topic`` are not proposed at all.
+   ``min_topic``, or without evidence of the trade itself (a title like a desired job, or the same ROME
+   code), are not proposed at all.
+
+``rank_blocked`` ranks many prospects against a very large offer set one block (département) at a time.
 
 Every weight is in ``RankWeights`` (one place). Reasons are French sentences for staff.
 
