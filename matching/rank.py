@@ -82,11 +82,13 @@ class RankWeights:
     ``working_time`` (context).
 
     Final: ``score = topic × ((1 − context_share) + context_share × context)``, where ``context_share`` bounds
-    what the context can change; offers with
-    a topic below ``min_topic`` are not proposed, nor offers whose title similarity is below ``min_title``
-    without the same ROME code held with a confidence of at least ``min_rome_evidence`` (no evidence of the
-    trade itself). ``default_radius_km`` applies when the
-    profile gives no radius.
+    what the context can change. Offers with a topic below ``min_topic`` are not proposed, nor offers whose
+    title similarity is below ``min_title`` without the same ROME code held with a confidence of at least
+    ``min_rome_evidence`` (no evidence of the trade itself). ``default_radius_km`` applies when the profile
+    gives no radius.
+
+    Values: set by reasoning, then the title/body split and ``context_share`` chosen on the dev half of the
+    relevance set (docs/matching.md).
     """
 
     title_word: float = 0.5
