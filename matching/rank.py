@@ -753,13 +753,32 @@ class OfferIndex:
 
     @staticmethod
     def _column_scores(matrix: sparse.csc_matrix, queries: sparse.csr_matrix) -> np.ndarray:
-        """Cosine of every row of ``matrix`` with each query row (both L2-normalised): N × q dense."""
+        """Cosine of every row of ``matrix`` with each query row (both L2-normalised): N × q dense.
+
+        Reads only the columns of the query terms, straight from the CSC arrays (a scipy column slice costs
+        more in checks than in work for a five-word query)."""
+        n = matrix.shape[0]
         cols = np.unique(queries.indices)
-        if cols.size == 0 or matrix.shape[0] == 0:
-            return np.zeros((matrix.shape[0], queries.shape[0]), dtype=np.float32)
-        sub = matrix[:, cols]
-        q = queries[:, cols].toarray().T
-        return np.asarray(sub @ q, dtype=np.float32)
+        out = np.zeros((n, queries.shape[0]), dtype=np.float32)
+        if cols.size == 0 or n == 0:
+            return out
+        starts, ends = matrix.indptr[cols], matrix.indptr[cols + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return out
+        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        positions = offsets + np.arange(total)
+        rows, values = matrix.indices[positions], matrix.data[positions]
+        which = np.repeat(np.arange(cols.size), lengths)
+        for j in range(queries.shape[0]):
+            lo, hi = queries.indptr[j], queries.indptr[j + 1]
+            if lo == hi:
+                continue
+            weights = np.zeros(cols.size, dtype=np.float32)
+            weights[np.searchsorted(cols, queries.indices[lo:hi])] = queries.data[lo:hi]
+            out[:, j] = np.bincount(rows, weights=values * weights[which], minlength=n)
+        return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -787,31 +806,44 @@ class _Area:
     anchors: np.ndarray  # (k, 2) lat, lon
     radius: float
     constrained: bool
+    key: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None = None
+
+
+@lru_cache(maxsize=4096)
+def _area_points(communes: tuple[str, ...], epcis: tuple[str, ...], departements: tuple[str, ...]) -> np.ndarray:
+    """(k, 2) lat, lon of the communes of a target area (cached: many prospects share an area)."""
+    table = reference.communes()
+    refs = [table.by_insee[c] for c in communes if c in table.by_insee]
+    refs += [ref for siren in epcis for ref in table.by_epci.get(siren, ())]
+    refs += [ref for dep in departements for ref in table.by_departement.get(dep, ())]
+    points = [(r.lat, r.lon) for r in refs if r.lat is not None and r.lon is not None]
+    array = np.array(points, dtype=np.float64).reshape(-1, 2)
+    array.setflags(write=False)
+    return array
+
+
+@lru_cache(maxsize=1024)
+def _area_tree(communes: tuple[str, ...], epcis: tuple[str, ...], departements: tuple[str, ...]) -> Any:
+    """A k-d tree over the 3D unit vectors of an area's communes (nearest commune of the area, fast)."""
+    from scipy.spatial import cKDTree  # noqa: PLC0415
+
+    points = _area_points(communes, epcis, departements)
+    return cKDTree(_unit_vectors(points[:, 0], points[:, 1]))
 
 
 def _area(profile: Profile, weights: RankWeights) -> _Area:
-    table = reference.communes()
-    points: list[tuple[float, float]] = []
-    refs: list[reference.CommuneRef] = []
-    for insee in profile.target_communes:
-        ref = table.by_insee.get(insee)
-        if ref:
-            refs.append(ref)
-    for siren in profile.target_epcis:
-        refs.extend(table.by_epci.get(siren, ()))
-    for dep in profile.target_departements:
-        refs.extend(table.by_departement.get(dep, ()))
-    points.extend((r.lat, r.lon) for r in refs if r.lat is not None and r.lon is not None)
+    key = (tuple(profile.target_communes), tuple(profile.target_epcis), tuple(profile.target_departements))
+    anchors = _area_points(*key)
     if not profile.has_area and profile.lat is not None and profile.lon is not None:
-        points.append((profile.lat, profile.lon))
-    constrained = profile.has_area or bool(points)
+        anchors = np.array([[profile.lat, profile.lon]], dtype=np.float64)
     return _Area(
         communes=set(profile.target_communes),
         epcis=set(profile.target_epcis),
         departements=set(profile.target_departements),
-        anchors=np.array(points, dtype=np.float64).reshape(-1, 2),
+        anchors=anchors,
         radius=profile.radius_km if profile.radius_km is not None else weights.default_radius_km,
-        constrained=constrained,
+        constrained=profile.has_area or anchors.shape[0] > 0,
+        key=key if profile.has_area else None,
     )
 
 
@@ -829,9 +861,11 @@ def _area_distances(index: OfferIndex, rows: np.ndarray, area: _Area) -> np.ndar
             for a_lat, a_lon in area.anchors:
                 best = np.minimum(best, _haversine(lat, lon, a_lat, a_lon))
         else:
-            from scipy.spatial import cKDTree  # noqa: PLC0415
+            tree = _area_tree(*area.key) if area.key is not None else None
+            if tree is None:
+                from scipy.spatial import cKDTree  # noqa: PLC0415
 
-            tree = cKDTree(_unit_vectors(area.anchors[:, 0], area.anchors[:, 1]))
+                tree = cKDTree(_unit_vectors(area.anchors[:, 0], area.anchors[:, 1]))
             chord, _ = tree.query(_unit_vectors(lat, lon), k=1)
             best = 2 * _EARTH_KM * np.arcsin(np.clip(chord / 2, 0, 1))
         dist[todo] = best
