@@ -1,6 +1,7 @@
 """The matching relevance set: build it (offers, prospects, pooled judgements) and evaluate three systems.
 
-    python -m bench.relevance build      # regenerate tests/data/relevance/ (offers, prospects, pool, qrels)
+    python -m bench.relevance build      # rebuild tests/data/relevance/ (prospects, pool, qrels; offers kept)
+    python -m bench.relevance build --regenerate-offers   # also draw the offers again
     python -m bench.relevance evaluate   # nDCG@10, P@5, MRR of the ranker and the two baselines (JSON)
 
 Systems (all behind the same hard filters, so that the comparison is about ordering):
@@ -464,7 +465,7 @@ SYSTEMS = ("ranker", "rome_distance", "tfidf")
 # --------------------------------------------------------------------------------------------------
 
 
-def build(data: Path = DATA, *, keep_pool: bool = True) -> dict[str, Any]:
+def build(data: Path = DATA, *, keep_pool: bool = True, regenerate_offers: bool = False) -> dict[str, Any]:
     """Regenerate the set: occupations table, offers, prospects, intents, the pool and its judgements."""
     from bench.relevance_corpus import OCCUPATIONS
 
@@ -473,8 +474,11 @@ def build(data: Path = DATA, *, keep_pool: bool = True) -> dict[str, Any]:
         {"key": o["key"], "label": o["label"], "patterns": o["patterns"], "related": o["related"]} for o in OCCUPATIONS
     ]
     (data / "occupations.json").write_text(json.dumps(table, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    offers = generate_offers(OCCUPATIONS)
-    write_jsonl(data / "offers.jsonl", offers)
+    if regenerate_offers or not (data / "offers.jsonl").exists():
+        offers = generate_offers(OCCUPATIONS)
+        write_jsonl(data / "offers.jsonl", offers)
+    else:  # the offers stay as judged (their ROME codes came from the classifier of that day)
+        offers = read_jsonl(data / "offers.jsonl")
     records, intents = prospect_records()
     write_jsonl(data / "prospects.jsonl", records)
     (data / "intents.json").write_text(json.dumps(intents, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -529,7 +533,7 @@ def evaluate(data: Path = DATA, k: int = 10, *, full: bool = False) -> dict[str,
 def main(argv: list[str]) -> None:
     command = argv[1] if len(argv) > 1 else "evaluate"
     if command == "build":
-        print(json.dumps(build(), indent=1))
+        print(json.dumps(build(regenerate_offers="--regenerate-offers" in argv), indent=1))
     print(json.dumps(evaluate(full=True), indent=1))
 
 

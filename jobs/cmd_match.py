@@ -9,6 +9,7 @@
 - ``ohmylot match offer OFFER_ID``: the best prospects for an offer (computed live).
 - ``ohmylot match household HOUSEHOLD_ID``: the places where every member of a household has offers.
 - ``ohmylot match feedback CANDIDATE_ID OFFER_ID --pertinent/--non-pertinent --raison …``: a staff mark.
+- ``ohmylot match evaluate``: the stored proposals against the staff marks.
 """
 
 from __future__ import annotations
@@ -255,6 +256,31 @@ def register(app: typer.Typer) -> None:
                 out.print(f"   {reason}")
             for pair in place.pairs:
                 out.print("   paire : " + " + ".join(f"offre {o.offer_id} « {o.title} » ({o.place})" for o in pair))
+
+    @match_app.command("evaluate")
+    def evaluate(k: int = typer.Option(10, "--top", min=1, help="Profondeur des propositions évaluées.")) -> None:
+        """Confronte les propositions enregistrées aux avis de l'équipe (pertinent / non pertinent)."""
+        from store.matching import feedback_evaluation
+
+        db = open_db(quiet=True)
+        with db.session() as session:
+            result = feedback_evaluation(session, k=k)
+        if result.marks == 0:
+            out.print("Aucun avis enregistré : marquez des propositions (« ohmylot match feedback … »).")
+            return
+        out.print(f"{result.marks} avis ({result.relevant_marks} pertinents) sur {result.candidates} prospects.")
+        if result.precision_of_judged is not None:
+            out.print(
+                f"Parmi les {result.judged_proposals} propositions actuelles (top {k}) déjà jugées : "
+                f"{result.precision_of_judged:.0%} jugées pertinentes."
+            )
+        if result.mrr is not None:
+            out.print(f"Rang réciproque moyen de la première proposition jugée pertinente : {result.mrr:.2f}.")
+        if result.rejected_still_proposed:
+            out.print(
+                f"Attention : {result.rejected_still_proposed} propositions jugées non pertinentes sont encore "
+                "proposées (lancez « ohmylot match » pour reclasser)."
+            )
 
     @match_app.command("feedback")
     def feedback(

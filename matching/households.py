@@ -1,10 +1,13 @@
 """Places where a household can settle: both partners have good offers within their own radius.
 
 A move often fails because the partner finds no job. For a household (usually two prospects), each
-candidate home commune is scored by the best offer each member can reach from it (offer within the member's
-``radius_km`` of the commune, the offer itself having passed that member's hard filters), combined by a
-geometric mean so that a place is good only when it is good for *everyone*. Communes are then grouped by
-EPCI (the intercommunality, the scale of a "bassin de vie"): an EPCI's score is that of its best commune.
+candidate home commune (a commune of the members' target areas, or of the EPCIs where they have offers when
+they named no area) is scored by the best offer each member can reach from it: an offer within the member's
+``radius_km`` of the commune, having passed that member's hard filters, its score weighed by the commute
+(``COMMUTE_FLOOR + (1 − COMMUTE_FLOOR) × exp(−km / COMMUTE_SCALE_KM)``). Members are combined by a geometric
+mean so that a place is good only when it is good for *everyone*, with a little credit for choice (more good
+offers within reach). Communes are then grouped by EPCI (the intercommunality, the scale of a "bassin de
+vie"): an EPCI's score is that of its best commune.
 
 Pure: works on ``matching.rank`` representations; the store layer feeds it.
 """
@@ -28,6 +31,10 @@ from matching.rank import (
     _haversine,
     rank_offers,
 )
+
+COMMUTE_SCALE_KM = 30.0
+COMMUTE_FLOOR = 0.6
+CHOICE_SHARE = 0.1
 
 
 @dataclass(slots=True)
@@ -96,21 +103,36 @@ def rank_household_places(
     if any(not offers for offers in ranked.values()):
         return []
     table = reference.communes()
-    # Candidate homes: every commune of the EPCIs where some member has an offer.
-    epcis = {index.offers[index.position[r.offer_id]].epci for rs in ranked.values() for r in rs} - {None}
-    homes = [c for siren in sorted(epcis) for c in table.by_epci.get(siren, ()) if c.lat is not None]
+    # Candidate homes: the communes of the members' target areas; without any, those of the EPCIs where some
+    # member has an offer.
+    homes_by_insee: dict[str, reference.CommuneRef] = {}
+    for member in members:
+        for insee in member.target_communes:
+            if insee in table.by_insee:
+                homes_by_insee[insee] = table.by_insee[insee]
+        for siren in member.target_epcis:
+            homes_by_insee.update((c.insee, c) for c in table.by_epci.get(siren, ()))
+        for dep in member.target_departements:
+            homes_by_insee.update((c.insee, c) for c in table.by_departement.get(dep, ()))
+    if not homes_by_insee:
+        epcis = {index.offers[index.position[r.offer_id]].epci for rs in ranked.values() for r in rs} - {None}
+        homes_by_insee = {c.insee: c for siren in epcis for c in table.by_epci.get(siren, ())}
+    homes = [homes_by_insee[k] for k in sorted(homes_by_insee) if homes_by_insee[k].lat is not None]
     by_commune: list[HouseholdPlace] = []
     for home in homes:
         reach = {m.id: _reachable(m, ranked[m.id], index, home.lat, home.lon, weights) for m in members}
         if any(not offers for offers in reach.values()):
             continue
-        best = [max(o.score for o in offers) for offers in reach.values()]
+        best = [max(_commuted(o) for o in offers) for offers in reach.values()]
         score = math.prod(best) ** (1 / len(best))
-        # a little credit for choice: more reachable good offers, same best ones
-        choice = sum(min(len(offers), 5) for offers in reach.values()) / (5 * len(reach))
-        score = score * (0.9 + 0.1 * choice)
-        top_each = [sorted(offers, key=lambda o: -o.score)[:3] for offers in reach.values()]
-        pairs = sorted(_combinations(top_each), key=lambda pair: -math.prod(o.score for o in pair))[:3]
+        # a little credit for choice: more good offers within reach (at least half as good as the best)
+        choice = sum(
+            min(sum(1 for o in offers if _commuted(o) >= 0.5 * top), 5)
+            for offers, top in zip(reach.values(), best, strict=True)
+        ) / (5 * len(reach))
+        score = score * ((1 - CHOICE_SHARE) + CHOICE_SHARE * choice)
+        top_each = [sorted(offers, key=lambda o: -_commuted(o))[:3] for offers in reach.values()]
+        pairs = sorted(_combinations(top_each), key=lambda pair: -math.prod(_commuted(o) for o in pair))[:3]
         by_commune.append(
             HouseholdPlace(
                 level="commune",
@@ -119,7 +141,7 @@ def rank_household_places(
                 score=round(score, 4),
                 commune_insee=home.insee,
                 commune_name=home.name,
-                offers={mid: sorted(offers, key=lambda o: -o.score)[:5] for mid, offers in reach.items()},
+                offers={mid: sorted(offers, key=lambda o: -_commuted(o))[:5] for mid, offers in reach.items()},
                 pairs=pairs,
             )
         )
@@ -144,6 +166,10 @@ def rank_household_places(
     return places
 
 
+def _commuted(offer: ReachableOffer) -> float:
+    return offer.score * (COMMUTE_FLOOR + (1 - COMMUTE_FLOOR) * math.exp(-offer.km / COMMUTE_SCALE_KM))
+
+
 def _combinations(lists: Sequence[Sequence[ReachableOffer]]) -> list[tuple[ReachableOffer, ...]]:
     combos: list[tuple[ReachableOffer, ...]] = [()]
     for options in lists:
@@ -152,7 +178,7 @@ def _combinations(lists: Sequence[Sequence[ReachableOffer]]) -> list[tuple[Reach
 
 
 def _reasons(place: HouseholdPlace, members: Sequence[Profile]) -> list[str]:
-    where = f"{place.name} (autour de {place.commune_name})" if place.level == "epci" else place.commune_name
+    where = f"{place.commune_name} ({place.name})" if place.level == "epci" else place.commune_name
     sentences = [f"En s'installant à {where}, chaque membre du foyer a au moins une offre à sa portée :"]
     for member in members:
         offers = place.offers.get(member.id, [])

@@ -301,3 +301,43 @@ def record_feedback(
     row.created_at = datetime.now(UTC)
     session.flush()
     return row
+
+
+@dataclass(slots=True)
+class FeedbackEvaluation:
+    """How the stored proposals fare against staff marks (``MatchFeedback``)."""
+
+    marks: int = 0
+    relevant_marks: int = 0
+    candidates: int = 0
+    judged_proposals: int = 0
+    precision_of_judged: float | None = None
+    mrr: float | None = None
+    rejected_still_proposed: int = 0
+
+
+def feedback_evaluation(session: Session, *, k: int = 10) -> FeedbackEvaluation:
+    """Staff marks as judgements of the current top ``k`` of each marked candidate: share of judged proposals
+    marked relevant, and mean reciprocal rank of the first proposal marked relevant."""
+    from matching.metrics import reciprocal_rank
+
+    result = FeedbackEvaluation()
+    marks: dict[int, dict[str, int]] = {}
+    for row in session.scalars(select(MatchFeedback)):
+        result.marks += 1
+        result.relevant_marks += int(row.relevant)
+        marks.setdefault(row.candidate_id, {})[str(row.offer_id)] = 2 if row.relevant else 0
+    result.candidates = len(marks)
+    judged, good, rrs = 0, 0, []
+    for candidate_id, judged_offers in marks.items():
+        ranked = [str(m.offer_id) for m in matches_for_candidate(session, candidate_id, limit=k)]
+        in_top = [o for o in ranked if o in judged_offers]
+        judged += len(in_top)
+        good += sum(1 for o in in_top if judged_offers[o] == 2)
+        result.rejected_still_proposed += sum(1 for o in in_top if judged_offers[o] == 0)
+        if any(g == 2 for g in judged_offers.values()):
+            rrs.append(reciprocal_rank(ranked, judged_offers))
+    result.judged_proposals = judged
+    result.precision_of_judged = round(good / judged, 4) if judged else None
+    result.mrr = round(sum(rrs) / len(rrs), 4) if rrs else None
+    return result

@@ -270,6 +270,33 @@ def test_score_offer_refuses_a_filtered_offer(index: OfferIndex) -> None:
     assert score_offer(profile, index, "unknown", now=NOW) is None
 
 
+def test_blocked_ranking_gives_the_same_top_as_one_index() -> None:
+    from bench.matching_synthetic import departement_offers
+    from matching.rank import Ranker, TextModel, rank_blocked
+
+    blocks = [departement_offers(dep, 150, seed=i) for i, dep in enumerate(["46", "12", "19", "24", "82"])]
+    everything = [o for block in blocks for o in block]
+    model = TextModel.fit(everything)
+    jobs = ["infirmier", "aide-soignant", "cuisinier", "ouvrier agricole", "secrétaire de mairie", "développeur"]
+    areas = [
+        {"target_departements": ["46"]},
+        {"target_departements": ["19"], "radius_km": 0},
+        {"target_communes": [FIGEAC], "radius_km": 40},  # reaches the Aveyron block
+        {"target_epcis": [GRAND_CAHORS], "radius_km": 60},  # reaches Tarn-et-Garonne
+        {"insee": "19031", "radius_km": 30},  # Brive, current place only
+    ]
+    people = [
+        Profile(id=f"{j}-{a}", desired_jobs=job, **area) for j, job in enumerate(jobs) for a, area in enumerate(areas)
+    ]
+    people.append(Profile(id="nowhere", desired_jobs="infirmier"))
+    blocked = rank_blocked(people, blocks, model, top=5, now=NOW)
+    whole = Ranker(OfferIndex(everything, model))
+    for person in people:
+        expected = [(r.offer_id, r.score) for r in whole.rank(person, top=5, now=NOW)]
+        assert [(r.offer_id, r.score) for r in blocked[person.id]] == expected, person.id
+    assert sum(1 for v in blocked.values() if v) >= 20
+
+
 # ---- inputs -------------------------------------------------------------------------------------------
 
 

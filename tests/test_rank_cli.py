@@ -119,3 +119,18 @@ def test_cli_reranks_the_database_and_shows_matches(database_url: str) -> None:
     unknown = run_cli("match", "show", "999")
     assert unknown.returncode == 1
     assert unknown.stderr.strip() == "Erreur : prospect 999 inconnu"
+    for_offer = run_cli("match", "offer", "1")
+    assert for_offer.returncode == 0, for_offer.stderr
+    assert "1. prospect 1 — infirmière" in for_offer.stdout
+    marked = run_cli("match", "feedback", "1", "2", "--non-pertinent", "--raison", "autre métier", "--par", "a@b.fr")
+    assert marked.returncode == 0, marked.stderr
+    assert "non pertinent" in marked.stdout
+    bad = run_cli("match", "feedback", "1", "99", "--pertinent", "--par", "a@b.fr")
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == "Erreur : offre 99 inconnue"
+    evaluated = run_cli("match", "evaluate")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "1 avis (0 pertinents) sur 1 prospects." in evaluated.stdout
+    no_household = run_cli("match", "household", "7")
+    assert no_household.returncode == 1
+    assert no_household.stderr.strip() == "Erreur : foyer 7 inconnu"

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from matching.rank import OfferDoc
 from store.matching import (
     candidates_for_offer,
+    feedback_evaluation,
     household_places,
     matches_for_candidate,
     record_feedback,
@@ -185,3 +186,24 @@ def test_target_communes_and_radius_are_read_from_the_candidate(filled) -> None:
         rerank_database(session, candidate_ids=[near_figeac.id, home_cahors.id], now=NOW)
         assert [m.offer_id for m in matches_for_candidate(session, near_figeac.id)] == [offers["as-figeac-cdd"]]
         assert [m.offer_id for m in matches_for_candidate(session, home_cahors.id)] == [offers["as-cahors"]]
+
+
+def test_feedback_evaluation_scores_stored_proposals_against_staff_marks(filled) -> None:
+    db, offers, people, _ = filled
+    with db.session() as session:
+        assert feedback_evaluation(session).marks == 0
+        rerank_database(session, now=NOW)
+        top = matches_for_candidate(session, people["carer"], limit=10)
+        record_feedback(session, people["carer"], top[1].offer_id, True, None, "s@x.fr")
+        record_feedback(session, people["carer"], top[0].offer_id, False, "déjà refusé", "s@x.fr")
+        before = feedback_evaluation(session)
+        assert (before.marks, before.relevant_marks, before.candidates) == (2, 1, 1)
+        assert before.judged_proposals == 2
+        assert before.precision_of_judged == 0.5
+        assert before.mrr == 0.5
+        assert before.rejected_still_proposed == 1
+        rerank_database(session, now=NOW)
+        after = feedback_evaluation(session)
+        assert after.rejected_still_proposed == 0
+        assert after.precision_of_judged == 1.0
+        assert after.mrr == 1.0
