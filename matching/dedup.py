@@ -437,7 +437,7 @@ def candidate_pairs(records: Sequence[DedupRecord], keys: Sequence[Iterable[str]
         left, right = owner[:-step][same], owner[step:][same]
         keep = left != right
         low, high = np.minimum(left[keep], right[keep]), np.maximum(left[keep], right[keep])
-        chunks.append(np.unique(low * n + high))  # a pair shares several keys: fold repeats early
+        chunks.append(low * n + high)
     if not chunks:
         return np.empty((0, 2), dtype=np.int64)
     codes = np.unique(np.concatenate(chunks))
