@@ -92,10 +92,10 @@ def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
                 out.print(f"   · {place}")
                 continue
             out.print(f"   · {place.get('name')} (score {place.get('score', 0):.2f})")
-            for pair in (place.get("pairs") or [])[:2]:
+            for pair in (place.get("pairs") or [])[:1]:
                 titles = " + ".join(f"{o.get('title')} à {o.get('place')} ({o.get('km', 0):.0f} km)" for o in pair)
                 out.print(f"       {titles}")
-            for reason in (place.get("reasons") or [])[:2]:
+            for reason in place.get("reasons") or []:
                 out.print(f"       {reason}")
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in summary.timings.items() if ":" not in k)
     out.print(f"\n[dim]Durées : {timings}[/dim]")

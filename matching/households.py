@@ -187,7 +187,7 @@ def _reasons(place: HouseholdPlace, members: Sequence[Profile]) -> list[str]:
         best = offers[0]
         more = f" (et {len(offers) - 1} autre{'s' if len(offers) > 2 else ''})" if len(offers) > 1 else ""
         sentences.append(
-            f"- candidat {member.id} ({member.desired_jobs or 'métier non précisé'}) : « {best.title} » à "
+            f"- prospect n° {member.id} ({member.desired_jobs or 'métier non précisé'}) : « {best.title} » à "
             f"{best.place}, {best.km:.0f} km{more}."
         )
     return sentences
