@@ -8,8 +8,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from store.models import User
-from web.auth import LoginThrottled, authenticate, close_session, cookie_name, open_session
-from web.deps import OptionalUser, SessionDep, SettingsDep, UserWrite, session_token
+from web.auth import LoginThrottled, authenticate, close_session, cookie_name
+from web.deps import OptionalUser, SessionDep, SettingsDep, UserWrite, session_token, signed_in_redirect
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -63,20 +63,7 @@ def login(
             status_code=401,
         )
     # Rotation: whatever session the browser had is closed, a new token is issued.
-    close_session(session, session_token(request))
-    token = open_session(session, user, hours=settings.session_hours, user_agent=request.headers.get("user-agent"))
-    session.commit()
-    response = RedirectResponse(safe_next(next, home_for(user)), status_code=303)
-    response.set_cookie(
-        cookie_name(settings.cookie_secure),
-        token,
-        max_age=int(settings.session_hours * 3600),
-        path="/",
-        secure=settings.cookie_secure,
-        httponly=True,
-        samesite="lax",
-    )
-    return response
+    return signed_in_redirect(request, session, settings, user, safe_next(next, home_for(user)))  # type: ignore[return-value]
 
 
 @router.post("/logout")

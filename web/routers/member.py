@@ -44,8 +44,8 @@ from store.models import (
     TalentDigest,
     TalentInterest,
 )
-from web.auth import CurrentUser, NotFoundForRole, close_session, cookie_name, hash_password, open_session
-from web.deps import CurrentUserDep, SessionDep, SettingsDep, current_user, session_token
+from web.auth import CurrentUser, NotFoundForRole, hash_password
+from web.deps import CurrentUserDep, SessionDep, SettingsDep, current_user, signed_in_redirect
 from web.kit import file_path
 from web.routers.network import form_fields
 from web.routers.network_staff import _back, outreach_settings
@@ -108,20 +108,7 @@ def link_login(request: Request, session: SessionDep, settings: SettingsDep, tok
         raise HTTPException(
             status_code=410, detail="Ce lien de connexion a expiré ou a déjà servi : demandez-en un autre."
         )
-    close_session(session, session_token(request))
-    cookie = open_session(session, user, hours=settings.session_hours, user_agent=request.headers.get("user-agent"))
-    session.commit()
-    response = RedirectResponse("/membre", status_code=303)
-    response.set_cookie(
-        cookie_name(settings.cookie_secure),
-        cookie,
-        max_age=int(settings.session_hours * 3600),
-        path="/",
-        secure=settings.cookie_secure,
-        httponly=True,
-        samesite="lax",
-    )
-    return response
+    return signed_in_redirect(request, session, settings, user, "/membre")  # type: ignore[return-value]
 
 
 @router.get("/lien")
