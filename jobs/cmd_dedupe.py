@@ -19,6 +19,7 @@ import typer
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+from jobs.jsonlines import json_objects
 
 
 def _read_postings(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -31,16 +32,9 @@ def _read_postings(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     try:
         handle = sys.stdin if str(path) == "-" else path.open(encoding="utf-8")
         with handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    problems.append(f"ligne {number} : JSON invalide ({exc.msg})")
-                    continue
-                if not isinstance(data, dict):
-                    problems.append(f"ligne {number} : un objet JSON est attendu")
+            for number, data, reason in json_objects(handle):
+                if data is None:
+                    problems.append(f"ligne {number} : {reason}")
                     continue
                 key = data.get("id")
                 if key is None or str(key).strip() == "":

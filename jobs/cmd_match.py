@@ -26,6 +26,7 @@ import typer
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+from jobs.jsonlines import json_objects
 
 
 @dataclass
@@ -49,16 +50,9 @@ def read_jsonl(path: Path, report: MatchFileReport) -> Iterator[tuple[int, dict[
         raise UserError(f"impossible de lire {path} : {exc.strerror}") from exc
     with handle:
         try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    report.rejected.append({"file": path.name, "line": number, "reason": f"JSON invalide ({exc.msg})"})
-                    continue
-                if not isinstance(data, dict):
-                    report.rejected.append({"file": path.name, "line": number, "reason": "un objet JSON est attendu"})
+            for number, data, reason in json_objects(handle):
+                if data is None:
+                    report.rejected.append({"file": path.name, "line": number, "reason": reason})
                     continue
                 yield number, data
         except UnicodeDecodeError as exc:

@@ -19,6 +19,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
+from store.candidates import STATUS_LABELS  # one list of path statuses, shared with the commands
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 MONTHS = [
@@ -38,14 +40,6 @@ CONTRACT_LABELS = {
     "contractuel": "Fonction publique (contractuel)",
     "independant": "Indépendant",
     "autre": "Autre",
-}
-STATUS_LABELS = {
-    "met": "rencontré",
-    "accompanied": "accompagné",
-    "interviewing": "en entretien",
-    "hired": "embauché",
-    "settled": "installé",
-    "gave_up": "abandon",
 }
 PERIOD_LABELS = {"hour": "de l'heure", "month": "par mois", "year": "par an"}
 ROLE_LABELS = {"admin": "administration", "staff": "équipe", "referent": "référent", "employer": "employeur"}
