@@ -56,6 +56,7 @@ from store.models import (
     User,
     utcnow,
 )
+from store.models import as_utc as _aware
 
 logger = logging.getLogger(__name__)
 
@@ -468,8 +469,6 @@ def _raw_posting(employer: Employer, ref: str, values: Mapping[str, Any], base_u
     )
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _validate(posting: Any) -> None:

@@ -33,6 +33,7 @@ from matching.dedup import (
     score_pairs,
 )
 from store.models import DedupBlock, DedupCorrection, Offer, Posting, Shortlist, Source, _OfferFields
+from store.models import as_utc as _as_utc
 
 #: The columns copied from the best posting to its offer.
 OFFER_FIELDS: tuple[str, ...] = tuple(
@@ -102,10 +103,6 @@ class DedupStats:
         return {src: (dup / total if total else 0.0) for src, (total, dup) in sorted(self.per_source.items())}
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _record(row: Any) -> DedupRecord:

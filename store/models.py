@@ -48,6 +48,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """``value`` as an aware UTC datetime: SQLite gives naive datetimes back (they are stored as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     """Declarative base with a constraint naming convention (stable migrations on every database)."""
 

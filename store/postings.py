@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, and_, insert, or_, select, update
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from matching.types import NormalizedPosting, RawPosting
 from store.models import Posting, PostingChange, Source, utcnow
+from store.models import as_utc as _aware
 
 #: SELECT ... IN (...) chunk size (SQLite's variable limit is far above; PostgreSQL likes it small)
 CHUNK = 500
@@ -175,13 +176,6 @@ def posting_fields(posting: NormalizedPosting) -> dict[str, Any]:
     return {name: _fit(name, value) for name, value in values.items()}
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """``value`` as an aware UTC datetime (SQLite gives naive ones back; they are stored as UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def _jsonable(value: Any) -> Any:

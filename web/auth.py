@@ -24,6 +24,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from store.models import LoginAttempt, User, WebSession
+from store.models import as_utc as _aware
 
 ROLES = ("admin", "staff", "referent", "employer")
 STAFF_ROLES = frozenset({"admin", "staff", "referent"})
@@ -83,9 +84,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime) -> datetime:
-    """SQLite gives naive datetimes back; they are UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass

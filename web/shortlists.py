@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import Candidate, Offer, Shortlist, ShortlistEntry
+from store.models import as_utc as _aware
 from web.audit import record
 from web.schemas import ShortlistCandidatePublic, ShortlistPublic
 from web.settings import WebSettings
@@ -48,10 +49,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _shareable(candidate: Candidate | None) -> bool:

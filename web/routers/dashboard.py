@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from store.models import CrawlRun, Source
+from store.models import as_utc as _aware
 from web.charts import CHARTS
 from web.deps import SessionDep, StaffUser
 from web.templating import render
@@ -38,10 +39,6 @@ def chart(session: SessionDep, user: StaffUser, name: str) -> Response:
     return Response(draw(data(session)), media_type="image/svg+xml")
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def source_health(session, *, now: datetime | None = None) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
