@@ -3,8 +3,10 @@
 
     python3 run.py demo [DEMO OPTIONS]   # creates .venv, installs the project, runs `ohmylot demo`
     python3 run.py test [PYTEST OPTIONS] # same set-up, then the whole suite on SQLite and on PostgreSQL
+    python3 run.py lock                  # re-resolve within pyproject.toml's ranges and rewrite the locks
 
-The virtual environment is (re)installed when pyproject.toml changes. PostgreSQL tests use
+The virtual environment is installed from requirements-dev.lock (every package pinned, hash-checked, the
+project itself without re-resolving) and rebuilt from scratch when the lock changes. PostgreSQL tests use
 OHMYLOT_TEST_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test); they are skipped with a
 visible message when no server answers, except under CI (CI=true), where they are required.
 Browser tests use Debian's chromium (/usr/bin/chromium); as root, the test set-up installs it with apt-get.
@@ -32,20 +34,79 @@ def say(message: str) -> None:
     print(f"[run.py] {message}", flush=True)
 
 
+LOCK = ROOT / "requirements-dev.lock"
+RUNTIME_LOCK = ROOT / "requirements.lock"
+BUILD_IN = ROOT / "requirements" / "build.in"
+LOCK_TARGET = ["--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28"]
+
+
+def dependencies_digest(pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """A digest of the dependency ranges of pyproject.toml (and of the build requirements): the lock files
+    record it, and a test fails when the ranges change without the lock being regenerated."""
+    import tomllib
+
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    project = data.get("project", {})
+    wanted = {
+        "dependencies": sorted(project.get("dependencies", [])),
+        "optional": {k: sorted(v) for k, v in sorted(project.get("optional-dependencies", {}).items())},
+        "build": sorted(data.get("build-system", {}).get("requires", [])),
+        "build.in": [line.strip() for line in BUILD_IN.read_text(encoding="utf-8").splitlines()
+                     if line.strip() and not line.startswith("#")],
+    }
+    import json
+
+    return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
+
+
 def ensure_venv() -> None:
-    """Create .venv and install the project with its test dependencies (again when pyproject changes)."""
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if PY.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
-        return
+    """Create .venv and install exactly the locked versions (hash-checked), then the project itself without
+    resolving anything. The venv is rebuilt from scratch when the lock changes."""
     if sys.version_info < (3, 11):  # noqa: UP036 - run.py is what tells an old Python to go away
         sys.exit("Erreur : Python 3.11 ou plus récent est nécessaire (python3 --version)")
-    if not PY.exists():
-        say("création de l'environnement virtuel .venv")
-        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
-    say("installation du projet et de ses dépendances (une seule fois)")
-    subprocess.run([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PY), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"], check=True)
+    if not LOCK.exists():
+        sys.exit("Erreur : requirements-dev.lock est absent ; lancez « python3 run.py lock »")
+    wanted = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if PY.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    say("création de l'environnement virtuel .venv (depuis requirements-dev.lock)")
+    venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    say("installation des versions verrouillées, vérifiées par empreinte (une seule fois)")
+    pip_install(["--require-hashes", "--no-deps", "-r", str(LOCK)], env)
+    pip_install(["--no-deps", "--no-build-isolation", "-e", str(ROOT)], env)
     STAMP.write_text(wanted)
+
+
+def pip_install(args: list[str], env: dict[str, str]) -> None:
+    """pip install, quiet; the machine's notices about absent local package folders are left out."""
+    result = subprocess.run([str(PY), "-m", "pip", "install", "-q", *args], env=env, capture_output=True, text=True)
+    noise = ("is ignored: it is neither a file nor a directory",)
+    for line in (result.stdout + result.stderr).splitlines():
+        if line.strip() and not any(n in line for n in noise):
+            print(line, flush=True)
+    if result.returncode != 0:
+        sys.exit(f"Erreur : l'installation a échoué (pip, code {result.returncode}) ; voir ci-dessus")
+
+
+def lock() -> int:
+    """Re-resolve the newest versions allowed by pyproject.toml and rewrite both lock files (with hashes)."""
+    ensure_venv()
+    uv = BIN / "uv"
+    digest = dependencies_digest()
+    for target, extras in ((LOCK, ["--extra", "dev"]), (RUNTIME_LOCK, [])):
+        say(f"résolution de {target.name}")
+        result = subprocess.run(
+            [str(uv), "pip", "compile", "pyproject.toml", "requirements/build.in", *extras, "--generate-hashes",
+             "--upgrade", "--no-header", "--quiet", *LOCK_TARGET, "-o", str(target)], cwd=ROOT)
+        if result.returncode != 0:
+            return result.returncode
+        body = target.read_text(encoding="utf-8")
+        header = (f"# Generated by `python3 run.py lock` (uv pip compile --generate-hashes) for Python 3.11 on Linux\n"
+                  f"# x86-64. Do not edit by hand.\n# pyproject-dependencies-sha256: {digest}\n")
+        target.write_text(header + body, encoding="utf-8")
+    say("verrou réécrit : relisez le diff, puis « python3 run.py test » avant de le committer")
+    return 0
 
 
 def postgres_reachable(url: str) -> tuple[bool, str]:
@@ -104,9 +165,11 @@ def run_tests(extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test"}:
+    if not argv or argv[0] not in {"demo", "test", "lock"}:
         print(__doc__)
         return 2
+    if argv[0] == "lock":
+        return lock()
     ensure_venv()
     if argv[0] == "demo":
         return subprocess.run([str(BIN / "ohmylot"), "demo", *argv[1:]], cwd=ROOT).returncode
