@@ -17,10 +17,12 @@ What the bases do for every spider:
   be read because of HTML entities it does not define (``&eacute;``, ``&nbsp;``), they are replaced by
   their characters. A gzipped file served without ``Content-Encoding`` is decompressed (bounded). Each
   repair is counted in stats as ``feeds/repair/<kind>``.
-- **XML item iteration** (:func:`parse_xml_items`): a strict incremental parse keeps every item that was
-  complete before the first syntax error; after it, libxml2's recovery mode salvages the following items.
-  The item being read when the error happened is dropped (reason ``invalid_xml``): for a truncated feed
-  this recovers the complete items before the cut and counts the broken rest.
+- **XML item iteration** (:func:`parse_xml_items`): a strict incremental parse keeps every item whose end
+  tag was read before the first syntax error. A document that stops in the middle (a truncated download)
+  gives exactly those items, one drop ``invalid_xml`` and the stat ``feeds/truncated`` (the source's
+  crawl health shows it; the run is partial, so it closes nothing) — whatever lxml/libxml2 version, since
+  libxml2's recovery mode is never used to read a truncated document. After a syntax error *inside* the
+  document, recovery salvages the items that start after the error's line; the item being read is dropped.
 - **bad documents**: an HTML page served instead of the feed (an error page with status 200) is one drop
   ``not_a_feed``; an empty body is one drop ``empty_response``; a JSON syntax error is one drop
   ``invalid_json``; a valid feed with no item yields nothing and is not an error.
@@ -64,6 +66,10 @@ DROP_INVALID_XML = "invalid_xml"
 DROP_INVALID_JSON = "invalid_json"
 DROP_INVALID_ITEM = "invalid_item"
 DROP_INVALID_ROW = "invalid_row"
+
+#: Stats of a truncated feed: one per truncated document, and the complete items read before the cut.
+STAT_TRUNCATED = "feeds/truncated"
+STAT_TRUNCATED_KEPT = "feeds/truncated/items_before_cut"
 
 #: XML namespaces understood in field paths as ``prefix:name``.
 NAMESPACES: dict[str, str] = {
@@ -273,6 +279,7 @@ class XmlItems:
     root_tag: str | None
     repairs: dict[str, int]
     recovered: int = 0  # items read by libxml2's recovery mode after a syntax error
+    truncated: bool = False  # the document stops in the middle: only the items complete before the cut
 
 
 def localname(tag: object) -> str:
@@ -287,12 +294,24 @@ def _item_filter(item_tags: frozenset[str]) -> list[str]:
     return [f"{{*}}{tag}" for tag in sorted(item_tags)]
 
 
-def _strict_items(data: bytes, item_tags: frozenset[str]) -> tuple[list[etree._Element], str | None,
-                                                                   etree.XMLSyntaxError | None, bool]:
-    """Strict incremental parse: the items complete before the first error, the root tag (known when the
-    parse succeeds), the error, and whether an item was open when it happened.
+@dataclass(slots=True)
+class _StrictParse:
+    """What the strict incremental parse saw: the items whose end tag was read before the first error."""
 
-    Only the items' start and end events are asked of libxml2 (the other elements are built, not reported).
+    items: list[etree._Element]
+    root_tag: str | None
+    error: etree.XMLSyntaxError | None
+    #: the error came when the input ended (all bytes accepted, document unfinished): the feed is truncated
+    at_end: bool
+
+
+def _strict_items(data: bytes, item_tags: frozenset[str]) -> _StrictParse:
+    """Strict incremental parse (``XMLPullParser``, no recovery) that stops at the first error.
+
+    An item counts only once its *end* event was read, so an item cut anywhere (inside a tag, a CDATA
+    section, a multi-byte character) is never returned, whatever libxml2 version buffers how much input:
+    the result only depends on which end tags precede the error. ``at_end`` tells a document that stopped
+    in the middle (every byte was accepted, the error came at ``close()``) from a syntax error inside it.
     """
     parser = etree.XMLPullParser(events=("start", "end"), tag=_item_filter(item_tags), recover=False,
                                  resolve_entities="internal", no_network=True, huge_tree=False,
@@ -316,12 +335,20 @@ def _strict_items(data: bytes, item_tags: frozenset[str]) -> tuple[list[etree._E
         for start in range(0, len(data), 1 << 16):
             parser.feed(data[start : start + (1 << 16)])
             consume()
-        root = parser.close()
-        root_tag = localname(root.tag) if root is not None else None
     except etree.XMLSyntaxError as exc:
         error = exc
+    else:
+        complete = len(items)
+        try:
+            root = parser.close()
+            root_tag = localname(root.tag) if root is not None else None
+        except etree.XMLSyntaxError as exc:
+            # libxml2 ≥ 2.13 reports end events for the elements still open when a truncated input is
+            # closed: an item that ends only then was cut, so only the items ended while feeding count.
+            consume()
+            return _StrictParse(items[:complete], None, exc, True)
     consume()
-    return items, root_tag, error, depth > 0
+    return _StrictParse(items, root_tag, error, False)
 
 
 def _recovered(data: bytes, item_tags: frozenset[str]) -> tuple[str | None, list[etree._Element]]:
@@ -355,31 +382,39 @@ def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str 
     else:
         # The text is re-encoded as UTF-8: the declaration must not name another encoding any more.
         data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
-    items, root_tag, error, item_open = _strict_items(data, tags)
-    if error is not None and _UNDEFINED_ENTITY.search(error.msg or ""):
+    strict = _strict_items(data, tags)
+    if strict.error is not None and _UNDEFINED_ENTITY.search(strict.error.msg or ""):
         # HTML entities in XML text: replace them and read again (only then: values stay as written).
         text = replace_html_entities(text, repairs)
         data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
-        items, root_tag, error, item_open = _strict_items(data, tags)
-    problems: list[FeedProblem] = []
-    salvage: list[etree._Element] = []
+        strict = _strict_items(data, tags)
+    items, error = strict.items, strict.error
+    root_tag, salvage = strict.root_tag, []
     if error is not None:
         root_tag, salvage = _recovered(data, tags)
     if (root_tag is not None and root_tag.lower() == "html") or looks_like_html(body):
         return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"une page HTML et non un flux (racine <{root_tag}>)")],
                         root_tag, repairs)
     if error is None:
-        return XmlItems(items, problems, root_tag, repairs)
+        return XmlItems(items, [], root_tag, repairs)
     line = error.lineno
     if root_tag is None:
         return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"pas du XML : {error.msg}", line)], None, repairs)
-    recovered: list[etree._Element] = []
-    if len(salvage) >= len(items):
-        recovered = salvage[len(items):]
-        if item_open and recovered:
-            recovered = recovered[1:]  # the item the error happened in: its content cannot be trusted
-    what = f"offre n° {len(items) + 1} illisible" if item_open else "document abîmé hors des offres"
-    problems.append(FeedProblem(DROP_INVALID_XML, f"{what} : {error.msg}", line))
+    if strict.at_end:
+        # Truncated: nothing follows the cut, so nothing is salvaged; the recovery parse only tells whether
+        # an item was open at the cut (libxml2's recovery would return it as if it were whole).
+        cut = len(salvage) > len(items)
+        what = (f"offre n° {len(items) + 1} illisible (coupée)" if cut
+                else f"coupé après l'offre n° {len(items)}")
+        problem = FeedProblem(DROP_INVALID_XML, f"flux tronqué, {what} : {error.msg}", line)
+        return XmlItems(items, [problem], root_tag, repairs, truncated=True)
+    # A syntax error inside the document: the items that start after the error's line are salvaged from
+    # the recovery parse; those that started before it (the one being read) cannot be trusted.
+    after = salvage[len(items):] if len(salvage) >= len(items) else []
+    recovered = [element for element in after if (element.sourceline or 0) > (line or 0)]
+    broken = len(after) - len(recovered)
+    what = f"offre n° {len(items) + 1} illisible" if broken else "document abîmé hors des offres"
+    problems = [FeedProblem(DROP_INVALID_XML, f"{what} : {error.msg}", line)]
     return XmlItems(items + recovered, problems, root_tag, repairs, recovered=len(recovered))
 
 
@@ -770,6 +805,10 @@ class XmlFeedSpider(FeedSpider):
         self.count_repairs(result.repairs)
         if result.recovered:
             self.inc_stat("feeds/recovered_items", result.recovered)
+        if result.truncated:
+            # shown on the source's crawl health (crawlers.monitors.feed_issues); the drop makes the run partial
+            self.inc_stat(STAT_TRUNCATED)
+            self.inc_stat(STAT_TRUNCATED_KEPT, len(result.items))
         for problem in result.problems:
             self.drop(problem.reason, problem.detail,
                       position=f"ligne {problem.line}" if problem.line else None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import median
+from typing import Any
 
 DEFAULT_MIN_RATIO = 0.5
 DEFAULT_HISTORY = 5
@@ -44,6 +45,8 @@ class RunFigures:
     finish_reason: str | None = None
     errors: int = 0
     field_coverage: Mapping[str, float] = field(default_factory=dict)
+    #: the run's Scrapy stats (only the feed counters are read: ``feeds/truncated``…)
+    stats: Mapping[str, Any] = field(default_factory=dict)
 
 
 def item_count_issue(
@@ -102,6 +105,25 @@ def coverage_issues(
     return issues
 
 
+def _count(stats: Mapping[str, Any], key: str) -> int:
+    value = stats.get(key, 0)
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def feed_issues(stats: Mapping[str, Any]) -> list[HealthIssue]:
+    """What the feed readers reported about the documents themselves: a feed cut in the middle."""
+    truncated = _count(stats, "feeds/truncated")
+    if not truncated:
+        return []
+    kept = _count(stats, "feeds/truncated/items_before_cut")
+    return [HealthIssue(
+        "truncated_feed",
+        f"flux tronqué : seules les {kept} offre(s) complète(s) avant la coupure ont été lues"
+        f"{f' ({truncated} documents)' if truncated > 1 else ''}, aucune offre fermée",
+        severity="error",
+    )]
+
+
 def check_run(
     figures: RunFigures,
     history: Sequence[RunFigures],
@@ -116,6 +138,7 @@ def check_run(
     finish = finish_issue(figures)
     if finish is not None:
         issues.append(finish)
+    issues += feed_issues(figures.stats)
     count = item_count_issue(
         figures.items_scraped, [run.items_scraped for run in good], min_ratio=min_ratio, history_size=history_size
     )
