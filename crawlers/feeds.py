@@ -71,6 +71,10 @@ DROP_INVALID_ROW = "invalid_row"
 STAT_TRUNCATED = "feeds/truncated"
 STAT_TRUNCATED_KEPT = "feeds/truncated/items_before_cut"
 
+#: Items mapped, and per field the items where the mapping found nothing (``feeds/missing/title``…).
+STAT_MAPPED_ITEMS = "feeds/mapped_items"
+STAT_MISSING_PREFIX = "feeds/missing/"
+
 #: XML namespaces understood in field paths as ``prefix:name``.
 NAMESPACES: dict[str, str] = {
     "dc": "http://purl.org/dc/elements/1.1/",
@@ -484,18 +488,54 @@ def _compile(path: str) -> tuple[str, str, tuple[tuple[str | None, str], ...] | 
 
 def _children(node: etree._Element, cache: dict[int, dict[str, etree._Element]] | None) -> dict[
         str, etree._Element]:
-    """First child by full tag and by ``*localname`` (built once per element when a cache is given)."""
+    """First child by full tag, by ``*localname`` and by ``~lowercase localname`` (built once per element
+    when a cache is given)."""
     index = cache.get(id(node)) if cache is not None else None
     if index is None:
         index = {}
         for child in node:
             tag = child.tag
             if isinstance(tag, str):
+                local = tag.rsplit("}", 1)[-1]
                 index.setdefault(tag, child)
-                index.setdefault("*" + tag.rsplit("}", 1)[-1], child)
+                index.setdefault("*" + local, child)
+                index.setdefault("~" + local.lower(), child)
         if cache is not None:
             cache[id(node)] = index
     return index
+
+
+def _child(index: dict[str, etree._Element], namespace: str | None, name: str) -> etree._Element | None:
+    """One step: the exact name (without namespace first, else any namespace), else any letter case."""
+    if namespace is not None:
+        found = index.get(f"{{{namespace}}}{name}")
+    else:
+        found = index.get(name)
+        if found is None:
+            found = index.get("*" + name)
+    return found if found is not None else index.get("~" + name.lower())
+
+
+def _walk(node: etree._Element, steps: Sequence[tuple[str | None, str]],
+          cache: dict[int, dict[str, etree._Element]] | None) -> etree._Element | None:
+    current: etree._Element | None = node
+    for namespace, name in steps:
+        current = _child(_children(current, cache), namespace, name)
+        if current is None:
+            return None
+    return current
+
+
+def attribute(node: etree._Element, name: str) -> str | None:
+    """An attribute by name, in any namespace and any letter case (exact name first)."""
+    value = node.get(name)
+    if value is not None:
+        return value
+    wanted = name.lower()
+    for key, value in node.attrib.items():
+        if key.rsplit("}", 1)[-1].lower() == wanted:
+            return value
+    return None
 
 
 def xml_element(node: etree._Element, path: str, cache: dict[int, dict[str, etree._Element]] | None = None
@@ -504,17 +544,7 @@ def xml_element(node: etree._Element, path: str, cache: dict[int, dict[str, etre
     _, element_path, steps, _ = _compile(path)
     if steps is None:
         return node.find(_xml_path(element_path))
-    current: etree._Element | None = node
-    for namespace, name in steps:
-        index = _children(current, cache)
-        if namespace is not None:
-            current = index.get(f"{{{namespace}}}{name}")
-        else:  # no prefix: the element without namespace, else the first of that name in any namespace
-            found = index.get(name)
-            current = found if found is not None else index.get("*" + name)
-        if current is None:
-            return None
-    return current
+    return _walk(node, steps, cache)
 
 
 def xml_value(node: etree._Element, path: str, cache: dict[int, dict[str, etree._Element]] | None = None
@@ -522,35 +552,95 @@ def xml_value(node: etree._Element, path: str, cache: dict[int, dict[str, etree.
     """The text at ``path`` below ``node``, child elements' text included; ``None`` when absent or empty.
 
     ``a/b`` walks child elements (an unprefixed name matches the element without namespace first, else one
-    in any namespace; ``dc:x`` a prefix of :data:`NAMESPACES`); ``path/@attr`` reads an attribute;
-    ``path/text()`` only the element's own text (``<salary>30 k€</salary>`` but not ``<salary><min/>…``);
-    ElementPath predicates work too (``*[@label='Rémunération']``). ``cache`` (one dict per item) indexes
-    children once for the many lookups of one item.
+    in any namespace, else one in any letter case; ``dc:x`` a prefix of :data:`NAMESPACES`); ``path/@attr``
+    reads an attribute; ``path/text()`` only the element's own text (``<salary>30 k€</salary>`` but not
+    ``<salary><min/>…``); ElementPath predicates work too (``*[@label='Rémunération']``). Tolerance: when
+    the last step of a plain path names no element, an attribute of that name is read instead
+    (``<job id="12">`` for ``id``, ``<place city="Figeac"/>`` for ``place/city``), any letter case; CDATA
+    is text. ``cache`` (one dict per item) indexes children once for the many lookups of one item.
     """
-    kind, _, _, attr = _compile(path)
+    kind, _, steps, attr = _compile(path)
     target = xml_element(node, path, cache)
     if target is None:
+        if kind == "attr" and steps is not None:
+            return None
+        if kind == "text" and steps:
+            parent = _walk(node, steps[:-1], cache)
+            return clean_value(attribute(parent, steps[-1][1])) if parent is not None else None
         return None
     if kind == "own":
         return clean_value(target.text)
     if kind == "attr":
-        return clean_value(target.get(attr or ""))
+        return clean_value(attribute(target, attr or ""))
     return node_text(target)
 
 
+def _key_fold(key: str) -> str:
+    return re.sub(r"[\s_.-]+", "", key).lower()
+
+
+def _json_step(current: Any, step: str) -> Any:
+    """One step of a dotted path: a key (exact, else any letter case and ``_``/``-`` ignored), a list index,
+    or — on a list given a key — the key in the first object of the list that has it."""
+    if isinstance(current, Mapping):
+        if step in current:
+            return current[step]
+        wanted = _key_fold(step)
+        return next((v for k, v in current.items() if isinstance(k, str) and _key_fold(k) == wanted), None)
+    if isinstance(current, list):
+        if step.isdigit():
+            return current[int(step)] if int(step) < len(current) else None
+        for element in current:
+            value = _json_step(element, step) if isinstance(element, Mapping) else None
+            if value is not None:
+                return value
+    return None
+
+
 def json_value(obj: Any, path: str) -> Any:
-    """The value at a dotted ``path`` in nested dicts/lists (``geo.lat``, ``locations.0.city``)."""
+    """The value at a dotted ``path`` in nested dicts/lists (``geo.lat``, ``locations.0.city``,
+    ``locations.city`` = the first location's city); keys in any letter case."""
     current = obj
     for step in path.split("."):
-        if isinstance(current, Mapping):
-            current = current.get(step)
-        elif isinstance(current, list) and step.isdigit() and int(step) < len(current):
-            current = current[int(step)]
-        else:
-            return None
+        current = _json_step(current, step)
         if current is None:
             return None
     return current
+
+
+#: names under which JSON documents usually put their list of offers (tie-breakers, folded)
+_LIST_KEYS = ("jobs", "ads", "data", "results", "offers", "offres", "items", "postings", "hits", "jobpostings",
+              "content", "records", "annonces", "vacancies", "positions")
+
+
+def find_item_list(document: Any, max_depth: int = 4) -> tuple[str | None, list[Any] | None]:
+    """Where a JSON document keeps its offers: the document itself when it is a list, else the shallowest
+    list of objects (at that depth, one under a usual name such as ``jobs``/``ads``/``results`` first, else
+    the longest: Workday's ``facets`` must not win over its ``jobPostings``), at most ``max_depth`` keys
+    down. Returns the dotted path (``None`` for the document) and the list.
+    """
+    if isinstance(document, list):
+        return None, document
+    level: list[tuple[str, Any]] = [("", document)]
+    for _ in range(max_depth):
+        found: list[tuple[int, int, str, list[Any]]] = []
+        following: list[tuple[str, Any]] = []
+        for prefix, value in level:
+            children = value.items() if isinstance(value, Mapping) else (
+                enumerate(value) if isinstance(value, list) else ())
+            for key, child in children:
+                path = f"{prefix}.{key}" if prefix else str(key)
+                if isinstance(child, list) and child and all(isinstance(e, Mapping) for e in child):
+                    name = _key_fold(str(key))
+                    rank = _LIST_KEYS.index(name) if name in _LIST_KEYS else len(_LIST_KEYS)
+                    found.append((-len(child), rank, path, child))
+                elif isinstance(child, Mapping | list):
+                    following.append((path, child))
+        if found:
+            _, _, path, items = min(found, key=lambda f: (f[1] == len(_LIST_KEYS), f[0], f[1]))
+            return path, items
+        level = following
+    return None, None
 
 
 def first_value(values: Iterable[object]) -> str | None:
@@ -745,6 +835,7 @@ class FeedSpider(OhmylotSpider):
             values["description"] = join_sections(
                 [(heading, self.get(item, paths)) for heading, paths in self.description_sections]
             )
+        self.count_missing(values)
         extra = {key: v for key, paths in self.extra_fields.items() if (v := self.get(item, paths)) is not None}
         return RawPosting(source=self.source_id, extra=extra, **values)
 
@@ -784,6 +875,14 @@ class FeedSpider(OhmylotSpider):
         if not hasattr(self, "_dropped"):
             self._dropped: list[FeedProblem] = []
         return self._dropped
+
+    def count_missing(self, values: Mapping[str, Any]) -> None:
+        """Count each field the mapping names but did not find in this item (``feeds/missing/<field>``),
+        against ``feeds/mapped_items``: the crawl health compares the shares with the source's history."""
+        self.inc_stat(STAT_MAPPED_ITEMS)
+        for name, value in values.items():
+            if value is None:
+                self.inc_stat(f"{STAT_MISSING_PREFIX}{name}")
 
     def count_repairs(self, repairs: Mapping[str, int]) -> None:
         for kind, count in repairs.items():
@@ -873,10 +972,12 @@ def parse_json_items(body: bytes, items_path: str | None = None, *,
         return [], [problem], decoded.repairs
     except RecursionError:
         return [], [FeedProblem(DROP_INVALID_JSON, "JSON imbriqué trop profondément")], decoded.repairs
-    items: Any = json_value(document, items_path) if items_path else document
-    if isinstance(items, Mapping) and not items_path:
-        lists = [v for v in items.values() if isinstance(v, list)]
-        items = lists[0] if len(lists) == 1 else None
+    if items_path:
+        items: Any = json_value(document, items_path)
+    else:
+        lists = [v for v in document.values() if isinstance(v, list)] if isinstance(document, Mapping) else []
+        # an object holding one list (even an empty one: a valid feed without offers), else search it
+        items = lists[0] if len(lists) == 1 and not lists[0] else find_item_list(document)[1]
     if not isinstance(items, list):
         where = f" sous {items_path!r}" if items_path else ""
         problem = FeedProblem(DROP_NOT_A_FEED, f"aucune liste d'offres{where} dans le document JSON")
