@@ -643,6 +643,38 @@ def find_item_list(document: Any, max_depth: int = 4) -> tuple[str | None, list[
     return None, None
 
 
+_TITLE_KEYS = frozenset({"title", "jobtitle", "name", "intitule", "titre"})
+
+
+def _has_title(value: Any) -> bool:
+    return isinstance(value, Mapping) and any(_key_fold(str(k)) in _TITLE_KEYS for k in value)
+
+
+def json_records(document: Any) -> tuple[str | None, list[Any] | None]:
+    """The offers of a JSON document: its list of objects (:func:`crawlers.feeds.find_item_list`, going into
+    a one-element wrapper such as Algolia's ``results.0.hits``), else the one object that has a title (a
+    detail page: ``data``, ``jobPostingInfo``) as a list of one."""
+    path, records = find_item_list(document)
+    while records is not None and len(records) == 1 and not _has_title(records[0]):
+        inner_path, inner = find_item_list(records[0])
+        if inner is None or not inner:
+            break
+        path = ".".join(p for p in (path, "0", inner_path) if p)
+        records = inner
+    if records is not None:
+        return path, records
+    level: list[tuple[str, Any]] = [("", document)]
+    for _ in range(3):
+        following: list[tuple[str, Any]] = []
+        for prefix, value in level:
+            if isinstance(value, Mapping):
+                if _has_title(value):
+                    return prefix or None, [value]
+                following += [(f"{prefix}.{k}" if prefix else str(k), v) for k, v in value.items()]
+        level = following
+    return None, None
+
+
 def first_value(values: Iterable[object]) -> str | None:
     """The first non-empty value, cleaned."""
     for value in values:
@@ -974,10 +1006,12 @@ def parse_json_items(body: bytes, items_path: str | None = None, *,
         return [], [FeedProblem(DROP_INVALID_JSON, "JSON imbriqué trop profondément")], decoded.repairs
     if items_path:
         items: Any = json_value(document, items_path)
+        if isinstance(items, Mapping):  # a detail document: one offer
+            items = [items]
     else:
         lists = [v for v in document.values() if isinstance(v, list)] if isinstance(document, Mapping) else []
         # an object holding one list (even an empty one: a valid feed without offers), else search it
-        items = lists[0] if len(lists) == 1 and not lists[0] else find_item_list(document)[1]
+        items = lists[0] if len(lists) == 1 and not lists[0] else json_records(document)[1]
     if not isinstance(items, list):
         where = f" sous {items_path!r}" if items_path else ""
         problem = FeedProblem(DROP_NOT_A_FEED, f"aucune liste d'offres{where} dans le document JSON")

@@ -24,7 +24,7 @@ from crawlers.declared import FORMAT_FIELDS, FeedFormat
 from crawlers.feeds import (
     FeedSpider,
     decode_feed,
-    find_item_list,
+    json_records,
     localname,
     looks_like_html,
     parse_xml_items,
@@ -180,6 +180,21 @@ def _names(path: str) -> list[str]:
     return [last]
 
 
+#: parts of a record that describe something else than the offer (an image's URL is not the offer's)
+_NOT_OFFER = frozenset({"logo", "image", "images", "picture", "pictures", "cover", "coverimage", "thumb",
+                        "avatar", "video", "videos", "media", "icon", "highlightresult", "snippetresult",
+                        "profession", "sectors", "manager", "referentrecruiter", "recruiter", "user"})
+
+
+def _ranks(synonyms: tuple[str, ...], names: list[str]) -> list[int]:
+    """How well names match a field's synonyms: exact (its index), else a name ending with a long synonym
+    (``JobDescriptionTranslation_JobTitle_`` → ``jobtitle``), ranked after every exact match."""
+    ranks = [synonyms.index(n) for n in names if n in synonyms]
+    ranks += [len(synonyms) + i for n in names for i, syn in enumerate(synonyms)
+              if len(syn) >= 6 and n != syn and n.endswith(syn)]
+    return ranks
+
+
 def guess_fields(candidates: Mapping[str, list[str]]) -> dict[str, tuple[str, ...]]:
     """For each field, the path whose last name is its most usual synonym (then the most filled, the
     shallowest); a path serves one field only."""
@@ -190,11 +205,13 @@ def guess_fields(candidates: Mapping[str, list[str]]) -> dict[str, tuple[str, ..
         for path, values in candidates.items():
             if path in used:
                 continue
-            synonyms = SYNONYMS[name]
-            ranks = [synonyms.index(n) for n in _names(path) if n in synonyms]
+            ranks = _ranks(SYNONYMS[name], _names(path))
             if not ranks:
                 continue
-            score = (min(ranks), -len(values), path.count(".") + path.count("/"), path)
+            steps = [_fold(step) for step in re.split(r"[./@]+", path) if step]
+            if _NOT_OFFER.intersection(steps[:-1]):
+                continue
+            score = (len(steps), min(ranks), -len(values), path)
             if best is None or score < best:
                 best = score
         if best is not None:
@@ -219,7 +236,7 @@ def guess_format(body: bytes, *, http_charset: str | None = None) -> FeedFormat 
             document = json.loads(decode_feed(body, http_charset).text, strict=False)
         except (json.JSONDecodeError, RecursionError):
             return None
-        items, records = find_item_list(document)
+        items, records = json_records(document)
         if records is None:
             return None
         candidates = _candidates(_json_leaves(r) for r in records if isinstance(r, Mapping))
@@ -284,10 +301,11 @@ def _placed(posting: RawPosting) -> bool:
     return any(getattr(posting, name) for name in PLACE_FIELDS)
 
 
-def _score(postings: list[RawPosting]) -> tuple[int, int]:
-    complete = sum(1 for p in postings if p.title and p.source_id and _placed(p))
+def _score(postings: list[RawPosting]) -> tuple[int, int, int]:
+    """Offers with a title, an id and a place; with a title and an id; fields filled in all."""
+    identified = [p for p in postings if p.title and p.source_id]
     filled = sum(1 for p in postings for name in FORMAT_FIELDS if getattr(p, name) is not None)
-    return complete, filled
+    return sum(1 for p in identified if _placed(p)), len(identified), filled
 
 
 def platform_spiders() -> dict[str, type[FeedSpider]]:
@@ -323,19 +341,19 @@ def probe(body: bytes, *, http_charset: str | None = None) -> ProbeReport:
     family = detect_family(body, http_charset=http_charset)
     if family is None:
         return ProbeReport(None, None, problems=["ni XML, ni RSS/Atom, ni JSON, ni tableau CSV/XLSX"])
-    tries: list[tuple[tuple[int, int, int], str, list[RawPosting], list[str], FeedFormat | None]] = []
+    tries: list[tuple[tuple[int, int, int, int], str, list[RawPosting], list[str], FeedFormat | None]] = []
     for platform, cls in platform_spiders().items():
         if _FAMILY_OF.get(platform) != family:
             continue
         postings, problems = read_with(cls(url="file:///dev/null"), body, http_charset)
-        complete, filled = _score(postings)
-        tries.append(((complete, 1, filled), platform, postings, problems, None))
+        complete, identified, filled = _score(postings)
+        tries.append(((complete, identified, 1, filled), platform, postings, problems, None))
     guessed = guess_format(body, http_charset=http_charset)
     if guessed is not None:
         spider = DeclaredFeedSpider(url="file:///dev/null", format=guessed.to_json())
         postings, problems = read_with(spider, body, http_charset)
-        complete, filled = _score(postings)
-        tries.append(((complete, 0, filled), "feed", postings, problems, guessed))
+        complete, identified, filled = _score(postings)
+        tries.append(((complete, identified, 0, filled), "feed", postings, problems, guessed))
     if not tries:
         return ProbeReport(family, None, problems=["aucune offre reconnue"])
     _, platform, postings, problems, fmt = max(tries, key=lambda t: t[0])

@@ -62,13 +62,13 @@ def scrapy_crawl(spider: str, path: Path, out: Path, *extra: str, env: dict[str,
                           timeout=timeout, check=False)
 
 
-def scrapy_crawls(jobs: list[tuple[str, Path, Path, dict[str, str]]], timeout: float = 300) -> list[
-        subprocess.CompletedProcess[str]]:
-    """Several ``scrapy crawl`` subprocesses at once (``(spider, path, out, env)`` each): same checks, less
-    waiting than one after the other."""
+def scrapy_crawls(jobs: list[tuple[str, Path, Path, dict[str, str]]], timeout: float = 300, *,
+                  extra: list[tuple[str, ...]] | None = None) -> list[subprocess.CompletedProcess[str]]:
+    """Several ``scrapy crawl`` subprocesses at once (``(spider, path, out, env)`` each, ``extra[i]`` more
+    arguments of the i-th): same checks, less waiting than one after the other."""
     running = []
-    for spider, path, out, env in jobs:
-        command, environment = _crawl_command(spider, path, out, (), env)
+    for index, (spider, path, out, env) in enumerate(jobs):
+        command, environment = _crawl_command(spider, path, out, extra[index] if extra else (), env)
         running.append((command, subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,
                                                   stderr=subprocess.PIPE, text=True)))
     results = []
