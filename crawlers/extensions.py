@@ -250,6 +250,7 @@ class CrawlRunRecorder:
     def _finish(self, reason: str) -> None:
         from crawlers.pipelines import COVERAGE_FIELDS
         from store.crawls import finish_run, recent_runs
+        from store.models import CrawlRun
         from store.postings import close_expired, close_missing, mark_seen
 
         stats = dict(self.crawler.stats.get_stats())
@@ -263,12 +264,14 @@ class CrawlRunRecorder:
             closed_expired = close_expired(session, self.source_id, run_id=self.run_id)
             history = [
                 RunFigures(run.status, run.items_scraped, run.finish_reason, run.errors, run.field_coverage or {},
-                           run.stats or {})
+                           run.stats or {}, run.started_at)
                 for run in recent_runs(session, self.source_id, limit=20, before_id=self.run_id)
             ]
             items = int(stats.get("item_scraped_count", 0))
             errors = error_count(stats)
-            figures = RunFigures(assessment.status, items, reason, errors, coverage, stats)
+            current = session.get(CrawlRun, self.run_id)
+            figures = RunFigures(assessment.status, items, reason, errors, coverage, stats,
+                                 current.started_at if current is not None else None)
             issues = check_run(figures, history, min_ratio=self.min_ratio, history_size=self.history_size)
             for issue in issues:
                 logger.warning("Santé de la collecte %s : %s", self.source_id, issue.message)
