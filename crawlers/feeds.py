@@ -647,7 +647,12 @@ _TITLE_KEYS = frozenset({"title", "jobtitle", "name", "intitule", "titre"})
 
 
 def _has_title(value: Any) -> bool:
-    return isinstance(value, Mapping) and any(_key_fold(str(k)) in _TITLE_KEYS for k in value)
+    """An object with a title key, itself or in its JSON:API ``attributes``."""
+    if not isinstance(value, Mapping):
+        return False
+    attributes = value.get("attributes")
+    return any(_key_fold(str(k)) in _TITLE_KEYS for k in value) or (
+        isinstance(attributes, Mapping) and any(_key_fold(str(k)) in _TITLE_KEYS for k in attributes))
 
 
 def json_records(document: Any) -> tuple[str | None, list[Any] | None]:

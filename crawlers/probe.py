@@ -312,19 +312,31 @@ def platform_spiders() -> dict[str, type[FeedSpider]]:
     """The known platforms whose spider reads one document (``platform`` → class)."""
     from crawlers.spiders.apec import ApecSpider
     from crawlers.spiders.fonction_publique_rss import FonctionPubliqueRssSpider
+    from crawlers.spiders.greenhouse import GreenhouseSpider
     from crawlers.spiders.hellowork import HelloWorkSpider
     from crawlers.spiders.indeed import IndeedSpider
+    from crawlers.spiders.lever import LeverSpider
+    from crawlers.spiders.place_emploi_public import PlaceEmploiPublicSpider
+    from crawlers.spiders.recruitee import RecruiteeSpider
+    from crawlers.spiders.smartrecruiters import SmartRecruitersSpider
     from crawlers.spiders.spreadsheet import SpreadsheetSpider
     from crawlers.spiders.talentsoft import TalentsoftSpider
     from crawlers.spiders.talentsoft_json import TalentsoftJsonSpider
+    from crawlers.spiders.teamtailor import TeamtailorSpider
+    from crawlers.spiders.welcometothejungle import WelcomeToTheJungleSpider
+    from crawlers.spiders.workday import WorkdaySpider
 
-    classes: list[type[FeedSpider]] = [HelloWorkSpider, IndeedSpider, TalentsoftSpider, TalentsoftJsonSpider,
-                                       FonctionPubliqueRssSpider, ApecSpider, SpreadsheetSpider]
+    classes: list[type[FeedSpider]] = [
+        HelloWorkSpider, IndeedSpider, TalentsoftSpider, TalentsoftJsonSpider, FonctionPubliqueRssSpider,
+        ApecSpider, SpreadsheetSpider, WorkdaySpider, SmartRecruitersSpider, TeamtailorSpider, RecruiteeSpider,
+        WelcomeToTheJungleSpider, LeverSpider, GreenhouseSpider, PlaceEmploiPublicSpider]
     return {cls.platform: cls for cls in classes}
 
 
 _FAMILY_OF = {"hellowork": "xml", "indeed": "xml", "talentsoft": "xml", "apec": "xml",
-              "fonction_publique_rss": "rss", "talentsoft_json": "json", "spreadsheet": "csv"}
+              "fonction_publique_rss": "rss", "talentsoft_json": "json", "spreadsheet": "csv", "workday": "json",
+              "smartrecruiters": "json", "teamtailor": "json", "recruitee": "json", "welcometothejungle": "json",
+              "lever": "json", "greenhouse": "json", "place_emploi_public": "json"}
 
 
 def read_with(spider: FeedSpider, body: bytes, http_charset: str | None = None) -> tuple[list[RawPosting],

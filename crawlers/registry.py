@@ -36,6 +36,15 @@ PLATFORMS = (
     "apec",
     "spreadsheet",
     "feed",
+    # career-site platforms (crawlers/careers.py)
+    "workday",
+    "smartrecruiters",
+    "teamtailor",
+    "recruitee",
+    "welcometothejungle",
+    "lever",
+    "greenhouse",
+    "place_emploi_public",
 )
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
