@@ -24,11 +24,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.audit import record
+from services.settings import WebSettings
 from store.models import Candidate, Offer, Shortlist, ShortlistEntry
 from store.models import as_utc as _aware
-from web.audit import record
 from web.schemas import ShortlistCandidatePublic, ShortlistPublic
-from web.settings import WebSettings
 
 LINK_SALT = "ohmylot.employer-link.v1"
 
