@@ -6,6 +6,7 @@ Every command that shows or changes personal data writes an audit row (actor: ``
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ import typer
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 
 def _parse_day(text: str | None, option: str) -> date | None:
@@ -120,8 +124,6 @@ def template(
     force: bool = typer.Option(False, "--force", help="Remplacer le fichier s'il existe"),
 ) -> None:
     """Crée un modèle de tableau (CSV « ; », UTF-8) avec les en-têtes que l'import reconnaît."""
-    import csv
-
     from services.candidate_import import TEMPLATE_HEADERS
 
     if file.exists() and not force:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy import func, select
 
 from jobs.console import err, open_db, out
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 db_app = typer.Typer(help="Base de données : migrations et informations.", no_args_is_help=True)
 
@@ -21,8 +25,6 @@ def upgrade() -> None:
 @db_app.command("info")
 def info() -> None:
     """Affiche l'adresse de la base, sa révision et le nombre de lignes par table."""
-    from sqlalchemy import func, select
-
     from store.db import current_revision
     from store.models import Base
 

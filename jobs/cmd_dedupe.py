@@ -21,6 +21,9 @@ from jobs.console import err, open_db, out
 from jobs.errors import UserError
 from jobs.jsonlines import json_objects
 
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
+
 
 def _read_postings(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Postings of a JSON-lines file and the reasons of the lines left out (one line each)."""

@@ -6,9 +6,13 @@ import json
 from datetime import date, datetime
 
 import typer
+from rich.table import Table
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -49,7 +53,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
-    from rich.table import Table
 
     out.print(f"\n[bold]ohmylot — démonstration[/bold]   base : {summary.database}\n")
     table = Table(title="Sources collectées", title_justify="left")

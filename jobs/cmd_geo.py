@@ -22,6 +22,9 @@ import typer
 from jobs.console import err
 from jobs.errors import UserError
 
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
+
 _MAX_LINE = 1_000
 
 

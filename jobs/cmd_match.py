@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,9 @@ import typer
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
 from jobs.jsonlines import json_objects
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 
 @dataclass
@@ -68,8 +72,6 @@ def match_files(
     now: datetime | None = None,
 ) -> MatchFileReport:
     """Rank the offers of ``offers_path`` for each candidate of ``candidates_path``; write JSON Lines."""
-    import time
-
     from matching.rank import OfferDoc, OfferIndex, Profile, Ranker
 
     started = time.perf_counter()

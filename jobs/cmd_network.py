@@ -12,9 +12,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 network = typer.Typer(help="Réseau des employeurs : envois de profils, annuaire.", no_args_is_help=True)
 
@@ -77,8 +81,6 @@ def members(
     status: Annotated[str, typer.Option(help="pending, member ou refused")] = "",
 ) -> None:
     """L'annuaire du réseau (employeur, SIRET, secteur, commune, contact, état)."""
-    from sqlalchemy import select
-
     from store.models import NetworkMember
 
     if status and status not in {"pending", "member", "refused"}:

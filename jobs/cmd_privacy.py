@@ -19,6 +19,9 @@ import typer
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
 
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
+
 
 def _now(text: str | None) -> datetime | None:
     """``--now`` (tests, rehearsals): an ISO date or datetime, taken as UTC."""

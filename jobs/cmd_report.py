@@ -26,6 +26,9 @@ from sqlalchemy.orm import Session
 from jobs.console import open_db, out
 from jobs.errors import UserError
 
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
+
 ACCOMPANIED = ("accompanied", "interviewing", "hired", "settled")
 UNKNOWN_SECTOR = "non renseigné"
 

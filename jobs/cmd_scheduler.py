@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import UTC, datetime
 
 import typer
+from rich.table import Table
+from sqlalchemy import select
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 sched = typer.Typer(
     help="Tâches planifiées : lancer le planificateur, voir le planning, exécuter une tâche, historique.",
@@ -45,10 +51,6 @@ def scheduler(ctx: typer.Context) -> None:
 @sched.command("list")
 def list_jobs() -> None:
     """Affiche les tâches planifiées et leur prochaine exécution."""
-    from datetime import UTC, datetime
-
-    from rich.table import Table
-
     from jobs.scheduler import ScheduleSettings, job_specs
 
     settings = ScheduleSettings()
@@ -94,9 +96,6 @@ def history(
     limit: int = typer.Option(30, "--limit", min=1, help="Nombre de lignes."),
 ) -> None:
     """Historique des exécutions : résultat, durée, erreur."""
-    from rich.table import Table
-    from sqlalchemy import select
-
     from store.models import JobRun
 
     db = open_db(quiet=True)

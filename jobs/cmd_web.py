@@ -6,9 +6,13 @@ import sys
 from typing import Annotated
 
 import typer
+from sqlalchemy import func, select
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 
 def _read_password(generate: bool) -> tuple[str, bool]:
@@ -81,8 +85,6 @@ def add(
 @users.command("list")
 def list_users() -> None:
     """Liste les comptes (sans les mots de passe)."""
-    from sqlalchemy import select
-
     from store.models import User
 
     db = open_db(quiet=True)
@@ -96,8 +98,6 @@ def list_users() -> None:
 @users.command("disable")
 def disable(email: Annotated[str, typer.Argument(help="adresse du compte")]) -> None:
     """Désactive un compte et ferme toutes ses sessions."""
-    from sqlalchemy import func, select
-
     from services.auth import disable_user
     from store.models import User
 
