@@ -1,2 +1,5 @@
-"""Application use cases: plain functions taking what they need (a session, bytes), raising domain errors
-with French messages; ``jobs/`` (CLI) and ``web/`` (routes) call them."""
+"""The application layer: the use cases that commands (``jobs/``) and pages (``web/``) call.
+
+Plain functions taking a session and returning results; errors are domain exceptions with French messages.
+May import ``crawlers``, ``store`` and ``matching``; never ``jobs`` or ``web``.
+"""
