@@ -9,10 +9,10 @@ from fastapi import HTTPException
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.auth import CurrentUser
+from services.visibility import can_see_candidate, candidate_scope
 from store.models import Candidate
 from store.search import PROSPECTS, text_match
-from web.auth import CurrentUser
-from web.visibility import can_see_candidate, candidate_scope
 
 PAGE_SIZE = 50
 
