@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import typer
 
 from jobs.console import err, open_db, out
+from jobs.errors import UserError
 
 
 def register(app: typer.Typer) -> None:
@@ -13,11 +16,18 @@ def register(app: typer.Typer) -> None:
 
     @db_app.command("upgrade")
     def upgrade() -> None:
-        """Applique les migrations en attente (SQLite ou PostgreSQL, selon OHMYLOT_DATABASE_URL)."""
-        from store.db import current_revision
+        """Applique les migrations en attente, une seule à la fois (verrou de base de données)."""
+        from store.db import DatabaseError, current_revision
+        from store.db import upgrade as run_upgrade
 
-        db = open_db()
-        out.print(f"Base à jour (révision {current_revision(db)}) : {db.display_url}")
+        db = open_db(quiet=True, auto_upgrade=False)
+        started = time.monotonic()
+        try:
+            changed = run_upgrade(db.url)
+        except DatabaseError as exc:
+            raise UserError(str(exc)) from exc
+        what = f"migrée en {time.monotonic() - started:.1f} s" if changed else "aucune migration en attente"
+        out.print(f"Base à jour (révision {current_revision(db)}, {what}) : {db.display_url}")
 
     @db_app.command("info")
     def info() -> None:
