@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+
+log = logging.getLogger("ohmylot.scheduler")
+
+
+def _beat(db) -> None:  # type: ignore[no-untyped-def]
+    """Record the scheduler's heartbeat; a database away for a while is logged, not fatal."""
+    from services.operations import beat
+
+    try:
+        beat(db, "scheduler")
+    except SQLAlchemyError as exc:
+        log.warning("heartbeat not recorded: %s", str(getattr(exc, "orig", None) or exc).splitlines()[0])
 
 
 def register(app: typer.Typer) -> None:
@@ -26,7 +40,10 @@ def register(app: typer.Typer) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         from jobs.scheduler import build_scheduler, job_specs, sync_jobs
+        from services.operations import HEARTBEAT_SECONDS, forget
+        from store.logs import configure_logging
 
+        configure_logging("scheduler")
         db = open_db()
         specs = job_specs()
         scheduler = build_scheduler(db, specs=specs, scheduler_class=BackgroundScheduler)
@@ -39,9 +56,15 @@ def register(app: typer.Typer) -> None:
         err.print(f"Planificateur démarré : {len(specs)} tâches. Ctrl-C pour arrêter.")
         for job in sorted(scheduler.get_jobs(), key=lambda j: j.next_run_time):
             err.print(f"  {job.id:<40} prochaine exécution {job.next_run_time:%Y-%m-%d %H:%M %Z}")
-        stop.wait()
+        _beat(db)
+        while not stop.wait(HEARTBEAT_SECONDS):  # the heartbeat /readyz reads
+            _beat(db)
         err.print("Arrêt du planificateur (les tâches en cours se terminent)…")
         scheduler.shutdown(wait=True)
+        try:
+            forget(db, "scheduler")
+        except SQLAlchemyError:
+            pass
 
     @sched.command("list")
     def list_jobs() -> None:

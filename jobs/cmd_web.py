@@ -9,6 +9,7 @@ import typer
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+from store.logs import logging_config
 
 
 def _read_password(generate: bool) -> tuple[str, bool]:
@@ -40,9 +41,11 @@ def register(app: typer.Typer) -> None:
             raise UserError(str(exc)) from exc
         open_db()  # migrate once before the workers start
         err.print(f"Application web sur http://{host}:{port} (Ctrl+C pour arrêter)")
+        # Forwarded headers are applied by the app itself, from OHMYLOT_TRUSTED_PROXIES only; the access log
+        # is the app's own JSON line per request (store.logs), with its request id.
         uvicorn.run(
             "web.app:create_app", factory=True, host=host, port=port, workers=workers,
-            proxy_headers=True, log_level="warning", access_log=False,
+            proxy_headers=False, log_config=logging_config("web"), log_level=None, access_log=False,
         )
 
     users = typer.Typer(help="Comptes de l'équipe, des référents et des employeurs.", no_args_is_help=True)

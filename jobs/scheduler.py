@@ -36,6 +36,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import IntegrityError
 
 from jobs import ledger, tasks
+from store import logs
 from store.db import Database, open_database
 from store.models import JobRun
 
@@ -170,10 +171,17 @@ def execute(job_id: str, trigger_kind: str = "schedule", slot: str | None = None
         log.warning("job %s is no longer defined; ignored", job_id)
         return ledger.RunOutcome(job_id, slot or "", "skipped", error="tâche inconnue")
     slot = slot or current_slot(spec.trigger)
-    ledger.reap_dead_runs(db)
-    outcome = ledger.run_once(db, job_id, slot, lambda: spec.func(db), trigger=trigger_kind)
-    log.info("job %s slot %s: %s", job_id, slot, outcome.status)
-    return outcome
+    token = logs.job_id.set(job_id)
+    try:
+        ledger.reap_dead_runs(db)
+        log.info("job %s slot %s started", job_id, slot, extra={"slot": slot})
+        outcome = ledger.run_once(db, job_id, slot, lambda: spec.func(db), trigger=trigger_kind)
+        level = logging.WARNING if outcome.status == "failed" else logging.INFO
+        log.log(level, "job %s slot %s: %s", job_id, slot, outcome.status, extra={
+            "slot": slot, "status": outcome.status, "error": outcome.error, "seconds": outcome.duration_s})
+        return outcome
+    finally:
+        logs.job_id.reset(token)
 
 
 def run_now(db: Database, job_id: str, *, force: bool = False, specs: list[JobSpec] | None = None) -> ledger.RunOutcome:

@@ -78,14 +78,23 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
     app.state.settings = settings
     app.state.db = db
 
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from web.observability import ObservabilityMiddleware, WebMetrics
     from web.security import SecurityMiddleware
 
+    app.state.metrics = WebMetrics(db)
+    # Starlette runs the last added middleware first: forwarded headers are applied (from trusted proxies
+    # only) before the request is logged, counted and checked.
     app.add_middleware(SecurityMiddleware, public_origin=settings.public_origin)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
+    from web.observability import router as operations_router
     from web.routers import ROUTERS
 
-    for router in ROUTERS:
+    for router in [operations_router, *ROUTERS]:
         app.include_router(router)
 
     @app.exception_handler(NotAuthenticated)
