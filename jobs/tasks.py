@@ -191,6 +191,15 @@ def privacy_purge(db: Database, *, wet_run: bool, now: datetime | None = None) -
     return {"wet_run": wet_run, **_plain(result)}
 
 
+def purge_logs(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
+    """Crawl logs, run ledger and audit log past their retention period (services/retention.py)."""
+    from services.retention import purge_logs as purge
+    from store.settings import get_store_settings
+
+    with db.session() as session:
+        return purge(session, get_store_settings().resolved_data_dir() / "logs", now=now)
+
+
 def talent_digest(db: Database, *, territory: str = "46", now: datetime | None = None) -> dict[str, Any]:
     """The weekly talent digest to the network's members of a territory (only profiles not yet sent)."""
     from jobs.network import OutreachSettings, send_digest
