@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     @mail.command("test")
     def test(address: Annotated[str, typer.Argument(help="adresse qui reçoit le message de test")]) -> None:
         """Envoie un message de test et affiche le dialogue SMTP (mot de passe masqué)."""
-        from jobs.mail import MailNotConfigured, MailSettings, dialogue
+        from services.mail import MailNotConfigured, MailSettings, dialogue
 
         if "@" not in address or any(c.isspace() for c in address.strip()):
             raise UserError(f"adresse e-mail invalide : {address!r}")

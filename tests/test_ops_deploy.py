@@ -59,7 +59,7 @@ def test_environment_file_reads_back_as_written() -> None:
         assert re.fullmatch(r"OHMYLOT_[A-Z0-9_]+", key), line
         assert " #" not in value, f"inline comment: {line}"
         assert " " not in value or (value.startswith('"') and value.endswith('"')), f"unquoted spaces: {line}"
-    script = ("from jobs.mail import MailSettings; from web.settings import WebSettings; import json; "
+    script = ("from services.mail import MailSettings; from services.settings import WebSettings; import json; "
               "m, w = MailSettings(), WebSettings(); "
               "print(json.dumps([m.from_, w.smtp_from, m.port, w.smtp_port, m.starttls, w.trusted_proxy_list]))")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OHMYLOT_")}

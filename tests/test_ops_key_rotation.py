@@ -22,8 +22,8 @@ def _client(db, key: str) -> TestClient:  # type: ignore[no-untyped-def]
 
 def _links_signed_with_old_key(db, monkeypatch) -> tuple[str, str, int]:  # type: ignore[no-untyped-def]
     """An employer shortlist link and a prospect's unsubscribe link, both sent before the rotation."""
-    from jobs.network import OutreachSettings, unsubscribe_link
-    from web.shortlists import approve_shortlist, build_shortlist, issue_link
+    from services.network import OutreachSettings, unsubscribe_link
+    from services.shortlists import approve_shortlist, build_shortlist, issue_link
 
     monkeypatch.setenv("OHMYLOT_SECRET_KEY", OLD)
     monkeypatch.delenv("OHMYLOT_PREVIOUS_SECRET_KEYS", raising=False)
@@ -41,7 +41,7 @@ def _links_signed_with_old_key(db, monkeypatch) -> tuple[str, str, int]:  # type
 
 
 def test_links_sent_before_a_rotation_still_work(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from jobs.network import sign, unsign
+    from services.network import sign, unsign
 
     employer_token, unsubscribe_token, _ = _links_signed_with_old_key(db, monkeypatch)
 

@@ -1,6 +1,6 @@
 """Sending e-mail over SMTP (digests to référents, crawl-health reports, shortlists, selections).
 
-Settings (environment), the same names and defaults as the web app's (``web/settings.py``):
+Settings (environment), the same names and defaults as the web app's (``services/settings.py``):
 - ``OHMYLOT_SMTP_HOST`` (no host: e-mails are not sent, the caller is told so), ``OHMYLOT_SMTP_PORT`` (587),
   ``OHMYLOT_SMTP_USER`` / ``OHMYLOT_SMTP_PASSWORD`` (optional), ``OHMYLOT_SMTP_STARTTLS`` (true),
   ``OHMYLOT_SMTP_SSL`` (false: implicit TLS, port 465), ``OHMYLOT_SMTP_TIMEOUT`` (30 s),
