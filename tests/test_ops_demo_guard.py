@@ -20,9 +20,9 @@ def _counts(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 def test_demo_refuses_a_production_database_then_cleans_up_when_told(db, database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from services.auth import create_user
     from store.crawls import finish_run, start_run
     from store.postings import ensure_source
-    from services.auth import create_user
 
     with db.session() as session:
         ensure_source(session, "cdg46", platform="jsonld")
