@@ -67,7 +67,7 @@ def read_in_code() -> set[str]:
 
 def documented() -> set[str]:
     text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
-    table = text.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    table = text.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
     return {match for line in table.splitlines() if line.startswith("|")
             for match in NAME.findall(line.split("|")[1])}
 
