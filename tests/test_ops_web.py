@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -96,6 +97,14 @@ def test_metrics_expose_the_crawl_counters_after_a_crawl(db, tmp_path, monkeypat
     assert f'ohmylot_crawl_items_total{{source="ch-cahors"}} {float(result.items_scraped)}' in text
     assert f'ohmylot_crawl_runs_total{{source="ch-cahors",status="{result.status}"}} 1.0' in text
     assert 'ohmylot_crawl_dropped_total{reason="missing_title",source="ch-cahors"} 1.0' in text
+    # the crawl's own log is JSON lines too, with the job id of the crawl
+    # (Scrapy's start-up lines, until the spider is open, keep its own format)
+    lines = [json.loads(line) for line in Path(result.log_path).read_text(encoding="utf-8").splitlines()
+             if line.startswith('{"time"')]
+    assert len(lines) >= 5
+    assert {line["process"] for line in lines} == {"crawl"}
+    assert "crawl:ch-cahors" in {line.get("job_id") for line in lines}
+    assert {"time", "level", "logger", "message", "run_id"} <= set(lines[-1])
     # the request of the first scrape was counted under its route
     assert 'ohmylot_http_requests_total{method="GET",route="/metrics",status="200"} 1.0' in text
 
