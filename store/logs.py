@@ -69,8 +69,11 @@ def logging_config(process_name: str) -> dict[str, Any]:
                                 "stream": "ext://sys.stderr"}},
         "root": {"handlers": ["stderr"], "level": level},
         # uvicorn's loggers go through ours (one format for the whole process)
-        "loggers": {name: {"handlers": [], "propagate": True}
-                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+        "loggers": {
+            **{name: {"handlers": [], "propagate": True} for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+            # Alembic says "Context impl …" at every start: only its warnings matter in production logs
+            "alembic": {"level": "WARNING"},
+        },
     }
 
 
