@@ -297,7 +297,7 @@ def _no_fetch(url: str, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 def shortlist_pdf(view: ShortlistPublic) -> bytes:
     """The shortlist as a PDF (WeasyPrint), made from the allowlisted view; fetches nothing."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # imported here: seconds to import, and only the PDF needs it
 
     html = documents.render("shortlist_pdf.html", view=view)
     return HTML(string=html, url_fetcher=_no_fetch, base_url=None).write_pdf()

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -78,15 +80,11 @@ def migration_wait_seconds() -> float:
 
 def script_heads(url: str) -> set[str]:
     """The head revisions of the migrations shipped with this code."""
-    from alembic.script import ScriptDirectory
-
     return set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
 
 
 def database_heads(conn: Connection) -> set[str]:
     """The revisions the database is at (empty when never migrated)."""
-    from alembic.runtime.migration import MigrationContext
-
     return set(MigrationContext.configure(conn).get_current_heads())
 
 
