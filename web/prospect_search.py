@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.auth import CurrentUser
 from services.visibility import can_see_candidate, candidate_scope
-from store.models import Candidate
+from store.models import Candidate, CandidateEvent
 from store.search import PROSPECTS, text_match
 
 PAGE_SIZE = 50
@@ -35,8 +35,6 @@ def search_prospects(
 ) -> ProspectPage:
     """Prospects visible to ``user``, most recent contact first; ``q`` searches names, jobs, places, e-mail
     with the database's full-text index (``store.search``)."""
-    from store.models import CandidateEvent
-
     conditions = [Candidate.anonymized_at.is_(None)]
     scope = candidate_scope(session, user)
     if scope is not None:

@@ -1,7 +1,7 @@
 """full-text search of offers and prospects: FTS5 on SQLite, tsvector + unaccent on PostgreSQL
 
 Revision ID: speed_01
-Revises: web_02
+Revises: prod_01
 Create Date: 2026-12-07 04:40:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from store.search import create_search, drop_search
 
 revision = 'speed_01'
-down_revision = 'web_02'
+down_revision = 'prod_01'
 branch_labels = None
 depends_on = None
 
