@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar
 
+import scrapy
 from lxml import etree
 
 from crawlers.base import OhmylotSpider
@@ -622,8 +623,6 @@ class FeedSpider(OhmylotSpider):
 
     def start_requests(self) -> Iterator[Any]:
         """One request per start URL (``-a url=``, comma-separated; ``file://`` replays a saved feed)."""
-        import scrapy
-
         for url in self.start_urls_list:
             yield scrapy.Request(url, callback=self.parse, dont_filter=True)
 

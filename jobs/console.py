@@ -12,6 +12,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def open_db(*, quiet: bool = False):  # type: ignore[no-untyped-def]
     """Open (and migrate) the configured database; print where it is unless ``quiet``."""
+    # Imported here: every `ohmylot` start loads this module, and the store (pydantic, Alembic) costs seconds.
     from store.db import DatabaseError, open_database
 
     try:

@@ -30,11 +30,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import IntegrityError
 
+from crawlers.registry import load_registry
 from jobs import ledger, tasks
 from store.db import Database, open_database
 from store.models import JobRun
@@ -97,8 +101,6 @@ def job_specs(settings: ScheduleSettings | None = None, sources: list[Any] | Non
     tz = settings.timezone
     specs: list[JobSpec] = []
     if sources is None:
-        from crawlers.registry import load_registry
-
         sources = [s for s in load_registry() if s.active]
     entries = sources
     for index, source in enumerate(entries):
@@ -206,10 +208,6 @@ def build_scheduler(
     settings: ScheduleSettings | None = None,
 ) -> BaseScheduler:
     """A configured scheduler (not started) whose job store lives in ``db``; stale jobs are removed."""
-    from apscheduler.executors.pool import ThreadPoolExecutor
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
     settings = settings or ScheduleSettings()
     global _db, _specs
     _db = db

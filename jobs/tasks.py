@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from crawlers.runner import run_crawl
+from services.mail import MailNotConfigured, StaffSettings, build_message, send
+from services.network import OutreachSettings, send_digest
+from store import privacy
 from store.db import Database
+from store.dedup import dedupe_database
+from store.models import Candidate, CrawlRun, Match, Offer, Posting, User
 
 log = logging.getLogger("ohmylot.jobs")
 
@@ -34,8 +41,6 @@ def crawl_source(
     """Crawl one registered source in a ``scrapy crawl`` subprocess, killed after ``timeout`` (J3).
 
     ``url``, ``spider``, ``settings`` and ``env`` override the registry (the demo sandbox, tests)."""
-    from crawlers.runner import run_crawl
-
     outcome = run_crawl(
         source_id, url=url, spider=spider, settings=settings, timeout=timeout,
         env={**(env or {}), "OHMYLOT_DATABASE_URL": db.url},
@@ -60,8 +65,8 @@ def crawl_source(
 
 def post_crawl_chain(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """Deduplicate → re-rank → notify the référents of new good matches."""
-    from store.dedup import dedupe_database
-    from store.matching import rerank_database
+    # Imported here: scikit-learn costs seconds and `ohmylot scheduler list` loads this module.
+    from services.matching import rerank_database
 
     with db.session() as session:
         dedup = dedupe_database(session, now=now)
@@ -73,9 +78,6 @@ def post_crawl_chain(db: Database, *, now: datetime | None = None) -> dict[str, 
 
 def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """One e-mail per référent listing the new good matches of their prospects; marks them notified."""
-    from jobs.mail import MailNotConfigured, build_message, send
-    from store.models import Candidate, Match, Offer, User
-
     now = now or datetime.now(UTC)
     by_referent: dict[int, list[tuple[Candidate, Offer, Match]]] = defaultdict(list)
     with db.session() as session:
@@ -121,9 +123,6 @@ def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[
 
 def crawl_health_report(db: Database, *, now: datetime | None = None, days: int = 7) -> dict[str, Any]:
     """The weekly crawl-health report for staff: runs per source over ``days`` days, failures, alerts."""
-    from jobs.mail import MailNotConfigured, StaffSettings, build_message, send
-    from store.models import CrawlRun
-
     now = now or datetime.now(UTC)
     since = now - timedelta(days=days)
     with db.session() as session:
@@ -153,8 +152,6 @@ def crawl_health_report(db: Database, *, now: datetime | None = None, days: int 
 
 def expire_offers(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """Close postings past their expiry date, and offers whose postings are all closed."""
-    from store.models import Offer, Posting
-
     now = now or datetime.now(UTC)
     closed_postings = closed_offers = 0
     with db.session() as session:
@@ -175,8 +172,6 @@ def expire_offers(db: Database, *, now: datetime | None = None) -> dict[str, Any
 
 def privacy_purge(db: Database, *, wet_run: bool, now: datetime | None = None) -> dict[str, Any]:
     """The retention purge of prospects' personal data (dry run unless ``wet_run``)."""
-    from store import privacy
-
     with db.session() as session:
         result = privacy.purge(session, wet_run=wet_run, now=now)
     return {"wet_run": wet_run, **_plain(result)}
@@ -184,8 +179,6 @@ def privacy_purge(db: Database, *, wet_run: bool, now: datetime | None = None) -
 
 def talent_digest(db: Database, *, territory: str = "46", now: datetime | None = None) -> dict[str, Any]:
     """The weekly talent digest to the network's members of a territory (only profiles not yet sent)."""
-    from jobs.network import OutreachSettings, send_digest
-
     with db.session() as session:
         report = send_digest(session, OutreachSettings(), territory=territory, actor="planificateur", now=now)
         return {
@@ -201,8 +194,6 @@ def talent_digest(db: Database, *, territory: str = "46", now: datetime | None =
 
 def _plain(value: Any) -> Any:
     """A dataclass or object of the store layer as a JSON-able dict."""
-    from dataclasses import asdict, is_dataclass
-
     if is_dataclass(value) and not isinstance(value, type):
         return {k: v if isinstance(v, str | int | float | bool | None) else str(v) for k, v in asdict(value).items()}
     if isinstance(value, dict):

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -71,8 +73,6 @@ def _ensure_latest(engine: Engine, url: str) -> None:
     """Migrate to the latest revision unless this process already saw the database there."""
     if url in _UP_TO_DATE:
         return
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
     heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
     with engine.connect() as conn:

@@ -19,9 +19,12 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from web.auth import NotAuthenticated, NotFoundForRole
-from web.reference import warm_up
-from web.settings import WebSettings, get_web_settings
+from services.auth import NotAuthenticated, NotFoundForRole
+from services.reference import warm_up
+from services.settings import WebSettings, get_web_settings
+from store.db import open_database
+from web.routers import ROUTERS
+from web.security import SecurityMiddleware
 from web.templating import render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -54,8 +57,6 @@ def _error_response(request: Request, status: int, detail: str | None) -> Respon
 
 def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI:  # type: ignore[no-untyped-def]
     """Build the app. ``database`` (a ``store.db.Database``) defaults to ``open_database()``."""
-    from store.db import open_database
-
     settings = (settings or get_web_settings()).checked()
     db = database or open_database(settings.database_url)
 
@@ -78,12 +79,8 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
     app.state.settings = settings
     app.state.db = db
 
-    from web.security import SecurityMiddleware
-
     app.add_middleware(SecurityMiddleware, public_origin=settings.public_origin)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-
-    from web.routers import ROUTERS
 
     for router in ROUTERS:
         app.include_router(router)

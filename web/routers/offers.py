@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from services.match_data import candidates_for_offer
+from services.reference import domain_label, epci_name
 from store.models import Offer, Posting, Shortlist
 from web.deps import SessionDep, StaffUser
-from web.match_data import candidates_for_offer
 from web.offer_search import OfferFilters, filter_options, offer_filters, search_offers
-from web.reference import domain_label, epci_name
 from web.templating import render
 
 router = APIRouter(prefix="/equipe/offres", include_in_schema=False)
@@ -33,8 +34,6 @@ def offers_list(request: Request, session: SessionDep, user: StaffUser, filters:
 
 def cached_options(request: Request, session) -> dict:  # type: ignore[no-untyped-def]
     """Filter choices, recomputed at most once a minute (a DISTINCT over every offer is not free)."""
-    import time
-
     cache = getattr(request.app.state, "filter_options", None)
     if cache is None or time.monotonic() - cache[0] > 60:
         cache = (time.monotonic(), filter_options(session))

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -88,8 +89,6 @@ class WebSettings(BaseSettings):
     @property
     def public_origin(self) -> str:
         """``scheme://host[:port]`` of the public URL, for the ``Origin`` check."""
-        from urllib.parse import urlsplit
-
         parts = urlsplit(self.public_url)
         return f"{parts.scheme}://{parts.netloc}".lower()
 
