@@ -27,9 +27,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from services.real_offers import MISSING, OUT_FILE, load_offers, split_of
+
 ROOT = Path(__file__).resolve().parent.parent
-OUT_DIR = ROOT / "tests" / "data" / "real_offers"
-OUT_FILE = OUT_DIR / "offers.jsonl"
 DATA_DIR = ROOT / "matching" / "data"
 
 # (repository, path at the time, Git blob id, kind). The blob id is the SHA-1 of the content: a changed source
@@ -142,31 +142,6 @@ def build(git_dirs: dict[str, Path]) -> list[dict]:
     return sorted(seen.values(), key=lambda r: r["id"])
 
 
-def split_of(title: str) -> str:
-    """``tuning`` (6 in 10) or ``test``, decided by the folded title so that one title never sits in both parts."""
-    from matching.rome import title_key  # noqa: PLC0415 - heavy module, only needed here
-
-    bucket = int(hashlib.sha1(title_key(title).encode(), usedforsecurity=False).hexdigest(), 16) % 10
-    return "tuning" if bucket < 6 else "test"
-
-
-def load_offers(path: Path = OUT_FILE) -> list[dict]:
-    """The built offers, each with its ``split``; empty when the file has not been built."""
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
-    for row in rows:
-        row["split"] = split_of(row["title"])
-    return rows
-
-
-MISSING = (
-    "offres réelles absentes : construisez tests/data/real_offers/offers.jsonl avec "
-    "`PYTHONPATH=. python -m bench.real_offers --mirror DOSSIER` (voir tests/data/real_offers/README.md)"
-)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mirror", type=Path, help="folder with owner+name/repo bare Git copies")
@@ -196,3 +171,5 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+__all__ = ["MISSING", "OUT_FILE", "build", "load_offers", "main", "split_of"]

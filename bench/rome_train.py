@@ -34,10 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.real_offers import OUT_FILE as OFFERS_FILE  # noqa: E402
-from bench.real_offers import load_offers  # noqa: E402
 from matching import rome, rome_model  # noqa: E402
 from matching.rome_aliases import ALIASES  # noqa: E402
+from services.real_offers import OUT_FILE as OFFERS_FILE  # noqa: E402
+from services.real_offers import load_offers  # noqa: E402
 
 # Chosen by ``--tune`` (inner split of the tuning part, 2026-12-07): see docs/rome.md.
 RECORDED_FUSION = rome_model.Fusion(rules=0.7, title=0.6, description=0.3, temperature=12.0, low_confidence=0.5)

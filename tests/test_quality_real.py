@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import real_offers
 from matching import mobility, rome, rome_model
 from matching.rank import OfferDoc, OfferIndex, Profile, Ranker
+from services import real_offers
 
 DATA = Path(__file__).resolve().parent / "data" / "real_offers"
 needs_real = pytest.mark.skipif(not real_offers.OUT_FILE.exists(), reason=real_offers.MISSING)
@@ -109,7 +109,7 @@ def test_real_offers_match_the_recorded_checksum_and_split_by_title() -> None:
 
 @needs_real
 def test_rome_on_real_titles_beats_the_nearest_title_baseline() -> None:
-    from bench.rome_real import evaluate
+    from services.quality_rome import evaluate
 
     report = evaluate()
     ours, base = report["ours_title_description"], report["baseline_char_tfidf_rome_and_tuning_titles"]
@@ -123,7 +123,7 @@ def test_rome_on_real_titles_beats_the_nearest_title_baseline() -> None:
 
 @needs_real
 def test_ranking_real_rural_offers_beats_tfidf_with_no_violation() -> None:
-    from bench.rank_real import evaluate
+    from services.quality_rank import evaluate
 
     report = evaluate()
     assert report["prospects"] >= 100
@@ -133,10 +133,12 @@ def test_ranking_real_rural_offers_beats_tfidf_with_no_violation() -> None:
 
 
 def test_quality_report_skips_a_set_whose_data_is_absent(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bench.rome_real
+    import services.quality_rome
     from jobs import cmd_quality_report
 
-    monkeypatch.setattr(bench.rome_real, "load_offers", lambda: [])
+    monkeypatch.setattr(services.quality_rome, "load_offers", lambda: [])
     result = cmd_quality_report.report(["rome-real"])
     assert "bench.real_offers" in result["rome-real"]["skipped"]
+    with pytest.raises(cmd_quality_report.UserError):
+        cmd_quality_report.report_command(only=["nonsense"], as_json=True)
     json.dumps(result)
