@@ -43,6 +43,8 @@ COMMAND_MODULES = [
     "jobs.cmd_scheduler",
     "jobs.cmd_workers",
     "jobs.cmd_network",
+    "jobs.cmd_mail",
+    "jobs.cmd_quality_report",
 ]
 
 for _name in COMMAND_MODULES:
