@@ -301,3 +301,18 @@ def _complete_records(prefix: str, records: list[dict]) -> int:
     squeezed = "".join(prefix.split())
     return sum(1 for record in records
                if "".join(json.dumps(record, ensure_ascii=False).split()) in squeezed)
+
+
+def test_probe_reads_an_address_and_explains_an_unreachable_one(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.crawl_servers import Route, site_server
+
+    routes = {"/flux/laposte.xml": Route(body=(DATA / "laposte.xml").read_bytes(), content_type="application/xml")}
+    with site_server(routes) as server:
+        assert cli("sources", "probe", server.url + "/flux/laposte.xml", "--json") == 0
+        report = json.loads(capsys.readouterr().out)
+        assert (report["items"], report["with_title"], report["with_place"]) == (2, 2, 2)
+        assert cli("sources", "probe", server.url + "/flux/absent.xml") != 0
+        err = capsys.readouterr().err.strip()
+    assert err.startswith("Erreur : ")
+    assert "répond 404" in err
+    assert len(err.splitlines()) == 1
