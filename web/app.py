@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import quote
 
@@ -35,6 +36,9 @@ ERROR_TITLES = {
     422: "Formulaire incomplet",
     429: "Trop de tentatives",
 }
+
+
+ENGLISH_PHRASES = {status.phrase for status in HTTPStatus}
 
 
 def _wants_json(request: Request) -> bool:
@@ -101,7 +105,8 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in {"Not Found"} else None
+        # Starlette's English reason phrases ("Not Found", "Gone") are not shown: the French title says it.
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in ENGLISH_PHRASES else None
         response = _error_response(request, exc.status_code, detail)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value

@@ -140,6 +140,8 @@ class ShortlistCandidatePublic(BaseModel):
     driving_licence: bool | None
     available_from: date | None
     current_place: str | None
+    mobility: str | None = None
+    contracts: list[str] = []
     answer: Literal["interested", "not_interested"] | None
     comment: str | None
 
@@ -152,6 +154,7 @@ class ShortlistPublic(BaseModel):
     commune_name: str | None
     approved_by: str | None
     expires_at: datetime | None
+    offer_url: str | None = None
     candidates: list[ShortlistCandidatePublic]
 
 

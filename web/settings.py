@@ -61,6 +61,9 @@ class WebSettings(BaseSettings):
     smtp_starttls: bool = Field(default=True)
     smtp_ssl: bool = Field(default=False)
     smtp_timeout: float = Field(default=30)
+    contact_email: str = Field(default="contact@ohmylot.fr",
+                               description="the programme's address shown to the public and employers")
+    contact_phone: str | None = Field(default=None, description="the programme's phone shown next to it")
 
     @property
     def is_development(self) -> bool:

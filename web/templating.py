@@ -67,6 +67,15 @@ def fr_number(value: float | int | None, digits: int = 0) -> str:
     return text
 
 
+def years_text(value: float | int | None) -> str:
+    """A number of years, the same everywhere (page, PDF, e-mail): ``1 an``, ``3 ans``, ``2,5 ans``."""
+    if value is None:
+        return "—"
+    rounded = round(float(value), 1)
+    number = fr_number(rounded, 0 if rounded.is_integer() else 1)
+    return f"{number} an" if rounded < 2 else f"{number} ans"
+
+
 def salary_text(offer: Any) -> str:
     """A readable salary from the offer's normalised fields (or its raw text)."""
     low, high, period = getattr(offer, "salary_min", None), getattr(offer, "salary_max", None), None
@@ -118,16 +127,24 @@ def query_with(request: Request, **changes: object) -> str:
     return "?" + urlencode(params) if params else "?"
 
 
+def _epci_name(siren: str | None) -> str:
+    from web.reference import epci_name  # the reference tables load on first use, not at import
+
+    return epci_name(siren)
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters.update(
     fr_date=fr_date,
     fr_number=fr_number,
+    years=years_text,
     salary=salary_text,
     description=render_description,
     json_script=json_script,
     contract=lambda v: CONTRACT_LABELS.get(v or "", v or "—"),
     status_label=lambda v: STATUS_LABELS.get(v or "", v or "—"),
     role_label=lambda v: ROLE_LABELS.get(v or "", v or "—"),
+    epci_name=_epci_name,
 )
 templates.env.globals.update(
     query_with=query_with,

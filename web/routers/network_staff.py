@@ -49,7 +49,6 @@ from web.kit import KitError, store_upload
 from web.match_data import offers_for_candidate
 from web.templating import render
 from web.visibility import can_see_candidate
-
 router = APIRouter(prefix="/equipe/reseau", include_in_schema=False)
 
 def _digest_role(user: StaffUser) -> None:
@@ -91,6 +90,11 @@ def directory(
     q: str = "",
 ) -> Response:
     query = select(NetworkMember, Employer).join(Employer, Employer.id == NetworkMember.employer_id)
+    counted = select(NetworkMember.status, func.count()).group_by(NetworkMember.status)
+    if user.role == "referent":
+        # A territorial référent sees the members of their territory, not the whole département.
+        query = query.where(NetworkMember.epci.in_(user.territory or ["-"]))
+        counted = counted.where(NetworkMember.epci.in_(user.territory or ["-"]))
     if statut in STATUS_LABELS:
         query = query.where(NetworkMember.status == statut)
     if secteur:
@@ -110,7 +114,7 @@ def directory(
             )
         )
     rows = list(session.execute(query.order_by(NetworkMember.status.desc(), Employer.name).limit(500)))
-    counts = dict(session.execute(select(NetworkMember.status, func.count()).group_by(NetworkMember.status)).all())
+    counts = dict(session.execute(counted).all())
     departements = sorted(d for d in session.scalars(select(NetworkMember.departement).distinct()) if d)
     return render(
         request,
