@@ -56,6 +56,18 @@ def text_to_html(text: str) -> str:
     return f'<!doctype html><html lang="fr"><head><meta charset="utf-8"></head><body>{body}</body></html>'
 
 
+def sender_for(signer: Signer, from_address: str) -> str:
+    """``Camille Agent (Oh my Lot !) <ne-pas-repondre@ohmylot.fr>``: the signer's name on the programme's
+    sending address (the only one the SMTP server accepts)."""
+    _, sending = parseaddr(from_address)
+    sending = sending or "ne-pas-repondre@ohmylot.fr"
+    user, _, domain = sending.partition("@")
+    display = signer.name if signer.email else PROGRAMME
+    if signer.email and PROGRAMME not in display:
+        display = f"{display} ({PROGRAMME})"
+    return str(Address(display_name=display, username=user, domain=domain))
+
+
 def compose(
     *,
     to: list[str],
@@ -68,16 +80,12 @@ def compose(
 ) -> EmailMessage:
     """A message from ``signer`` (display name), sent through the programme's address ``from_address``
     (which the SMTP server accepts), answered to the signer's own address."""
-    _, sending = parseaddr(from_address)
-    sending = sending or "ne-pas-repondre@ohmylot.fr"
-    user, _, domain = sending.partition("@")
-    display = signer.name if signer.email else PROGRAMME
-    if signer.email and PROGRAMME not in display:
-        display = f"{display} ({PROGRAMME})"
+    sender = sender_for(signer, from_address)
+    domain = parseaddr(sender)[1].partition("@")[2]
     signature = "\n".join(signer.lines())
     full_text = f"{text.rstrip()}\n\n-- \n{signature}\n"
     message = EmailMessage()
-    message["From"] = Address(display_name=display, username=user, domain=domain)
+    message["From"] = sender
     message["To"] = ", ".join(to)
     if signer.email:
         message["Reply-To"] = Address(display_name=signer.name, addr_spec=signer.email)

@@ -29,6 +29,7 @@ from jobs.network import (
     send_selection,
 )
 from matching.employers import naf_divisions, naf_sections
+from services.letters import signer_of
 from store.audit import audit
 from store.models import (
     AuditLog,
@@ -49,6 +50,7 @@ from web.kit import KitError, store_upload
 from web.match_data import offers_for_candidate
 from web.templating import render
 from web.visibility import can_see_candidate
+
 router = APIRouter(prefix="/equipe/reseau", include_in_schema=False)
 
 def _digest_role(user: StaffUser) -> None:
@@ -448,7 +450,8 @@ async def selection_send(
     ids = [int(v) for v in form.getlist("offer_id") if isinstance(v, str) and v.isdigit()]
     note = str(form.get("note") or "")[:2000]
     try:
-        send_selection(session, outreach_settings(settings), candidate, ids, staff=user.email, note=note or None)
+        send_selection(session, outreach_settings(settings), candidate, ids, staff=user.email, note=note or None,
+                       signer=signer_of(user.user))
     except NetworkError as exc:
         session.rollback()
         return _back(f"/equipe/reseau/selection/{candidate_id}", f"{exc}")

@@ -62,9 +62,8 @@ def shortlists_list(request: Request, session: SessionDep, user: StaffUser) -> R
     scope = candidate_scope(session, user)
     if scope is not None:
         # A référent lists only the shortlists they may open: every prospect of it in their territory.
-        outside = (
-            select(ShortlistEntry.shortlist_id).join(Candidate, Candidate.id == ShortlistEntry.candidate_id)
-            .where(~scope)
+        outside = select(ShortlistEntry.shortlist_id).where(
+            ShortlistEntry.candidate_id.not_in(select(Candidate.id).where(scope))
         )
         query = query.where(Shortlist.id.not_in(outside))
     rows = list(session.execute(query.order_by(Shortlist.created_at.desc()).limit(200)))
