@@ -37,9 +37,9 @@ def mail_client(db, smtp_server):
 def _sent_shortlist(db, *, referent_email: str | None = None, status: str = "met"):
     """Léa Martin proposed for "Cuisinier" in a sent shortlist: (shortlist id, entry id, token, lea id)."""
     from store.models import User
-    from web.shortlists import approve_shortlist, build_shortlist, issue_link
-    from web.settings import WebSettings
     from tests.webutil import SECRET
+    from web.settings import WebSettings
+    from web.shortlists import approve_shortlist, build_shortlist, issue_link
 
     with db.session() as session:
         offer = add_offer(session, title="Cuisinier")
@@ -99,7 +99,8 @@ def test_step_note_and_dated_task_on_one_timeline_and_the_to_do_page(client, db)
     with db.session() as session:
         assert session.get(Candidate, lea_id).status == "accompanied"
     todo = unescape(client.get("/equipe/a-faire").text)
-    assert "Rappeler pour l'entretien" in todo and "Léa Martin" in todo
+    assert "Rappeler pour l'entretien" in todo
+    assert "Léa Martin" in todo
     task_id = re.search(rf"/equipe/prospects/{lea_id}/taches/(\d+)/faite", todo).group(1)
     done = client.post(f"/equipe/prospects/{lea_id}/taches/{task_id}/faite",
                        data={"csrf_token": token, "retour": "a-faire"})
@@ -137,7 +138,8 @@ def test_employer_interest_moves_the_prospect_and_tells_the_referent(mail_client
         assert lea.status == "interviewing"
     [(recipients, message)] = received
     assert recipients == ["ref.cahors@ohmylot.fr"]
-    assert "Léa Martin" in message["Subject"] and "intéressé" in message["Subject"]
+    assert "Léa Martin" in message["Subject"]
+    assert "intéressé" in message["Subject"]
     assert "Essai mardi ?" in message.get_body(("plain",)).get_content()
     login(client)
     page = unescape(client.get(f"/equipe/prospects/{lea_id}").text)
@@ -290,7 +292,8 @@ def test_expired_link_explains_what_to_do_in_french(client, db) -> None:
     response = client.get(f"/employeur/{token}")
     assert response.status_code == 410
     assert "Gone" not in response.text
-    assert "n'est plus valable" in unescape(response.text) and "nouveau lien" in response.text
+    assert "n'est plus valable" in unescape(response.text)
+    assert "nouveau lien" in response.text
 
 
 def test_years_are_written_the_same_on_the_page_and_the_pdf(client, db) -> None:
@@ -304,8 +307,10 @@ def test_years_are_written_the_same_on_the_page_and_the_pdf(client, db) -> None:
     with db.session() as session:
         view = public_view(session, session.get(Shortlist, shortlist_id))
         pdf_html = templates.env.get_template("employer/shortlist_pdf.html").render(view=view)
-    assert "3 ans" in page and "3 ans" in pdf_html
-    assert "3.0" not in pdf_html and "an(s)" not in pdf_html + page
+    assert "3 ans" in page
+    assert "3 ans" in pdf_html
+    assert "3.0" not in pdf_html
+    assert "an(s)" not in pdf_html + page
 
 
 # --------------------------------------------------------------------------------------------------
@@ -413,11 +418,13 @@ def test_shortlist_email_comes_from_the_staff_member_and_can_be_answered(mail_cl
     [(_, message)] = received
     assert message["From"].addresses[0].display_name.startswith("Camille Agent")
     assert message["Reply-To"].addresses[0].addr_spec == "agent@ohmylot.fr"
-    assert message["Date"] and message["Message-ID"]
+    assert message["Date"]
+    assert message["Message-ID"]
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     for body in (text, html):
-        assert "Camille Agent" in body and "05 65 00 00 00" in body
+        assert "Camille Agent" in body
+        assert "05 65 00 00 00" in body
     assert [part.get_filename() for part in message.iter_attachments()] == ["candidats-oh-my-lot.pdf"]
 
 
@@ -431,5 +438,6 @@ def test_offer_selection_to_a_prospect_is_answered_to_the_sender() -> None:
     signer = Signer(name="Rémi Cahors", email="ref.cahors@ohmylot.fr", role="Référent accueil", phone="05 65 11")
     text = selection_text(Candidate(id=1, first_name="Léa"), [Offer(id=2, title="Cuisinier")],
                           "https://emploi.ohmylot.fr", "https://emploi.ohmylot.fr/d/x", None, signer)
-    assert "Rémi Cahors" in text and "05 65 11" in text
+    assert "Rémi Cahors" in text
+    assert "05 65 11" in text
     assert "L'équipe Oh my Lot !" not in text
