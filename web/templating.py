@@ -67,6 +67,14 @@ def fr_number(value: float | int | None, digits: int = 0) -> str:
     return text
 
 
+MISSING_EMPLOYER = "Employeur non communiqué"
+
+
+def employer_text(name: str | None) -> str:
+    """An offer's employer, with one wording everywhere when the source did not name it."""
+    return (name or "").strip() or MISSING_EMPLOYER
+
+
 def years_text(value: float | int | None) -> str:
     """A number of years, the same everywhere (page, PDF, e-mail): ``1 an``, ``3 ans``, ``2,5 ans``."""
     if value is None:
@@ -138,6 +146,7 @@ templates.env.filters.update(
     fr_date=fr_date,
     fr_number=fr_number,
     years=years_text,
+    employer=employer_text,
     salary=salary_text,
     description=render_description,
     json_script=json_script,
