@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web.auth import NotAuthenticated, NotFoundForRole
-from web.reference import warm_up
+from web.warm import warm_up
 from web.settings import WebSettings, get_web_settings
 from web.templating import render
 
@@ -65,9 +65,9 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Load the reference data (gazetteer, EPCI and ROME names) in the background, so that the first
-        # search with a place does not pay for it. No scheduler here, ever (J4).
-        threading.Thread(target=warm_up, name="ohmylot-warm-up", daemon=True).start()
+        # Warm the caches in the background (reference data, templates, the ranking engine's offer index,
+        # the connection pool), so that the first visits do not pay for them. No scheduler here, ever (J4).
+        threading.Thread(target=warm_up, args=(db,), name="ohmylot-warm-up", daemon=True).start()
         yield
 
     app = FastAPI(

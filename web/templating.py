@@ -67,6 +67,28 @@ def fr_number(value: float | int | None, digits: int = 0) -> str:
     return text
 
 
+CRAWL_STATUS_LABELS = {"running": "en cours", "success": "réussie", "partial": "partielle", "failed": "échouée"}
+FINISH_REASON_LABELS = {
+    "finished": "",
+    "shutdown": "arrêtée à la main",
+    "cancelled": "annulée",
+    "closespider_timeout": "arrêtée : durée maximale atteinte",
+    "closespider_errorcount": "arrêtée : trop d'erreurs",
+    "closespider_itemcount": "arrêtée : nombre maximal d'offres atteint",
+    "closespider_pagecount": "arrêtée : nombre maximal de pages atteint",
+}
+
+
+def crawl_state(status: str | None, finish_reason: str | None = None) -> str:
+    """A crawl run's state in French: ``réussie``, ``échouée (arrêtée : trop d'erreurs)``."""
+    text = CRAWL_STATUS_LABELS.get(status or "", status or "—")
+    if finish_reason:
+        reason = FINISH_REASON_LABELS.get(finish_reason, f"motif « {finish_reason} »")
+        if reason:
+            text += f" ({reason})"
+    return text
+
+
 MISSING_EMPLOYER = "Employeur non communiqué"
 
 
@@ -147,6 +169,7 @@ templates.env.filters.update(
     fr_number=fr_number,
     years=years_text,
     employer=employer_text,
+    crawl_state=crawl_state,
     salary=salary_text,
     description=render_description,
     json_script=json_script,

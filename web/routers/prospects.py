@@ -3,6 +3,7 @@ household (places where both partners find work)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ from services.followup import (
     change_step,
     complete_task,
     hand_over,
+    person_name,
     referents,
     timeline,
     todo,
@@ -205,8 +207,15 @@ def household_page(request: Request, session: SessionDep, user: StaffUser, house
         places = list(household_places(session, household.id, limit=5))
     record(session, user.email, "view_household", "household", household.id)
     session.commit()
+    names = {m.id: person_name(m) for m in members}
     return render(
         request,
         "staff/household.html",
-        {"household": household, "members": members, "places": places, "unavailable": unavailable},
+        {"household": household, "members": members, "places": places, "unavailable": unavailable,
+         "title": " et ".join(names.values()), "named": lambda text: with_names(text, names)},
     )
+
+
+def with_names(text: str, names: dict[int, str]) -> str:
+    """The matcher's reasons name members by number ("prospect n° 12"); staff read their names."""
+    return re.sub(r"prospect n° (\d+)", lambda m: names.get(int(m.group(1)), m.group(0)), text)
