@@ -21,9 +21,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from web.auth import NotAuthenticated, NotFoundForRole
-from web.warm import warm_up
 from web.settings import WebSettings, get_web_settings
 from web.templating import render
+from web.warm import warm_up
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
