@@ -36,10 +36,10 @@ def mail_client(db, smtp_server):
 
 def _sent_shortlist(db, *, referent_email: str | None = None, status: str = "met"):
     """Léa Martin proposed for "Cuisinier" in a sent shortlist: (shortlist id, entry id, token, lea id)."""
+    from services.settings import WebSettings
+    from services.shortlists import approve_shortlist, build_shortlist, issue_link
     from store.models import User
     from tests.webutil import SECRET
-    from web.settings import WebSettings
-    from web.shortlists import approve_shortlist, build_shortlist, issue_link
 
     with db.session() as session:
         offer = add_offer(session, title="Cuisinier")
@@ -298,15 +298,15 @@ def test_expired_link_explains_what_to_do_in_french(client, db) -> None:
 
 def test_years_are_written_the_same_on_the_page_and_the_pdf(client, db) -> None:
     """Fault: the PDF said "3.0 an(s)" where the page said "3 an(s)"."""
+    from services import documents
+    from services.shortlists import public_view
     from store.models import Shortlist
-    from web.shortlists import public_view
-    from web.templating import templates
 
     shortlist_id, _, token, _ = _sent_shortlist(db)
     page = client.get(f"/employeur/{token}").text
     with db.session() as session:
         view = public_view(session, session.get(Shortlist, shortlist_id))
-        pdf_html = templates.env.get_template("employer/shortlist_pdf.html").render(view=view)
+        pdf_html = documents.render("shortlist_pdf.html", view=view)
     assert "3 ans" in page
     assert "3 ans" in pdf_html
     assert "3.0" not in pdf_html
@@ -319,7 +319,7 @@ def test_years_are_written_the_same_on_the_page_and_the_pdf(client, db) -> None:
 
 
 def _two_territories(db):
-    from web.shortlists import build_shortlist
+    from services.shortlists import build_shortlist
 
     add_user(db, email="ref.figeac@ohmylot.fr", role="referent", territory=[FIGEAC], full_name="Fanny Figeac")
     add_user(db, email="ref.cahors@ohmylot.fr", role="referent", territory=[CAHORS], full_name="Rémi Cahors")
@@ -431,8 +431,8 @@ def test_shortlist_email_comes_from_the_staff_member_and_can_be_answered(mail_cl
 def test_offer_selection_to_a_prospect_is_answered_to_the_sender() -> None:
     """Fault: e-mails to a prospect said "N'hésitez pas à nous répondre" but came from ne-pas-repondre@ with
     no Reply-To, signed by the team."""
-    from jobs.network import selection_text
     from services.letters import Signer
+    from services.network import selection_text
     from store.models import Candidate, Offer
 
     signer = Signer(name="Rémi Cahors", email="ref.cahors@ohmylot.fr", role="Référent accueil", phone="05 65 11")

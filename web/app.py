@@ -20,8 +20,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from web.auth import NotAuthenticated, NotFoundForRole
-from web.settings import WebSettings, get_web_settings
+from services.auth import NotAuthenticated, NotFoundForRole
+from services.settings import WebSettings, get_web_settings
 from web.templating import render
 from web.warm import warm_up
 

@@ -8,63 +8,23 @@ an older or buggy crawler cannot bring a script with it.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
+# One French format for dates, numbers, years and contracts in pages and documents.
+from services.documents import CONTRACT_LABELS, fr_date, fr_number, years_text
 from store.candidates import STATUS_LABELS  # one list of path statuses, shared with the commands
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
-MONTHS = [
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-]
-CONTRACT_LABELS = {
-    "CDI": "CDI",
-    "CDD": "CDD",
-    "interim": "Intérim",
-    "apprentissage": "Apprentissage",
-    "professionnalisation": "Contrat de professionnalisation",
-    "stage": "Stage",
-    "saisonnier": "Saisonnier",
-    "liberal": "Libéral",
-    "titulaire": "Fonction publique (titulaire)",
-    "contractuel": "Fonction publique (contractuel)",
-    "independant": "Indépendant",
-    "autre": "Autre",
-}
 PERIOD_LABELS = {"hour": "de l'heure", "month": "par mois", "year": "par an"}
 ROLE_LABELS = {"admin": "administration", "staff": "équipe", "referent": "référent", "employer": "employeur"}
-
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def fr_date(value: datetime | date | None, with_time: bool = False) -> str:
-    """``3 mars 2026`` (``3 mars 2026 à 14 h 05`` with time), in the Lot's time zone."""
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(PARIS)
-    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-    if with_time and isinstance(value, datetime):
-        text += f" à {value.hour} h {value.minute:02d}"
-    return text
-
-
-def fr_number(value: float | int | None, digits: int = 0) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-    return text
 
 
 CRAWL_STATUS_LABELS = {"running": "en cours", "success": "réussie", "partial": "partielle", "failed": "échouée"}
@@ -95,15 +55,6 @@ MISSING_EMPLOYER = "Employeur non communiqué"
 def employer_text(name: str | None) -> str:
     """An offer's employer, with one wording everywhere when the source did not name it."""
     return (name or "").strip() or MISSING_EMPLOYER
-
-
-def years_text(value: float | int | None) -> str:
-    """A number of years, the same everywhere (page, PDF, e-mail): ``1 an``, ``3 ans``, ``2,5 ans``."""
-    if value is None:
-        return "—"
-    rounded = round(float(value), 1)
-    number = fr_number(rounded, 0 if rounded.is_integer() else 1)
-    return f"{number} an" if rounded < 2 else f"{number} ans"
 
 
 def salary_text(offer: Any) -> str:
@@ -158,7 +109,7 @@ def query_with(request: Request, **changes: object) -> str:
 
 
 def _epci_name(siren: str | None) -> str:
-    from web.reference import epci_name  # the reference tables load on first use, not at import
+    from services.reference import epci_name  # the reference tables load on first use, not at import
 
     return epci_name(siren)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from web.reference import warm_up as warm_reference
+from services.reference import warm_up as warm_reference
 
 log = logging.getLogger(__name__)
 

@@ -9,15 +9,15 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from services.auth import NotFoundForRole
 from services.followup import territory_figures
+from services.reference import epci_name
+from services.visibility import candidate_scope
 from store.models import CrawlRun, Source
 from store.models import as_utc as _aware
-from web.auth import NotFoundForRole
 from web.charts import CHARTS
 from web.deps import SessionDep, StaffUser
-from web.reference import epci_name
 from web.templating import render
-from web.visibility import candidate_scope
 
 router = APIRouter(prefix="/equipe", include_in_schema=False)
 

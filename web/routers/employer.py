@@ -7,11 +7,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from services.auth import NotFoundForRole
 from services.followup import employer_answered
-from store.models import Offer, Shortlist
-from web.auth import NotFoundForRole
-from web.deps import CurrentUserDep, SessionDep, SettingsDep, UserWrite
-from web.shortlists import (
+from services.shortlists import (
     LinkGone,
     LinkNotFound,
     ShortlistError,
@@ -20,6 +18,8 @@ from web.shortlists import (
     resolve_link,
     save_answers,
 )
+from store.models import Offer, Shortlist
+from web.deps import CurrentUserDep, SessionDep, SettingsDep, UserWrite
 from web.templating import render
 
 router = APIRouter(prefix="/employeur", include_in_schema=False)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from services.audit import record
 from services.followup import (
     FollowUpError,
     add_note,
@@ -23,16 +24,15 @@ from services.followup import (
     timeline,
     todo,
 )
+from services.match_data import offers_for_candidate, record_feedback
+from services.reference import area_text
+from services.shortlists import tell_new_referent
+from services.visibility import can_see_candidate, candidate_scope
 from store.candidates import STATUS_LABELS, household_members
 from store.models import Candidate, Event, Household, Offer, User
-from web.audit import record
 from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
-from web.match_data import offers_for_candidate, record_feedback
 from web.prospect_search import prospect_or_404, search_prospects
-from web.reference import area_text
-from web.shortlists import tell_new_referent
 from web.templating import fr_date, render
-from web.visibility import can_see_candidate, candidate_scope
 
 router = APIRouter(prefix="/equipe", include_in_schema=False)
 
@@ -200,7 +200,7 @@ def household_page(request: Request, session: SessionDep, user: StaffUser, house
         raise HTTPException(status_code=404)
     places, unavailable = [], False
     try:
-        from store.matching import household_places
+        from services.matching import household_places
     except ImportError:
         unavailable = True
     else:

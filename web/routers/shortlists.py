@@ -9,12 +9,10 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
+from services.audit import record
 from services.followup import mark_answers_seen
-from store.models import Candidate, Offer, Shortlist, ShortlistEntry
-from web.audit import record
-from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
-from web.match_data import candidates_for_offer
-from web.shortlists import (
+from services.match_data import candidates_for_offer
+from services.shortlists import (
     ShortlistError,
     already_proposed,
     approve_shortlist,
@@ -25,8 +23,10 @@ from web.shortlists import (
     shortlist_pdf,
     suggested_recipient,
 )
+from services.visibility import can_see_candidate, candidate_scope
+from store.models import Candidate, Offer, Shortlist, ShortlistEntry
+from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
 from web.templating import render
-from web.visibility import can_see_candidate, candidate_scope
 
 router = APIRouter(prefix="/equipe/listes", include_in_schema=False)
 
