@@ -441,3 +441,64 @@ def test_offer_selection_to_a_prospect_is_answered_to_the_sender() -> None:
     assert "Rémi Cahors" in text
     assert "05 65 11" in text
     assert "L'équipe Oh my Lot !" not in text
+
+
+# --------------------------------------------------------------------------------------------------
+# One word per thing
+# --------------------------------------------------------------------------------------------------
+
+
+def test_crawl_states_are_in_french(client, db) -> None:
+    """Fault: crawl states were in English ("success (finished)")."""
+    from store.models import CrawlRun
+    from tests.webutil import add_source
+
+    add_user(db)
+    with db.session() as session:
+        add_source(session, "cdg46", "Centre de gestion du Lot")
+        session.add(CrawlRun(source_id="cdg46", status="success", finish_reason="finished", items_scraped=3))
+        add_source(session, "apec", "APEC")
+        session.add(CrawlRun(source_id="apec", status="failed", finish_reason="closespider_errorcount"))
+    login(client)
+    page = unescape(client.get("/equipe/collecte").text)
+    assert "success" not in page
+    assert "finished" not in page
+    assert "réussie" in page
+    assert "échouée (arrêtée : trop d'erreurs)" in page
+
+
+def test_a_missing_employer_is_written_one_way(client, db) -> None:
+    """Fault: a missing employer was written "— , Prayssac", "employeur ?" and "Non communiqué"."""
+    add_user(db)
+    with db.session() as session:
+        offer = add_offer(session, title="Vendangeur", employer_name=None, commune_name="Prayssac")
+        lea = add_candidate(session)
+        add_match(session, lea, offer)
+        offer_id, lea_id = offer.id, lea.id
+    login(client)
+    pages = [client.get(path).text for path in (f"/offres/{offer_id}", "/offres", f"/equipe/prospects/{lea_id}",
+                                                f"/equipe/offres/{offer_id}", f"/equipe/reseau/selection/{lea_id}")]
+    for page in pages:
+        assert "Employeur non communiqué" in page
+        assert "employeur ?" not in page
+        assert "— , Prayssac" not in page
+
+
+def test_household_page_names_the_members(client, db) -> None:
+    """Fault: household bullets said "prospect n° 1 / n° 2"."""
+    from store.models import Household
+    from web.routers.prospects import with_names
+
+    add_user(db)
+    with db.session() as session:
+        household = Household(label="foyer 7")
+        session.add(household)
+        session.flush()
+        lea = add_candidate(session, household_id=household.id)
+        paul = add_candidate(session, "Paul", "Martin", household_id=household.id)
+        household_id, lea_id, names = household.id, lea.id, {lea.id: "Léa Martin", paul.id: "Paul Martin"}
+    login(client)
+    title = lxml_html.fromstring(client.get(f"/equipe/foyers/{household_id}").text).xpath("//h1")[0].text_content()
+    assert title == "Foyer de Léa Martin et Paul Martin"
+    reason = f"- prospect n° {lea_id} (cuisinière) : « Cuisinier » à Cahors, 0 km."
+    assert with_names(reason, names) == "- Léa Martin (cuisinière) : « Cuisinier » à Cahors, 0 km."
