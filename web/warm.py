@@ -1,6 +1,6 @@
 """Warm the caches at start-up, in a background thread, so that the first visits are as fast as the next
 ones: reference tables (gazetteer, EPCI and ROME names), every Jinja template compiled, the ranking engine
-imported and its index of open offers built, the database connection pool opened.
+imported and its index of open offers built, the ROME classifier built, the database connection pool opened.
 
 Nothing here is required: a failure only means the first visit pays for what was not warmed.
 """
@@ -26,19 +26,23 @@ def warm_templates() -> int:
     return len(names)
 
 
+def warm_classifier() -> None:
+    """Build the ROME classifier the ranker uses for a profile's jobs (tens of seconds on a busy machine)."""
+    from matching.rome import get_classifier
+
+    get_classifier()
+
+
 def warm_database(db) -> None:  # type: ignore[no-untyped-def]
     """Open a pooled connection, compile the common queries and build the ranking engine's offer index."""
     from sqlalchemy import select
 
+    from services.matching import offer_index
     from store.models import Candidate, Offer
 
     with db.session() as session:
         session.execute(select(Offer.id).limit(1)).all()
         session.execute(select(Candidate.id).limit(1)).all()
-        try:
-            from store.matching import offer_index
-        except ImportError:
-            return
         offer_index(session)
 
 
@@ -47,6 +51,7 @@ def warm_up(db=None) -> list[str]:  # type: ignore[no-untyped-def]
     steps: list[tuple[str, Callable[[], object]]] = [("reference", warm_reference), ("templates", warm_templates)]
     if db is not None:
         steps.append(("database", lambda: warm_database(db)))
+    steps.append(("classifier", warm_classifier))
     failed = []
     for name, step in steps:
         try:
