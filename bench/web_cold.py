@@ -46,7 +46,7 @@ def _visits(base: str, household: int, offer: int) -> dict[str, dict[str, float]
     import httpx
 
     figures: dict[str, dict[str, float]] = {}
-    with httpx.Client(base_url=base, timeout=60, follow_redirects=False, headers={"Origin": base}) as client:
+    with httpx.Client(base_url=base, timeout=300, follow_redirects=False, headers={"Origin": base}) as client:
         started = time.perf_counter()
         response = client.post("/login", data={"email": "bench@ohmylot.fr", "password": PASSWORD})
         first = time.perf_counter() - started

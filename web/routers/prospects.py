@@ -4,6 +4,7 @@ household (places where both partners find work)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
@@ -89,19 +90,26 @@ def _to_prospect(candidate_id: int, *, message: str | None = None, error: str | 
     return RedirectResponse(f"/equipe/prospects/{candidate_id}?{params}#{anchor}", status_code=303)
 
 
+def _follow_up(session, candidate_id: int, action: Callable[[], object], message: str) -> Response:  # type: ignore[no-untyped-def]
+    """Run one follow-up action: committed and the message shown, or rolled back and its error shown."""
+    try:
+        action()
+    except FollowUpError as exc:
+        session.rollback()
+        return _to_prospect(candidate_id, error=str(exc).capitalize() + ".")
+    session.commit()
+    return _to_prospect(candidate_id, message=message)
+
+
 @router.post("/prospects/{candidate_id}/etape")
 def prospect_step(
     session: SessionDep, user: StaffWrite, candidate_id: int,
     status: Annotated[str, Form(max_length=20)], note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     candidate = prospect_or_404(session, user, candidate_id)
-    try:
-        change_step(session, candidate, status, actor=user.display_name, note=note)
-    except FollowUpError as exc:
-        session.rollback()
-        return _to_prospect(candidate_id, error=str(exc).capitalize() + ".")
-    session.commit()
-    return _to_prospect(candidate_id, message=f"Étape enregistrée : {STATUS_LABELS[status]}.")
+    return _follow_up(session, candidate_id, lambda: change_step(session, candidate, status,
+                                                                 actor=user.display_name, note=note),
+                      f"Étape enregistrée : {STATUS_LABELS.get(status, status)}.")
 
 
 @router.post("/prospects/{candidate_id}/notes")
@@ -114,13 +122,9 @@ def prospect_note(
         due = date.fromisoformat(due_on) if due_on.strip() else None
     except ValueError:
         return _to_prospect(candidate_id, error="Date de la tâche invalide (jj/mm/aaaa).")
-    try:
-        add_note(session, candidate, text, actor=user.display_name, due_on=due)
-    except FollowUpError as exc:
-        session.rollback()
-        return _to_prospect(candidate_id, error=str(exc).capitalize() + ".")
-    session.commit()
-    return _to_prospect(candidate_id, message=f"Tâche enregistrée pour le {fr_date(due)}." if due else "Note ajoutée.")
+    return _follow_up(session, candidate_id,
+                      lambda: add_note(session, candidate, text, actor=user.display_name, due_on=due),
+                      f"Tâche enregistrée pour le {fr_date(due)}." if due else "Note ajoutée.")
 
 
 @router.post("/prospects/{candidate_id}/taches/{note_id}/faite")
