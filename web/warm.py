@@ -33,6 +33,13 @@ def warm_classifier() -> None:
     get_classifier()
 
 
+def warm_password_hasher() -> None:
+    """One argon2 hash and check, so that the first sign-in does not also pay for the first allocation."""
+    from services.auth import hash_password, verify_password
+
+    verify_password(hash_password("warm-up passphrase"), "warm-up passphrase")
+
+
 def warm_database(db) -> None:  # type: ignore[no-untyped-def]
     """Open a pooled connection, compile the common queries and build the ranking engine's offer index."""
     from sqlalchemy import select
@@ -51,7 +58,7 @@ def warm_up(db=None) -> list[str]:  # type: ignore[no-untyped-def]
     steps: list[tuple[str, Callable[[], object]]] = [("reference", warm_reference), ("templates", warm_templates)]
     if db is not None:
         steps.append(("database", lambda: warm_database(db)))
-    steps.append(("classifier", warm_classifier))
+    steps += [("password hasher", warm_password_hasher), ("classifier", warm_classifier)]
     failed = []
     for name, step in steps:
         try:
