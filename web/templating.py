@@ -17,8 +17,11 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
+from matching.sanitize import sanitize_html
+
 # One French format for dates, numbers, years and contracts in pages and documents.
 from services.documents import CONTRACT_LABELS, fr_date, fr_number, years_text
+from services.reference import epci_name  # its tables load on first use, not at import
 from store.candidates import STATUS_LABELS  # one list of path statuses, shared with the commands
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -71,17 +74,9 @@ def salary_text(offer: Any) -> str:
 
 
 def render_description(html: str | None, text: str | None = None) -> Markup:
-    """A stored description as safe markup: re-sanitised with the project allowlist, never raw.
-
-    Without the sanitiser (not installed yet), the plain text is shown escaped.
-    """
+    """A stored description as safe markup: re-sanitised with the project allowlist, never raw."""
     if html:
-        try:
-            from matching.sanitize import sanitize_html
-        except ImportError:
-            sanitize_html = None
-        if sanitize_html is not None:
-            return Markup(sanitize_html(html))  # noqa: S704 - the one allowlist, applied right here
+        return Markup(sanitize_html(html))  # noqa: S704 - the one allowlist, applied right here
     if text:
         paragraphs = [p.strip() for p in str(text).split("\n\n") if p.strip()]
         return Markup("".join(f"<p>{escape(p)}</p>" for p in paragraphs).replace("\n", "<br>"))  # noqa: S704
@@ -108,12 +103,6 @@ def query_with(request: Request, **changes: object) -> str:
     return "?" + urlencode(params) if params else "?"
 
 
-def _epci_name(siren: str | None) -> str:
-    from services.reference import epci_name  # the reference tables load on first use, not at import
-
-    return epci_name(siren)
-
-
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters.update(
     fr_date=fr_date,
@@ -127,7 +116,7 @@ templates.env.filters.update(
     contract=lambda v: CONTRACT_LABELS.get(v or "", v or "—"),
     status_label=lambda v: STATUS_LABELS.get(v or "", v or "—"),
     role_label=lambda v: ROLE_LABELS.get(v or "", v or "—"),
-    epci_name=_epci_name,
+    epci_name=epci_name,
 )
 templates.env.globals.update(
     query_with=query_with,

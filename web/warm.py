@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def warm_templates() -> int:
     """Compile every template now (Jinja compiles on first use: ~50 ms per page otherwise)."""
-    from web.templating import templates
+    from web.templating import templates  # here, not at module top: web.templating is itself warmed code
 
     env = templates.env
     names = env.list_templates(filter_func=lambda name: name.endswith((".html", ".txt")))
@@ -28,14 +28,14 @@ def warm_templates() -> int:
 
 def warm_classifier() -> None:
     """Build the ROME classifier the ranker uses for a profile's jobs (tens of seconds on a busy machine)."""
-    from matching.rome import get_classifier
+    from matching.rome import get_classifier  # heavy (scikit-learn): imported by the warm-up thread only
 
     get_classifier()
 
 
 def warm_password_hasher() -> None:
     """One argon2 hash and check, so that the first sign-in does not also pay for the first allocation."""
-    from services.auth import hash_password, verify_password
+    from services.auth import hash_password, verify_password  # noqa: I001 - kept with the step it serves
 
     verify_password(hash_password("warm-up passphrase"), "warm-up passphrase")
 
@@ -44,6 +44,7 @@ def warm_database(db) -> None:  # type: ignore[no-untyped-def]
     """Open a pooled connection, compile the common queries and build the ranking engine's offer index."""
     from sqlalchemy import select
 
+    # The ranking engine imports scikit-learn: loaded by the warm-up thread, not when the app is imported.
     from services.matching import offer_index
     from store.models import Candidate, Offer
 

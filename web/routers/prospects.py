@@ -26,6 +26,7 @@ from services.followup import (
     todo,
 )
 from services.match_data import offers_for_candidate, record_feedback
+from services.matching import household_places
 from services.reference import area_text
 from services.shortlists import tell_new_referent
 from services.visibility import can_see_candidate, candidate_scope
@@ -202,20 +203,14 @@ def household_page(request: Request, session: SessionDep, user: StaffUser, house
     # A référent sees a household only when every member is in their territory.
     if not members or not all(can_see_candidate(user, m) for m in members):
         raise HTTPException(status_code=404)
-    places, unavailable = [], False
-    try:
-        from services.matching import household_places
-    except ImportError:
-        unavailable = True
-    else:
-        places = list(household_places(session, household.id, limit=5))
+    places = list(household_places(session, household.id, limit=5))
     record(session, user.email, "view_household", "household", household.id)
     session.commit()
     names = {m.id: person_name(m) for m in members}
     return render(
         request,
         "staff/household.html",
-        {"household": household, "members": members, "places": places, "unavailable": unavailable,
+        {"household": household, "members": members, "places": places,
          "title": " et ".join(names.values()), "named": lambda text: with_names(text, names)},
     )
 

@@ -4,6 +4,7 @@ revocation, and the employer's answers."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -26,6 +27,7 @@ from services.shortlists import (
 from services.visibility import can_see_candidate, candidate_scope
 from store.models import Candidate, Offer, Shortlist, ShortlistEntry
 from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
+from web.prospect_search import search_prospects
 from web.templating import render
 
 router = APIRouter(prefix="/equipe/listes", include_in_schema=False)
@@ -81,8 +83,6 @@ def _builder_page(
     shown = {row.candidate.id for row in proposed if row.candidate is not None}
     found: list[Candidate] = []
     if q.strip():
-        from web.prospect_search import search_prospects
-
         found = [c for c in search_prospects(session, user, q=q, page_size=20).prospects if c.id not in shown]
         shown |= {c.id for c in found}
     kept = [c for c in session.scalars(select(Candidate).where(Candidate.id.in_([i for i in ticked if i not in shown])))
@@ -177,8 +177,6 @@ def shortlist_page(request: Request, session: SessionDep, user: StaffUser, short
 
 
 def _back(shortlist_id: int, *, message: str | None = None, error: str | None = None) -> RedirectResponse:
-    from urllib.parse import urlencode
-
     params = {k: v for k, v in {"message": message, "erreur": error}.items() if v}
     return RedirectResponse(f"/equipe/listes/{shortlist_id}?{urlencode(params)}", status_code=303)
 
