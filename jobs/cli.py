@@ -44,6 +44,7 @@ COMMAND_MODULES = [
     "jobs.cmd_workers",
     "jobs.cmd_network",
     "jobs.cmd_mail",
+    "jobs.cmd_quality_report",
 ]
 
 for _name in COMMAND_MODULES:

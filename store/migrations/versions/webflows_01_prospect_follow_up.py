@@ -1,7 +1,7 @@
 """prospect follow-up: notes and dated tasks, seen employer answers, staff phone
 
 Revision ID: webflows_01
-Revises: prod_01
+Revises: speed_01
 Create Date: 2026-12-07 04:35:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "webflows_01"
-down_revision = "prod_01"
+down_revision = "speed_01"
 branch_labels = None
 depends_on = None
 
