@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawlers.registry import SourceEntry, get_source
+from store.leases import release
 
 ROOT = Path(__file__).resolve().parent.parent
 #: seconds between two progress polls of the run row
@@ -131,6 +133,7 @@ def run_crawl(
     on_progress: Callable[[CrawlProgress], None] | None = None,
     allow_inactive: bool = False,
     cancel: threading.Event | None = None,
+    lease_key: str | None = None,
 ) -> CrawlOutcome:
     """Crawl one source in a subprocess; kill it after ``timeout`` seconds. See the module docstring.
 
@@ -139,10 +142,13 @@ def run_crawl(
     ``args``). Unless ``settings`` say otherwise, the spider is asked to close by itself a little before the
     timeout (``CLOSESPIDER_TIMEOUT``), so that a long crawl ends as a recorded partial run rather than a kill.
     ``on_progress`` receives snapshots while it runs; setting ``cancel`` stops it (run marked failed,
-    ``cancelled``). Raises ``CrawlSetupError`` when the crawl cannot start.
+    ``cancelled``). Raises ``CrawlSetupError`` when the crawl cannot start, in particular when the source is
+    being crawled already (``store.leases``: one crawl of a source at a time; the workers of one distributed
+    crawl share ``lease_key``). While the crawl runs, this process gives the run's heartbeat.
     """
     from store.crawls import fail_run, start_run
     from store.db import open_database
+    from store.leases import SourceBusy
     from store.models import CrawlRun
     from store.postings import ensure_source
 
@@ -159,6 +165,8 @@ def run_crawl(
     args = dict(entry.args) if entry is not None else {}
     args.update(spider_args or {})
 
+    shared = (settings or {}).get("OHMYLOT_DISTRIBUTED_KEY")  # the workers of one distributed run share a lease
+    key = lease_key or (f"distributed:{shared}" if shared else secrets.token_hex(16))
     with _OPEN_LOCK:
         db = open_database(full_env.get("OHMYLOT_DATABASE_URL") or None)
     full_env["OHMYLOT_DATABASE_URL"] = db.url
@@ -170,7 +178,10 @@ def run_crawl(
                 sync_sources(session, [entry], prune=False)
             else:
                 ensure_source(session, source_id, platform=platform)
-            run_id = start_run(session, source_id).id
+            try:
+                run_id = start_run(session, source_id, lease_key=key).id
+            except SourceBusy as exc:
+                raise CrawlSetupError(str(exc)) from exc
         log_path = _log_dir(full_env) / f"crawl-{source_id}-{run_id}.log"
         command = build_command(
             platform,
@@ -180,6 +191,7 @@ def run_crawl(
                 "CLOSESPIDER_TIMEOUT": graceful_timeout(timeout),
                 **(settings or {}),
                 "OHMYLOT_RUN_ID": run_id,
+                "OHMYLOT_LEASE_KEY": key,
                 "LOG_FILE": str(log_path),
             },
             spider_args=args,
@@ -187,7 +199,7 @@ def run_crawl(
         full_env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT), *[p for p in full_env.get("PYTHONPATH", "").split(os.pathsep) if p]]
         )
-        started = time.monotonic()
+        started = last_beat = time.monotonic()
         timed_out = cancelled = False
         with open(os.devnull, "wb") as devnull, open(log_path, "ab") as log:
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -210,11 +222,13 @@ def run_crawl(
                     except subprocess.TimeoutExpired:
                         if on_progress is not None:
                             _report(db, source_id, run_id, started, on_progress)
+                        last_beat = _beat(db, run_id, key, last_beat)
             except BaseException:
                 _kill(process)
                 raise
         duration = time.monotonic() - started
         with db.session() as session:
+            release(session, source_id, key)
             if cancelled:
                 fail_run(session, run_id, "cancelled", detail="interrompue")
             elif timed_out:
@@ -244,6 +258,20 @@ def run_crawl(
             )
     finally:
         db.engine.dispose()
+
+
+def _beat(db: object, run_id: int, key: str, last: float) -> float:
+    """Give the run's heartbeat when it is due; returns when it was last given."""
+    from store.leases import beat, lease_timing
+
+    if time.monotonic() - last < lease_timing().heartbeat_s:
+        return last
+    try:
+        with db.session() as session:  # type: ignore[attr-defined]
+            beat(session, run_id, key=key)
+    except Exception:  # noqa: BLE001 - a busy database delays one beat; the next one comes soon
+        return last
+    return time.monotonic()
 
 
 def _report(

@@ -82,7 +82,8 @@ def register(app: typer.Typer) -> None:
         if outcome.status == "skipped":
             out.print(f"{job_id} : déjà exécutée ou en cours pour le créneau {outcome.slot} (--force pour relancer)")
             return
-        out.print(f"{job_id} : {outcome.status} en {outcome.duration_s:.1f} s (créneau {outcome.slot})")
+        label = {"success": "réussie", "failed": "échec"}.get(outcome.status, outcome.status)
+        out.print(f"{job_id} : {label} en {outcome.duration_s:.1f} s (créneau {outcome.slot})")
         if outcome.status != "success":
             raise UserError(f"{job_id} a échoué : {outcome.error}")
 

@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 
 from jobs import ledger, tasks
 from store.db import Database, open_database
+from store.leases import reap_stale_runs
 from store.models import JobRun
 
 log = logging.getLogger("ohmylot.scheduler")
@@ -162,6 +163,14 @@ def _database() -> Database:
     return _db
 
 
+def reap(db: Database) -> None:
+    """What every tick does first: ledger runs of dead processes failed, silent crawls interrupted."""
+    ledger.reap_dead_runs(db)
+    with db.session() as session:
+        for run_id in reap_stale_runs(session):
+            log.warning("crawl run %s gave no sign of life: marked interrupted, its lease released", run_id)
+
+
 def execute(job_id: str, trigger_kind: str = "schedule", slot: str | None = None) -> ledger.RunOutcome:
     """Run one job for its current slot through the ledger; what the scheduler calls."""
     db = _database()
@@ -170,7 +179,7 @@ def execute(job_id: str, trigger_kind: str = "schedule", slot: str | None = None
         log.warning("job %s is no longer defined; ignored", job_id)
         return ledger.RunOutcome(job_id, slot or "", "skipped", error="tâche inconnue")
     slot = slot or current_slot(spec.trigger)
-    ledger.reap_dead_runs(db)
+    reap(db)
     outcome = ledger.run_once(db, job_id, slot, lambda: spec.func(db), trigger=trigger_kind)
     log.info("job %s slot %s: %s", job_id, slot, outcome.status)
     return outcome
@@ -182,7 +191,7 @@ def run_now(db: Database, job_id: str, *, force: bool = False, specs: list[JobSp
     if spec is None:
         raise KeyError(job_id)
     slot = f"manual-{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%f}" if force else current_slot(spec.trigger)
-    ledger.reap_dead_runs(db)
+    reap(db)
     return ledger.run_once(db, job_id, slot, lambda: spec.func(db), trigger="manual")
 
 

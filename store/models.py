@@ -95,7 +95,7 @@ class CrawlRun(Base):
     source_id: Mapped[str] = mapped_column(ForeignKey("source.id"), index=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
-    # running | success | partial | failed
+    # running | success | partial | failed | interrupted (its process stopped giving signs of life)
     status: Mapped[str] = mapped_column(String(20), default="running")
     finish_reason: Mapped[str | None] = mapped_column(String(80))
     items_scraped: Mapped[int] = mapped_column(Integer, default=0)
@@ -107,8 +107,25 @@ class CrawlRun(Base):
     drops: Mapped[dict[str, Any]] = mapped_column(default=dict)
     field_coverage: Mapped[dict[str, Any]] = mapped_column(default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the last sign of life of the processes doing the run (store/leases.py)
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
 
     source: Mapped[Source] = relationship(back_populates="runs")
+
+
+class CrawlLease(Base):
+    """The one crawl of a source allowed at a time (store/leases.py): a row per source being crawled."""
+
+    __tablename__ = "crawl_lease"
+
+    source_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # who may use the lease: a random token, or the run key shared by the workers of a distributed crawl
+    key: Mapped[str] = mapped_column(String(120))
+    # who holds it, for people: "ohmylot crawl (hôte, pid 1234)"
+    holder: Mapped[str] = mapped_column(String(300))
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -539,6 +556,8 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    # shown on every page of the session: failed logins on the account since its previous sign-in (W3)
+    notice: Mapped[str | None] = mapped_column(Text)
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
 

@@ -86,10 +86,13 @@ def signed_in_redirect(request: Request, session: Session, settings: WebSettings
     issued (rotation at login, W3), in a ``Secure; HttpOnly; SameSite=Lax`` cookie."""
     from fastapi.responses import RedirectResponse
 
-    from web.auth import close_session, open_session
+    from web.auth import close_session, failed_login_notice, open_session
 
     close_session(session, session_token(request))
-    token = open_session(session, user, hours=settings.session_hours, user_agent=request.headers.get("user-agent"))
+    token = open_session(
+        session, user, hours=settings.session_hours, user_agent=request.headers.get("user-agent"),
+        notice=failed_login_notice(session, user.email),  # type: ignore[attr-defined]
+    )
     session.commit()
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

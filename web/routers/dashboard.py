@@ -9,6 +9,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from store.crawls import RUN_STATUS_LABELS
+from store.leases import reap_stale_runs
 from store.models import CrawlRun, Source
 from store.models import as_utc as _aware
 from web.charts import CHARTS
@@ -71,11 +73,14 @@ def source_health(session, *, now: datetime | None = None) -> list[dict[str, obj
             if last.status in {"failed", "partial"}:
                 alerts.append(f"dernière collecte {'échouée' if last.status == 'failed' else 'partielle'}"
                               f"{' (' + last.finish_reason + ')' if last.finish_reason else ''}")
+            if last.status == "interrupted":
+                alerts.append(f"dernière collecte {(last.stats or {}).get('failure', 'interrompue')}")
             if median and last.status != "running" and last.items_scraped < 0.5 * median:
                 alerts.append(f"{last.items_scraped} offres contre {median:g} d'habitude")
         health.append({
             "source": source,
             "last": last,
+            "status": RUN_STATUS_LABELS.get(last.status, last.status) if last else None,
             "last_success": _aware(good[0].finished_at or good[0].started_at) if good else None,
             "median": median,
             "runs": len(runs),
@@ -90,4 +95,5 @@ def source_health(session, *, now: datetime | None = None) -> list[dict[str, obj
 
 @router.get("/collecte")
 def crawl_health(request: Request, session: SessionDep, user: StaffUser) -> Response:
+    reap_stale_runs(session)  # a crawl that died shows as interrupted, not "en cours" for ever
     return render(request, "staff/crawl.html", {"health": source_health(session)})
