@@ -63,8 +63,8 @@ def crawl_source(
 
 def post_crawl_chain(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """Deduplicate → re-rank → notify the référents of new good matches."""
+    from services.matching import rerank_database
     from store.dedup import dedupe_database
-    from store.matching import rerank_database
 
     with db.session() as session:
         dedup = dedupe_database(session, now=now)
@@ -76,7 +76,7 @@ def post_crawl_chain(db: Database, *, now: datetime | None = None) -> dict[str, 
 
 def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """One e-mail per référent listing the new good matches of their prospects; marks them notified."""
-    from jobs.mail import MailNotConfigured, build_message, send
+    from services.mail import MailNotConfigured, build_message, send
     from store.models import Candidate, Match, Offer, User
 
     now = now or datetime.now(UTC)
@@ -124,7 +124,7 @@ def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[
 
 def crawl_health_report(db: Database, *, now: datetime | None = None, days: int = 7) -> dict[str, Any]:
     """The weekly crawl-health report for staff: runs per source over ``days`` days, failures, alerts."""
-    from jobs.mail import MailNotConfigured, StaffSettings, build_message, send
+    from services.mail import MailNotConfigured, StaffSettings, build_message, send
     from store.models import CrawlRun
 
     now = now or datetime.now(UTC)
@@ -187,7 +187,7 @@ def privacy_purge(db: Database, *, wet_run: bool, now: datetime | None = None) -
 
 def talent_digest(db: Database, *, territory: str = "46", now: datetime | None = None) -> dict[str, Any]:
     """The weekly talent digest to the network's members of a territory (only profiles not yet sent)."""
-    from jobs.network import OutreachSettings, send_digest
+    from services.network import OutreachSettings, send_digest
 
     with db.session() as session:
         report = send_digest(session, OutreachSettings(), territory=territory, actor="planificateur", now=now)

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from services.auth import LoginThrottled, authenticate, throttle_delay
 from tests.webutil import PASSWORD, add_user, app  # noqa: F401 - app is a fixture
-from web.auth import LoginThrottled, authenticate, throttle_delay
 
 pytestmark = pytest.mark.db
 
