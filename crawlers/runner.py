@@ -182,7 +182,14 @@ def run_crawl(
                 run_id = start_run(session, source_id, lease_key=key).id
             except SourceBusy as exc:
                 raise CrawlSetupError(str(exc)) from exc
-        log_path = _log_dir(full_env) / f"crawl-{source_id}-{run_id}.log"
+        try:
+            log_path = _log_dir(full_env) / f"crawl-{source_id}-{run_id}.log"
+            log_path.touch()
+        except OSError as exc:  # disk full, permission lost: the run fails with its reason, never stays running
+            reason = f"journal de collecte impossible à écrire ({exc.strerror or exc}) : vérifiez OHMYLOT_DATA_DIR"
+            with db.session() as session:
+                fail_run(session, run_id, "setup_failed", detail=reason)
+            raise CrawlSetupError(reason) from exc
         command = build_command(
             platform,
             source_id,
@@ -202,9 +209,14 @@ def run_crawl(
         started = last_beat = time.monotonic()
         timed_out = cancelled = False
         with open(os.devnull, "wb") as devnull, open(log_path, "ab") as log:
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                command, cwd=ROOT, env=full_env, stdout=devnull, stderr=log, start_new_session=True
-            )
+            try:
+                process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                    command, cwd=ROOT, env=full_env, stdout=devnull, stderr=log, start_new_session=True
+                )
+            except OSError as exc:  # out of memory or processes: the run fails with its reason
+                with db.session() as session:
+                    fail_run(session, run_id, "setup_failed", detail=f"lancement impossible : {exc}")
+                raise CrawlSetupError(f"collecte de {source_id} impossible à lancer : {exc}") from exc
             try:
                 while True:
                     remaining = timeout - (time.monotonic() - started)

@@ -22,7 +22,7 @@ from typing import Any
 
 import typer
 
-from jobs.console import err, open_db, out
+from jobs.console import err, open_db, out, require
 from jobs.errors import UserError
 from store.crawls import RUN_STATUS_LABELS
 
@@ -198,6 +198,7 @@ def crawl(
     from crawlers.runner import CrawlOutcome, CrawlProgress, CrawlSetupError, run_crawl
     from store.db import DatabaseError
 
+    require(crawling=True)
     entries = _registry()
     by_id = {entry.id: entry for entry in entries}
     settings = _parse_pairs(setting, "--set")

@@ -7,7 +7,7 @@ import threading
 
 import typer
 
-from jobs.console import err, open_db, out
+from jobs.console import err, open_db, out, require
 from jobs.errors import UserError
 
 
@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
 
         from jobs.scheduler import build_scheduler, job_specs, sync_jobs
 
+        require(crawling=True)
         db = open_db()
         specs = job_specs()
         scheduler = build_scheduler(db, specs=specs, scheduler_class=BackgroundScheduler)

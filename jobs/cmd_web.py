@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from jobs.console import err, open_db, out
+from jobs.console import err, open_db, out, require
 from jobs.errors import UserError
 
 
@@ -32,12 +32,7 @@ def register(app: typer.Typer) -> None:
         """Lance l'application web (équipe, employeurs, site public « Le Lot recrute »)."""
         import uvicorn
 
-        from services.settings import SettingsError, get_web_settings
-
-        try:
-            get_web_settings().checked()
-        except SettingsError as exc:
-            raise UserError(str(exc)) from exc
+        require(serving=True)  # data directory, database at its migration, secret key
         open_db()  # migrate once before the workers start
         err.print(f"Application web sur http://{host}:{port} (Ctrl+C pour arrêter)")
         uvicorn.run(

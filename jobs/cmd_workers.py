@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import typer
 
-from jobs.console import err, out
+from jobs.console import err, out, require
 from jobs.errors import UserError
 
 
@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
         from crawlers.distributed import distributed_settings, reset_run
         from crawlers.runner import run_crawl
 
+        require(crawling=True)
         key = run_key or f"{source_id}-{datetime.now(UTC):%Y%m%d}"
         try:
             redis.Redis.from_url(redis_url, socket_connect_timeout=3).ping()

@@ -381,6 +381,24 @@ class Candidate(Base):
     )
 
 
+class HouseholdLink(Base):
+    """Two prospects who are probably one household (they share a phone but not a name or an e-mail): never
+    merged into one person, proposed to staff, who confirm (a household is formed) or reject."""
+
+    __tablename__ = "household_link"
+    __table_args__ = (UniqueConstraint("candidate_a_id", "candidate_b_id", name="uq_household_link_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_a_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    candidate_b_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    # proposed | confirmed | rejected
+    status: Mapped[str] = mapped_column(String(20), default="proposed", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+
+
 class CandidateStatus(Base):
     """One step of a prospect's path (met → accompanied → … → settled / gave up)."""
 
