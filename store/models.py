@@ -579,6 +579,22 @@ class WebSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
 
+class FormEvent(Base):
+    """One submission of a public form, accepted or refused (services/abuse.py): the rate limits count these
+    rows and staff see the refusals. The e-mail is kept as a keyed hash only."""
+
+    __tablename__ = "form_event"
+    __table_args__ = (Index("ix_form_event_form_at", "form", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form: Mapped[str] = mapped_column(String(40))
+    ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # None: accepted; else why it was refused (rate_ip, rate_email, honeypot, too_fast, no_stamp)
+    refused: Mapped[str | None] = mapped_column(String(20))
+
+
 class LoginAttempt(Base):
     """One attempt to sign in, kept a short while for throttling (W3)."""
 

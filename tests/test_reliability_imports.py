@@ -90,6 +90,7 @@ print(count, (after - before) // 1024)
 """
 
 
+@pytest.mark.slow
 def test_a_100000_row_spreadsheet_is_streamed_with_bounded_memory(tmp_path) -> None:
     from openpyxl import Workbook
 

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from services.abuse import refusal_counts
 from store.crawls import RUN_STATUS_LABELS
 from store.leases import reap_stale_runs
-from store.models import CrawlRun, Source
+from store.models import CrawlRun, LoginAttempt, Source
 from store.models import as_utc as _aware
 from web.charts import CHARTS
 from web.deps import SessionDep, StaffUser
@@ -97,3 +98,19 @@ def source_health(session, *, now: datetime | None = None) -> list[dict[str, obj
 def crawl_health(request: Request, session: SessionDep, user: StaffUser) -> Response:
     reap_stale_runs(session)  # a crawl that died shows as interrupted, not "en cours" for ever
     return render(request, "staff/crawl.html", {"health": source_health(session)})
+
+
+@router.get("/securite")
+def security(request: Request, session: SessionDep, user: StaffUser) -> Response:
+    """Refused public-form submissions and failed logins (docs/reliability.md R4, R7)."""
+    now = datetime.now(UTC)
+    failures = session.execute(
+        select(LoginAttempt.email, func.count(), func.count(func.distinct(LoginAttempt.ip)), func.max(LoginAttempt.at))
+        .where(LoginAttempt.success.is_(False), LoginAttempt.at >= now - timedelta(days=7))
+        .group_by(LoginAttempt.email).order_by(func.count().desc()).limit(50)
+    ).all()
+    return render(request, "staff/security.html", {
+        "day": refusal_counts(session, since=now - timedelta(days=1)),
+        "week": refusal_counts(session, since=now - timedelta(days=7)),
+        "failures": [(email, count, ips, _aware(last)) for email, count, ips, last in failures],
+    })
