@@ -50,9 +50,9 @@ def test_one_address_cannot_request_links_for_many_mailboxes(app, db, mailbox) -
 )
 def test_spam_bots_on_the_join_form_are_refused_and_counted_for_staff(app, db, mailbox, change, reason) -> None:  # noqa: F811
     add_user(db)
-    if change.get("form_stamp") == "à l'instant":
-        change = {"form_stamp": form_stamp(SECRET)}  # shown just now, sent at once: a robot
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        if change.get("form_stamp") == "à l'instant":
+            change = {"form_stamp": form_stamp(SECRET)}  # shown just now, sent at once: a robot
         response = client.post("/reseau/adherer", data={**JOIN_FORM, **change})
         assert response.headers["location"] == "/reseau/merci"
         with db.session() as session:
