@@ -22,7 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawlers.registry import SourceEntry, get_source
-from store.leases import release
+from store.crawls import fail_run, start_run, sync_sources
+from store.db import open_database
+from store.leases import SourceBusy, release
+from store.models import CrawlRun
+from store.postings import ensure_source
+from store.settings import get_store_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 #: seconds between two progress polls of the run row
@@ -97,8 +102,6 @@ def build_command(
 
 
 def _log_dir(environ: Mapping[str, str]) -> Path:
-    from store.settings import get_store_settings
-
     data_dir = environ.get("OHMYLOT_DATA_DIR", "").strip()
     path = (Path(data_dir).expanduser() if data_dir else get_store_settings().resolved_data_dir()) / "logs"
     path.mkdir(parents=True, exist_ok=True)
@@ -146,12 +149,6 @@ def run_crawl(
     being crawled already (``store.leases``: one crawl of a source at a time; the workers of one distributed
     crawl share ``lease_key``). While the crawl runs, this process gives the run's heartbeat.
     """
-    from store.crawls import fail_run, start_run
-    from store.db import open_database
-    from store.leases import SourceBusy
-    from store.models import CrawlRun
-    from store.postings import ensure_source
-
     full_env = {**os.environ, **(env or {})}
     entry: SourceEntry | None = get_source(source_id)
     if entry is None and not spider:
@@ -173,8 +170,6 @@ def run_crawl(
     try:
         with db.session() as session:
             if entry is not None:
-                from store.crawls import sync_sources
-
                 sync_sources(session, [entry], prune=False)
             else:
                 ensure_source(session, source_id, platform=platform)
@@ -203,6 +198,8 @@ def run_crawl(
             },
             spider_args=args,
         )
+        # Installed from a wheel there is no scrapy.cfg: name the settings module so that ``scrapy crawl`` works.
+        full_env.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
         full_env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT), *[p for p in full_env.get("PYTHONPATH", "").split(os.pathsep) if p]]
         )
@@ -289,8 +286,6 @@ def _beat(db: object, run_id: int, key: str, last: float) -> float:
 def _report(
     db: object, source_id: str, run_id: int, started: float, on_progress: Callable[[CrawlProgress], None]
 ) -> None:
-    from store.models import CrawlRun
-
     try:
         with db.session() as session:  # type: ignore[attr-defined]
             run = session.get(CrawlRun, run_id)

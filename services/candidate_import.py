@@ -27,6 +27,7 @@ import io
 import itertools
 import json
 import re
+import zipfile
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -34,9 +35,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
+from matching.geo import get_gazetteer
+from matching.parsers import parse_contract
+from matching.rome import get_classifier
 from matching.text import fold
+from store.audit import audit, current_actor
+from store.candidates import (
+    assign_referent,
+    event_datetime,
+    get_or_create_event,
+    link_event,
+    link_pending_partners,
+    normalize_phone,
+    upsert_candidate,
+)
 
 # Fields a column can feed (the values of a header mapping). ``ignore`` drops a column on purpose.
 #: a cell longer than this is cut to it, with a warning on its row (a spreadsheet cell holds at most 32,767)
@@ -347,9 +362,7 @@ def _numbered_csv(reader: Any) -> Iterator[tuple[int, list[Any]]]:
 def _xlsx_sheets(path: Path) -> Iterator[Iterator[tuple[int, list[Any]]]]:
     """The sheets of a workbook, each as a stream of numbered rows (openpyxl's read-only mode: a sheet of
     100,000 rows is never held in memory). The workbook is closed when the stream ends."""
-    import zipfile
-
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # imported here: CSV-only imports do not pay for it
 
     try:
         with zipfile.ZipFile(path) as archive:
@@ -555,10 +568,6 @@ def _contract_types(text: str) -> list[str]:
     """Contract types in ``text`` (``CDI ou CDD``, ``Intérim``…), via the shared parser when available."""
     parts = [p.strip() for p in re.split(r"[,;/+]|\bou\b|\bet\b", text, flags=re.IGNORECASE) if p.strip()]
     found: list[str] = []
-    try:
-        from matching.parsers import parse_contract  # normalisation area; optional until merged
-    except ImportError:
-        parse_contract = None
     simple = {
         "cdi": "CDI", "cdd": "CDD", "interim": "interim", "alternance": "apprentissage",
         "apprentissage": "apprentissage", "professionnalisation": "professionnalisation", "stage": "stage",
@@ -567,11 +576,10 @@ def _contract_types(text: str) -> list[str]:
     }
     for part in parts:
         kind = None
-        if parse_contract is not None:
-            try:
-                kind = parse_contract(part).type
-            except Exception:  # noqa: BLE001 - the shared parser must not break an import
-                kind = None
+        try:
+            kind = parse_contract(part).type
+        except Exception:  # noqa: BLE001 - the shared parser must not break an import
+            kind = None
         if kind is None:
             folded = header_key(part)
             kind = next((v for k, v in simple.items() if k in folded), None)
@@ -581,11 +589,7 @@ def _contract_types(text: str) -> list[str]:
 
 
 def _gazetteer():  # type: ignore[no-untyped-def]
-    """The shared gazetteer, or None while the normalisation area is not merged."""
-    try:
-        from matching.geo import get_gazetteer
-    except ImportError:
-        return None
+    """The shared gazetteer."""
     return get_gazetteer()
 
 
@@ -602,10 +606,6 @@ def _rome_codes(desired: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _rome_code(job: str) -> str | None:
     """The best ROME code of one job title (cached: the same jobs come back all through a fair)."""
-    try:
-        from matching.rome import get_classifier
-    except ImportError:
-        return None
     matches = get_classifier().classify(job, top=1)
     return matches[0].code if matches else None
 
@@ -648,8 +648,6 @@ def _resolve_place(gazetteer: Any, text: str) -> Any:
     one place must be that place: "Atlantis-sur-Mer" is not the commune of Mer. The cell's words (postal code
     and département number aside) must be close to the place's name or a part of it ("Brive").
     """
-    from rapidfuzz import fuzz
-
     place = gazetteer.resolve(text)
     if place is None or getattr(place, "level", "commune") != "commune":
         return place
@@ -708,8 +706,6 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
     ``commune_insee``/``lat``/``lon`` when the commune is known, ``target_area``, consent booleans, and
     ``home_epcis``/``target_epcis`` for the référent assignment.
     """
-    from store.candidates import normalize_phone
-
     raw = _canonical(fields)
     text = {name: _cell_text(value) for name, value in raw.items()}
     values: dict[str, Any] = {}
@@ -846,9 +842,6 @@ def save_prospect(
     consent was collected (``"formulaire stand"``). Returns ``store.candidates.UpsertResult``; its ``outcome``
     is ``updated`` when only the event link is new. Raises ``ValueError`` when ``check`` has errors.
     """
-    from store.audit import audit
-    from store.candidates import assign_referent, event_datetime, link_event, link_pending_partners, upsert_candidate
-
     if check.errors:
         raise ValueError("; ".join(check.errors))
     now = now or datetime.now(UTC)
@@ -923,9 +916,6 @@ def _import_in_session(
     actor: str | None,
     own_session: bool,
 ) -> ImportReport:
-    from store.audit import audit, current_actor
-    from store.candidates import event_datetime, get_or_create_event, link_pending_partners
-
     actor = actor or current_actor()
     report = ImportReport(event=event_name.strip(), file=path.name, dry_run=dry_run, warnings=table.warnings)
     # A caller's session keeps its own work: a dry run then happens in a savepoint; a session opened here is

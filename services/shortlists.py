@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from services import documents
 from services.audit import record
 from services.settings import WebSettings
+from services.signing import key_ring
 from store.models import Candidate, Offer, Shortlist, ShortlistEntry
 from store.models import as_utc as _aware
 
@@ -209,7 +210,8 @@ def public_view(session: Session, shortlist: Shortlist) -> ShortlistPublic:
 
 def _serializer(settings: WebSettings) -> URLSafeTimedSerializer:
     assert settings.secret_key, "settings must be checked first"
-    return URLSafeTimedSerializer(settings.secret_key, salt=LINK_SALT)
+    # signs with the current key; the previous keys of a rotation still verify (services/signing.py)
+    return URLSafeTimedSerializer(key_ring(settings.secret_key), salt=LINK_SALT)
 
 
 def issue_link(shortlist: Shortlist, settings: WebSettings, *, now: datetime | None = None) -> str:
@@ -295,7 +297,7 @@ def _no_fetch(url: str, *args, **kwargs):  # type: ignore[no-untyped-def]
 
 def shortlist_pdf(view: ShortlistPublic) -> bytes:
     """The shortlist as a PDF (WeasyPrint), made from the allowlisted view; fetches nothing."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # imported here: seconds to import, and only the PDF needs it
 
     html = documents.render("shortlist_pdf.html", view=view)
     return HTML(string=html, url_fetcher=_no_fetch, base_url=None).write_pdf()

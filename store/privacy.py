@@ -28,7 +28,7 @@ from sqlalchemy import JSON, String, Text, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.audit import audit
-from store.candidates import aware
+from store.candidates import aware, find_candidates, normalize_phone
 from store.models import (
     AuditLog,
     Base,
@@ -44,6 +44,7 @@ from store.models import (
     ShortlistEntry,
     utcnow,
 )
+from store.search import PROSPECTS, forget_deleted_terms
 
 RETENTION = relativedelta(years=2)
 NOTICE = timedelta(days=30)
@@ -163,14 +164,14 @@ def purge(
             {"anonymised": [d["id"] for d in report.due], "announced": [d["id"] for d in report.announced]},
             at=now,
         )
+        if report.due:
+            forget_deleted_terms(session, PROSPECTS)
         session.flush()
     return report
 
 
 def find_person(session: Session, identifier: str) -> list[Candidate]:
     """The prospects an e-mail (case-insensitive) or phone number designates (anonymised ones excluded)."""
-    from store.candidates import find_candidates, normalize_phone
-
     identifier = identifier.strip()
     if "@" in identifier:
         found = find_candidates(session, email=identifier)
@@ -376,6 +377,7 @@ def erase_person(
             step.note = None
     session.flush()
     report.scrubbed = scrub_everywhere(session, terms)
+    forget_deleted_terms(session)
     for c in people:
         audit(session, actor, "privacy.erase", "candidate", c.id, {"scrubbed": report.scrubbed}, at=now)
     session.flush()
