@@ -48,8 +48,8 @@ def scheduler(ctx: typer.Context) -> None:
     from services.operations import HEARTBEAT_SECONDS, forget
     from store.logs import configure_logging
 
-    configure_logging("scheduler")
     require(crawling=True)
+    configure_logging("scheduler")
     db = open_db()
     specs = job_specs()
     scheduler = build_scheduler(db, specs=specs, scheduler_class=BackgroundScheduler)
