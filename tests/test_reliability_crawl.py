@@ -215,4 +215,7 @@ def test_the_health_page_shows_an_interrupted_run(db) -> None:
         assert reap_stale_runs(session)
         health = {h["source"].id: h for h in source_health(session)}
         assert health["site-lent"]["status"] == "interrompu"
+        from web.templating import crawl_state
+
+        assert crawl_state("interrupted", "heartbeat_lost") == "interrompu (plus aucun signe de vie)"
         assert any("signe de vie" in alert for alert in health["site-lent"]["alerts"])

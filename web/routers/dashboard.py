@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from services.abuse import refusal_counts
+from services.auth import NotFoundForRole
+from services.followup import territory_figures
+from services.reference import epci_name
+from services.visibility import candidate_scope
 from store.crawls import RUN_STATUS_LABELS
 from store.leases import reap_stale_runs
 from store.models import CrawlRun, LoginAttempt, Source
@@ -30,13 +34,19 @@ CHART_TITLES = {
 
 @router.get("/tableau")
 def dashboard(request: Request, session: SessionDep, user: StaffUser) -> Response:
+    if user.role == "referent":
+        # A référent's dashboard is their territory's, not the whole département's.
+        figures = territory_figures(session, scope=candidate_scope(session, user), epcis=user.territory or [],
+                                    today=date.today())
+        names = [epci_name(code) for code in user.territory or []]
+        return render(request, "staff/territory.html", {"figures": figures, "names": names})
     tables = {name: data(session) for name, (data, _chart) in CHARTS.items()}
     return render(request, "staff/dashboard.html", {"tables": tables, "titles": CHART_TITLES})
 
 
 @router.get("/tableau/{name}.svg")
 def chart(session: SessionDep, user: StaffUser, name: str) -> Response:
-    if name not in CHARTS:
+    if name not in CHARTS or user.role == "referent":
         raise HTTPException(status_code=404)
     data, draw = CHARTS[name]
     return Response(draw(data(session)), media_type="image/svg+xml")
@@ -96,6 +106,8 @@ def source_health(session, *, now: datetime | None = None) -> list[dict[str, obj
 
 @router.get("/collecte")
 def crawl_health(request: Request, session: SessionDep, user: StaffUser) -> Response:
+    if user.role == "referent":
+        raise NotFoundForRole  # the crawl of every source is the staff's work, not a territory's
     reap_stale_runs(session)  # a crawl that died shows as interrupted, not "en cours" for ever
     return render(request, "staff/crawl.html", {"health": source_health(session)})
 

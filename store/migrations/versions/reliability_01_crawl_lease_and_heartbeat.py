@@ -1,7 +1,7 @@
 """crawl lease and run heartbeat: one crawl of a source at a time, dead runs noticed
 
 Revision ID: reliability_01
-Revises: speed_01
+Revises: webflows_01
 Create Date: 2026-12-07 04:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'reliability_01'
-down_revision = 'speed_01'
+down_revision = 'webflows_01'
 branch_labels = None
 depends_on = None
 
