@@ -24,10 +24,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import re
 import zipfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -53,6 +54,13 @@ from store.candidates import (
 )
 
 # Fields a column can feed (the values of a header mapping). ``ignore`` drops a column on purpose.
+#: a cell longer than this is cut to it, with a warning on its row (a spreadsheet cell holds at most 32,767)
+MAX_CELL_CHARS = 10_000
+#: what the csv module may read in one cell before we cut it (its default, 128 KiB, raised an error)
+CSV_FIELD_LIMIT = 2**31 - 1
+#: the header row is looked for in the first rows of each sheet
+HEADER_SCAN = 20
+
 FIELDS = {
     "last_name": "Nom",
     "first_name": "Prénom",
@@ -190,7 +198,7 @@ class Table:
 
     headers: list[str]
     header_line: int
-    rows: list[tuple[int, list[Any]]]
+    rows: Iterator[tuple[int, list[Any]]]  # a stream: read once
     columns: dict[int, str]  # column index → field
     warnings: list[dict[str, Any]] = field(default_factory=list)
     encoding: str | None = None
@@ -328,7 +336,7 @@ def _pick_delimiter(text: str) -> str:
     return best
 
 
-def _csv_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], str, str]:
+def _csv_rows(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], str, str]:
     text, encoding = _decode(data)
     if _looks_binary(text):
         raise ImportFileError("ce fichier n'est pas un tableur lisible (CSV ou XLSX attendu)")
@@ -336,16 +344,24 @@ def _csv_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], str, str]:
     hint = re.match(r"\s*sep=(.)\s*?\r?\n", text)
     if hint:
         text = text[hint.end():]
+    # No limit on a cell's size while reading (the csv module stops at 128 KiB by default): long cells are
+    # cut to MAX_CELL_CHARS afterwards, with a warning on their row.
+    csv.field_size_limit(CSV_FIELD_LIMIT)
     delimiter = hint[1] if hint else _pick_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return _numbered_csv(reader), encoding, delimiter
+
+
+def _numbered_csv(reader: Any) -> Iterator[tuple[int, list[Any]]]:
     try:
-        rows = [(number, row) for number, row in enumerate(reader, start=1)]
+        yield from enumerate(reader, start=1)
     except csv.Error as exc:
-        raise ImportFileError(f"CSV illisible : {exc}") from exc
-    return rows, encoding, delimiter
+        raise ImportFileError(f"CSV illisible vers la ligne {reader.line_num} : {exc}") from exc
 
 
-def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
+def _xlsx_sheets(path: Path) -> Iterator[Iterator[tuple[int, list[Any]]]]:
+    """The sheets of a workbook, each as a stream of numbered rows (openpyxl's read-only mode: a sheet of
+    100,000 rows is never held in memory). The workbook is closed when the stream ends."""
     from openpyxl import load_workbook  # imported here: CSV-only imports do not pay for it
 
     try:
@@ -360,25 +376,44 @@ def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ImportFileError(f"classeur XLSX illisible : {path.name}") from exc
-    sheets = []
     try:
         for sheet in workbook.worksheets:
-            rows = []
-            for row in sheet.iter_rows():
-                cells = [cell.value for cell in row]
-                number = next((c.row for c in row if getattr(c, "row", None)), None)
-                if number is None:
-                    number = (rows[-1][0] + 1) if rows else 1
-                rows.append((number, cells))
-            sheets.append(rows)
+            yield _sheet_rows(sheet)
     finally:
         workbook.close()
-    return sheets
+
+
+def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
+    previous = 0
+    for row in sheet.iter_rows():
+        number = next((c.row for c in row if getattr(c, "row", None)), None) or previous + 1
+        previous = number
+        yield number, [cell.value for cell in row]
+
+
+def _count(number: int) -> str:
+    return format(number, ",").replace(",", "\u202f")
+
+
+def cut_long_cells(rows: Iterable[tuple[int, list[Any]]], warnings: list[dict[str, Any]], headers: list[str]
+                   ) -> Iterator[tuple[int, list[Any]]]:
+    """Cells longer than ``MAX_CELL_CHARS`` cut to it, with a warning on their row (nothing else changes)."""
+    for line, cells in rows:
+        for position, cell in enumerate(cells):
+            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+                cells[position] = cell[:MAX_CELL_CHARS]
+                name = headers[position] if position < len(headers) and headers[position] else f"n° {position + 1}"
+                warnings.append({
+                    "line": line,
+                    "reason": f"cellule « {name[:60]} » coupée à {_count(MAX_CELL_CHARS)} caractères "
+                    f"({_count(len(cell))} reçus)",
+                })
+        yield line, cells
 
 
 def _find_header(rows: list[tuple[int, list[Any]]], columns: Mapping[str, str] | None) -> int | None:
     """Index (in ``rows``) of the header row: the first of the first 20 rows with ≥ 2 known headers."""
-    for index, (_, cells) in enumerate(rows[:20]):
+    for index, (_, cells) in enumerate(rows[:HEADER_SCAN]):
         if not any(str(c).strip() for c in cells if c is not None):
             continue
         known = {field_for_header(c, columns) for c in cells if c is not None} - {None, "ignore"}
@@ -388,7 +423,10 @@ def _find_header(rows: list[tuple[int, list[Any]]], columns: Mapping[str, str] |
 
 
 def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Table:
-    """Read a CSV or XLSX file into a ``Table``; raises ``ImportFileError`` when it cannot be read at all."""
+    """Read a CSV or XLSX file into a ``Table``; raises ``ImportFileError`` when it cannot be read at all.
+
+    The rows after the header are a stream (``Table.rows`` is read once, while importing): a file of any
+    number of rows is imported with bounded memory; cells longer than ``MAX_CELL_CHARS`` are cut."""
     file = Path(path)
     if not file.exists():
         raise ImportFileError(f"fichier introuvable : {file}")
@@ -402,6 +440,7 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
         raise ImportFileError(f"fichier vide : {file}")
     encoding = delimiter = None
     if data.startswith(b"PK\x03\x04"):
+        del data  # openpyxl reads the file itself, in streaming mode
         sheets = _xlsx_sheets(file)
     elif data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError(
@@ -409,9 +448,10 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
         )
     else:
         rows, encoding, delimiter = _csv_rows(data)
-        sheets = [rows]
-    for rows in sheets:
-        index = _find_header(rows, columns)
+        sheets = iter([rows])
+    for stream in sheets:
+        head = list(itertools.islice(stream, HEADER_SCAN))
+        index = _find_header(head, columns)
         if index is not None:
             break
     else:
@@ -419,8 +459,8 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
             f"aucune colonne reconnue dans {file.name} (Nom, Prénom, Courriel, Téléphone…) : "
             "vérifiez la ligne d'en-tête ou indiquez les colonnes avec --column \"En-tête=champ\""
         )
-    header_line, header_cells = rows[index]
-    headers = ["" if c is None else str(c).strip() for c in header_cells]
+    header_line, header_cells = head[index]
+    headers = ["" if c is None else str(c).strip()[:MAX_CELL_CHARS] for c in header_cells]
     mapped: dict[int, str] = {}
     warnings: list[dict[str, Any]] = []
     for position, header in enumerate(headers):
@@ -433,11 +473,11 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
                 "reason": f"colonne « {header} » ignorée : donnée qui ne doit pas être collectée (RGPD)",
             })
         elif name is None:
-            warnings.append({"line": header_line, "reason": f"colonne « {header} » non reconnue : ignorée"})
+            warnings.append({"line": header_line, "reason": f"colonne « {header[:60]} » non reconnue : ignorée"})
         elif name == "ignore":
             continue
         elif name in mapped.values():
-            warnings.append({"line": header_line, "reason": f"colonne « {header} » en double : ignorée"})
+            warnings.append({"line": header_line, "reason": f"colonne « {header[:60]} » en double : ignorée"})
         else:
             mapped[position] = name
     fields = set(mapped.values())
@@ -451,7 +491,7 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
             "line": header_line,
             "reason": "pas de colonne « Consentement contact » : aucune ligne ne peut être importée",
         })
-    body = [(line, cells) for line, cells in rows[index + 1:]]
+    body = cut_long_cells(itertools.chain(head[index + 1:], stream), warnings, headers)
     return Table(headers, header_line, body, mapped, warnings, encoding, delimiter)
 
 
@@ -760,7 +800,20 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
                 values["home_epcis"] = [place.epci]
     values["target_area"] = _resolve_zone(text["target_zone"], gazetteer, warnings) if text.get("target_zone") else {}
     values["target_epcis"] = list(values["target_area"].get("epcis", []))
+    _fit_columns(values, warnings)
     return ProspectCheck(values, errors, warnings)
+
+
+def _fit_columns(values: dict[str, Any], warnings: list[str]) -> None:
+    """Text longer than its database column (a 200-character name…) cut to it, with a warning."""
+    from store.models import Candidate
+
+    columns = Candidate.__table__.columns
+    for name, value in values.items():
+        length = getattr(columns[name].type, "length", None) if name in columns else None
+        if isinstance(value, str) and length and len(value) > length:
+            values[name] = value[:length]
+            warnings.append(f"{FIELDS.get(name, name)} trop long : coupé à {length} caractères")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -864,7 +917,7 @@ def _import_in_session(
     own_session: bool,
 ) -> ImportReport:
     actor = actor or current_actor()
-    report = ImportReport(event=event_name.strip(), file=path.name, dry_run=dry_run, warnings=list(table.warnings))
+    report = ImportReport(event=event_name.strip(), file=path.name, dry_run=dry_run, warnings=table.warnings)
     # A caller's session keeps its own work: a dry run then happens in a savepoint; a session opened here is
     # simply rolled back (pysqlite's savepoints need care, avoided when not needed).
     savepoint = session.begin_nested() if dry_run and own_session is False else None
@@ -894,6 +947,12 @@ def _import_in_session(
                 "line": line,
                 "reason": f"courriel et téléphone appartiennent à des fiches différentes (n° {candidate.id} "
                 f"et {', '.join(map(str, result.conflicts))}) : vérifiez",
+            })
+        if result.housemates:
+            report.warnings.append({
+                "line": line,
+                "reason": f"même téléphone que la fiche n° {', '.join(map(str, result.housemates))} mais autre nom "
+                "ou autre courriel : deux personnes, foyer probable à confirmer (ohmylot candidates foyers)",
             })
         outcome = result.outcome
         if candidate.id in seen:
