@@ -255,12 +255,15 @@ class CrawlRunRecorder:
                 closed_missing = close_missing(session, self.source_id, self.run_id, misses=self.close_after)
             closed_expired = close_expired(session, self.source_id, run_id=self.run_id)
             history = [
-                RunFigures(run.status, run.items_scraped, run.finish_reason, run.errors, run.field_coverage or {})
+                RunFigures(run.status, run.items_scraped, run.finish_reason, run.errors, run.field_coverage or {},
+                           run.stats or {}, run.started_at)
                 for run in recent_runs(session, self.source_id, limit=20, before_id=self.run_id)
             ]
             items = int(stats.get("item_scraped_count", 0))
             errors = error_count(stats)
-            figures = RunFigures(assessment.status, items, reason, errors, coverage)
+            current = session.get(CrawlRun, self.run_id)
+            figures = RunFigures(assessment.status, items, reason, errors, coverage, stats,
+                                 current.started_at if current is not None else None)
             issues = check_run(figures, history, min_ratio=self.min_ratio, history_size=self.history_size)
             for issue in issues:
                 logger.warning("Santé de la collecte %s : %s", self.source_id, issue.message)

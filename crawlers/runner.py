@@ -180,6 +180,8 @@ def run_crawl(
             },
             spider_args=args,
         )
+        # Installed from a wheel there is no scrapy.cfg: name the settings module so that ``scrapy crawl`` works.
+        full_env.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
         full_env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT), *[p for p in full_env.get("PYTHONPATH", "").split(os.pathsep) if p]]
         )

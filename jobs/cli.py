@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "jobs.cmd_db",
     "jobs.cmd_demo",
     "jobs.cmd_crawl",
+    "jobs.cmd_probe",
     "jobs.cmd_quality",
     "jobs.cmd_geo",
     "jobs.cmd_rome",
@@ -42,6 +43,8 @@ COMMAND_MODULES = [
     "jobs.cmd_scheduler",
     "jobs.cmd_workers",
     "jobs.cmd_network",
+    "jobs.cmd_mail",
+    "jobs.cmd_quality_report",
 ]
 
 for _name in COMMAND_MODULES:

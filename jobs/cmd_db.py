@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import typer
 from sqlalchemy import func, select
 
 from jobs.console import err, open_db, out
+from jobs.errors import UserError
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
@@ -15,11 +18,18 @@ db_app = typer.Typer(help="Base de données : migrations et informations.", no_a
 
 @db_app.command("upgrade")
 def upgrade() -> None:
-    """Applique les migrations en attente (SQLite ou PostgreSQL, selon OHMYLOT_DATABASE_URL)."""
-    from store.db import current_revision
+    """Applique les migrations en attente, une seule à la fois (verrou de base de données)."""
+    from store.db import DatabaseError, current_revision
+    from store.db import upgrade as run_upgrade
 
-    db = open_db()
-    out.print(f"Base à jour (révision {current_revision(db)}) : {db.display_url}")
+    db = open_db(quiet=True, auto_upgrade=False)
+    started = time.monotonic()
+    try:
+        changed = run_upgrade(db.url)
+    except DatabaseError as exc:
+        raise UserError(str(exc)) from exc
+    what = f"migrée en {time.monotonic() - started:.1f} s" if changed else "aucune migration en attente"
+    out.print(f"Base à jour (révision {current_revision(db)}, {what}) : {db.display_url}")
 
 
 @db_app.command("info")

@@ -27,13 +27,27 @@ def _parse_day(value: str | None) -> date | None:
 def demo(
     as_json: bool = typer.Option(False, "--json", help="Affiche le résumé en un seul objet JSON."),
     today: str = typer.Option(None, "--today", help="Jour de référence du bac à sable (AAAA-MM-JJ)."),
+    allow_non_empty: bool = typer.Option(
+        False, "--allow-non-empty",
+        help="Accepte une base qui contient d'autres données ; le bac à sable en est retiré à la fin.",
+    ),
 ) -> None:
     """Démonstration complète : collecte d'un bac à sable local → normalisation → dédoublonnage → rapprochement."""
-    from jobs.demo import run_demo
+    from jobs.demo import EVENT_NAME, SANDBOX_SOURCES, run_demo
+    from services.sandbox import foreign_data, remove_sandbox_data
     from store.settings import get_store_settings
 
     day = _parse_day(today)
     db = open_db(quiet=as_json)
+    sandbox_ids = [source[0] for source in SANDBOX_SOURCES]
+    with db.session() as session:
+        foreign = foreign_data(session, sandbox_ids, EVENT_NAME)
+    if foreign and not allow_non_empty:
+        raise UserError(
+            f"la base {db.display_url} contient d'autres données ({', '.join(foreign)}) : la démonstration "
+            "n'y écrit pas son bac à sable. Utilisez une base vide (OHMYLOT_DATA_DIR ou OHMYLOT_DATABASE_URL) "
+            "ou --allow-non-empty (le bac à sable est alors retiré à la fin)"
+        )
     data_dir = get_store_settings().resolved_data_dir()
     progress = None if as_json else (lambda message: err.print(f"[dim]… {message}[/dim]"))
     try:
@@ -42,6 +56,10 @@ def demo(
         raise UserError(str(exc)) from exc
     except OSError as exc:
         raise UserError(f"impossible d'écrire dans {data_dir} ({exc.strerror}) : voir OHMYLOT_DATA_DIR") from exc
+    if foreign:
+        with db.session() as session:
+            removed = remove_sandbox_data(session, sandbox_ids, EVENT_NAME)
+        err.print(f"Bac à sable retiré de la base : {removed}")
     if as_json:
         out.print_json(json.dumps(summary.as_json(), ensure_ascii=False))
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from datetime import UTC, datetime
@@ -9,12 +10,26 @@ from datetime import UTC, datetime
 import typer
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
+
+log = logging.getLogger("ohmylot.scheduler")
+
+
+def _beat(db) -> None:  # type: ignore[no-untyped-def]
+    """Record the scheduler's heartbeat; a database away for a while is logged, not fatal."""
+    from services.operations import beat
+
+    try:
+        beat(db, "scheduler")
+    except SQLAlchemyError as exc:
+        log.warning("heartbeat not recorded: %s", str(getattr(exc, "orig", None) or exc).splitlines()[0])
+
 
 sched = typer.Typer(
     help="Tâches planifiées : lancer le planificateur, voir le planning, exécuter une tâche, historique.",
@@ -30,7 +45,10 @@ def scheduler(ctx: typer.Context) -> None:
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from jobs.scheduler import build_scheduler, job_specs, sync_jobs
+    from services.operations import HEARTBEAT_SECONDS, forget
+    from store.logs import configure_logging
 
+    configure_logging("scheduler")
     db = open_db()
     specs = job_specs()
     scheduler = build_scheduler(db, specs=specs, scheduler_class=BackgroundScheduler)
@@ -43,9 +61,15 @@ def scheduler(ctx: typer.Context) -> None:
     err.print(f"Planificateur démarré : {len(specs)} tâches. Ctrl-C pour arrêter.")
     for job in sorted(scheduler.get_jobs(), key=lambda j: j.next_run_time):
         err.print(f"  {job.id:<40} prochaine exécution {job.next_run_time:%Y-%m-%d %H:%M %Z}")
-    stop.wait()
+    _beat(db)
+    while not stop.wait(HEARTBEAT_SECONDS):  # the heartbeat /readyz reads
+        _beat(db)
     err.print("Arrêt du planificateur (les tâches en cours se terminent)…")
     scheduler.shutdown(wait=True)
+    try:
+        forget(db, "scheduler")
+    except SQLAlchemyError:
+        pass
 
 
 @sched.command("list")

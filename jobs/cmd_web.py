@@ -38,6 +38,7 @@ def serve(
     import uvicorn
 
     from services.settings import SettingsError, get_web_settings
+    from store.logs import logging_config
 
     try:
         get_web_settings().checked()
@@ -45,9 +46,11 @@ def serve(
         raise UserError(str(exc)) from exc
     open_db()  # migrate once before the workers start
     err.print(f"Application web sur http://{host}:{port} (Ctrl+C pour arrêter)")
+    # Forwarded headers are applied by the app itself, from OHMYLOT_TRUSTED_PROXIES only; the access log
+    # is the app's own JSON line per request (store.logs), with its request id.
     uvicorn.run(
         "web.app:create_app", factory=True, host=host, port=port, workers=workers,
-        proxy_headers=True, log_level="warning", access_log=False,
+        proxy_headers=False, log_config=logging_config("web"), log_level=None, access_log=False,
     )
 
 

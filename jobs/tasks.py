@@ -7,6 +7,7 @@ Each function takes the opened database and returns a JSON-able ``detail`` dict 
 from __future__ import annotations
 
 import logging
+import smtplib
 from collections import defaultdict
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime, timedelta
@@ -73,7 +74,10 @@ def post_crawl_chain(db: Database, *, now: datetime | None = None) -> dict[str, 
     with db.session() as session:
         rerank = rerank_database(session, now=now)
     digest = send_referent_digests(db, now=now)
-    return {"dedupe": _plain(dedup), "rerank": _plain(rerank), "digest": digest}
+    result = {"dedupe": _plain(dedup), "rerank": _plain(rerank), "digest": digest}
+    if digest.get("failed"):  # the chain's e-mails are part of its work: not sent means failed
+        result.update(failed=True, error=digest["error"])
+    return result
 
 
 def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
@@ -96,7 +100,7 @@ def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[
         ).all()
         for match, candidate, offer in rows:
             by_referent[candidate.referent_id].append((candidate, offer, match))  # type: ignore[index]
-        sent, skipped = 0, 0
+        sent, skipped, reason = 0, 0, ""
         for referent_id, items in by_referent.items():
             referent = session.get(User, referent_id)
             if referent is None or not referent.active:
@@ -112,13 +116,17 @@ def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[
                                     "\n".join(lines))
             try:
                 send(message)
-            except MailNotConfigured:
+            except (MailNotConfigured, OSError, smtplib.SMTPException) as exc:
                 skipped += 1
+                reason = str(exc)
                 continue
             for _candidate, _offer, match in items:
                 match.notified_at = now
             sent += 1
-    return {"referents": len(by_referent), "sent": sent, "not_sent_no_smtp": skipped}
+    result: dict[str, Any] = {"referents": len(by_referent), "sent": sent, "not_sent": skipped}
+    if skipped:  # a job whose e-mail could not be sent is a failure (the matches stay to notify next time)
+        result.update(failed=True, error=f"{skipped} avis aux référents non envoyé(s) : {reason}")
+    return result
 
 
 def crawl_health_report(db: Database, *, now: datetime | None = None, days: int = 7) -> dict[str, Any]:
@@ -140,14 +148,15 @@ def crawl_health_report(db: Database, *, now: datetime | None = None, days: int 
                          f"annonces {min(items) if items else 0}–{max(items) if items else 0}")
             problems += bool(failed)
     recipients = StaffSettings().recipients()
-    sent = False
-    if recipients:
-        try:
-            send(build_message(recipients, "ohmylot — santé hebdomadaire de la collecte", "\n".join(lines)))
-            sent = True
-        except MailNotConfigured:
-            sent = False
-    return {"sources": len(per_source), "sources_with_failures": problems, "sent": sent, "report": lines}
+    result: dict[str, Any] = {"sources": len(per_source), "sources_with_failures": problems, "sent": False,
+                              "report": lines}
+    if not recipients:
+        return {**result, "failed": True, "error": "rapport non envoyé : aucun destinataire (OHMYLOT_STAFF_EMAILS)"}
+    try:
+        send(build_message(recipients, "ohmylot — santé hebdomadaire de la collecte", "\n".join(lines)))
+    except (MailNotConfigured, OSError, smtplib.SMTPException) as exc:
+        return {**result, "failed": True, "error": f"rapport non envoyé : {exc}"}
+    return {**result, "sent": True}
 
 
 def expire_offers(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
@@ -175,6 +184,15 @@ def privacy_purge(db: Database, *, wet_run: bool, now: datetime | None = None) -
     with db.session() as session:
         result = privacy.purge(session, wet_run=wet_run, now=now)
     return {"wet_run": wet_run, **_plain(result)}
+
+
+def purge_logs(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
+    """Crawl logs, run ledger and audit log past their retention period (services/retention.py)."""
+    from services.retention import purge_logs as purge
+    from store.settings import get_store_settings
+
+    with db.session() as session:
+        return purge(session, get_store_settings().resolved_data_dir() / "logs", now=now)
 
 
 def talent_digest(db: Database, *, territory: str = "46", now: datetime | None = None) -> dict[str, Any]:

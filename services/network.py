@@ -46,6 +46,7 @@ from matching.normalize import normalize_posting
 from matching.text import fold
 from matching.types import RawPosting
 from services import mail
+from services.signing import key_ring
 from store.audit import audit
 from store.candidates import record_consent
 from store.dedup import dedupe_database
@@ -153,13 +154,14 @@ def _email_ok(email: str) -> bool:
 
 def sign(secret: str, purpose: str, payload: dict[str, Any]) -> str:
     """A URL-safe signed token carrying ``payload`` for one ``purpose``."""
-    return URLSafeTimedSerializer(secret, salt=f"ohmylot.{purpose}").dumps(payload)
+    return URLSafeTimedSerializer(key_ring(secret), salt=f"ohmylot.{purpose}").dumps(payload)
 
 
 def unsign(secret: str, purpose: str, token: str, *, max_age_days: float) -> dict[str, Any] | None:
-    """The payload of a valid token, or None (bad signature, wrong purpose or expired)."""
+    """The payload of a valid token, or None (bad signature, wrong purpose or expired); the previous keys
+    of a rotation still verify (services/signing.py)."""
     try:
-        payload = URLSafeTimedSerializer(secret, salt=f"ohmylot.{purpose}").loads(
+        payload = URLSafeTimedSerializer(key_ring(secret), salt=f"ohmylot.{purpose}").loads(
             token, max_age=int(max_age_days * 86400)
         )
     except (BadSignature, SignatureExpired):

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from services import documents
 from services.audit import record
 from services.settings import WebSettings
+from services.signing import key_ring
 from store.models import Candidate, Offer, Shortlist, ShortlistEntry
 from store.models import as_utc as _aware
 
@@ -209,7 +210,8 @@ def public_view(session: Session, shortlist: Shortlist) -> ShortlistPublic:
 
 def _serializer(settings: WebSettings) -> URLSafeTimedSerializer:
     assert settings.secret_key, "settings must be checked first"
-    return URLSafeTimedSerializer(settings.secret_key, salt=LINK_SALT)
+    # signs with the current key; the previous keys of a rotation still verify (services/signing.py)
+    return URLSafeTimedSerializer(key_ring(settings.secret_key), salt=LINK_SALT)
 
 
 def issue_link(shortlist: Shortlist, settings: WebSettings, *, now: datetime | None = None) -> str:

@@ -44,6 +44,7 @@ from store.models import (
     ShortlistEntry,
     utcnow,
 )
+from store.search import PROSPECTS, forget_deleted_terms
 
 RETENTION = relativedelta(years=2)
 NOTICE = timedelta(days=30)
@@ -163,6 +164,8 @@ def purge(
             {"anonymised": [d["id"] for d in report.due], "announced": [d["id"] for d in report.announced]},
             at=now,
         )
+        if report.due:
+            forget_deleted_terms(session, PROSPECTS)
         session.flush()
     return report
 
@@ -374,6 +377,7 @@ def erase_person(
             step.note = None
     session.flush()
     report.scrubbed = scrub_everywhere(session, terms)
+    forget_deleted_terms(session)
     for c in people:
         audit(session, actor, "privacy.erase", "candidate", c.id, {"scrubbed": report.scrubbed}, at=now)
     session.flush()

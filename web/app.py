@@ -18,11 +18,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.auth import NotAuthenticated, NotFoundForRole
 from services.reference import warm_up
 from services.settings import WebSettings, get_web_settings
 from store.db import open_database
+from web.observability import ObservabilityMiddleware, WebMetrics
+from web.observability import router as operations_router
 from web.routers import ROUTERS
 from web.security import SecurityMiddleware
 from web.templating import render
@@ -79,10 +82,15 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
     app.state.settings = settings
     app.state.db = db
 
+    app.state.metrics = WebMetrics(db)
+    # Starlette runs the last added middleware first: forwarded headers are applied (from trusted proxies
+    # only) before the request is logged, counted and checked.
     app.add_middleware(SecurityMiddleware, public_origin=settings.public_origin)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    for router in ROUTERS:
+    for router in [operations_router, *ROUTERS]:
         app.include_router(router)
 
     @app.exception_handler(NotAuthenticated)
