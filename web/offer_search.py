@@ -259,9 +259,13 @@ def filter_options(session: Session) -> dict[str, list[tuple[str, str]]]:
     """Choices for the filter drop-downs (EPCIs present, sources, contracts, ROME domains)."""
     epcis = [e for e in session.scalars(select(Offer.epci).where(Offer.epci.is_not(None)).distinct()) if e]
     sources = list(session.execute(select(Source.id, Source.name).order_by(Source.name)))
+    # Only the domains that have open offers: a list of 110 mostly empty domains helps nobody.
+    present = {code[:3] for code in session.scalars(
+        select(Offer.rome_code).where(Offer.rome_code.is_not(None), Offer.status == "open").distinct()
+    ) if code}
     return {
         "epcis": sorted(((e, epci_name(e)) for e in epcis), key=lambda item: item[1]),
         "sources": [(sid, name or sid) for sid, name in sources],
         "contracts": list(CONTRACT_LABELS.items()),
-        "domains": rome_domains(),
+        "domains": [(code, label) for code, label in rome_domains() if code in present],
     }
