@@ -16,7 +16,9 @@ Other areas add commands to the ``sources`` group through ``sources_app`` (e.g. 
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -195,14 +197,32 @@ def crawl(
     jobs: int = typer.Option(1, "--parallele", "-j", min=1, max=8, help="Sources collectées en même temps."),
 ) -> None:
     """Collecte les offres d'une ou plusieurs sources du registre (ou de toutes avec --all)."""
-    from crawlers.runner import CrawlOutcome, CrawlProgress, CrawlSetupError, run_crawl
+    from crawlers.runner import CrawlSetupError, run_crawl
     from store.db import DatabaseError
 
     require(crawling=True)
     entries = _registry()
-    by_id = {entry.id: entry for entry in entries}
     settings = _parse_pairs(setting, "--set")
     spider_args = _parse_pairs(arg, "--arg")
+    chosen = _choose(entries, sources, all_sources=all_sources, url=url)
+    db = open_db()
+    db.engine.dispose()
+
+    run = functools.partial(
+        run_crawl, url=url, settings=settings, spider_args=spider_args, timeout=timeout, allow_inactive=bool(url)
+    )
+    outcomes, failures = _crawl_with_progress(chosen, run, jobs, (CrawlSetupError, DatabaseError, OSError))
+    _print_summary(chosen, outcomes, failures)
+    warnings = [(source_id, message) for source_id, o in outcomes.items() for message in o.health]
+    for source_id, message in warnings:
+        err.print(f"[yellow]Attention[/yellow] : {source_id} : {message}")
+    failed = [source_id for source_id, o in outcomes.items() if o.status == "failed"] + list(failures)
+    if failed:
+        raise UserError(f"collecte en échec pour : {', '.join(failed)} (voir « ohmylot sources health »)")
+
+
+def _choose(entries: list[Any], sources: list[str] | None, *, all_sources: bool, url: str | None) -> list[Any]:
+    """The registry entries to crawl, from the command line; a one-line French error otherwise."""
     if all_sources and sources:
         raise UserError("indiquez des sources ou --all, pas les deux")
     if not all_sources and not sources:
@@ -218,6 +238,7 @@ def crawl(
             raise UserError("aucune source active dans le registre (voir « ohmylot sources list »)")
     else:
         chosen = []
+        by_id = {entry.id: entry for entry in entries}
         for source_id in dict.fromkeys(sources or []):
             entry = by_id.get(source_id)
             if entry is None:
@@ -225,10 +246,14 @@ def crawl(
             if not entry.active and not url:
                 raise UserError(f"la source {source_id} est inactive : {entry.inactive_reason}")
             chosen.append(entry)
-    db = open_db()
-    db.engine.dispose()
+    return chosen
 
-    outcomes: dict[str, CrawlOutcome] = {}
+
+def _crawl_with_progress(
+    chosen: list[Any], run: Callable[..., Any], jobs: int, errors: tuple[type[BaseException], ...]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Crawl the chosen sources, ``jobs`` at a time, with one progress line each; Ctrl-C cancels them all."""
+    outcomes: dict[str, Any] = {}
     failures: dict[str, str] = {}
     lock = threading.Lock()
     cancel = threading.Event()
@@ -245,24 +270,15 @@ def crawl(
             entry.id: progress.add_task(f"{entry.id}", total=None, items=0, new=0, start=False) for entry in chosen
         }
 
-        def update(snapshot: CrawlProgress) -> None:
+        def update(snapshot: Any) -> None:  # a crawlers.runner.CrawlProgress
             with lock:
                 progress.update(tasks[snapshot.source_id], items=snapshot.items_scraped, new=snapshot.new)
 
         def one(entry: Any) -> None:
             progress.start_task(tasks[entry.id])
             try:
-                outcome = run_crawl(
-                    entry.id,
-                    url=url,
-                    settings=settings,
-                    spider_args=spider_args,
-                    timeout=timeout,
-                    on_progress=update,
-                    allow_inactive=bool(url),
-                    cancel=cancel,
-                )
-            except (CrawlSetupError, DatabaseError, OSError) as exc:
+                outcome = run(entry.id, on_progress=update, cancel=cancel)
+            except errors as exc:
                 failures[entry.id] = str(exc)
                 progress.update(tasks[entry.id], total=1, completed=1, description=f"{entry.id} [red]impossible[/red]")
                 return
@@ -289,14 +305,7 @@ def crawl(
                 for future in futures:
                     future.cancel()
                 raise
-
-    _print_summary(chosen, outcomes, failures)
-    warnings = [(source_id, message) for source_id, o in outcomes.items() for message in o.health]
-    for source_id, message in warnings:
-        err.print(f"[yellow]Attention[/yellow] : {source_id} : {message}")
-    failed = [source_id for source_id, o in outcomes.items() if o.status == "failed"] + list(failures)
-    if failed:
-        raise UserError(f"collecte en échec pour : {', '.join(failed)} (voir « ohmylot sources health »)")
+    return outcomes, failures
 
 
 def _print_summary(chosen: list[Any], outcomes: dict[str, Any], failures: dict[str, str]) -> None:

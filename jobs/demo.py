@@ -154,8 +154,38 @@ def run_demo(
     summary = DemoSummary(database=db.display_url)
     started = time.perf_counter()
 
-    step = time.perf_counter()
     sandbox = Sandbox(today=today or date.today())
+    crawl_results = _crawl_in_sandbox(db, sandbox, say, timings)
+
+    step = time.perf_counter()
+    say("import des prospects du salon …")
+    summary.import_report = _import_prospects(db, data_dir, sandbox.today)
+    timings["import"] = time.perf_counter() - step
+
+    step = time.perf_counter()
+    say("dédoublonnage des annonces …")
+    with db.session() as session:
+        dedupe_database(session)
+    timings["dedupe"] = time.perf_counter() - step
+
+    step = time.perf_counter()
+    say("rapprochement offres × prospects …")
+    with db.session() as session:
+        rerank_database(session)
+    timings["match"] = time.perf_counter() - step
+
+    with db.session() as session:
+        _count(session, summary, crawl_results)
+        _show_examples(session, summary)
+
+    timings["total"] = time.perf_counter() - started
+    summary.timings = timings
+    return summary
+
+
+def _crawl_in_sandbox(db: Database, sandbox: Sandbox, say: Progress, timings: dict[str, float]) -> list[dict[str, Any]]:
+    """Serve the sandbox on 127.0.0.1 and crawl each of its sources into ``db``."""
+    step = time.perf_counter()
     old_env = {k: os.environ.get(k) for k in ("OHMYLOT_DATABASE_URL",)}
     os.environ["OHMYLOT_DATABASE_URL"] = db.url  # the crawl subprocesses store into the same database
     try:
@@ -172,14 +202,16 @@ def run_demo(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    return crawl_results
 
-    step = time.perf_counter()
-    say("import des prospects du salon …")
+
+def _import_prospects(db: Database, data_dir: Path, day: date) -> dict[str, Any]:
+    """Import the job-fair file of the demo; its report in figures."""
     prospects_file = write_prospects_file(data_dir / "demo" / "salon-taf-toulouse.csv")
     report = import_candidates(
-        db, prospects_file, event=EVENT_NAME, event_date=sandbox.today, event_place="Toulouse", event_kind="salon"
+        db, prospects_file, event=EVENT_NAME, event_date=day, event_place="Toulouse", event_kind="salon"
     )
-    summary.import_report = {
+    return {
         "file": str(prospects_file),
         "imported": report.imported,
         "updated": report.updated,
@@ -187,79 +219,64 @@ def run_demo(
         "rejected": len(report.rejected),
         "warnings": len(report.warnings),
     }
-    timings["import"] = time.perf_counter() - step
 
-    step = time.perf_counter()
-    say("dédoublonnage des annonces …")
-    with db.session() as session:
-        dedupe_database(session)
-    timings["dedupe"] = time.perf_counter() - step
 
-    step = time.perf_counter()
-    say("rapprochement offres × prospects …")
-    with db.session() as session:
-        rerank_database(session)
-    timings["match"] = time.perf_counter() - step
+def _count(session: Any, summary: DemoSummary, crawl_results: list[dict[str, Any]]) -> None:
+    """Postings per source, offers, merged duplicates, field coverage, prospects and matches."""
+    per_source = dict(session.execute(select(Posting.source_id, func.count()).group_by(Posting.source_id)).all())
+    for result in crawl_results:
+        result["postings"] = per_source.get(result["id"], 0)
+    summary.sources = crawl_results
+    sandbox_ids = [r["id"] for r in crawl_results]
+    in_demo = Posting.source_id.in_(sandbox_ids)
 
-    with db.session() as session:
-        per_source = dict(
-            session.execute(select(Posting.source_id, func.count()).group_by(Posting.source_id)).all()
+    def count(*where: Any, model: Any = Posting) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    summary.postings = count(in_demo)
+    demo_offers = Offer.id.in_(select(Posting.offer_id).where(in_demo, Posting.offer_id.is_not(None)))
+    summary.offers = count(demo_offers, model=Offer)
+    summary.duplicates_merged = count(in_demo, Posting.offer_id.is_not(None)) - summary.offers
+    total = summary.offers or 1
+    summary.with_commune = count(demo_offers, Offer.commune_insee.is_not(None), model=Offer) / total
+    summary.with_rome = count(demo_offers, Offer.rome_code.is_not(None), model=Offer) / total
+    summary.candidates = session.scalar(select(func.count()).select_from(Candidate)) or 0
+    summary.matches = session.scalar(select(func.count()).select_from(Match)) or 0
+
+
+def _show_examples(session: Any, summary: DemoSummary) -> None:
+    """Three prospects with their five best offers and the reasons, then one household."""
+    # the first prospects (in import order) that have offers, so that the summary shows reasons
+    matched = select(Match.candidate_id).distinct()
+    shown = session.scalars(
+        select(Candidate)
+        .where(Candidate.anonymized_at.is_(None), Candidate.id.in_(matched))
+        .order_by(Candidate.id)
+        .limit(SHOWN_PROSPECTS)
+    ).all()
+    for candidate in shown:
+        top = matches_for_candidate(session, candidate.id, limit=5)
+        summary.prospects.append(
+            {
+                "candidate_id": candidate.id,
+                "name": f"{candidate.first_name or ''} {candidate.last_name or ''}".strip(),
+                "desired_jobs": candidate.desired_jobs,
+                "place": candidate.current_place,
+                "matches": [_match_json(session, match) for match in top],
+            }
         )
-        for result in crawl_results:
-            result["postings"] = per_source.get(result["id"], 0)
-        summary.sources = crawl_results
-        sandbox_ids = [r["id"] for r in crawl_results]
-        in_demo = Posting.source_id.in_(sandbox_ids)
-
-        def count(*where: Any, model: Any = Posting) -> int:
-            return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
-
-        summary.postings = count(in_demo)
-        demo_offers = Offer.id.in_(select(Posting.offer_id).where(in_demo, Posting.offer_id.is_not(None)))
-        summary.offers = count(demo_offers, model=Offer)
-        summary.duplicates_merged = count(in_demo, Posting.offer_id.is_not(None)) - summary.offers
-        total = summary.offers or 1
-        summary.with_commune = count(demo_offers, Offer.commune_insee.is_not(None), model=Offer) / total
-        summary.with_rome = count(demo_offers, Offer.rome_code.is_not(None), model=Offer) / total
-        summary.candidates = session.scalar(select(func.count()).select_from(Candidate)) or 0
-        summary.matches = session.scalar(select(func.count()).select_from(Match)) or 0
-
-        # Three prospects with their five best offers and the reasons, then one household.
-        # the first prospects (in import order) that have offers, so that the summary shows reasons
-        matched = select(Match.candidate_id).distinct()
-        shown = session.scalars(
-            select(Candidate)
-            .where(Candidate.anonymized_at.is_(None), Candidate.id.in_(matched))
-            .order_by(Candidate.id)
-            .limit(SHOWN_PROSPECTS)
-        ).all()
-        for candidate in shown:
-            top = matches_for_candidate(session, candidate.id, limit=5)
-            summary.prospects.append(
-                {
-                    "candidate_id": candidate.id,
-                    "name": f"{candidate.first_name or ''} {candidate.last_name or ''}".strip(),
-                    "desired_jobs": candidate.desired_jobs,
-                    "place": candidate.current_place,
-                    "matches": [_match_json(session, match) for match in top],
-                }
-            )
-        # one household: the first whose two members both find work somewhere, else the first one
-        chosen = None
-        for household in session.scalars(select(Household).order_by(Household.id)):
-            places = household_places(session, household.id, limit=3)
-            if chosen is None or (places and not chosen[1]):
-                chosen = (household, places)
-            if places:
-                break
-        if chosen is not None:
-            household, places = chosen
-            members = [f"{m.first_name} {m.last_name} ({m.desired_jobs})" for m in household.members]
-            summary.household = {"household_id": household.id, "members": members, "places": _jsonable(places)}
-
-    timings["total"] = time.perf_counter() - started
-    summary.timings = timings
-    return summary
+    # one household: the first whose two members both find work somewhere, else the first one
+    chosen = None
+    for household in session.scalars(select(Household).order_by(Household.id)):
+        places = household_places(session, household.id, limit=3)
+        if chosen is None or (places and not chosen[1]):
+            chosen = (household, places)
+        if places:
+            break
+    if chosen is not None:
+        household, places = chosen
+        members = [f"{m.first_name} {m.last_name} ({m.desired_jobs})" for m in household.members]
+        summary.household = {"household_id": household.id, "members": members, "places": _jsonable(places)}
 
 
 def _match_json(session: Any, match: Any) -> dict[str, Any]:
