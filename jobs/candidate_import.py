@@ -21,9 +21,6 @@ target EPCI; one audit row per import. ``dry_run`` rolls everything back but rep
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import json
 import re
 from collections.abc import Collection, Mapping
@@ -36,6 +33,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from matching.text import fold
+from services.spreadsheet import (  # noqa: F401  (re-exported: the import reads files through them)
+    ImportFileError,
+    header_key,
+    parse_french_date,
+    read_sheets,
+)
+from services.spreadsheet import (
+    cell_text as _cell_text,
+)
 
 # Fields a column can feed (the values of a header mapping). ``ignore`` drops a column on purpose.
 FIELDS = {
@@ -118,16 +124,7 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
 )
 _NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:km|kms|kilometres?|ans?|annees?)?\.?\s*$")
-_FRENCH_MONTHS = {
-    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4, "mai": 5,
-    "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "sep": 9, "octobre": 10, "oct": 10,
-    "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
-}
-_NOW_WORDS = {"immediate", "immediatement", "de suite", "tout de suite", "des maintenant", "maintenant", "asap"}
 
-
-class ImportFileError(ValueError):
-    """The file cannot be read at all (missing, empty, not a spreadsheet); the message is French, one line."""
 
 
 @dataclass
@@ -185,11 +182,6 @@ class Table:
 # --------------------------------------------------------------------------------------------------
 # Headers
 # --------------------------------------------------------------------------------------------------
-
-
-def header_key(text: object) -> str:
-    """A header in comparable form: folded, punctuation as spaces (``Conjoint(e)`` → ``conjoint e``)."""
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
 
 
 # Data the programme must not collect (RELIABILITY.md P1): such a column is never read, even when mapped.
@@ -282,87 +274,6 @@ def _split_pair(text: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return data.decode("utf-16"), "utf-16"
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:4000]
-    if not sample:
-        return False
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\r\n\t") or ch == "\ufffd")
-    return "\x00" in sample or bad / len(sample) > 0.05
-
-
-def _pick_delimiter(text: str) -> str:
-    """The separator giving the most columns on the first non-empty lines (ties: ``;`` then tab then ``,``)."""
-    lines = [line for line in text.splitlines() if line.strip()][:5]
-    best, best_score = ";", -1
-    for delimiter in (";", "\t", ","):
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
-        score = max(counts) if counts else 0
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def _csv_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], str, str]:
-    text, encoding = _decode(data)
-    if _looks_binary(text):
-        raise ImportFileError("ce fichier n'est pas un tableur lisible (CSV ou XLSX attendu)")
-    # Excel's "sep=;" first line names the separator and is not shown as a row
-    hint = re.match(r"\s*sep=(.)\s*?\r?\n", text)
-    if hint:
-        text = text[hint.end():]
-    delimiter = hint[1] if hint else _pick_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        rows = [(number, row) for number, row in enumerate(reader, start=1)]
-    except csv.Error as exc:
-        raise ImportFileError(f"CSV illisible : {exc}") from exc
-    return rows, encoding, delimiter
-
-
-def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype"):
-                raise ImportFileError(
-                    f"format OpenDocument (.ods) non pris en charge : enregistrez {path.name} en .xlsx ou en CSV"
-                )
-    except zipfile.BadZipFile as exc:
-        raise ImportFileError(f"classeur XLSX illisible : {path.name}") from exc
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(f"classeur XLSX illisible : {path.name}") from exc
-    sheets = []
-    try:
-        for sheet in workbook.worksheets:
-            rows = []
-            for row in sheet.iter_rows():
-                cells = [cell.value for cell in row]
-                number = next((c.row for c in row if getattr(c, "row", None)), None)
-                if number is None:
-                    number = (rows[-1][0] + 1) if rows else 1
-                rows.append((number, cells))
-            sheets.append(rows)
-    finally:
-        workbook.close()
-    return sheets
-
-
 def _find_header(rows: list[tuple[int, list[Any]]], columns: Mapping[str, str] | None) -> int | None:
     """Index (in ``rows``) of the header row: the first of the first 20 rows with ≥ 2 known headers."""
     for index, (_, cells) in enumerate(rows[:20]):
@@ -377,26 +288,7 @@ def _find_header(rows: list[tuple[int, list[Any]]], columns: Mapping[str, str] |
 def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Table:
     """Read a CSV or XLSX file into a ``Table``; raises ``ImportFileError`` when it cannot be read at all."""
     file = Path(path)
-    if not file.exists():
-        raise ImportFileError(f"fichier introuvable : {file}")
-    if file.is_dir():
-        raise ImportFileError(f"{file} est un dossier, pas un fichier")
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(f"fichier illisible : {file} ({exc.strerror})") from exc
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
-        raise ImportFileError(f"fichier vide : {file}")
-    encoding = delimiter = None
-    if data.startswith(b"PK\x03\x04"):
-        sheets = _xlsx_sheets(file)
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportFileError(
-            f"ancien format Excel (.xls) non pris en charge : enregistrez {file.name} en .xlsx ou en CSV"
-        )
-    else:
-        rows, encoding, delimiter = _csv_rows(data)
-        sheets = [rows]
+    sheets, encoding, delimiter = read_sheets(file)
     for rows in sheets:
         index = _find_header(rows, columns)
         if index is not None:
@@ -447,21 +339,6 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
 # --------------------------------------------------------------------------------------------------
 
 
-def _cell_text(value: Any) -> str:
-    """A cell as text: numbers without a trailing ``.0``, dates as ISO, spaces collapsed."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    return " ".join(str(value).replace("\xa0", " ").split())
-
-
 def parse_yes_no(text: str) -> bool | None:
     """oui/non, yes/no, x, 1/0, vrai/faux (and empty → None); raises ValueError when unreadable."""
     key = header_key(text)
@@ -471,32 +348,6 @@ def parse_yes_no(text: str) -> bool | None:
         return True
     if key in NO or key.startswith("non"):
         return False
-    raise ValueError(text)
-
-
-def parse_french_date(text: str, today: date | None = None) -> date | None:
-    """``15/03/2025``, ``15-03-25``, ``2025-03-15``, ``15 mars 2025``, ``mars 2025``, ``immédiate`` → a date."""
-    key = header_key(text)
-    if not key:
-        return None
-    if key in _NOW_WORDS or key.startswith("immediat"):
-        return today or datetime.now(UTC).date()
-    iso = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?", text)
-    if iso:
-        return date(int(iso[1]), int(iso[2]), int(iso[3]))
-    numeric = re.fullmatch(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})\s*", text)
-    if numeric:
-        year = int(numeric[3])
-        year += 2000 if year < 100 else 0
-        return date(year, int(numeric[2]), int(numeric[1]))
-    words = key.split()
-    month = next((_FRENCH_MONTHS[w] for w in words if w in _FRENCH_MONTHS), None)
-    year_words = [int(w) for w in words if re.fullmatch(r"\d{4}", w)]
-    if month and year_words:
-        days = [int(w) for w in words if re.fullmatch(r"\d{1,2}", w)] or [1]
-        if words and words[0] in {"1er", "1ere"}:
-            days = [1]
-        return date(year_words[0], month, days[0])
     raise ValueError(text)
 
 

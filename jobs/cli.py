@@ -42,6 +42,7 @@ COMMAND_MODULES = [
     "jobs.cmd_scheduler",
     "jobs.cmd_workers",
     "jobs.cmd_network",
+    "jobs.cmd_accueil",
 ]
 
 for _name in COMMAND_MODULES:

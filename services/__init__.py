@@ -1,0 +1,1 @@
+"""The application layer: use cases as plain functions taking a session (see DESIGN.md)."""
