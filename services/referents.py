@@ -143,7 +143,7 @@ def digest_message(
         quiet = f" — sans nouvelles depuis {item.quiet_days} jours" if item.quiet_days >= QUIET_DAYS else ""
         lines.append(f"- {name} : {item.next_step or 'installation terminée'}{quiet}")
         if public_url:
-            lines.append(f"  {public_url.rstrip('/')}/prospects/{c.id}/accueil")
+            lines.append(f"  {public_url.rstrip('/')}/equipe/prospects/{c.id}/accueil")
     if stale:
         lines += ["", f"{len(stale)} fiche(s) de votre annuaire n'ont pas été vérifiées depuis plus de 12 mois :"]
         lines += [f"- {e.name} ({e.commune_name or ''})" for e in stale[:20]]

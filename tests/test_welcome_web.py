@@ -1,0 +1,127 @@
+"""The welcome loop through the web app (TestClient): directory upload, settling page, ambassador sign-up,
+proposal, double opt-in by e-mail links, steps, welcome pack PDF, withdrawal; référent scoping."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.webutil import add_candidate, add_match, add_offer, add_user, csrf_of, login, smtp_settings
+
+pytest_plugins = ["tests.webutil"]
+
+pytestmark = pytest.mark.db
+
+GRAND_FIGEAC, GRAND_CAHORS = "200067361", "200023737"
+DIRECTORY = (
+    "Nom;Catégorie;Commune;Téléphone;Vérifié le\n"
+    "Crèche Les Petits Loups;Crèche;Figeac;05 65 00 00 01;12/03/2026\n"
+    "Maison de santé du Célé;MSP;Figeac;05 65 00 00 02;\n"
+    "Sans commune;Sport;;;\n"
+)
+
+
+@pytest.fixture
+def mail_client(db, smtp_server):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    port, received = smtp_server
+    app = create_app(smtp_settings(port), database=db)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        yield client, received
+
+
+def _household(db, **fields) -> int:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        lea = add_candidate(session, target_area={"communes": ["46102"]}, rome_codes=["G1602"], **fields)
+        offer = add_offer(session, title="Cuisinier", commune_insee="46042", commune_name="Cahors",
+                          lat=44.4475, lon=1.4419)
+        add_match(session, lea, offer)
+        session.commit()
+        return lea.id
+
+
+def _links(received, path: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    found = {}
+    for recipients, message in received:
+        text = message.get_body(("plain",)).get_content()
+        match = re.search(rf"https?://\S+{re.escape(path)}\S+", text)
+        if match:
+            found[recipients[0]] = match.group(0).split("testserver", 1)[1]
+    return found
+
+
+def test_welcome_loop_through_the_web(db, mail_client) -> None:  # type: ignore[no-untyped-def]
+    client, received = mail_client
+    lea_id = _household(db)
+    add_user(db)
+    login(client)
+    token = csrf_of(client, "/equipe/accueil/annuaire")
+    upload = client.post("/equipe/accueil/annuaire/import", data={"csrf_token": token},
+                         files={"file": ("annuaire.csv", DIRECTORY.encode("cp1252"), "text/csv")})
+    assert upload.status_code == 200
+    assert "2 ajoutée(s)" in upload.text
+    assert "ligne 4 : commune manquante" in upload.text
+
+    page = client.get(f"/equipe/prospects/{lea_id}/accueil")
+    assert page.status_code == 200
+    assert "vol d&#39;oiseau" in page.text
+    assert 'id="commune-46102"' in page.text  # target area
+    assert 'id="commune-46042"' in page.text  # the matched offer's commune
+    assert "Crèche Les Petits Loups" in page.text
+    assert "classe B" in page.text
+
+    public = client.post("/ambassadeurs", data={"first_name": "Ines", "last_name": "Vidal",
+                                                "email": "ines@example.net", "commune": "Figeac", "sector": "G"})
+    assert public.status_code == 422  # no consent
+    public = client.post("/ambassadeurs", data={"first_name": "Ines", "last_name": "Vidal", "consent": "oui",
+                                                "email": "ines@example.net", "commune": "Figeac", "sector": "G"})
+    assert public.status_code == 200
+    withdraw_link = re.search(r'href="(/ambassadeurs/retrait/[^"]+)"', public.text).group(1)
+
+    page = client.get(f"/equipe/prospects/{lea_id}/accueil")
+    assert "Ines Vidal" in page.text
+    assert "même secteur" in page.text
+    token = csrf_of(client, f"/equipe/prospects/{lea_id}/accueil")
+    sent = client.post(f"/equipe/prospects/{lea_id}/accueil/mise-en-relation",
+                       data={"csrf_token": token, "ambassador_id": "1"})
+    assert "envoy" in sent.headers["location"]
+    links = _links(received, "/accueil/mise-en-relation/")
+    assert set(links) == {"léa.martin@example.org", "ines@example.net"}
+    ambassador_page = client.get(links["ines@example.net"])
+    assert "Martin" not in ambassador_page.text  # nothing about the household before it agrees
+    for address in links.values():
+        assert client.post(address, data={"answer": "oui"}).status_code == 200
+    assert client.post(links["ines@example.net"], data={"answer": "oui"}).status_code == 410  # used
+    assert client.get(links["ines@example.net"][:-4] + "AAAA").status_code == 404  # tampered
+    contacts = [m.get_body(("plain",)).get_content() for _, m in received[-2:]]
+    assert any("ines@example.net" in text for text in contacts)
+
+    token = csrf_of(client, f"/equipe/prospects/{lea_id}/accueil")
+    step = client.post(f"/equipe/prospects/{lea_id}/accueil/etape",
+                       data={"csrf_token": token, "step": "moved_in", "done_on": "2026-05-02"})
+    assert step.status_code == 303
+    client.post(f"/equipe/prospects/{lea_id}/accueil/livret",
+                data={"csrf_token": token, "commune": "46102", "entry_ids": ["1"]})
+    pdf = client.get(f"/equipe/prospects/{lea_id}/accueil/livret.pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+
+    assert client.post(withdraw_link).status_code == 200
+    assert client.post(withdraw_link).status_code == 410
+    assert "Ines" not in client.get("/equipe/accueil/ambassadeurs").text
+
+
+def test_referent_sees_only_their_territory(db, client) -> None:  # type: ignore[no-untyped-def]
+    lea_id = _household(db, commune_insee="46102", current_place="Figeac")  # lives and looks in Grand-Figeac
+    add_user(db, email="cahors@ohmylot.fr", role="referent", territory=[GRAND_CAHORS])
+    login(client, "cahors@ohmylot.fr")
+    assert client.get(f"/equipe/prospects/{lea_id}/accueil").status_code == 404
+    token = csrf_of(client, "/equipe/accueil/annuaire")
+    upload = client.post("/equipe/accueil/annuaire/import", data={"csrf_token": token},
+                         files={"file": ("annuaire.csv", DIRECTORY.encode(), "text/csv")})
+    assert "pas dans votre territoire" in upload.text
+    assert "0 ajoutée(s)" in upload.text
