@@ -294,3 +294,20 @@ def test_steps_plan_and_pack(db, tmp_path) -> None:  # type: ignore[no-untyped-d
         assert pack.commune.name == "Figeac"
         assert [e["name"] for e in pack.entries] == [creche.name]
         assert pack.steps == [{"label": "Installation", "on": "2026-05-02"}]
+
+
+def test_scheduler_runs_the_weekly_welcome_digest(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from jobs import mail, tasks
+    from jobs.scheduler import job_specs
+    from store.models import User
+
+    assert "welcome:referent-digest" in {spec.id for spec in job_specs(sources=[])}
+    with _session(db) as session:
+        session.add(User(email="figeac@example.org", role="referent", territory=[GRAND_FIGEAC]))
+        session.flush()
+        _candidate(session, referent_id=session.query(User).one().id)
+        session.commit()
+    sent = []
+    monkeypatch.setattr(mail, "send", sent.append)
+    assert tasks.welcome_digest(db) == {"referents": 1, "households": 1}
+    assert sent[0]["To"] == "figeac@example.org"
