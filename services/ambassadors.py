@@ -31,6 +31,7 @@ from services.welcome import household_communes
 from store.audit import audit
 from store.candidates import household_members
 from store.models import Ambassador, Candidate, Introduction, as_utc, utcnow
+from store.privacy import anonymise_ambassador
 
 LINK_SALT = "ohmylot.welcome-link.v1"
 LINK_DAYS = 14
@@ -106,23 +107,6 @@ def sign_up(session: Session, form: dict[str, Any], *, consent: bool) -> Ambassa
     return ambassador
 
 
-def erase_ambassador(ambassador: Ambassador) -> None:
-    """Empty every personal field (the row stays for the counts, with no way back to the person)."""
-    for name in (
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "trade",
-        "family_situation",
-        "languages",
-        "interests",
-        "consent_text",
-    ):
-        setattr(ambassador, name, None)
-    ambassador.withdrawn_at = ambassador.withdrawn_at or utcnow()
-
-
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     if not secret_key:
         raise AmbassadorError("aucune clé secrète configurée (OHMYLOT_SECRET_KEY)")
@@ -145,12 +129,7 @@ def withdraw(session: Session, token: str, secret_key: str) -> Ambassador:
         raise LinkNotFound
     if ambassador.withdrawn_at is not None:
         raise LinkGone
-    erase_ambassador(ambassador)
-    session.execute(
-        Introduction.__table__.update()
-        .where(Introduction.ambassador_id == ambassador.id, Introduction.status == "sent")
-        .values(status="declined", household_nonce=None, ambassador_nonce=None)
-    )
+    anonymise_ambassador(session, ambassador)
     audit(session, "public", "ambassador_withdrew", "ambassador", ambassador.id)
     return ambassador
 

@@ -311,3 +311,48 @@ def test_scheduler_runs_the_weekly_welcome_digest(db, monkeypatch) -> None:  # t
     monkeypatch.setattr(mail, "send", sent.append)
     assert tasks.welcome_digest(db) == {"referents": 1, "households": 1}
     assert sent[0]["To"] == "figeac@example.org"
+
+
+def test_privacy_export_and_erase_cover_the_welcome_loop(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from services.ambassadors import introduce
+    from services.directory import import_directory, list_entries
+    from services.welcome import record_step, save_plan
+    from store.models import Ambassador, Introduction, WelcomePlan
+    from store.privacy import erase_person, export_person
+
+    with _session(db) as session:
+        import_directory(session, _write(tmp_path, DIRECTORY_CSV), today=date(2026, 6, 1))
+        lea = _candidate(session)
+        ines = _ambassador(session, "Ines", "Figeac", phone="06 12 34 56 78")
+        introduce(session, lea, ines, reasons=["habite Figeac"], actor="staff", secret_key=SECRET,
+                  public_url="http://x", send=lambda m: None)
+        record_step(session, lea, "first_visit", done_on=date(2026, 4, 1), actor="anne", note="Léa Martin ravie")
+        save_plan(session, lea, commune_insee=FIGEAC, entry_ids=[list_entries(session)[0].id], actor="anne")
+        data = export_person(session, "lea@example.org")
+        assert data["people"][0]["introductions"][0]["reasons"] == ["habite Figeac"]
+        assert data["people"][0]["settling_steps"][0]["step"] == "first_visit"
+        assert export_person(session, "ines@example.net")["ambassadors"][0]["first_name"] == "Ines"
+        assert export_person(session, "CRECHE@example.fr")["directory_contacts"][0]["name"].startswith("Crèche")
+
+        erase_person(session, "lea@example.org")
+        intro = session.query(Introduction).one()
+        assert intro.reasons == []
+        assert intro.status == "declined"
+        assert session.get(WelcomePlan, lea.id) is None
+        report = erase_person(session, "ines@example.net")
+        assert report.ambassador_ids == [ines.id]
+        assert session.get(Ambassador, ines.id).email is None
+        erase_person(session, "creche@example.fr")
+        assert all(e.email != "creche@example.fr" for e in list_entries(session))
+        session.commit()
+    dump = " ".join(str(v) for table in ("ambassador", "introduction", "settling_step", "directory_entry", "audit_log")
+                    for v in _rows(db, table))
+    for trace in ("lea@example.org", "Léa Martin", "ines@example.net", "Ines Durand", "creche@example.fr"):
+        assert trace not in dump
+
+
+def _rows(db, table: str) -> list:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(f"SELECT * FROM {table}"))]  # noqa: S608 - fixed names
