@@ -125,3 +125,40 @@ def test_referent_sees_only_their_territory(db, client) -> None:  # type: ignore
                          files={"file": ("annuaire.csv", DIRECTORY.encode(), "text/csv")})
     assert "pas dans votre territoire" in upload.text
     assert "0 ajoutée(s)" in upload.text
+
+
+def test_report_counts_the_welcome(db, client) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from services.ambassadors import answer_introduction, introduce, resolve_introduction, sign_up
+    from services.welcome import record_step
+    from store.models import Candidate, User
+
+    today = date.today()
+    with db.session() as session:
+        referent = User(email="figeac@ohmylot.fr", role="referent", territory=[GRAND_FIGEAC])
+        session.add(referent)
+        session.flush()
+        lea = add_candidate(session, target_area={"communes": ["46102"]}, referent_id=referent.id)
+        record_step(session, lea, "moved_in", done_on=today, actor="figeac@ohmylot.fr")
+        ines = sign_up(session, {"first_name": "Ines", "last_name": "Vidal", "email": "ines@example.net",
+                                 "commune": "Figeac"}, consent=True)
+        sent = []
+        introduce(session, lea, ines, reasons=[], actor="x", secret_key="k" * 40, public_url="http://x",
+                  send=sent.append)
+        for message in sent[:2]:
+            token = message.get_content().split("Répondre : ")[1].split()[0].rsplit("/", 1)[1]
+            intro, side = resolve_introduction(session, token, "k" * 40)
+            answer_introduction(session, intro, side, True, send=sent.append)
+        session.add(Candidate(first_name="Sans", last_name="Référent"))
+        session.commit()
+    add_user(db)
+    login(client)
+    dashboard = client.get("/equipe/tableau")
+    assert "CC Grand-Figeac" in dashboard.text
+    assert client.get("/equipe/tableau/accueil-par-territoire.svg").status_code == 200
+    rows = client.get("/equipe/tableau/accueil.csv").content.decode("utf-8-sig").splitlines()
+    assert "accueil par territoire;CC Grand-Figeac : foyers suivis;1" in rows
+    assert "accueil par territoire;CC Grand-Figeac : foyers installés;1" in rows
+    assert "accueil;mises en relation acceptées;1" in rows
+    assert "accueil;ambassadeurs sollicités;1" in rows
