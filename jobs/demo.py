@@ -62,6 +62,7 @@ class DemoSummary:
     with_rome: float = 0.0
     prospects: list[dict[str, Any]] = field(default_factory=list)
     household: dict[str, Any] | None = None
+    welcome: dict[str, Any] = field(default_factory=dict)
     import_report: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -78,6 +79,7 @@ class DemoSummary:
             "offers_with_rome": round(self.with_rome, 4),
             "prospects": self.prospects,
             "household": self.household,
+            "welcome": self.welcome,
             "import": self.import_report,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
@@ -260,6 +262,15 @@ def run_demo(
             household, places = chosen
             members = [f"{m.first_name} {m.last_name} ({m.desired_jobs})" for m in household.members]
             summary.household = {"household_id": household.id, "members": members, "places": _jsonable(places)}
+
+    step = time.perf_counter()
+    say("accueil : référents, annuaire, ambassadeurs …")
+    from services.welcome_demo import seed_welcome
+
+    with db.session() as session:
+        summary.welcome = seed_welcome(session)
+        session.commit()
+    timings["welcome"] = time.perf_counter() - step
 
     timings["total"] = time.perf_counter() - started
     summary.timings = timings

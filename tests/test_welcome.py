@@ -356,3 +356,22 @@ def _rows(db, table: str) -> list:  # type: ignore[no-untyped-def]
 
     with db.engine.connect() as conn:
         return [tuple(row) for row in conn.execute(text(f"SELECT * FROM {table}"))]  # noqa: S608 - fixed names
+
+
+def test_demo_seed_is_idempotent_and_summarises_one_household(db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from services.welcome_demo import seed_welcome
+    from store.models import Ambassador, DirectoryEntry, User
+
+    with _session(db) as session:
+        lea = _candidate(session)
+        first = seed_welcome(session)
+        second = seed_welcome(session)
+        counts = [session.scalar(select(func.count()).select_from(m)) for m in (User, Ambassador, DirectoryEntry)]
+    assert counts == [10, 20, 9]
+    assert first["household"]["candidate_id"] == lea.id
+    assert first["household"]["referent"].endswith("(CC Grand-Figeac)")
+    assert first["household"]["summary"]["name"] == "Figeac"
+    assert first["household"]["ambassadors"]
+    assert second["household"]["summary"] == first["household"]["summary"]
