@@ -44,6 +44,15 @@ def _household(db, **fields) -> int:  # type: ignore[no-untyped-def]
         return lea.id
 
 
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, lines joined (pypdf)."""
+    import io
+
+    from pypdf import PdfReader
+
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(data)).pages)
+
+
 def _links(received, path: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     found = {}
     for recipients, message in received:
@@ -109,6 +118,11 @@ def test_welcome_loop_through_the_web(db, mail_client) -> None:  # type: ignore[
     pdf = client.get(f"/equipe/prospects/{lea_id}/accueil/livret.pdf")
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
+    text = pdf_text(pdf.content)
+    for expected in ("Bienvenue à Figeac", "Crèche Les Petits Loups", "Ines Vidal", "ines@example.net",
+                     "Gare", "Installation", "vol d'oiseau"):
+        assert expected in text, expected
+    assert "Maison de santé" not in text  # not picked for the pack
 
     assert client.post(withdraw_link).status_code == 200
     assert client.post(withdraw_link).status_code == 410
