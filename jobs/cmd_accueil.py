@@ -33,6 +33,8 @@ def _print_summary(summary: dict) -> None:  # type: ignore[type-arg]
     for s in summary["schools"]:
         status = {True: "public", False: "privé", None: "?"}[s["public"]]
         out.print(f"  {s['distance_km']:>5.1f} km  {s['name']} ({s['levels_label']}, {status}) — {s['commune']}")
+    if not summary["schools"]:
+        out.print("  (aucune à moins de 40 km dans les données : l'annuaire de l'éducation copié couvre l'Occitanie)")
     out.print("\nGares :")
     for s in summary["stations"]:
         out.print(f"  {s['distance_km']:>5.1f} km  {s['name']} (classe {s['class']} : {s['class_label']})")

@@ -375,3 +375,25 @@ def test_demo_seed_is_idempotent_and_summarises_one_household(db) -> None:  # ty
     assert first["household"]["summary"]["name"] == "Figeac"
     assert first["household"]["ambassadors"]
     assert second["household"]["summary"] == first["household"]["summary"]
+
+
+def test_directory_import_reads_xlsx_with_a_title_row(db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    from services.directory import import_directory, list_entries
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Annuaire Grand-Figeac"])
+    sheet.append(["Structure", "Type", "Ville", "Tél.", "Mise à jour"])
+    sheet.append(["Crèche Les Petits Loups", "Crèche", "Figeac", "0565000001", date(2026, 3, 12)])
+    sheet.append(["Club", "Inconnu au bataillon", "Figeac", None, None])
+    path = tmp_path / "annuaire.xlsx"
+    book.save(path)
+    with _session(db) as session:
+        report = import_directory(session, path, today=date(2026, 6, 1))
+        [entry] = list_entries(session)
+    assert report.imported == 1
+    assert report.rejected == [{"line": 4, "reason": "catégorie inconnue « Inconnu au bataillon »"}]
+    assert entry.last_checked == date(2026, 3, 12)
+    assert entry.phone == "0565000001"

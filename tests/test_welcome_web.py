@@ -176,3 +176,16 @@ def test_report_counts_the_welcome(db, client) -> None:  # type: ignore[no-untyp
     assert "accueil par territoire;CC Grand-Figeac : foyers installés;1" in rows
     assert "accueil;mises en relation acceptées;1" in rows
     assert "accueil;ambassadeurs sollicités;1" in rows
+
+
+def test_welcome_pages_have_accessible_structure(db, client) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_web_accessibility import _check
+
+    lea_id = _household(db)
+    _check(client.get("/ambassadeurs").text, "/ambassadeurs")
+    add_user(db)
+    login(client)
+    for path in (f"/equipe/prospects/{lea_id}/accueil", "/equipe/accueil/annuaire", "/equipe/accueil/ambassadeurs"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        _check(response.text, path)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.test_network_browser import _axe_blocking
 from tests.browser.test_web_browser import CHROMIUM, browser, live_server  # noqa: F401 - the web area's fixtures
 from tests.test_welcome_web import DIRECTORY, pdf_text
 from tests.webutil import PASSWORD, add_candidate, add_match, add_offer, add_user
@@ -92,6 +93,7 @@ def test_welcome_loop_in_chromium(db, live_server, browser, tmp_path) -> None:  
         assert commune.locator(".hospitals li").count() >= 1
     assert "Crèche Les Petits Loups" in page.locator("#commune-46102 .directory").inner_text()
     assert "vol d'oiseau" in page.inner_text("main")
+    assert _axe_blocking(page) == []
 
     # 3. an ambassador signs up on the public page, with explicit consent
     public = browser.new_context(locale="fr-FR").new_page()
@@ -101,6 +103,7 @@ def test_welcome_loop_in_chromium(db, live_server, browser, tmp_path) -> None:  
     public.get_by_label("Adresse e-mail *").fill("ines@example.net")
     public.get_by_label("Commune *").fill("Figeac")
     public.get_by_label("Secteur").select_option("G")
+    assert _axe_blocking(public) == []
     public.locator("#consent").check()
     public.get_by_role("button", name="Devenir ambassadeur").click()
     assert "Merci Ines" in public.inner_text("main")
