@@ -29,7 +29,7 @@ from jobs.errors import UserError
 def _print_summary(summary: dict) -> None:  # type: ignore[type-arg]
     out.print(f"{summary['name']} ({summary['insee']}) — {summary['epci_name'] or 'EPCI inconnu'}")
     out.print("Distances à vol d'oiseau depuis le centre de la commune.")
-    out.print("\nÉcoles :")
+    out.print("\nÉcoles :" + (f" ({summary['schools_note']})" if summary["schools_note"] else ""))
     for s in summary["schools"]:
         status = {True: "public", False: "privé", None: "?"}[s["public"]]
         out.print(f"  {s['distance_km']:>5.1f} km  {s['name']} ({s['levels_label']}, {status}) — {s['commune']}")

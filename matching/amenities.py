@@ -21,6 +21,8 @@ from typing import Generic, TypeVar
 
 from matching.geo import DATA_DIR, distance_km
 
+# The school data covers the Occitanie region only: elsewhere the nearest schools it gives are not the real ones.
+SCHOOL_DEPARTEMENTS = frozenset({"09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"})
 SCHOOL_LEVELS = ("maternelle", "elementaire", "college", "lycee")
 LEVEL_LABELS = {"maternelle": "maternelle", "elementaire": "élémentaire", "college": "collège", "lycee": "lycée"}
 STATION_CLASSES = {

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.amenities import LEVEL_LABELS, STATION_CLASSES, get_amenities
+from matching.amenities import LEVEL_LABELS, SCHOOL_DEPARTEMENTS, STATION_CLASSES, get_amenities
 from matching.geo import distance_km, get_gazetteer
 from matching.types import Place
 from services.directory import CATEGORIES, is_stale, list_entries
@@ -66,6 +66,7 @@ class CommuneSummary:
     stations: list[dict[str, Any]] = field(default_factory=list)
     hospitals: list[dict[str, Any]] = field(default_factory=list)
     directory: list[dict[str, Any]] = field(default_factory=list)
+    schools_note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +79,7 @@ class CommuneSummary:
             "stations": self.stations,
             "hospitals": self.hospitals,
             "directory": self.directory,
+            "schools_note": self.schools_note,
         }
 
 
@@ -120,6 +122,8 @@ def commune_summary(session: Session | None, insee: str) -> CommuneSummary:
     amenities = get_amenities()
     gazetteer = get_gazetteer()
     summary = CommuneSummary(place.insee or "", place.name, place.epci, gazetteer.epci_name(place.epci))
+    if place.departement not in SCHOOL_DEPARTEMENTS:
+        summary.schools_note = "hors Occitanie : les écoles de ce département ne sont pas dans les données"
     for near in amenities.nearest_schools(place.lat, place.lon):  # type: ignore[arg-type]
         school = near.item
         summary.schools.append(

@@ -397,3 +397,10 @@ def test_directory_import_reads_xlsx_with_a_title_row(db, tmp_path) -> None:  # 
     assert report.rejected == [{"line": 4, "reason": "catégorie inconnue « Inconnu au bataillon »"}]
     assert entry.last_checked == date(2026, 3, 12)
     assert entry.phone == "0565000001"
+
+
+def test_summary_outside_occitanie_says_the_schools_are_missing(db) -> None:  # type: ignore[no-untyped-def]
+    from services.welcome import commune_summary
+
+    assert commune_summary(None, "19031").schools_note is not None  # Brive (Corrèze)
+    assert commune_summary(None, FIGEAC).schools_note is None
