@@ -61,21 +61,27 @@ def dependencies_digest(pyproject: Path = ROOT / "pyproject.toml") -> str:
 
 def ensure_venv() -> None:
     """Create .venv and install exactly the locked versions (hash-checked), then the project itself without
-    resolving anything. The venv is rebuilt from scratch when the lock changes."""
+    resolving anything. The venv is rebuilt from scratch when the lock changes; when only pyproject.toml
+    changes (entry points, package data), the project alone is reinstalled."""
     if sys.version_info < (3, 11):  # noqa: UP036 - run.py is what tells an old Python to go away
         sys.exit("Erreur : Python 3.11 ou plus récent est nécessaire (python3 --version)")
     if not LOCK.exists():
         sys.exit("Erreur : requirements-dev.lock est absent ; lancez « python3 run.py lock »")
-    wanted = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if PY.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+    lock_digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()
+    project_digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    recorded = STAMP.read_text().split() if PY.exists() and STAMP.exists() else []
+    if recorded == [lock_digest, project_digest]:
         return
-    say("création de l'environnement virtuel .venv (depuis requirements-dev.lock)")
-    venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    say("installation des versions verrouillées, vérifiées par empreinte (une seule fois)")
-    pip_install(["--require-hashes", "--no-deps", "-r", str(LOCK)], env)
+    if not recorded or recorded[0] != lock_digest:
+        say("création de l'environnement virtuel .venv (depuis requirements-dev.lock)")
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        say("installation des versions verrouillées, vérifiées par empreinte (une seule fois)")
+        pip_install(["--require-hashes", "--no-deps", "-r", str(LOCK)], env)
+    else:
+        say("pyproject.toml a changé : réinstallation du projet seul")
     pip_install(["--no-deps", "--no-build-isolation", "-e", str(ROOT)], env)
-    STAMP.write_text(wanted)
+    STAMP.write_text(f"{lock_digest} {project_digest}\n")
 
 
 def pip_install(args: list[str], env: dict[str, str]) -> None:
@@ -91,8 +97,9 @@ def pip_install(args: list[str], env: dict[str, str]) -> None:
 
 def lock() -> int:
     """Re-resolve the newest versions allowed by pyproject.toml and rewrite both lock files (with hashes)."""
-    ensure_venv()
     uv = BIN / "uv"
+    if not uv.exists():
+        ensure_venv()
     digest = dependencies_digest()
     for target, extras in ((LOCK, ["--extra", "dev"]), (RUNTIME_LOCK, [])):
         say(f"résolution de {target.name}")

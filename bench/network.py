@@ -46,7 +46,10 @@ def _siret(rng: random.Random) -> str:
 
 
 def run(quick: bool = False) -> dict[str, object]:
-    from jobs.network import (
+    from matching.employers import check_siret
+    from matching.normalize import normalize_posting
+    from matching.types import RawPosting
+    from services.network import (
         apply_visibility,
         approve_member,
         check_join_form,
@@ -56,9 +59,6 @@ def run(quick: bool = False) -> dict[str, object]:
         submit_join,
         submit_member_offer,
     )
-    from matching.employers import check_siret
-    from matching.normalize import normalize_posting
-    from matching.types import RawPosting
     from store.db import open_database
     from store.dedup import dedupe_database
     from store.models import Candidate

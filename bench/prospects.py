@@ -40,7 +40,7 @@ def write_fair(path: Path, rows: int, seed: int = 7) -> Path:
 
 
 def run(quick: bool = False) -> dict[str, object]:
-    from jobs.candidate_import import import_candidates
+    from services.candidate_import import import_candidates
     from store.db import open_database
     from store.privacy import erase_person, purge
 

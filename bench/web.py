@@ -70,9 +70,9 @@ def build_database(url: str, *, offers: int, prospects: int, seed: int = 46) -> 
     """Fill a fresh database with realistic-looking offers, postings, prospects and matches."""
     from sqlalchemy import insert
 
+    from services.auth import create_user
     from store.db import open_database
     from store.models import Candidate, Match, Offer, Posting, Source
-    from web.auth import create_user
 
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -254,9 +254,9 @@ def cpu_per_request(url: str, *, repeat: int = 5) -> dict[str, float]:
     """
     from fastapi.testclient import TestClient
 
+    from services.settings import WebSettings
     from store.db import open_database
     from web.app import create_app
-    from web.settings import WebSettings
 
     app = create_app(WebSettings(env="production", secret_key=SECRET, public_url="https://bench.invalid"),
                      database=open_database(url))

@@ -168,7 +168,7 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[bool, typer.Option("--dry-run", help="montrer sans rien envoyer")] = False,
     ) -> None:
         """Envoie à chaque référent le courriel hebdomadaire des prochaines étapes de ses foyers."""
-        from jobs import mail
+        from services import mail
         from services.referents import send_weekly_digests
 
         db = open_db(quiet=True)

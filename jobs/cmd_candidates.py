@@ -20,7 +20,7 @@ def _parse_day(text: str | None, option: str) -> date | None:
     """A date given on the command line (``2025-03-20``, ``20/03/2025``, ``20 mars 2025``)."""
     if not text:
         return None
-    from jobs.candidate_import import parse_french_date
+    from services.candidate_import import parse_french_date
 
     try:
         return parse_french_date(text)
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
 
         Code de sortie : 0 tout est importé, 2 des lignes sont rejetées (les autres importées), 1 fichier illisible.
         """
-        from jobs.candidate_import import ImportFileError, import_candidates, parse_column_mapping
+        from services.candidate_import import ImportFileError, import_candidates, parse_column_mapping
 
         try:
             columns = parse_column_mapping(column, mapping)
@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
         """Crée un modèle de tableau (CSV « ; », UTF-8) avec les en-têtes que l'import reconnaît."""
         import csv
 
-        from jobs.candidate_import import TEMPLATE_HEADERS
+        from services.candidate_import import TEMPLATE_HEADERS
 
         if file.exists() and not force:
             raise UserError(f"{file} existe déjà (--force pour le remplacer)")
@@ -294,7 +294,7 @@ def register(app: typer.Typer) -> None:
         staff: str | None = typer.Option(None, "--staff", help="Membre de l'équipe (sinon OHMYLOT_STAFF)"),
     ) -> None:
         """Enregistre un consentement donné ou retiré (date, moyen, finalité)."""
-        from jobs.candidate_import import parse_yes_no
+        from services.candidate_import import parse_yes_no
         from store.audit import current_actor
         from store.candidates import record_consent
 

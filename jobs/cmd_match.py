@@ -131,7 +131,7 @@ def _offline(offers: Path, candidates: Path, output: Path | None, top: int) -> N
 
 
 def _rerank(candidate_ids: list[int] | None, top: int) -> None:
-    from store.matching import rerank_database
+    from services.matching import rerank_database
 
     db = open_db()
     with err.status("Rapprochement offres × prospects …"), db.session() as session:
@@ -182,7 +182,7 @@ def register(app: typer.Typer) -> None:
         limit: int = typer.Option(10, "--limit", min=1, help="Nombre d'offres affichées."),
     ) -> None:
         """Affiche les offres proposées à un prospect, avec les raisons."""
-        from store.matching import matches_for_candidate
+        from services.matching import matches_for_candidate
         from store.models import Candidate, Offer
 
         db = open_db(quiet=True)
@@ -208,7 +208,7 @@ def register(app: typer.Typer) -> None:
         limit: int = typer.Option(10, "--limit", min=1, help="Nombre de prospects affichés."),
     ) -> None:
         """Affiche les prospects les mieux placés pour une offre (calcul en direct)."""
-        from store.matching import candidates_for_offer
+        from services.matching import candidates_for_offer
         from store.models import Candidate, Offer
 
         db = open_db(quiet=True)
@@ -234,7 +234,7 @@ def register(app: typer.Typer) -> None:
         communes: bool = typer.Option(False, "--communes", help="Classer des communes plutôt que des EPCI."),
     ) -> None:
         """Affiche les lieux où chaque membre du foyer a des offres à sa portée, avec les paires d'offres."""
-        from store.matching import household_places
+        from services.matching import household_places
         from store.models import Household
 
         db = open_db(quiet=True)
@@ -254,7 +254,7 @@ def register(app: typer.Typer) -> None:
     @match_app.command("evaluate")
     def evaluate(k: int = typer.Option(10, "--top", min=1, help="Profondeur des propositions évaluées.")) -> None:
         """Confronte les propositions enregistrées aux avis de l'équipe (pertinent / non pertinent)."""
-        from store.matching import feedback_evaluation
+        from services.matching import feedback_evaluation
 
         db = open_db(quiet=True)
         with db.session() as session:
@@ -285,7 +285,7 @@ def register(app: typer.Typer) -> None:
         staff: str = typer.Option(..., "--par", help="Adresse e-mail du membre de l'équipe."),
     ) -> None:
         """Enregistre l'avis d'un membre de l'équipe sur une proposition (conservé lors des reclassements)."""
-        from store.matching import record_feedback
+        from services.matching import record_feedback
 
         db = open_db(quiet=True)
         with db.session() as session:

@@ -31,8 +31,8 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[bool, typer.Option("--dry-run", help="montrer sans rien envoyer")] = False,
     ) -> None:
         """Envoie aux membres d'un secteur ou d'un territoire les profils des prospects qui l'ont accepté."""
-        from jobs import mail
-        from jobs.network import NetworkError, OutreachSettings, send_digest
+        from services import mail
+        from services.network import NetworkError, OutreachSettings, send_digest
         from store.audit import current_actor
 
         if not sector and not territory:
@@ -100,7 +100,7 @@ def register(app: typer.Typer) -> None:
     @network.command("visibility")
     def visibility() -> None:
         """Réapplique les relectures de l'équipe à la publication des offres (après « dedupe --full »)."""
-        from jobs.network import apply_visibility
+        from services.network import apply_visibility
 
         db = open_db()
         with db.session() as session:

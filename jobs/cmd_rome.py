@@ -123,12 +123,11 @@ def register(app: typer.Typer) -> None:
         """Mesure la justesse (accuracy@1 et @3) sur le jeu d'évaluation tests/data/rome_eval."""
         if split not in ("dev", "test", "all"):
             raise UserError("--split attend dev, test ou all")
-        try:
-            from bench.rome import EVAL_FILE
-            from bench.rome import errors as list_errors
-            from bench.rome import evaluate as run_evaluation
-        except ImportError as exc:
-            raise UserError("le module bench/rome.py est introuvable : lancez la commande depuis le dépôt") from exc
+        # Imported here, not at the top: scikit-learn would slow down every ``ohmylot`` start.
+        from services.rome_evaluation import EVAL_FILE
+        from services.rome_evaluation import errors as list_errors
+        from services.rome_evaluation import evaluate as run_evaluation
+
         if not EVAL_FILE.exists():
             raise UserError(f"jeu d'évaluation introuvable : {EVAL_FILE}")
         if errors:

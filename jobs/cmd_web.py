@@ -17,7 +17,7 @@ def _read_password(generate: bool) -> tuple[str, bool]:
         line = sys.stdin.readline().rstrip("\r\n")
         if line:
             return line, False
-    from web.auth import generate_password
+    from services.auth import generate_password
 
     return generate_password(), True
 
@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         """Lance l'application web (équipe, employeurs, site public « Le Lot recrute »)."""
         import uvicorn
 
-        from web.settings import SettingsError, get_web_settings
+        from services.settings import SettingsError, get_web_settings
 
         try:
             get_web_settings().checked()
@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         generate: Annotated[bool, typer.Option(help="générer le mot de passe (ignorer l'entrée standard)")] = False,
     ) -> None:
         """Crée un compte. Le mot de passe est lu sur l'entrée standard, ou généré et affiché une seule fois."""
-        from web.auth import create_user
+        from services.auth import create_user
 
         password, generated = _read_password(generate)
         codes = [code.strip() for code in territory.split(",") if code.strip()]
@@ -97,8 +97,8 @@ def register(app: typer.Typer) -> None:
         """Désactive un compte et ferme toutes ses sessions."""
         from sqlalchemy import func, select
 
+        from services.auth import disable_user
         from store.models import User
-        from web.auth import disable_user
 
         db = open_db(quiet=True)
         with db.session() as session:

@@ -150,9 +150,9 @@ def run_demo(
     """Run the whole pipeline on the sandbox and return the summary."""
     from crawlers.sandbox.server import serve
     from crawlers.sandbox.site import Sandbox
-    from jobs.candidate_import import import_candidates
+    from services.candidate_import import import_candidates
+    from services.matching import household_places, matches_for_candidate, rerank_database
     from store.dedup import dedupe_database
-    from store.matching import household_places, matches_for_candidate, rerank_database
     from store.models import Candidate, Household, Match, Offer, Posting
 
     say = progress or (lambda _message: None)

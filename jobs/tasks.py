@@ -60,8 +60,8 @@ def crawl_source(
 
 def post_crawl_chain(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """Deduplicate → re-rank → notify the référents of new good matches."""
+    from services.matching import rerank_database
     from store.dedup import dedupe_database
-    from store.matching import rerank_database
 
     with db.session() as session:
         dedup = dedupe_database(session, now=now)
@@ -73,7 +73,7 @@ def post_crawl_chain(db: Database, *, now: datetime | None = None) -> dict[str, 
 
 def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """One e-mail per référent listing the new good matches of their prospects; marks them notified."""
-    from jobs.mail import MailNotConfigured, build_message, send
+    from services.mail import MailNotConfigured, build_message, send
     from store.models import Candidate, Match, Offer, User
 
     now = now or datetime.now(UTC)
@@ -121,7 +121,7 @@ def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[
 
 def crawl_health_report(db: Database, *, now: datetime | None = None, days: int = 7) -> dict[str, Any]:
     """The weekly crawl-health report for staff: runs per source over ``days`` days, failures, alerts."""
-    from jobs.mail import MailNotConfigured, StaffSettings, build_message, send
+    from services.mail import MailNotConfigured, StaffSettings, build_message, send
     from store.models import CrawlRun
 
     now = now or datetime.now(UTC)
@@ -184,7 +184,7 @@ def privacy_purge(db: Database, *, wet_run: bool, now: datetime | None = None) -
 
 def talent_digest(db: Database, *, territory: str = "46", now: datetime | None = None) -> dict[str, Any]:
     """The weekly talent digest to the network's members of a territory (only profiles not yet sent)."""
-    from jobs.network import OutreachSettings, send_digest
+    from services.network import OutreachSettings, send_digest
 
     with db.session() as session:
         report = send_digest(session, OutreachSettings(), territory=territory, actor="planificateur", now=now)
@@ -203,7 +203,7 @@ def welcome_digest(db: Database, *, now: datetime | None = None) -> dict[str, An
     """The weekly e-mail of each référent accueil: their households' next settling steps, stale directory entries."""
     import os
 
-    from jobs import mail
+    from services import mail
     from services.referents import send_weekly_digests
 
     today = (now or datetime.now(UTC)).date()

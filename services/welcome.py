@@ -361,3 +361,11 @@ def welcome_pack(session: Session, candidate: Candidate, *, today: date | None =
         steps=[{"label": STEPS.get(s.step, s.step), "on": s.done_on.isoformat()} for s in steps_of(session, candidate)],
         made_on=today or datetime.now(UTC).date(),
     )
+
+
+def welcome_pack_pdf(pack: WelcomePack) -> bytes:
+    """The welcome pack as a French PDF (WeasyPrint, like the employers' shortlist; fetches nothing)."""
+    from services import documents
+    from services.pdf import html_to_pdf
+
+    return html_to_pdf(documents.render("welcome_pack_pdf.html", pack=pack, crow_flies=CROW_FLIES))

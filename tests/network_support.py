@@ -21,7 +21,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def mailbox(monkeypatch, tmp_path):
-    """A local SMTP server (aiosmtpd) on 127.0.0.1 wired into ``jobs.mail`` through the environment;
+    """A local SMTP server (aiosmtpd) on 127.0.0.1 wired into ``services.mail`` through the environment;
     yields the list of received ``(recipients, EmailMessage)``. Also points the data directory (kit files)
     at a temporary folder and names a staff address for notifications."""
     from email import message_from_bytes, policy

@@ -218,7 +218,9 @@ def test_crawl_delay_raises_the_delay(runs: dict[str, Scenario]) -> None:
     times = scenario.request_times()
     assert len(times) == 3
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert min(gaps) >= 1.95
+    # The floor is enforced when a request leaves Scrapy; the server stamps it on arrival, which under load
+    # jitters by tens of milliseconds: 5 % of tolerance, as for the 1 s delay above (the default is 1 s).
+    assert min(gaps) >= 1.9
     assert scenario.outcome.status == "success"
 
 

@@ -48,7 +48,7 @@ def test_naf_sectors() -> None:
 
 
 def test_join_form_checks() -> None:
-    from jobs.network import check_join_form
+    from services.network import check_join_form
 
     ok = check_join_form(JOIN_FORM)
     assert ok.ok, ok.errors
@@ -62,7 +62,7 @@ def test_join_form_checks() -> None:
 def test_offer_form_checks() -> None:
     from datetime import date
 
-    from jobs.network import check_offer_form
+    from services.network import check_offer_form
 
     assert check_offer_form(OFFER_FORM).ok
     bad = check_offer_form(
@@ -72,7 +72,7 @@ def test_offer_form_checks() -> None:
 
 
 def test_kit_upload_checks(monkeypatch, tmp_path) -> None:
-    from web.kit import KitError, check_upload, store_upload
+    from services.kit import KitError, check_upload, store_upload
 
     monkeypatch.setenv("OHMYLOT_DATA_DIR", str(tmp_path))
     assert check_upload("logo.PNG", b"\x89PNG\r\n\x1a\n....")[1] == "image/png"
@@ -98,7 +98,7 @@ def test_network_digest_command(db, database_url, mailbox, monkeypatch) -> None:
     from typer.testing import CliRunner
 
     from jobs.cli import app
-    from jobs.network import approve_member, check_join_form, submit_join
+    from services.network import approve_member, check_join_form, submit_join
     from tests.webutil import add_candidate
 
     monkeypatch.setenv("OHMYLOT_SECRET_KEY", "x" * 40)

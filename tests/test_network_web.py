@@ -169,7 +169,7 @@ def test_new_member_offer_is_hidden_until_approved(client, db, mailbox):
     assert response.status_code == 303
     assert "Berger" not in client.get("/offres").text
     # Another member cannot open or edit this offer.
-    from jobs.network import OutreachSettings, approve_member, check_join_form, login_link, submit_join
+    from services.network import OutreachSettings, approve_member, check_join_form, login_link, submit_join
     from tests.network_support import SIRET_OK_2
 
     with db.session() as session:
@@ -192,7 +192,7 @@ def test_new_member_offer_is_hidden_until_approved(client, db, mailbox):
 def test_digest_interest_selection_and_unsubscribe(client, db, mailbox):
     from fastapi.testclient import TestClient
 
-    from jobs.network import OutreachSettings, send_digest
+    from services.network import OutreachSettings, send_digest
     from store.models import AuditLog, Candidate, CandidateStatus, TalentInterest
 
     member_id, link = _join_and_validate(client, db, mailbox)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, select
 
-from jobs.candidate_import import import_candidates
 from jobs.cmd_report import yearly_report
+from services.candidate_import import import_candidates
 from store.audit import audit
 from store.candidates import set_status
 from store.models import (

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from jobs.candidate_import import (
+from matching.types import Place
+from services.candidate_import import (
     ImportFileError,
     field_for_header,
     import_candidates,
@@ -17,7 +18,6 @@ from jobs.candidate_import import (
     read_table,
     validate_prospect,
 )
-from matching.types import Place
 from store.models import AuditLog, Candidate, CandidateEvent, Event, Household, User
 
 DATA = Path(__file__).parent / "data" / "prospects"
@@ -202,7 +202,7 @@ def test_unknown_commune_warns_and_keeps_the_text(monkeypatch: pytest.MonkeyPatc
         def in_territory(self, place) -> bool:  # type: ignore[no-untyped-def]
             return place.departement == "46"
 
-    import jobs.candidate_import as module
+    import services.candidate_import as module
 
     monkeypatch.setattr(module, "_gazetteer", lambda: FakeGazetteer())
     check = validate_prospect({"Nom": "Moreau", "Tél": "0600000001", "Commune actuelle": "Atlantis-sur-Mer",
@@ -362,7 +362,7 @@ def test_referent_is_assigned_from_the_target_epci(db, monkeypatch: pytest.Monke
         def in_territory(self, place) -> bool:  # type: ignore[no-untyped-def]
             return True
 
-    import jobs.candidate_import as module
+    import services.candidate_import as module
 
     monkeypatch.setattr(module, "_gazetteer", lambda: FakeGazetteer())
     with db.session() as session:
@@ -394,7 +394,7 @@ def test_partner_imported_in_a_later_file_forms_the_household(db, tmp_path: Path
 
 @pytest.mark.db
 def test_booth_form_entry_is_saved_like_an_import_row(db) -> None:  # type: ignore[no-untyped-def]
-    from jobs.candidate_import import save_prospect
+    from services.candidate_import import save_prospect
     from store.candidates import get_or_create_event
 
     import_candidates(db, DATA / "salon_taf_toulouse_2025.csv", event="TAF Toulouse 2025", event_date=date(2025, 3, 20), now=NOW)
@@ -430,7 +430,7 @@ def test_a_commune_name_inside_another_word_is_not_taken_for_it() -> None:
                 return Place("46042", "Cahors", "46000", "46", "200023737", 44.4475, 1.4406)
             return None
 
-    from jobs.candidate_import import _resolve_place
+    from services.candidate_import import _resolve_place
 
     gazetteer = SubstringGazetteer()
     assert _resolve_place(gazetteer, "Atlantis-sur-Mer") is None
@@ -479,7 +479,7 @@ def test_forbidden_columns_are_never_read_even_when_mapped(db, tmp_path: Path) -
 
 
 def test_no_known_header_is_taken_for_a_forbidden_one() -> None:
-    from jobs.candidate_import import HEADER_ALIASES, TEMPLATE_HEADERS, is_forbidden_header
+    from services.candidate_import import HEADER_ALIASES, TEMPLATE_HEADERS, is_forbidden_header
 
     headers = TEMPLATE_HEADERS + [a for aliases in HEADER_ALIASES.values() for a in aliases]
     headers += ["Secteur santé souhaité", "Commune d'origine", "Stage"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from jobs.candidate_import import import_candidates
 from jobs.cmd_report import yearly_report
+from services.candidate_import import import_candidates
 from store.candidates import list_candidates, parse_status, set_status
 from store.models import AuditLog, Candidate
 from tests.prospects_support import run_cli
@@ -172,7 +172,7 @@ def test_list_filters(fair) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_template_is_read_back_with_every_column_known(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from jobs.candidate_import import read_table
+    from services.candidate_import import read_table
 
     target = tmp_path / "modele.csv"
     assert run_cli(capsys, "candidates", "template", str(target)).returncode == 0

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from matching.rank import OfferDoc
-from store.matching import (
+from services.matching import (
     candidates_for_offer,
     feedback_evaluation,
     household_places,

@@ -165,8 +165,8 @@ def test_the_nightly_chain_runs_end_to_end_on_the_sandbox_under_the_scheduler(db
     from crawlers.sandbox.server import serve
     from crawlers.sandbox.site import Sandbox
     from jobs import tasks
-    from jobs.candidate_import import import_candidates
     from jobs.demo import write_prospects_file
+    from services.candidate_import import import_candidates
     from store.models import Match, Offer, Posting
 
     import_candidates(db, write_prospects_file(tmp_path / "salon.csv"), event="Salon test")

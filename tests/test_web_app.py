@@ -15,8 +15,8 @@ pytestmark = pytest.mark.db
 
 
 def test_start_refused_with_a_default_secret_outside_development(db) -> None:
+    from services.settings import SettingsError
     from web.app import create_app
-    from web.settings import SettingsError
 
     for secret in (None, "changeme", "short-but-not-default"):
         with pytest.raises(SettingsError):

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.db
 def test_users_add_reads_the_password_from_stdin(database_url, db) -> None:
     from sqlalchemy import select
 
+    from services.auth import verify_password
     from store.models import User
-    from web.auth import verify_password
 
     result = run_cli("users", "add", "Camille@OhMyLot.fr", "--role", "staff", "--name", "Camille Agent",
                      input="un mot de passe solide\n")
@@ -28,8 +28,8 @@ def test_users_add_reads_the_password_from_stdin(database_url, db) -> None:
 def test_users_add_generates_and_prints_a_password_once(database_url, db) -> None:
     from sqlalchemy import select
 
+    from services.auth import verify_password
     from store.models import User
-    from web.auth import verify_password
 
     result = run_cli("users", "add", "ref@ohmylot.fr", "--role", "referent", "--territory", "200023737,200066439",
                      input="")

@@ -164,8 +164,8 @@ def test_logged_out_cookie_cannot_be_replayed(client, db, app) -> None:
 
 
 def test_disabling_an_account_kills_its_sessions(client, db) -> None:
+    from services.auth import disable_user
     from store.models import User
-    from web.auth import disable_user
 
     user_id = add_user(db)
     login(client)

@@ -168,7 +168,7 @@ def test_full_flow_preview_approve_send_answer(mail_client, db) -> None:
 
 def _sent_shortlist(db, settings, *, offer_title="Cuisinier"):
     """A sent shortlist built through the functions (no SMTP): returns (shortlist id, token, entry id)."""
-    from web.shortlists import approve_shortlist, build_shortlist, issue_link
+    from services.shortlists import approve_shortlist, build_shortlist, issue_link
 
     with db.session() as session:
         offer = add_offer(session, title=offer_title)
@@ -244,8 +244,8 @@ def test_signature_older_than_the_validity_is_gone(client, db, app) -> None:
 
 
 def test_resending_supersedes_the_old_link(client, db, app) -> None:
+    from services.shortlists import issue_link
     from store.models import Shortlist
-    from web.shortlists import issue_link
 
     settings = app.state.settings
     a_id, old_token, _ = _sent_shortlist(db, settings)
@@ -289,9 +289,9 @@ def test_employer_account_sees_only_its_own_shortlists(client, db, app) -> None:
 
 
 def test_smtp_failure_is_reported_and_nothing_is_marked_sent(db) -> None:
+    from services.shortlists import ShortlistError, send_shortlist
     from store.models import Shortlist
     from tests.webutil import free_port
-    from web.shortlists import ShortlistError, send_shortlist
 
     settings = smtp_settings(free_port()).checked()  # nobody listens there
     a_id, _, _ = _sent_shortlist(db, settings)

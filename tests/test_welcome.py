@@ -297,8 +297,9 @@ def test_steps_plan_and_pack(db, tmp_path) -> None:  # type: ignore[no-untyped-d
 
 
 def test_scheduler_runs_the_weekly_welcome_digest(db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from jobs import mail, tasks
+    from jobs import tasks
     from jobs.scheduler import job_specs
+    from services import mail
     from store.models import User
 
     assert "welcome:referent-digest" in {spec.id for spec in job_specs(sources=[])}

@@ -13,7 +13,7 @@ PASSWORD = "correct horse battery staple"
 
 
 def web_settings(**overrides):
-    from web.settings import WebSettings
+    from services.settings import WebSettings
 
     values = {"env": "production", "secret_key": SECRET, "public_url": "https://testserver"}
     values.update(overrides)
@@ -36,7 +36,7 @@ def client(app) -> Iterator[object]:
 
 
 def add_user(db, email="agent@ohmylot.fr", role="staff", **kwargs):
-    from web.auth import create_user
+    from services.auth import create_user
 
     with db.session() as session:
         user = create_user(session, email, role=role, password=PASSWORD, **kwargs)

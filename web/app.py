@@ -19,9 +19,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from web.auth import NotAuthenticated, NotFoundForRole
-from web.reference import warm_up
-from web.settings import WebSettings, get_web_settings
+from services.auth import NotAuthenticated, NotFoundForRole
+from services.reference import warm_up
+from services.settings import WebSettings, get_web_settings
 from web.templating import render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"

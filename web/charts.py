@@ -16,8 +16,8 @@ from pygal.style import Style
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.reference import domain_label, epci_name
 from store.models import Candidate, CandidateEvent, CandidateStatus, Event, Offer
-from web.reference import domain_label, epci_name
 
 PATH_STAGES = ["met", "accompanied", "interviewing", "hired", "settled"]
 STAGE_LABELS = {"met": "rencontrés", "accompanied": "accompagnés", "interviewing": "en entretien",

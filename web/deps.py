@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from web.auth import CurrentUser, NotAuthenticated, NotFoundForRole, cookie_name, load_session
+from services.auth import CurrentUser, NotAuthenticated, NotFoundForRole, cookie_name, load_session
+from services.settings import WebSettings
 from web.security import verify_csrf
-from web.settings import WebSettings
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -86,7 +86,7 @@ def signed_in_redirect(request: Request, session: Session, settings: WebSettings
     issued (rotation at login, W3), in a ``Secure; HttpOnly; SameSite=Lax`` cookie."""
     from fastapi.responses import RedirectResponse
 
-    from web.auth import close_session, open_session
+    from services.auth import close_session, open_session
 
     close_session(session, session_token(request))
     token = open_session(session, user, hours=settings.session_hours, user_agent=request.headers.get("user-agent"))

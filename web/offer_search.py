@@ -17,8 +17,8 @@ from fastapi import Query
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from services.reference import resolve_place
 from store.models import Offer, Posting, Source
-from web.reference import resolve_place
 
 PAGE_SIZE = 50
 # Counting every match of a broad search costs a scan; beyond this many, pages say "more than".
@@ -247,7 +247,7 @@ def search_offers(
 
 def filter_options(session: Session) -> dict[str, list[tuple[str, str]]]:
     """Choices for the filter drop-downs (EPCIs present, sources, contracts, ROME domains)."""
-    from web.reference import epci_name, rome_domains
+    from services.reference import epci_name, rome_domains
     from web.templating import CONTRACT_LABELS
 
     epcis = [e for e in session.scalars(select(Offer.epci).where(Offer.epci.is_not(None)).distinct()) if e]

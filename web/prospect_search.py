@@ -9,10 +9,10 @@ from fastapi import HTTPException
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from services.auth import CurrentUser
+from services.visibility import can_see_candidate, candidate_scope
 from store.models import Candidate
-from web.auth import CurrentUser
 from web.offer_search import contains_text, like_pattern
-from web.visibility import can_see_candidate, candidate_scope
 
 PAGE_SIZE = 50
 

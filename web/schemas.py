@@ -125,36 +125,6 @@ class FeedbackOut(BaseModel):
     staff: str | None
 
 
-class ShortlistCandidatePublic(BaseModel):
-    """What an employer sees of one prospect: an allowlist, no contact details (staff put them in touch)."""
-
-    entry_id: int
-    first_name: str
-    last_initial: str
-    desired_jobs: str | None
-    skills: str | None
-    experience_years: float | None
-    experience_level: str | None
-    diplomas: str | None
-    languages: str | None
-    driving_licence: bool | None
-    available_from: date | None
-    current_place: str | None
-    answer: Literal["interested", "not_interested"] | None
-    comment: str | None
-
-
-class ShortlistPublic(BaseModel):
-    """A shortlist as the employer sees it (page, PDF and e-mail are all made from this)."""
-
-    offer_title: str
-    employer_name: str | None
-    commune_name: str | None
-    approved_by: str | None
-    expires_at: datetime | None
-    candidates: list[ShortlistCandidatePublic]
-
-
 class AnswerIn(BaseModel):
     entry_id: int
     answer: Literal["interested", "not_interested"]

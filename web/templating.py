@@ -8,25 +8,20 @@ an older or buggy crawler cannot bring a script with it.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
+from services.documents import fr_date  # one French date format for pages and documents
 from store.candidates import STATUS_LABELS  # one list of path statuses, shared with the commands
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
-MONTHS = [
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-]
 CONTRACT_LABELS = {
     "CDI": "CDI",
     "CDD": "CDD",
@@ -43,21 +38,6 @@ CONTRACT_LABELS = {
 }
 PERIOD_LABELS = {"hour": "de l'heure", "month": "par mois", "year": "par an"}
 ROLE_LABELS = {"admin": "administration", "staff": "équipe", "referent": "référent", "employer": "employeur"}
-
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def fr_date(value: datetime | date | None, with_time: bool = False) -> str:
-    """``3 mars 2026`` (``3 mars 2026 à 14 h 05`` with time), in the Lot's time zone."""
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(PARIS)
-    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-    if with_time and isinstance(value, datetime):
-        text += f" à {value.hour} h {value.minute:02d}"
-    return text
 
 
 def fr_number(value: float | int | None, digits: int = 0) -> str:

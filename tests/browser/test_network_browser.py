@@ -168,7 +168,7 @@ def test_join_validate_offer_publish_and_merge(server, chromium, db, mailbox) ->
 
 
 def test_digest_interest_selection_and_unsubscribe(server, chromium, db, mailbox) -> None:
-    from jobs.network import approve_member, check_join_form, submit_join
+    from services.network import approve_member, check_join_form, submit_join
     from store.models import Candidate
 
     base = server
@@ -247,7 +247,7 @@ def test_digest_interest_selection_and_unsubscribe(server, chromium, db, mailbox
 def test_public_pages_pass_axe_core(server, chromium, db) -> None:
     """No serious or critical axe-core violation on the public board, an offer, the join form (also with
     its errors shown), the sign-in link page and the booth form when the web app has it."""
-    from jobs.network import OutreachSettings, unsubscribe_link
+    from services.network import OutreachSettings, unsubscribe_link
 
     base = server
     add_user(db)
@@ -279,7 +279,7 @@ def test_public_pages_pass_axe_core(server, chromium, db) -> None:
     problems.update({"/reseau/adherer (erreurs)": v for v in [_axe_blocking(page)] if v})
     context.close()
     # The member space: home and the offer form (also with its errors shown).
-    from jobs.network import approve_member, check_join_form, login_link, submit_join
+    from services.network import approve_member, check_join_form, login_link, submit_join
 
     with db.session() as session:
         member = submit_join(session, check_join_form(JOIN_FORM))

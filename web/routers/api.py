@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from sqlalchemy import func, select
 
+from services.match_data import offers_for_candidate, record_feedback
 from store.models import Candidate, Offer, Posting
 from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
-from web.match_data import offers_for_candidate, record_feedback
 from web.offer_search import search_offers
 from web.prospect_search import prospect_or_404, search_prospects
 from web.routers.offers import Filters

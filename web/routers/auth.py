@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from services.auth import LoginThrottled, authenticate, close_session, cookie_name
 from store.models import User
-from web.auth import LoginThrottled, authenticate, close_session, cookie_name
 from web.deps import OptionalUser, SessionDep, SettingsDep, UserWrite, session_token, signed_in_redirect
 from web.templating import render
 

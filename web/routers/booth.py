@@ -1,6 +1,6 @@
 """The booth form (``/equipe/salon``): a tablet page at a job-fair stand where a visitor leaves their details.
 
-It feeds the same validation as the spreadsheet import (``jobs.candidate_import.validate_prospect``) and the
+It feeds the same validation as the spreadsheet import (``services.candidate_import.validate_prospect``) and the
 same upsert (``store.candidates``): a known person (same e-mail or phone) is updated and linked to the event,
 not duplicated. Consent is recorded with its date and channel (``salon : <event>``); without consent to be
 contacted nothing is stored (P2). After saving, the form comes back empty: the next visitor must not see
@@ -16,14 +16,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from services.audit import record
 from store.models import Event
-from web.audit import record
 from web.deps import SessionDep, StaffUser, StaffWrite
 from web.templating import render
 
 router = APIRouter(prefix="/equipe/salon", include_in_schema=False)
 
-# Form fields (names are those of ``jobs.candidate_import.FIELDS``) in display order, with their input type.
+# Form fields (names are those of ``services.candidate_import.FIELDS``) in display order, with their input type.
 TEXT_FIELDS = [
     ("first_name", "Prénom", "text", "given-name"),
     ("last_name", "Nom", "text", "family-name"),
@@ -72,7 +72,7 @@ def booth_form(
 
 @router.post("")
 async def booth_submit(request: Request, session: SessionDep, user: StaffWrite) -> Response:
-    from jobs.candidate_import import validate_prospect
+    from services.candidate_import import validate_prospect
     from store.candidates import (
         assign_referent,
         get_or_create_event,

@@ -7,10 +7,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from services.auth import NotFoundForRole
+from services.shortlists import LinkGone, LinkNotFound, public_view, resolve_link, save_answers
 from store.models import Offer, Shortlist
-from web.auth import NotFoundForRole
 from web.deps import CurrentUserDep, SessionDep, SettingsDep, UserWrite
-from web.shortlists import LinkGone, LinkNotFound, public_view, resolve_link, save_answers
 from web.templating import render
 
 router = APIRouter(prefix="/employeur", include_in_schema=False)

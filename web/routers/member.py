@@ -14,8 +14,10 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
-from jobs import mail
-from jobs.network import (
+from services import mail
+from services.auth import CurrentUser, NotFoundForRole, hash_password
+from services.kit import file_path
+from services.network import (
     CONTRACT_CHOICES,
     PROFILE_FIELDS,
     PROFILE_LABELS,
@@ -44,9 +46,7 @@ from store.models import (
     TalentDigest,
     TalentInterest,
 )
-from web.auth import CurrentUser, NotFoundForRole, hash_password
 from web.deps import CurrentUserDep, SessionDep, SettingsDep, current_user, signed_in_redirect
-from web.kit import file_path
 from web.routers.network import form_fields
 from web.routers.network_staff import _back, outreach_settings
 from web.security import verify_csrf

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from jobs.network import (
+from services.network import (
     INTEREST_LINK_DAYS,
     NetworkError,
     check_join_form,

@@ -11,8 +11,12 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, or_, select
 
-from jobs import mail
-from jobs.network import (
+from matching.employers import naf_divisions, naf_sections
+from services import mail
+from services.auth import NotFoundForRole
+from services.kit import KitError, store_upload
+from services.match_data import offers_for_candidate
+from services.network import (
     PROFILE_FIELDS,
     PROFILE_LABELS,
     NetworkError,
@@ -28,7 +32,7 @@ from jobs.network import (
     send_login_link,
     send_selection,
 )
-from matching.employers import naf_divisions, naf_sections
+from services.visibility import can_see_candidate
 from store.audit import audit
 from store.models import (
     AuditLog,
@@ -43,12 +47,8 @@ from store.models import (
     TalentDigest,
     TalentInterest,
 )
-from web.auth import NotFoundForRole
 from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
-from web.kit import KitError, store_upload
-from web.match_data import offers_for_candidate
 from web.templating import render
-from web.visibility import can_see_candidate
 
 router = APIRouter(prefix="/equipe/reseau", include_in_schema=False)
 
@@ -270,7 +270,7 @@ async def kit_upload(
     file: Annotated[UploadFile, File()],
     title: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
-    from web.kit import max_bytes
+    from services.kit import max_bytes
 
     data = await file.read(max_bytes() + 1)
     try:

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from services.match_data import candidates_for_offer
+from services.reference import domain_label, epci_name
 from store.models import Offer, Posting, Shortlist
 from web.deps import SessionDep, StaffUser
-from web.match_data import candidates_for_offer
 from web.offer_search import OfferFilters, filter_options, offer_filters, search_offers
-from web.reference import domain_label, epci_name
 from web.templating import render
 
 router = APIRouter(prefix="/equipe/offres", include_in_schema=False)

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from services.audit import record
+from services.match_data import offers_for_candidate, record_feedback
+from services.visibility import can_see_candidate
 from store.models import Candidate, CandidateEvent, Event, Household, Offer
-from web.audit import record
 from web.deps import SessionDep, StaffUser, StaffWrite
-from web.match_data import offers_for_candidate, record_feedback
 from web.prospect_search import prospect_or_404, search_prospects
 from web.templating import render
-from web.visibility import can_see_candidate
 
 router = APIRouter(prefix="/equipe", include_in_schema=False)
 
@@ -99,7 +99,7 @@ def household_page(request: Request, session: SessionDep, user: StaffUser, house
         raise HTTPException(status_code=404)
     places, unavailable = [], False
     try:
-        from store.matching import household_places
+        from services.matching import household_places
     except ImportError:
         unavailable = True
     else:

@@ -8,11 +8,11 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from services.reference import epci_name
 from store.models import Offer
 from web.deps import SessionDep, SettingsDep
 from web.jsonld import job_posting, rss_feed
 from web.offer_search import OfferFilters, search_offers
-from web.reference import epci_name
 from web.routers.offers import Filters, cached_options
 from web.templating import render
 

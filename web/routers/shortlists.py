@@ -9,11 +9,9 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from store.models import Candidate, Offer, Shortlist, ShortlistEntry
-from web.audit import record
-from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
-from web.match_data import candidates_for_offer
-from web.shortlists import (
+from services.audit import record
+from services.match_data import candidates_for_offer
+from services.shortlists import (
     ShortlistError,
     approve_shortlist,
     build_shortlist,
@@ -22,8 +20,10 @@ from web.shortlists import (
     send_shortlist,
     shortlist_pdf,
 )
+from services.visibility import can_see_candidate
+from store.models import Candidate, Offer, Shortlist, ShortlistEntry
+from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
 from web.templating import render
-from web.visibility import can_see_candidate
 
 router = APIRouter(prefix="/equipe/listes", include_in_schema=False)
 

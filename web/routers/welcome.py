@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from matching.ambassadors import FAMILY_LABELS
 from matching.geo import get_gazetteer
 from services.ambassadors import AmbassadorError, introduce, list_ambassadors, proposals_for
+from services.audit import record
+from services.auth import CurrentUser
 from services.directory import (
     CATEGORIES,
     DirectoryError,
@@ -32,15 +34,22 @@ from services.directory import (
     save_entry,
 )
 from services.referents import ReferentError, list_referents, reassign
+from services.settings import WebSettings
+from services.shortlists import ShortlistError, deliver
 from services.spreadsheet import ImportFileError
-from services.welcome import CROW_FLIES, STEPS, WelcomeError, record_step, save_plan, settling_page, welcome_pack
+from services.welcome import (
+    CROW_FLIES,
+    STEPS,
+    WelcomeError,
+    record_step,
+    save_plan,
+    settling_page,
+    welcome_pack,
+    welcome_pack_pdf,
+)
 from store.models import Ambassador, DirectoryEntry
-from web.audit import record
-from web.auth import CurrentUser
 from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
 from web.prospect_search import prospect_or_404
-from web.settings import WebSettings
-from web.shortlists import ShortlistError, deliver
 from web.templating import render
 
 router = APIRouter(prefix="/equipe", include_in_schema=False)
@@ -166,19 +175,16 @@ async def settling_plan(request: Request, session: SessionDep, user: StaffWrite,
 
 @router.get("/prospects/{candidate_id}/accueil/livret.pdf")
 def settling_pack(request: Request, session: SessionDep, user: StaffUser, candidate_id: int) -> Response:
-    from services.pdf import html_to_pdf
-    from web.templating import templates
-
     candidate = prospect_or_404(session, user, candidate_id)
     try:
         pack = welcome_pack(session, candidate)
     except WelcomeError as exc:
         return _back(_page_url(candidate.id), str(exc))
-    html = templates.env.get_template("staff/welcome_pack_pdf.html").render(pack=pack, crow_flies=CROW_FLIES)
+    pdf = welcome_pack_pdf(pack)
     record(session, user.email, "welcome_pack", "candidate", candidate.id)
     session.commit()
     return Response(
-        html_to_pdf(html),
+        pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": 'attachment; filename="livret-accueil-oh-my-lot.pdf"'},
     )

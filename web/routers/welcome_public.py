@@ -24,9 +24,9 @@ from services.ambassadors import (
     withdraw,
     withdrawal_token,
 )
+from services.shortlists import ShortlistError
 from web.deps import SessionDep, SettingsDep
 from web.routers.welcome import mailer
-from web.shortlists import ShortlistError
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -37,10 +37,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from jobs import mail
 from matching.employers import check_siret, naf_divisions, naf_sections, sector_of
 from matching.normalize import normalize_posting
 from matching.types import RawPosting
+from services import mail
 from store.audit import audit
 from store.models import (
     Candidate,

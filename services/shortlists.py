@@ -17,20 +17,52 @@ import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from typing import Literal
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services import documents
+from services.audit import record
+from services.settings import WebSettings
 from store.models import Candidate, Offer, Shortlist, ShortlistEntry
 from store.models import as_utc as _aware
-from web.audit import record
-from web.schemas import ShortlistCandidatePublic, ShortlistPublic
-from web.settings import WebSettings
 
 LINK_SALT = "ohmylot.employer-link.v1"
+
+
+class ShortlistCandidatePublic(BaseModel):
+    """What an employer sees of one prospect: an allowlist, no contact details (staff put them in touch)."""
+
+    entry_id: int
+    first_name: str
+    last_initial: str
+    desired_jobs: str | None
+    skills: str | None
+    experience_years: float | None
+    experience_level: str | None
+    diplomas: str | None
+    languages: str | None
+    driving_licence: bool | None
+    available_from: date | None
+    current_place: str | None
+    answer: Literal["interested", "not_interested"] | None
+    comment: str | None
+
+
+class ShortlistPublic(BaseModel):
+    """A shortlist as the employer sees it (page, PDF and e-mail are all made from this)."""
+
+    offer_title: str
+    employer_name: str | None
+    commune_name: str | None
+    approved_by: str | None
+    expires_at: datetime | None
+    candidates: list[ShortlistCandidatePublic]
 
 
 class ShortlistError(ValueError):
@@ -257,18 +289,11 @@ def save_answers(
 # --------------------------------------------------------------------------------------------------
 
 
-def _no_fetch(url: str, *args, **kwargs):  # type: ignore[no-untyped-def]
-    raise ValueError(f"ressource externe refusée dans le PDF : {url}")
-
-
 def shortlist_pdf(view: ShortlistPublic) -> bytes:
     """The shortlist as a PDF (WeasyPrint), made from the allowlisted view; fetches nothing."""
-    from weasyprint import HTML
+    from services.pdf import html_to_pdf
 
-    from web.templating import templates
-
-    html = templates.env.get_template("employer/shortlist_pdf.html").render(view=view)
-    return HTML(string=html, url_fetcher=_no_fetch, base_url=None).write_pdf()
+    return html_to_pdf(documents.render("shortlist_pdf.html", view=view))
 
 
 @dataclass
@@ -279,15 +304,13 @@ class SendResult:
 
 
 def _message(view: ShortlistPublic, *, link: str, recipient: str, settings: WebSettings, pdf: bytes) -> EmailMessage:
-    from web.templating import fr_date, templates
-
     message = EmailMessage()
     message["Subject"] = f"Oh my Lot ! — candidats pour votre offre « {view.offer_title} »"
     message["From"] = settings.smtp_from
     message["To"] = recipient
-    text = templates.env.get_template("employer/email.txt").render(view=view, link=link, fr_date=fr_date)
+    text = documents.render("shortlist_email.txt", view=view, link=link)
     message.set_content(text)
-    html = templates.env.get_template("employer/email.html").render(view=view, link=link, fr_date=fr_date)
+    html = documents.render("shortlist_email.html", view=view, link=link)
     message.add_alternative(html, subtype="html")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename="candidats-oh-my-lot.pdf")
     return message

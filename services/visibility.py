@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, cast, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from services.auth import CurrentUser
+from services.reference import communes_of_epcis
 from store.models import Candidate
-from web.auth import CurrentUser
-from web.reference import communes_of_epcis
 
 
 def _area_matches(area: dict[str, Any] | None, epcis: set[str], communes: set[str]) -> bool:

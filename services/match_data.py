@@ -1,6 +1,6 @@
-"""Reading proposed matches and recording staff feedback, through ``store.matching`` when installed.
+"""Reading proposed matches and recording staff feedback, through ``services.matching`` when installed.
 
-The ranking engine (``store.matching``) computes and stores ``Match`` rows; the web app only reads them and
+The ranking engine (``services.matching``) computes and stores ``Match`` rows; the web app only reads them and
 records ``MatchFeedback`` (kept apart so that re-ranking never loses a staff judgement).
 """
 
@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.auth import CurrentUser
+from services.visibility import can_see_candidate
 from store.models import Candidate, Match, MatchFeedback, Offer
-from web.auth import CurrentUser
-from web.visibility import can_see_candidate
 
 
 @dataclass
@@ -29,7 +29,7 @@ class MatchRow:
 
 def _engine():  # type: ignore[no-untyped-def]
     try:
-        import store.matching as engine
+        import services.matching as engine
     except ImportError:
         return None
     return engine
@@ -71,7 +71,7 @@ def candidates_for_offer(
 ) -> list[MatchRow]:
     """The best prospects for an offer that ``user`` may see, best first.
 
-    Computed live by the ranking engine when it is installed (``store.matching.candidates_for_offer``),
+    Computed live by the ranking engine when it is installed (``services.matching.candidates_for_offer``),
     completed with the stored matches of the nightly re-ranking (each prospect once, best score kept).
     """
     found: dict[int, Match] = {}
