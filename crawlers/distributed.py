@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import redis
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
@@ -61,8 +62,6 @@ def distributed_settings(
 
 def reset_run(redis_url: str, run_key: str) -> None:
     """Delete the queue, duplicate filter and activity keys of a run (before starting its workers)."""
-    import redis
-
     client = redis.Redis.from_url(redis_url)
     client.delete(*run_keys(run_key).values())
     client.close()
@@ -91,7 +90,6 @@ class WaitForOtherWorkers:
         settings = crawler.settings
         if not settings.getbool("OHMYLOT_DISTRIBUTED"):
             raise NotConfigured
-        import redis
 
         self.crawler = crawler
         self.keys = run_keys(settings.get("OHMYLOT_DISTRIBUTED_KEY", "default"))

@@ -29,6 +29,12 @@ from scrapy.exceptions import NotConfigured
 
 from crawlers.drops import DROP_PREFIX, IDENTIFIED_KEY, INCOMPLETE_KEY
 from crawlers.monitors import RunFigures, check_run
+from crawlers.pipelines import COVERAGE_FIELDS
+from crawlers.registry import get_source
+from store.crawls import finish_run, recent_runs, start_run, sync_sources
+from store.db import open_database
+from store.models import CrawlRun
+from store.postings import PostingInput, close_expired, close_missing, ensure_source, mark_seen, upsert_postings
 
 logger = logging.getLogger(__name__)
 
@@ -167,10 +173,6 @@ class CrawlRunRecorder:
         """Open the database, sync the source and create (or adopt) the run; idempotent."""
         if self.db is not None:
             return
-        from store.crawls import start_run, sync_sources
-        from store.db import open_database
-        from store.models import CrawlRun
-        from store.postings import ensure_source
 
         spider = self.crawler.spider
         self.source_id = getattr(spider, "source_id", None) or spider.name
@@ -178,8 +180,6 @@ class CrawlRunRecorder:
         self.db = open_database(auto_upgrade=self.preassigned_run_id is None)
         entry = None
         try:
-            from crawlers.registry import get_source
-
             entry = get_source(self.source_id)
         except ValueError as exc:
             logger.error("registre des sources illisible : %s", exc)
@@ -203,9 +203,6 @@ class CrawlRunRecorder:
 
     def store(self, batch: list[Any]) -> None:
         """Upsert a batch of ``CrawlItem``s; a database error is logged (the run becomes partial)."""
-        from store.models import CrawlRun
-        from store.postings import PostingInput, upsert_postings
-
         self.open()
         stats = self.crawler.stats
         try:
@@ -248,10 +245,6 @@ class CrawlRunRecorder:
             self.db.engine.dispose()
 
     def _finish(self, reason: str) -> None:
-        from crawlers.pipelines import COVERAGE_FIELDS
-        from store.crawls import finish_run, recent_runs
-        from store.postings import close_expired, close_missing, mark_seen
-
         stats = dict(self.crawler.stats.get_stats())
         assessment = assess_run(stats, reason)
         closed_missing = closed_expired = kept = 0
@@ -262,12 +255,15 @@ class CrawlRunRecorder:
                 closed_missing = close_missing(session, self.source_id, self.run_id, misses=self.close_after)
             closed_expired = close_expired(session, self.source_id, run_id=self.run_id)
             history = [
-                RunFigures(run.status, run.items_scraped, run.finish_reason, run.errors, run.field_coverage or {})
+                RunFigures(run.status, run.items_scraped, run.finish_reason, run.errors, run.field_coverage or {},
+                           run.stats or {}, run.started_at)
                 for run in recent_runs(session, self.source_id, limit=20, before_id=self.run_id)
             ]
             items = int(stats.get("item_scraped_count", 0))
             errors = error_count(stats)
-            figures = RunFigures(assessment.status, items, reason, errors, coverage)
+            current = session.get(CrawlRun, self.run_id)
+            figures = RunFigures(assessment.status, items, reason, errors, coverage, stats,
+                                 current.started_at if current is not None else None)
             issues = check_run(figures, history, min_ratio=self.min_ratio, history_size=self.history_size)
             for issue in issues:
                 logger.warning("Santé de la collecte %s : %s", self.source_id, issue.message)

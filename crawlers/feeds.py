@@ -17,10 +17,12 @@ What the bases do for every spider:
   be read because of HTML entities it does not define (``&eacute;``, ``&nbsp;``), they are replaced by
   their characters. A gzipped file served without ``Content-Encoding`` is decompressed (bounded). Each
   repair is counted in stats as ``feeds/repair/<kind>``.
-- **XML item iteration** (:func:`parse_xml_items`): a strict incremental parse keeps every item that was
-  complete before the first syntax error; after it, libxml2's recovery mode salvages the following items.
-  The item being read when the error happened is dropped (reason ``invalid_xml``): for a truncated feed
-  this recovers the complete items before the cut and counts the broken rest.
+- **XML item iteration** (:func:`parse_xml_items`): a strict incremental parse keeps every item whose end
+  tag was read before the first syntax error. A document that stops in the middle (a truncated download)
+  gives exactly those items, one drop ``invalid_xml`` and the stat ``feeds/truncated`` (the source's
+  crawl health shows it; the run is partial, so it closes nothing) — whatever lxml/libxml2 version, since
+  libxml2's recovery mode is never used to read a truncated document. After a syntax error *inside* the
+  document, recovery salvages the items that start after the error's line; the item being read is dropped.
 - **bad documents**: an HTML page served instead of the feed (an error page with status 200) is one drop
   ``not_a_feed``; an empty body is one drop ``empty_response``; a JSON syntax error is one drop
   ``invalid_json``; a valid feed with no item yields nothing and is not an error.
@@ -50,6 +52,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar
 
+import scrapy
 from lxml import etree
 
 from crawlers.base import OhmylotSpider
@@ -64,6 +67,14 @@ DROP_INVALID_XML = "invalid_xml"
 DROP_INVALID_JSON = "invalid_json"
 DROP_INVALID_ITEM = "invalid_item"
 DROP_INVALID_ROW = "invalid_row"
+
+#: Stats of a truncated feed: one per truncated document, and the complete items read before the cut.
+STAT_TRUNCATED = "feeds/truncated"
+STAT_TRUNCATED_KEPT = "feeds/truncated/items_before_cut"
+
+#: Items mapped, and per field the items where the mapping found nothing (``feeds/missing/title``…).
+STAT_MAPPED_ITEMS = "feeds/mapped_items"
+STAT_MISSING_PREFIX = "feeds/missing/"
 
 #: XML namespaces understood in field paths as ``prefix:name``.
 NAMESPACES: dict[str, str] = {
@@ -273,6 +284,7 @@ class XmlItems:
     root_tag: str | None
     repairs: dict[str, int]
     recovered: int = 0  # items read by libxml2's recovery mode after a syntax error
+    truncated: bool = False  # the document stops in the middle: only the items complete before the cut
 
 
 def localname(tag: object) -> str:
@@ -287,12 +299,24 @@ def _item_filter(item_tags: frozenset[str]) -> list[str]:
     return [f"{{*}}{tag}" for tag in sorted(item_tags)]
 
 
-def _strict_items(data: bytes, item_tags: frozenset[str]) -> tuple[list[etree._Element], str | None,
-                                                                   etree.XMLSyntaxError | None, bool]:
-    """Strict incremental parse: the items complete before the first error, the root tag (known when the
-    parse succeeds), the error, and whether an item was open when it happened.
+@dataclass(slots=True)
+class _StrictParse:
+    """What the strict incremental parse saw: the items whose end tag was read before the first error."""
 
-    Only the items' start and end events are asked of libxml2 (the other elements are built, not reported).
+    items: list[etree._Element]
+    root_tag: str | None
+    error: etree.XMLSyntaxError | None
+    #: the error came when the input ended (all bytes accepted, document unfinished): the feed is truncated
+    at_end: bool
+
+
+def _strict_items(data: bytes, item_tags: frozenset[str]) -> _StrictParse:
+    """Strict incremental parse (``XMLPullParser``, no recovery) that stops at the first error.
+
+    An item counts only once its *end* event was read, so an item cut anywhere (inside a tag, a CDATA
+    section, a multi-byte character) is never returned, whatever libxml2 version buffers how much input:
+    the result only depends on which end tags precede the error. ``at_end`` tells a document that stopped
+    in the middle (every byte was accepted, the error came at ``close()``) from a syntax error inside it.
     """
     parser = etree.XMLPullParser(events=("start", "end"), tag=_item_filter(item_tags), recover=False,
                                  resolve_entities="internal", no_network=True, huge_tree=False,
@@ -316,12 +340,20 @@ def _strict_items(data: bytes, item_tags: frozenset[str]) -> tuple[list[etree._E
         for start in range(0, len(data), 1 << 16):
             parser.feed(data[start : start + (1 << 16)])
             consume()
-        root = parser.close()
-        root_tag = localname(root.tag) if root is not None else None
     except etree.XMLSyntaxError as exc:
         error = exc
+    else:
+        complete = len(items)
+        try:
+            root = parser.close()
+            root_tag = localname(root.tag) if root is not None else None
+        except etree.XMLSyntaxError as exc:
+            # libxml2 ≥ 2.13 reports end events for the elements still open when a truncated input is
+            # closed: an item that ends only then was cut, so only the items ended while feeding count.
+            consume()
+            return _StrictParse(items[:complete], None, exc, True)
     consume()
-    return items, root_tag, error, depth > 0
+    return _StrictParse(items, root_tag, error, False)
 
 
 def _recovered(data: bytes, item_tags: frozenset[str]) -> tuple[str | None, list[etree._Element]]:
@@ -355,31 +387,39 @@ def parse_xml_items(body: bytes, item_tags: Iterable[str], *, http_charset: str 
     else:
         # The text is re-encoded as UTF-8: the declaration must not name another encoding any more.
         data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
-    items, root_tag, error, item_open = _strict_items(data, tags)
-    if error is not None and _UNDEFINED_ENTITY.search(error.msg or ""):
+    strict = _strict_items(data, tags)
+    if strict.error is not None and _UNDEFINED_ENTITY.search(strict.error.msg or ""):
         # HTML entities in XML text: replace them and read again (only then: values stay as written).
         text = replace_html_entities(text, repairs)
         data = _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
-        items, root_tag, error, item_open = _strict_items(data, tags)
-    problems: list[FeedProblem] = []
-    salvage: list[etree._Element] = []
+        strict = _strict_items(data, tags)
+    items, error = strict.items, strict.error
+    root_tag, salvage = strict.root_tag, []
     if error is not None:
         root_tag, salvage = _recovered(data, tags)
     if (root_tag is not None and root_tag.lower() == "html") or looks_like_html(body):
         return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"une page HTML et non un flux (racine <{root_tag}>)")],
                         root_tag, repairs)
     if error is None:
-        return XmlItems(items, problems, root_tag, repairs)
+        return XmlItems(items, [], root_tag, repairs)
     line = error.lineno
     if root_tag is None:
         return XmlItems([], [FeedProblem(DROP_NOT_A_FEED, f"pas du XML : {error.msg}", line)], None, repairs)
-    recovered: list[etree._Element] = []
-    if len(salvage) >= len(items):
-        recovered = salvage[len(items):]
-        if item_open and recovered:
-            recovered = recovered[1:]  # the item the error happened in: its content cannot be trusted
-    what = f"offre n° {len(items) + 1} illisible" if item_open else "document abîmé hors des offres"
-    problems.append(FeedProblem(DROP_INVALID_XML, f"{what} : {error.msg}", line))
+    if strict.at_end:
+        # Truncated: nothing follows the cut, so nothing is salvaged; the recovery parse only tells whether
+        # an item was open at the cut (libxml2's recovery would return it as if it were whole).
+        cut = len(salvage) > len(items)
+        what = (f"offre n° {len(items) + 1} illisible (coupée)" if cut
+                else f"coupé après l'offre n° {len(items)}")
+        problem = FeedProblem(DROP_INVALID_XML, f"flux tronqué, {what} : {error.msg}", line)
+        return XmlItems(items, [problem], root_tag, repairs, truncated=True)
+    # A syntax error inside the document: the items that start after the error's line are salvaged from
+    # the recovery parse; those that started before it (the one being read) cannot be trusted.
+    after = salvage[len(items):] if len(salvage) >= len(items) else []
+    recovered = [element for element in after if (element.sourceline or 0) > (line or 0)]
+    broken = len(after) - len(recovered)
+    what = f"offre n° {len(items) + 1} illisible" if broken else "document abîmé hors des offres"
+    problems = [FeedProblem(DROP_INVALID_XML, f"{what} : {error.msg}", line)]
     return XmlItems(items + recovered, problems, root_tag, repairs, recovered=len(recovered))
 
 
@@ -449,18 +489,54 @@ def _compile(path: str) -> tuple[str, str, tuple[tuple[str | None, str], ...] | 
 
 def _children(node: etree._Element, cache: dict[int, dict[str, etree._Element]] | None) -> dict[
         str, etree._Element]:
-    """First child by full tag and by ``*localname`` (built once per element when a cache is given)."""
+    """First child by full tag, by ``*localname`` and by ``~lowercase localname`` (built once per element
+    when a cache is given)."""
     index = cache.get(id(node)) if cache is not None else None
     if index is None:
         index = {}
         for child in node:
             tag = child.tag
             if isinstance(tag, str):
+                local = tag.rsplit("}", 1)[-1]
                 index.setdefault(tag, child)
-                index.setdefault("*" + tag.rsplit("}", 1)[-1], child)
+                index.setdefault("*" + local, child)
+                index.setdefault("~" + local.lower(), child)
         if cache is not None:
             cache[id(node)] = index
     return index
+
+
+def _child(index: dict[str, etree._Element], namespace: str | None, name: str) -> etree._Element | None:
+    """One step: the exact name (without namespace first, else any namespace), else any letter case."""
+    if namespace is not None:
+        found = index.get(f"{{{namespace}}}{name}")
+    else:
+        found = index.get(name)
+        if found is None:
+            found = index.get("*" + name)
+    return found if found is not None else index.get("~" + name.lower())
+
+
+def _walk(node: etree._Element, steps: Sequence[tuple[str | None, str]],
+          cache: dict[int, dict[str, etree._Element]] | None) -> etree._Element | None:
+    current: etree._Element | None = node
+    for namespace, name in steps:
+        current = _child(_children(current, cache), namespace, name)
+        if current is None:
+            return None
+    return current
+
+
+def attribute(node: etree._Element, name: str) -> str | None:
+    """An attribute by name, in any namespace and any letter case (exact name first)."""
+    value = node.get(name)
+    if value is not None:
+        return value
+    wanted = name.lower()
+    for key, value in node.attrib.items():
+        if key.rsplit("}", 1)[-1].lower() == wanted:
+            return value
+    return None
 
 
 def xml_element(node: etree._Element, path: str, cache: dict[int, dict[str, etree._Element]] | None = None
@@ -469,17 +545,7 @@ def xml_element(node: etree._Element, path: str, cache: dict[int, dict[str, etre
     _, element_path, steps, _ = _compile(path)
     if steps is None:
         return node.find(_xml_path(element_path))
-    current: etree._Element | None = node
-    for namespace, name in steps:
-        index = _children(current, cache)
-        if namespace is not None:
-            current = index.get(f"{{{namespace}}}{name}")
-        else:  # no prefix: the element without namespace, else the first of that name in any namespace
-            found = index.get(name)
-            current = found if found is not None else index.get("*" + name)
-        if current is None:
-            return None
-    return current
+    return _walk(node, steps, cache)
 
 
 def xml_value(node: etree._Element, path: str, cache: dict[int, dict[str, etree._Element]] | None = None
@@ -487,35 +553,132 @@ def xml_value(node: etree._Element, path: str, cache: dict[int, dict[str, etree.
     """The text at ``path`` below ``node``, child elements' text included; ``None`` when absent or empty.
 
     ``a/b`` walks child elements (an unprefixed name matches the element without namespace first, else one
-    in any namespace; ``dc:x`` a prefix of :data:`NAMESPACES`); ``path/@attr`` reads an attribute;
-    ``path/text()`` only the element's own text (``<salary>30 k€</salary>`` but not ``<salary><min/>…``);
-    ElementPath predicates work too (``*[@label='Rémunération']``). ``cache`` (one dict per item) indexes
-    children once for the many lookups of one item.
+    in any namespace, else one in any letter case; ``dc:x`` a prefix of :data:`NAMESPACES`); ``path/@attr``
+    reads an attribute; ``path/text()`` only the element's own text (``<salary>30 k€</salary>`` but not
+    ``<salary><min/>…``); ElementPath predicates work too (``*[@label='Rémunération']``). Tolerance: when
+    the last step of a plain path names no element, an attribute of that name is read instead
+    (``<job id="12">`` for ``id``, ``<place city="Figeac"/>`` for ``place/city``), any letter case; CDATA
+    is text. ``cache`` (one dict per item) indexes children once for the many lookups of one item.
     """
-    kind, _, _, attr = _compile(path)
+    kind, _, steps, attr = _compile(path)
     target = xml_element(node, path, cache)
     if target is None:
+        if kind == "attr" and steps is not None:
+            return None
+        if kind == "text" and steps:
+            parent = _walk(node, steps[:-1], cache)
+            return clean_value(attribute(parent, steps[-1][1])) if parent is not None else None
         return None
     if kind == "own":
         return clean_value(target.text)
     if kind == "attr":
-        return clean_value(target.get(attr or ""))
+        return clean_value(attribute(target, attr or ""))
     return node_text(target)
 
 
+def _key_fold(key: str) -> str:
+    return re.sub(r"[\s_.-]+", "", key).lower()
+
+
+def _json_step(current: Any, step: str) -> Any:
+    """One step of a dotted path: a key (exact, else any letter case and ``_``/``-`` ignored), a list index,
+    or — on a list given a key — the key in the first object of the list that has it."""
+    if isinstance(current, Mapping):
+        if step in current:
+            return current[step]
+        wanted = _key_fold(step)
+        return next((v for k, v in current.items() if isinstance(k, str) and _key_fold(k) == wanted), None)
+    if isinstance(current, list):
+        if step.isdigit():
+            return current[int(step)] if int(step) < len(current) else None
+        for element in current:
+            value = _json_step(element, step) if isinstance(element, Mapping) else None
+            if value is not None:
+                return value
+    return None
+
+
 def json_value(obj: Any, path: str) -> Any:
-    """The value at a dotted ``path`` in nested dicts/lists (``geo.lat``, ``locations.0.city``)."""
+    """The value at a dotted ``path`` in nested dicts/lists (``geo.lat``, ``locations.0.city``,
+    ``locations.city`` = the first location's city); keys in any letter case."""
     current = obj
     for step in path.split("."):
-        if isinstance(current, Mapping):
-            current = current.get(step)
-        elif isinstance(current, list) and step.isdigit() and int(step) < len(current):
-            current = current[int(step)]
-        else:
-            return None
+        current = _json_step(current, step)
         if current is None:
             return None
     return current
+
+
+#: names under which JSON documents usually put their list of offers (tie-breakers, folded)
+_LIST_KEYS = ("jobs", "ads", "data", "results", "offers", "offres", "items", "postings", "hits", "jobpostings",
+              "content", "records", "annonces", "vacancies", "positions")
+
+
+def find_item_list(document: Any, max_depth: int = 4) -> tuple[str | None, list[Any] | None]:
+    """Where a JSON document keeps its offers: the document itself when it is a list, else the shallowest
+    list of objects (at that depth, one under a usual name such as ``jobs``/``ads``/``results`` first, else
+    the longest: Workday's ``facets`` must not win over its ``jobPostings``), at most ``max_depth`` keys
+    down. Returns the dotted path (``None`` for the document) and the list.
+    """
+    if isinstance(document, list):
+        return None, document
+    level: list[tuple[str, Any]] = [("", document)]
+    for _ in range(max_depth):
+        found: list[tuple[int, int, str, list[Any]]] = []
+        following: list[tuple[str, Any]] = []
+        for prefix, value in level:
+            children = value.items() if isinstance(value, Mapping) else (
+                enumerate(value) if isinstance(value, list) else ())
+            for key, child in children:
+                path = f"{prefix}.{key}" if prefix else str(key)
+                if isinstance(child, list) and child and all(isinstance(e, Mapping) for e in child):
+                    name = _key_fold(str(key))
+                    rank = _LIST_KEYS.index(name) if name in _LIST_KEYS else len(_LIST_KEYS)
+                    found.append((-len(child), rank, path, child))
+                elif isinstance(child, Mapping | list):
+                    following.append((path, child))
+        if found:
+            _, _, path, items = min(found, key=lambda f: (f[1] == len(_LIST_KEYS), f[0], f[1]))
+            return path, items
+        level = following
+    return None, None
+
+
+_TITLE_KEYS = frozenset({"title", "jobtitle", "name", "intitule", "titre"})
+
+
+def _has_title(value: Any) -> bool:
+    """An object with a title key, itself or in its JSON:API ``attributes``."""
+    if not isinstance(value, Mapping):
+        return False
+    attributes = value.get("attributes")
+    return any(_key_fold(str(k)) in _TITLE_KEYS for k in value) or (
+        isinstance(attributes, Mapping) and any(_key_fold(str(k)) in _TITLE_KEYS for k in attributes))
+
+
+def json_records(document: Any) -> tuple[str | None, list[Any] | None]:
+    """The offers of a JSON document: its list of objects (:func:`crawlers.feeds.find_item_list`, going into
+    a one-element wrapper such as Algolia's ``results.0.hits``), else the one object that has a title (a
+    detail page: ``data``, ``jobPostingInfo``) as a list of one."""
+    path, records = find_item_list(document)
+    while records is not None and len(records) == 1 and not _has_title(records[0]):
+        inner_path, inner = find_item_list(records[0])
+        if inner is None or not inner:
+            break
+        path = ".".join(p for p in (path, "0", inner_path) if p)
+        records = inner
+    if records is not None:
+        return path, records
+    level: list[tuple[str, Any]] = [("", document)]
+    for _ in range(3):
+        following: list[tuple[str, Any]] = []
+        for prefix, value in level:
+            if isinstance(value, Mapping):
+                if _has_title(value):
+                    return prefix or None, [value]
+                following += [(f"{prefix}.{k}" if prefix else str(k), v) for k, v in value.items()]
+        level = following
+    return None, None
 
 
 def first_value(values: Iterable[object]) -> str | None:
@@ -622,8 +785,6 @@ class FeedSpider(OhmylotSpider):
 
     def start_requests(self) -> Iterator[Any]:
         """One request per start URL (``-a url=``, comma-separated; ``file://`` replays a saved feed)."""
-        import scrapy
-
         for url in self.start_urls_list:
             yield scrapy.Request(url, callback=self.parse, dont_filter=True)
 
@@ -710,6 +871,7 @@ class FeedSpider(OhmylotSpider):
             values["description"] = join_sections(
                 [(heading, self.get(item, paths)) for heading, paths in self.description_sections]
             )
+        self.count_missing(values)
         extra = {key: v for key, paths in self.extra_fields.items() if (v := self.get(item, paths)) is not None}
         return RawPosting(source=self.source_id, extra=extra, **values)
 
@@ -750,6 +912,14 @@ class FeedSpider(OhmylotSpider):
             self._dropped: list[FeedProblem] = []
         return self._dropped
 
+    def count_missing(self, values: Mapping[str, Any]) -> None:
+        """Count each field the mapping names but did not find in this item (``feeds/missing/<field>``),
+        against ``feeds/mapped_items``: the crawl health compares the shares with the source's history."""
+        self.inc_stat(STAT_MAPPED_ITEMS)
+        for name, value in values.items():
+            if value is None:
+                self.inc_stat(f"{STAT_MISSING_PREFIX}{name}")
+
     def count_repairs(self, repairs: Mapping[str, int]) -> None:
         for kind, count in repairs.items():
             self.inc_stat(f"feeds/repair/{kind}", count)
@@ -770,6 +940,10 @@ class XmlFeedSpider(FeedSpider):
         self.count_repairs(result.repairs)
         if result.recovered:
             self.inc_stat("feeds/recovered_items", result.recovered)
+        if result.truncated:
+            # shown on the source's crawl health (crawlers.monitors.feed_issues); the drop makes the run partial
+            self.inc_stat(STAT_TRUNCATED)
+            self.inc_stat(STAT_TRUNCATED_KEPT, len(result.items))
         for problem in result.problems:
             self.drop(problem.reason, problem.detail,
                       position=f"ligne {problem.line}" if problem.line else None)
@@ -834,10 +1008,14 @@ def parse_json_items(body: bytes, items_path: str | None = None, *,
         return [], [problem], decoded.repairs
     except RecursionError:
         return [], [FeedProblem(DROP_INVALID_JSON, "JSON imbriqué trop profondément")], decoded.repairs
-    items: Any = json_value(document, items_path) if items_path else document
-    if isinstance(items, Mapping) and not items_path:
-        lists = [v for v in items.values() if isinstance(v, list)]
-        items = lists[0] if len(lists) == 1 else None
+    if items_path:
+        items: Any = json_value(document, items_path)
+        if isinstance(items, Mapping):  # a detail document: one offer
+            items = [items]
+    else:
+        lists = [v for v in document.values() if isinstance(v, list)] if isinstance(document, Mapping) else []
+        # an object holding one list (even an empty one: a valid feed without offers), else search it
+        items = lists[0] if len(lists) == 1 and not lists[0] else json_records(document)[1]
     if not isinstance(items, list):
         where = f" sous {items_path!r}" if items_path else ""
         problem = FeedProblem(DROP_NOT_A_FEED, f"aucune liste d'offres{where} dans le document JSON")

@@ -43,6 +43,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.sitemap import Sitemap
 
 from crawlers.base import OhmylotSpider
 from crawlers.drops import drop_page, drop_posting
@@ -136,7 +137,7 @@ def extract_job_postings(body: str | bytes, base_url: str | None = None) -> tupl
     invalid += max(0, len(_LD_OPEN.findall(raw)) - matched)
     if b"itemtype" in raw and b"JobPosting" in raw:
         try:
-            import extruct
+            import extruct  # imported here: slow to import, and only microdata pages need it
 
             found = extruct.extract(raw, base_url=base_url, syntaxes=["microdata"], uniform=True, errors="ignore")
             postings.extend(iter_job_postings(found.get("microdata", [])))
@@ -534,8 +535,6 @@ class JobPostingSpider(OhmylotSpider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         """Posting pages (and nested sitemaps) listed by a sitemap."""
-        from scrapy.utils.sitemap import Sitemap
-
         body = response.body
         if body[:2] == b"\x1f\x8b":
             try:

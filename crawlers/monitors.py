@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from statistics import median
+from typing import Any
 
 DEFAULT_MIN_RATIO = 0.5
 DEFAULT_HISTORY = 5
@@ -44,6 +46,9 @@ class RunFigures:
     finish_reason: str | None = None
     errors: int = 0
     field_coverage: Mapping[str, float] = field(default_factory=dict)
+    #: the run's Scrapy stats (only the feed counters are read: ``feeds/truncated``, ``feeds/missing/…``)
+    stats: Mapping[str, Any] = field(default_factory=dict)
+    started_at: datetime | None = None
 
 
 def item_count_issue(
@@ -102,6 +107,89 @@ def coverage_issues(
     return issues
 
 
+def _count(stats: Mapping[str, Any], key: str) -> int:
+    value = stats.get(key, 0)
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def feed_issues(stats: Mapping[str, Any]) -> list[HealthIssue]:
+    """What the feed readers reported about the documents themselves: a feed cut in the middle."""
+    truncated = _count(stats, "feeds/truncated")
+    if not truncated:
+        return []
+    kept = _count(stats, "feeds/truncated/items_before_cut")
+    return [HealthIssue(
+        "truncated_feed",
+        f"flux tronqué : seules les {kept} offre(s) complète(s) avant la coupure ont été lues"
+        f"{f' ({truncated} documents)' if truncated > 1 else ''}, aucune offre fermée",
+        severity="error",
+    )]
+
+
+#: French names of the fields a mapping looks for (crawl health messages)
+FIELD_LABELS = {
+    "title": "titre", "source_id": "identifiant", "url": "adresse de l'offre", "apply_url": "lien de candidature",
+    "employer": "employeur", "city": "commune", "postal_code": "code postal", "departement": "département",
+    "location": "lieu", "lat": "latitude", "lon": "longitude", "contract": "contrat",
+    "contract_duration": "durée du contrat", "working_time": "temps de travail", "salary": "salaire",
+    "published_at": "date de publication", "expires_at": "date limite", "description": "description",
+    "experience": "expérience", "remote": "télétravail",
+}
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre")
+#: a field counts as absent from a run when missing from at least this share of its offers
+ABSENT_SHARE = 0.9
+MISSING_PREFIX = "feeds/missing/"
+MAPPED_KEY = "feeds/mapped_items"
+
+
+def missing_shares(stats: Mapping[str, Any]) -> dict[str, float]:
+    """Per field named by the mapping, the share of the run's offers where it was not found."""
+    mapped = _count(stats, MAPPED_KEY)
+    if not mapped:
+        return {}
+    return {key[len(MISSING_PREFIX):]: _count(stats, key) / mapped for key in stats if key.startswith(MISSING_PREFIX)}
+
+
+def _french_date(when: datetime, today: datetime | None) -> str:
+    text = f"{when.day} {_MONTHS[when.month - 1]}"
+    return text if today is not None and today.year == when.year else f"{text} {when.year}"
+
+
+def field_absence_issues(figures: RunFigures, history: Sequence[RunFigures], *,
+                         min_coverage: float = DEFAULT_MIN_COVERAGE) -> list[HealthIssue]:
+    """A field the mapping names, usually found (present in ≥ ``min_coverage`` of the offers of the previous
+    runs, median), now absent from ≥ 90 % of them: "titre absent sur 100 % des offres depuis le 3 mars"
+    (since the first run of the streak)."""
+    shares = missing_shares(figures.stats)
+    previous = [(run, missing_shares(run.stats)) for run in history]
+    previous = [(run, s) for run, s in previous if s or _count(run.stats, MAPPED_KEY)]
+    issues = []
+    for name in sorted(shares):
+        share = shares[name]
+        if share < ABSENT_SHARE:
+            continue
+        since = figures.started_at
+        usual: list[float] = []
+        streak = True
+        for run, run_shares in previous:  # newest first
+            run_share = run_shares.get(name, 0.0)
+            if streak and run_share >= ABSENT_SHARE:
+                since = run.started_at or since
+                continue
+            streak = False
+            usual.append(1 - run_share)
+        if not usual or median(usual) < min_coverage:
+            continue
+        when = f" depuis le {_french_date(since, figures.started_at)}" if since is not None else ""
+        issues.append(HealthIssue(
+            "field_absent",
+            f"{FIELD_LABELS.get(name, name)} absent sur {round(share * 100)} % des offres{when} "
+            f"(présent sur {median(usual):.0%} d'habitude) : le format du flux a-t-il changé ?",
+        ))
+    return issues
+
+
 def check_run(
     figures: RunFigures,
     history: Sequence[RunFigures],
@@ -116,6 +204,8 @@ def check_run(
     finish = finish_issue(figures)
     if finish is not None:
         issues.append(finish)
+    issues += feed_issues(figures.stats)
+    issues += field_absence_issues(figures, history, min_coverage=min_coverage)
     count = item_count_issue(
         figures.items_scraped, [run.items_scraped for run in good], min_ratio=min_ratio, history_size=history_size
     )

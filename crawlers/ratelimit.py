@@ -22,6 +22,7 @@ from typing import Any
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
+from scrapy.utils.defer import deferred_from_coro
 
 from crawlers.throttle import pause_host
 
@@ -108,8 +109,6 @@ class RetryAfterMiddleware:
         engine = self.crawler.engine
         closer = getattr(engine, "close_spider_async", None)
         if closer is not None:
-            from scrapy.utils.defer import deferred_from_coro
-
             deferred_from_coro(closer(reason=reason))
         else:  # Scrapy < 2.13
             engine.close_spider(self.crawler.spider, reason)

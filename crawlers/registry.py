@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawlers.declared import FeedFormat, FormatError, parse_format
+
 REGISTRY_PATH = Path(__file__).resolve().parent / "sources.toml"
 
 #: the platforms a spider exists for (crawl core + feeds)
@@ -33,12 +35,22 @@ PLATFORMS = (
     "fonction_publique_rss",
     "apec",
     "spreadsheet",
+    "feed",
+    # career-site platforms (crawlers/careers.py)
+    "workday",
+    "smartrecruiters",
+    "teamtailor",
+    "recruitee",
+    "welcometothejungle",
+    "lever",
+    "greenhouse",
+    "place_emploi_public",
 )
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _PLACEHOLDER = re.compile(r"\{(sandbox|env:[A-Za-z_][A-Za-z0-9_]*)\}")
 _CRON_FIELD = re.compile(r"^[\d*/,\-]+$")
-_KEYS = {"id", "platform", "name", "url", "employer", "schedule", "trust", "active", "requires", "args"}
+_KEYS = {"id", "platform", "name", "url", "employer", "schedule", "trust", "active", "requires", "args", "format"}
 
 
 class RegistryError(ValueError):
@@ -63,6 +75,8 @@ class SourceEntry:
     url_template: str | None = None
     #: why the source is inactive (French, for staff), None when active
     inactive_reason: str | None = None
+    #: the ``[source.format]`` declaration (platform ``feed``), checked at load
+    format: FeedFormat | None = None
 
     def spider_args(self) -> dict[str, str]:
         """The ``-a`` arguments of ``scrapy crawl`` for this source (``source``, ``url`` and ``args``)."""
@@ -70,6 +84,8 @@ class SourceEntry:
         if self.url:
             result["url"] = self.url
         result.update(self.args)
+        if self.format is not None:
+            result["format"] = self.format.to_json()
         return result
 
 
@@ -94,6 +110,21 @@ def resolve_placeholders(text: str, environ: Mapping[str, str] | None = None) ->
     return _PLACEHOLDER.sub(replace, text), missing
 
 
+def _format(raw: Mapping[str, Any], platform: object, where: str) -> FeedFormat | None:
+    """The entry's ``[source.format]``, checked (required by, and only allowed with, platform ``feed``)."""
+    if "format" not in raw:
+        if platform == "feed":
+            raise RegistryError(f"{where} : la plateforme feed demande une table [source.format] "
+                                "(proposée par « ohmylot sources probe FICHIER »)")
+        return None
+    if platform != "feed":
+        raise RegistryError(f"{where} : [source.format] ne va qu'avec platform = \"feed\" (ici {platform!r})")
+    try:
+        return parse_format(raw["format"])
+    except FormatError as exc:
+        raise RegistryError(f"{where} : {exc}") from exc
+
+
 def _entry(raw: Mapping[str, Any], position: int, environ: Mapping[str, str]) -> SourceEntry:
     where = f"source n° {position}"
     unknown = sorted(set(raw) - _KEYS)
@@ -105,7 +136,8 @@ def _entry(raw: Mapping[str, Any], position: int, environ: Mapping[str, str]) ->
     where = f"source {source_id}"
     if unknown:
         raise RegistryError(f"{where} : clé inconnue {', '.join(unknown)}")
-    platform = raw.get("platform")
+    platform = raw.get("platform", "feed" if "format" in raw else None)
+    feed_format = _format(raw, platform, where)
     if platform not in PLATFORMS:
         raise RegistryError(f"{where} : plateforme inconnue {platform!r} (connues : {', '.join(PLATFORMS)})")
     trust = raw.get("trust", 0.5)
@@ -159,6 +191,7 @@ def _entry(raw: Mapping[str, Any], position: int, environ: Mapping[str, str]) ->
         args=args,
         url_template=url_template,
         inactive_reason=reason,
+        format=feed_format,
     )
 
 

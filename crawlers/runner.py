@@ -21,6 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crawlers.registry import SourceEntry, get_source
+from store.crawls import fail_run, start_run, sync_sources
+from store.db import open_database
+from store.models import CrawlRun
+from store.postings import ensure_source
+from store.settings import get_store_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 #: seconds between two progress polls of the run row
@@ -95,8 +100,6 @@ def build_command(
 
 
 def _log_dir(environ: Mapping[str, str]) -> Path:
-    from store.settings import get_store_settings
-
     data_dir = environ.get("OHMYLOT_DATA_DIR", "").strip()
     path = (Path(data_dir).expanduser() if data_dir else get_store_settings().resolved_data_dir()) / "logs"
     path.mkdir(parents=True, exist_ok=True)
@@ -141,11 +144,6 @@ def run_crawl(
     ``on_progress`` receives snapshots while it runs; setting ``cancel`` stops it (run marked failed,
     ``cancelled``). Raises ``CrawlSetupError`` when the crawl cannot start.
     """
-    from store.crawls import fail_run, start_run
-    from store.db import open_database
-    from store.models import CrawlRun
-    from store.postings import ensure_source
-
     full_env = {**os.environ, **(env or {})}
     entry: SourceEntry | None = get_source(source_id)
     if entry is None and not spider:
@@ -165,8 +163,6 @@ def run_crawl(
     try:
         with db.session() as session:
             if entry is not None:
-                from store.crawls import sync_sources
-
                 sync_sources(session, [entry], prune=False)
             else:
                 ensure_source(session, source_id, platform=platform)
@@ -184,6 +180,8 @@ def run_crawl(
             },
             spider_args=args,
         )
+        # Installed from a wheel there is no scrapy.cfg: name the settings module so that ``scrapy crawl`` works.
+        full_env.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
         full_env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT), *[p for p in full_env.get("PYTHONPATH", "").split(os.pathsep) if p]]
         )
@@ -249,8 +247,6 @@ def run_crawl(
 def _report(
     db: object, source_id: str, run_id: int, started: float, on_progress: Callable[[CrawlProgress], None]
 ) -> None:
-    from store.models import CrawlRun
-
     try:
         with db.session() as session:  # type: ignore[attr-defined]
             run = session.get(CrawlRun, run_id)

@@ -54,9 +54,11 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.ValidatePipeline": 200,
     "crawlers.pipelines.StorePipeline": 900,
 }
-# One CrawlRun row per crawl, postings lifecycle and health (crawlers/extensions.py); the distributed mode's
+# The crawl log as JSON lines (crawlers/jsonlogs.py); one CrawlRun row per crawl, postings lifecycle and
+# health (crawlers/extensions.py); the distributed mode's
 # components (crawlers/distributed.py) turn themselves off unless OHMYLOT_DISTRIBUTED is set.
 EXTENSIONS = {
+    "crawlers.jsonlogs.JsonCrawlLogs": 50,
     "crawlers.extensions.CrawlRunRecorder": 100,
     "crawlers.distributed.WaitForOtherWorkers": 200,
 }

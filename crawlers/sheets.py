@@ -138,6 +138,8 @@ class SheetRow:
     line: int
     values: dict[str, str]
     extra: dict[str, str] = field(default_factory=dict)
+    #: every filled cell under its header as written (what a declared format's paths name)
+    cells: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -216,9 +218,11 @@ def rows_to_offers(rows: list[tuple[int, list[str | None]]], repairs: dict[str, 
             continue
         values: dict[str, str] = {}
         extra: dict[str, str] = {}
+        named: dict[str, str] = {}
         for index, value in enumerate(cells):
             if not value:
                 continue
+            named.setdefault(header_cells[index] or f"colonne {index + 1}", value)
             name = fields[index] if index < len(fields) else None
             if name:
                 values[name] = value
@@ -233,7 +237,7 @@ def rows_to_offers(rows: list[tuple[int, list[str | None]]], repairs: dict[str, 
             # A spreadsheet stored "01000" as the number 1000: the leading zero is restored.
             values["postal_code"] = "0" + postal
             repairs["postal_code_leading_zero"] = repairs.get("postal_code_leading_zero", 0) + 1
-        offers.append(SheetRow(line, values, extra))
+        offers.append(SheetRow(line, values, extra, named))
     return offers, problems, columns
 
 

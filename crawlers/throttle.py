@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import scrapy.core.downloader as downloader_module
 from scrapy.http import Request
 
 # A slot with no delay never waits; pausing it needs a tiny one (1 ms does not change throughput).
@@ -41,8 +42,6 @@ def raise_host_delay(crawler: Any, request: Request, delay: float) -> float:
 
 def _clock() -> float:
     """The clock the downloader compares ``Slot.lastseen`` with (monotonic since Scrapy 2.13, wall time before)."""
-    import scrapy.core.downloader as downloader_module
-
     clock = getattr(downloader_module, "monotonic", None) or getattr(downloader_module, "time", time.time)
     return clock()
 

@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "jobs.cmd_db",
     "jobs.cmd_demo",
     "jobs.cmd_crawl",
+    "jobs.cmd_probe",
     "jobs.cmd_quality",
     "jobs.cmd_geo",
     "jobs.cmd_rome",
@@ -43,6 +44,7 @@ COMMAND_MODULES = [
     "jobs.cmd_workers",
     "jobs.cmd_network",
     "jobs.cmd_accueil",
+    "jobs.cmd_mail",
 ]
 
 for _name in COMMAND_MODULES:

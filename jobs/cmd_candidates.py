@@ -6,6 +6,7 @@ Every command that shows or changes personal data writes an audit row (actor: ``
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ import typer
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 
 def _parse_day(text: str | None, option: str) -> date | None:
@@ -60,297 +64,305 @@ def _get_candidate(session: Any, candidate_id: int) -> Any:
     return candidate
 
 
-def register(app: typer.Typer) -> None:
-    candidates_app = typer.Typer(help="Prospects : import des salons, liste, fiche, parcours.", no_args_is_help=True)
-    events_app = typer.Typer(help="Évènements (salons, congrès, soirées d'accueil).", no_args_is_help=True)
-    app.add_typer(candidates_app, name="candidates")
-    app.add_typer(events_app, name="events")
+candidates_app = typer.Typer(help="Prospects : import des salons, liste, fiche, parcours.", no_args_is_help=True)
+events_app = typer.Typer(help="Évènements (salons, congrès, soirées d'accueil).", no_args_is_help=True)
 
-    @candidates_app.command("import")
-    def import_(
-        file: Path = typer.Argument(..., help="Fichier CSV (, ; ou tabulation) ou XLSX du salon"),
-        event: str = typer.Option(..., "--event", help="Nom de l'évènement (créé s'il est nouveau)"),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Vérifier sans rien enregistrer"),
-        report: Path | None = typer.Option(None, "--report", help="Écrire le compte rendu en JSON dans ce fichier"),
-        event_date: str | None = typer.Option(None, "--event-date", help="Date de l'évènement (20/03/2025)"),
-        event_place: str | None = typer.Option(None, "--event-place", help="Lieu de l'évènement"),
-        event_kind: str | None = typer.Option(None, "--event-kind", help="Type : salon, congrès, forum, soirée…"),
-        column: list[str] = typer.Option([], "--column", help="Correspondance « En-tête=champ » (répétable)"),
-        mapping: Path | None = typer.Option(None, "--mapping", help="Fichier de correspondances (En-tête=champ)"),
-        staff: str | None = typer.Option(None, "--staff", help="Qui importe (sinon OHMYLOT_STAFF)"),
-    ) -> None:
-        """Importe les prospects d'un salon (CSV ou XLSX).
 
-        Code de sortie : 0 tout est importé, 2 des lignes sont rejetées (les autres importées), 1 fichier illisible.
-        """
-        from services.candidate_import import ImportFileError, import_candidates, parse_column_mapping
+@candidates_app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="Fichier CSV (, ; ou tabulation) ou XLSX du salon"),
+    event: str = typer.Option(..., "--event", help="Nom de l'évènement (créé s'il est nouveau)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Vérifier sans rien enregistrer"),
+    report: Path | None = typer.Option(None, "--report", help="Écrire le compte rendu en JSON dans ce fichier"),
+    event_date: str | None = typer.Option(None, "--event-date", help="Date de l'évènement (20/03/2025)"),
+    event_place: str | None = typer.Option(None, "--event-place", help="Lieu de l'évènement"),
+    event_kind: str | None = typer.Option(None, "--event-kind", help="Type : salon, congrès, forum, soirée…"),
+    column: list[str] = typer.Option([], "--column", help="Correspondance « En-tête=champ » (répétable)"),
+    mapping: Path | None = typer.Option(None, "--mapping", help="Fichier de correspondances (En-tête=champ)"),
+    staff: str | None = typer.Option(None, "--staff", help="Qui importe (sinon OHMYLOT_STAFF)"),
+) -> None:
+    """Importe les prospects d'un salon (CSV ou XLSX).
 
+    Code de sortie : 0 tout est importé, 2 des lignes sont rejetées (les autres importées), 1 fichier illisible.
+    """
+    from services.candidate_import import ImportFileError, import_candidates, parse_column_mapping
+
+    try:
+        columns = parse_column_mapping(column, mapping)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    day = _parse_day(event_date, "--event-date")
+    db = open_db()
+    try:
+        result = import_candidates(
+            db,
+            file,
+            event=event,
+            dry_run=dry_run,
+            event_date=day,
+            event_place=event_place,
+            event_kind=event_kind,
+            columns=columns,
+            actor=staff,
+        )
+    except ImportFileError as exc:
+        raise UserError(str(exc)) from None
+    _print_report(result)
+    if report is not None:
         try:
-            columns = parse_column_mapping(column, mapping)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-        day = _parse_day(event_date, "--event-date")
-        db = open_db()
-        try:
-            result = import_candidates(
-                db,
-                file,
-                event=event,
-                dry_run=dry_run,
-                event_date=day,
-                event_place=event_place,
-                event_kind=event_kind,
-                columns=columns,
-                actor=staff,
-            )
-        except ImportFileError as exc:
-            raise UserError(str(exc)) from None
-        _print_report(result)
-        if report is not None:
-            try:
-                report.write_text(result.to_json() + "\n", encoding="utf-8")
-            except OSError as exc:
-                raise UserError(f"impossible d'écrire le compte rendu {report} ({exc.strerror})") from None
-            err.print(f"[dim]Compte rendu JSON : {report}[/dim]")
-        if result.exit_code:
-            raise typer.Exit(result.exit_code)
-
-    @candidates_app.command("template")
-    def template(
-        file: Path = typer.Argument(Path("modele-prospects.csv"), help="Fichier CSV à créer"),
-        force: bool = typer.Option(False, "--force", help="Remplacer le fichier s'il existe"),
-    ) -> None:
-        """Crée un modèle de tableau (CSV « ; », UTF-8) avec les en-têtes que l'import reconnaît."""
-        import csv
-
-        from services.candidate_import import TEMPLATE_HEADERS
-
-        if file.exists() and not force:
-            raise UserError(f"{file} existe déjà (--force pour le remplacer)")
-        try:
-            with file.open("w", encoding="utf-8-sig", newline="") as handle:
-                csv.writer(handle, delimiter=";").writerow(TEMPLATE_HEADERS)
+            report.write_text(result.to_json() + "\n", encoding="utf-8")
         except OSError as exc:
-            raise UserError(f"impossible d'écrire {file} ({exc.strerror})") from None
-        out.print(f"Modèle écrit dans {file} ({len(TEMPLATE_HEADERS)} colonnes)")
+            raise UserError(f"impossible d'écrire le compte rendu {report} ({exc.strerror})") from None
+        err.print(f"[dim]Compte rendu JSON : {report}[/dim]")
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
-    @candidates_app.command("list")
-    def list_(
-        event: str | None = typer.Option(None, "--event", help="Rencontrés à cet évènement"),
-        status: str | None = typer.Option(None, "--status", help="Étape : met, accompanied, … (ou en français)"),
-        referent: str | None = typer.Option(None, "--referent", help="Courriel du référent accueil"),
-        search: str | None = typer.Option(None, "--search", "-s", help="Texte dans le nom, le courriel, le métier"),
-        rome: str | None = typer.Option(None, "--rome", help="Code ROME ou début de code (J15)"),
-        shareable: bool = typer.Option(False, "--partage", help="Seulement ceux qui acceptent le partage employeurs"),
-        limit: int = typer.Option(200, "--limit", min=1, help="Nombre maximal de lignes"),
-        as_json: bool = typer.Option(False, "--json", help="Sortie JSON"),
-        staff: str | None = typer.Option(None, "--staff", help="Qui consulte (sinon OHMYLOT_STAFF)"),
-    ) -> None:
-        """Liste les prospects (filtres combinables)."""
-        from store.audit import audit
-        from store.candidates import list_candidates, parse_status
 
-        code = None
-        if status:
-            code = parse_status(status)
-            if code is None:
-                raise UserError(
-                    f"étape inconnue « {status} » (met, accompanied, interviewing, hired, settled, gave_up)"
-                )
-        db = open_db(quiet=as_json)
-        with db.session() as session:
-            rows = list_candidates(
-                session,
-                event=event,
-                status=code,
-                referent=referent,
-                search=search,
-                rome=rome,
-                consent_share=True if shareable else None,
-                limit=limit,
-            )
-            audit(
-                session,
-                staff,
-                "candidates.list",
-                None,
-                None,
-                {"count": len(rows), "filters": {"event": event, "status": code, "rome": rome}},
-            )
-            if as_json:
-                out.print_json(data=[_summary(c) for c in rows])
-                return
-            out.print(f"{'n°':>5}  {'nom':<28} {'contact':<32} {'étape':<13} métier recherché")
-            for candidate in rows:
-                out.print(_candidate_line(candidate), markup=False)
-            err.print(f"[dim]{len(rows)} prospect(s)[/dim]")
+@candidates_app.command("template")
+def template(
+    file: Path = typer.Argument(Path("modele-prospects.csv"), help="Fichier CSV à créer"),
+    force: bool = typer.Option(False, "--force", help="Remplacer le fichier s'il existe"),
+) -> None:
+    """Crée un modèle de tableau (CSV « ; », UTF-8) avec les en-têtes que l'import reconnaît."""
+    from services.candidate_import import TEMPLATE_HEADERS
 
-    @candidates_app.command("show")
-    def show(
-        candidate_id: int = typer.Argument(..., help="Numéro du prospect"),
-        as_json: bool = typer.Option(False, "--json", help="Sortie JSON"),
-        staff: str | None = typer.Option(None, "--staff", help="Qui consulte (sinon OHMYLOT_STAFF)"),
-    ) -> None:
-        """Affiche la fiche d'un prospect : profil, consentements, évènements, foyer, parcours."""
-        from store.audit import audit
-        from store.candidates import STATUS_LABELS, candidate_events, household_members
-        from store.models import User
+    if file.exists() and not force:
+        raise UserError(f"{file} existe déjà (--force pour le remplacer)")
+    try:
+        with file.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle, delimiter=";").writerow(TEMPLATE_HEADERS)
+    except OSError as exc:
+        raise UserError(f"impossible d'écrire {file} ({exc.strerror})") from None
+    out.print(f"Modèle écrit dans {file} ({len(TEMPLATE_HEADERS)} colonnes)")
 
-        db = open_db(quiet=as_json)
-        with db.session() as session:
-            c = _get_candidate(session, candidate_id)
-            audit(session, staff, "candidates.show", "candidate", c.id)
-            data = _summary(c)
-            data["events"] = [
-                {"name": e.name, "date": _iso(e.date), "met_at": _iso(at)} for e, at in candidate_events(session, c.id)
-            ]
-            data["household"] = [
-                {"id": m.id, "name": " ".join(filter(None, [m.first_name, m.last_name]))}
-                for m in household_members(session, c)
-                if m.id != c.id
-            ]
-            data["path"] = [
-                {"status": s.status, "at": _iso(s.changed_at), "staff": s.staff, "note": s.note, "sector": s.sector}
-                for s in c.path
-            ]
-            referent = session.get(User, c.referent_id) if c.referent_id else None
-            data["referent"] = referent.email if referent else None
-            if as_json:
-                out.print_json(data=data)
-                return
-            out.print(f"Prospect n° {c.id} : {data['name']}", markup=False)
-            for label, key in (
-                ("Courriel", "email"),
-                ("Téléphone", "phone"),
-                ("Métier recherché", "desired_jobs"),
-                ("Codes ROME", "rome_codes"),
-                ("Compétences", "skills"),
-                ("Commune actuelle", "current_place"),
-                ("Rayon (km)", "radius_km"),
-                ("Contrats", "contract_types"),
-                ("Disponible le", "available_from"),
-                ("Référent accueil", "referent"),
-                ("Notes", "notes"),
-            ):
-                value = data.get(key)
-                if value not in (None, "", []):
-                    shown = ", ".join(value) if isinstance(value, list) else value
-                    out.print(f"  {label} : {shown}", markup=False)
-            out.print(
-                "  Consentement contact : "
-                + _consent(c.consent_contact, c.consent_contact_at, c.consent_contact_channel)
-            )
-            out.print(
-                f"  Partage employeurs : {_consent(c.consent_share, c.consent_share_at, c.consent_share_channel)}"
-            )
-            for item in data["events"]:
-                out.print(f"  Rencontré : {item['name']} ({item['date'] or 'date inconnue'})", markup=False)
-            for member in data["household"]:
-                out.print(f"  Foyer : n° {member['id']} {member['name']}", markup=False)
-            for step in c.path:
-                extra = "".join(f" — {x}" for x in (step.staff, step.sector, step.note) if x)
-                out.print(
-                    f"  {_iso(step.changed_at)[:10]} {STATUS_LABELS.get(step.status, step.status)}{extra}", markup=False
-                )
 
-    @candidates_app.command("status")
-    def status(
-        candidate_id: int = typer.Argument(..., help="Numéro du prospect"),
-        new_status: str = typer.Argument(
-            ..., metavar="STATUS", help="met, accompanied, interviewing, hired, settled, gave_up (ou en français)"
-        ),
-        note: str | None = typer.Option(None, "--note", help="Note sur cette étape"),
-        staff: str | None = typer.Option(None, "--staff", help="Membre de l'équipe (sinon OHMYLOT_STAFF)"),
-        sector: str | None = typer.Option(None, "--sector", help="Secteur de l'embauche (santé, industrie…)"),
-        when: str | None = typer.Option(None, "--date", help="Date de l'étape (par défaut : maintenant)"),
-        whole_household: bool = typer.Option(False, "--foyer", help="Appliquer à tout le foyer (ex. installé)"),
-    ) -> None:
-        """Ajoute une étape au parcours d'un prospect (avec la date et le membre de l'équipe)."""
-        from store.audit import current_actor
-        from store.candidates import STATUS_LABELS, household_members, parse_status, set_status
+@candidates_app.command("list")
+def list_(
+    event: str | None = typer.Option(None, "--event", help="Rencontrés à cet évènement"),
+    status: str | None = typer.Option(None, "--status", help="Étape : met, accompanied, … (ou en français)"),
+    referent: str | None = typer.Option(None, "--referent", help="Courriel du référent accueil"),
+    search: str | None = typer.Option(None, "--search", "-s", help="Texte dans le nom, le courriel, le métier"),
+    rome: str | None = typer.Option(None, "--rome", help="Code ROME ou début de code (J15)"),
+    shareable: bool = typer.Option(False, "--partage", help="Seulement ceux qui acceptent le partage employeurs"),
+    limit: int = typer.Option(200, "--limit", min=1, help="Nombre maximal de lignes"),
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON"),
+    staff: str | None = typer.Option(None, "--staff", help="Qui consulte (sinon OHMYLOT_STAFF)"),
+) -> None:
+    """Liste les prospects (filtres combinables)."""
+    from store.audit import audit
+    from store.candidates import list_candidates, parse_status
 
-        code = parse_status(new_status)
+    code = None
+    if status:
+        code = parse_status(status)
         if code is None:
             raise UserError(
-                f"étape inconnue « {new_status} » (met, accompanied, interviewing, hired, settled, gave_up)"
+                f"étape inconnue « {status} » (met, accompanied, interviewing, hired, settled, gave_up)"
             )
-        day = _parse_day(when, "--date")
-        at = datetime.combine(day, datetime.now(UTC).time(), tzinfo=UTC) if day else None
-        actor = staff or current_actor()
-        db = open_db()
-        with db.session() as session:
-            c = _get_candidate(session, candidate_id)
-            people = household_members(session, c) if whole_household else [c]
-            for person in people:
-                set_status(session, person, code, staff=actor, note=note, sector=sector, at=at)
-                out.print(f"Prospect n° {person.id} : {STATUS_LABELS[code]}")
+    db = open_db(quiet=as_json)
+    with db.session() as session:
+        rows = list_candidates(
+            session,
+            event=event,
+            status=code,
+            referent=referent,
+            search=search,
+            rome=rome,
+            consent_share=True if shareable else None,
+            limit=limit,
+        )
+        audit(
+            session,
+            staff,
+            "candidates.list",
+            None,
+            None,
+            {"count": len(rows), "filters": {"event": event, "status": code, "rome": rome}},
+        )
+        if as_json:
+            out.print_json(data=[_summary(c) for c in rows])
+            return
+        out.print(f"{'n°':>5}  {'nom':<28} {'contact':<32} {'étape':<13} métier recherché")
+        for candidate in rows:
+            out.print(_candidate_line(candidate), markup=False)
+        err.print(f"[dim]{len(rows)} prospect(s)[/dim]")
 
-    @candidates_app.command("consent")
-    def consent(
-        candidate_id: int = typer.Argument(..., help="Numéro du prospect"),
-        contact: str | None = typer.Option(None, "--contact", help="Consentement à être contacté : oui / non"),
-        share: str | None = typer.Option(None, "--share", help="Partage du profil avec des employeurs : oui / non"),
-        channel: str = typer.Option(..., "--channel", help="Comment il a été recueilli : téléphone, courriel, stand…"),
-        staff: str | None = typer.Option(None, "--staff", help="Membre de l'équipe (sinon OHMYLOT_STAFF)"),
-    ) -> None:
-        """Enregistre un consentement donné ou retiré (date, moyen, finalité)."""
-        from services.candidate_import import parse_yes_no
-        from store.audit import current_actor
-        from store.candidates import record_consent
 
-        answers = {}
-        for purpose, text in (("contact", contact), ("share", share)):
-            if text is None:
-                continue
-            try:
-                answers[purpose] = parse_yes_no(text)
-            except ValueError:
-                answers[purpose] = None
-            if answers[purpose] is None:
-                raise UserError(f"réponse illisible pour --{purpose} : « {text} » (oui ou non)")
-        if not answers:
-            raise UserError("indiquez --contact oui|non et/ou --share oui|non")
-        db = open_db()
-        with db.session() as session:
-            c = _get_candidate(session, candidate_id)
-            for purpose, given in answers.items():
-                changed = record_consent(session, c, purpose, given, channel=channel, staff=staff or current_actor())
-                label = "contact" if purpose == "contact" else "partage employeurs"
-                state = ("donné" if given else "retiré") if changed else "inchangé"
-                out.print(f"Prospect n° {c.id} : consentement {label} {state}")
+@candidates_app.command("show")
+def show(
+    candidate_id: int = typer.Argument(..., help="Numéro du prospect"),
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON"),
+    staff: str | None = typer.Option(None, "--staff", help="Qui consulte (sinon OHMYLOT_STAFF)"),
+) -> None:
+    """Affiche la fiche d'un prospect : profil, consentements, évènements, foyer, parcours."""
+    from store.audit import audit
+    from store.candidates import STATUS_LABELS, candidate_events, household_members
+    from store.models import User
 
-    @events_app.command("list")
-    def events_list(year: int | None = typer.Option(None, "--year", help="Seulement cette année")) -> None:
-        """Liste les évènements avec le nombre de prospects rencontrés."""
-        from store.candidates import list_events
+    db = open_db(quiet=as_json)
+    with db.session() as session:
+        c = _get_candidate(session, candidate_id)
+        audit(session, staff, "candidates.show", "candidate", c.id)
+        data = _summary(c)
+        data["events"] = [
+            {"name": e.name, "date": _iso(e.date), "met_at": _iso(at)} for e, at in candidate_events(session, c.id)
+        ]
+        data["household"] = [
+            {"id": m.id, "name": " ".join(filter(None, [m.first_name, m.last_name]))}
+            for m in household_members(session, c)
+            if m.id != c.id
+        ]
+        data["path"] = [
+            {"status": s.status, "at": _iso(s.changed_at), "staff": s.staff, "note": s.note, "sector": s.sector}
+            for s in c.path
+        ]
+        referent = session.get(User, c.referent_id) if c.referent_id else None
+        data["referent"] = referent.email if referent else None
+        if as_json:
+            out.print_json(data=data)
+            return
+        out.print(f"Prospect n° {c.id} : {data['name']}", markup=False)
+        for label, key in (
+            ("Courriel", "email"),
+            ("Téléphone", "phone"),
+            ("Métier recherché", "desired_jobs"),
+            ("Codes ROME", "rome_codes"),
+            ("Compétences", "skills"),
+            ("Commune actuelle", "current_place"),
+            ("Rayon (km)", "radius_km"),
+            ("Contrats", "contract_types"),
+            ("Disponible le", "available_from"),
+            ("Référent accueil", "referent"),
+            ("Notes", "notes"),
+        ):
+            value = data.get(key)
+            if value not in (None, "", []):
+                shown = ", ".join(value) if isinstance(value, list) else value
+                out.print(f"  {label} : {shown}", markup=False)
+        out.print(
+            "  Consentement contact : "
+            + _consent(c.consent_contact, c.consent_contact_at, c.consent_contact_channel)
+        )
+        out.print(
+            f"  Partage employeurs : {_consent(c.consent_share, c.consent_share_at, c.consent_share_channel)}"
+        )
+        for item in data["events"]:
+            out.print(f"  Rencontré : {item['name']} ({item['date'] or 'date inconnue'})", markup=False)
+        for member in data["household"]:
+            out.print(f"  Foyer : n° {member['id']} {member['name']}", markup=False)
+        for step in c.path:
+            extra = "".join(f" — {x}" for x in (step.staff, step.sector, step.note) if x)
+            out.print(
+                f"  {_iso(step.changed_at)[:10]} {STATUS_LABELS.get(step.status, step.status)}{extra}", markup=False
+            )
 
-        db = open_db()
-        with db.session() as session:
-            rows = list_events(session, year)
-            for event, count in rows:
-                when = event.date.isoformat() if event.date else "date inconnue"
-                place = f" — {event.place}" if event.place else ""
-                out.print(f"{event.id:>4}  {when}  {event.name}{place} : {count} prospect(s)", markup=False)
-            err.print(f"[dim]{len(rows)} évènement(s)[/dim]")
 
-    @events_app.command("add")
-    def events_add(
-        name: str = typer.Argument(..., help="Nom de l'évènement"),
-        when: str | None = typer.Option(None, "--date", help="Date (20/03/2025)"),
-        place: str | None = typer.Option(None, "--place", help="Lieu"),
-        kind: str | None = typer.Option(None, "--kind", help="Type : salon, congrès, forum, soirée…"),
-    ) -> None:
-        """Crée un évènement (ou complète sa date, son lieu, son type)."""
-        from store.candidates import get_or_create_event
+@candidates_app.command("status")
+def status(
+    candidate_id: int = typer.Argument(..., help="Numéro du prospect"),
+    new_status: str = typer.Argument(
+        ..., metavar="STATUS", help="met, accompanied, interviewing, hired, settled, gave_up (ou en français)"
+    ),
+    note: str | None = typer.Option(None, "--note", help="Note sur cette étape"),
+    staff: str | None = typer.Option(None, "--staff", help="Membre de l'équipe (sinon OHMYLOT_STAFF)"),
+    sector: str | None = typer.Option(None, "--sector", help="Secteur de l'embauche (santé, industrie…)"),
+    when: str | None = typer.Option(None, "--date", help="Date de l'étape (par défaut : maintenant)"),
+    whole_household: bool = typer.Option(False, "--foyer", help="Appliquer à tout le foyer (ex. installé)"),
+) -> None:
+    """Ajoute une étape au parcours d'un prospect (avec la date et le membre de l'équipe)."""
+    from store.audit import current_actor
+    from store.candidates import STATUS_LABELS, household_members, parse_status, set_status
 
-        if not name.strip():
-            raise UserError("nom d'évènement vide")
-        day = _parse_day(when, "--date")
-        db = open_db()
-        with db.session() as session:
-            event, created = get_or_create_event(session, name, day=day, place=place, kind=kind)
-            verb = "créé" if created else "déjà connu, complété"
-            out.print(f"Évènement n° {event.id} « {event.name} » {verb}", markup=False)
+    code = parse_status(new_status)
+    if code is None:
+        raise UserError(
+            f"étape inconnue « {new_status} » (met, accompanied, interviewing, hired, settled, gave_up)"
+        )
+    day = _parse_day(when, "--date")
+    at = datetime.combine(day, datetime.now(UTC).time(), tzinfo=UTC) if day else None
+    actor = staff or current_actor()
+    db = open_db()
+    with db.session() as session:
+        c = _get_candidate(session, candidate_id)
+        people = household_members(session, c) if whole_household else [c]
+        for person in people:
+            set_status(session, person, code, staff=actor, note=note, sector=sector, at=at)
+            out.print(f"Prospect n° {person.id} : {STATUS_LABELS[code]}")
+
+
+@candidates_app.command("consent")
+def consent(
+    candidate_id: int = typer.Argument(..., help="Numéro du prospect"),
+    contact: str | None = typer.Option(None, "--contact", help="Consentement à être contacté : oui / non"),
+    share: str | None = typer.Option(None, "--share", help="Partage du profil avec des employeurs : oui / non"),
+    channel: str = typer.Option(..., "--channel", help="Comment il a été recueilli : téléphone, courriel, stand…"),
+    staff: str | None = typer.Option(None, "--staff", help="Membre de l'équipe (sinon OHMYLOT_STAFF)"),
+) -> None:
+    """Enregistre un consentement donné ou retiré (date, moyen, finalité)."""
+    from services.candidate_import import parse_yes_no
+    from store.audit import current_actor
+    from store.candidates import record_consent
+
+    answers = {}
+    for purpose, text in (("contact", contact), ("share", share)):
+        if text is None:
+            continue
+        try:
+            answers[purpose] = parse_yes_no(text)
+        except ValueError:
+            answers[purpose] = None
+        if answers[purpose] is None:
+            raise UserError(f"réponse illisible pour --{purpose} : « {text} » (oui ou non)")
+    if not answers:
+        raise UserError("indiquez --contact oui|non et/ou --share oui|non")
+    db = open_db()
+    with db.session() as session:
+        c = _get_candidate(session, candidate_id)
+        for purpose, given in answers.items():
+            changed = record_consent(session, c, purpose, given, channel=channel, staff=staff or current_actor())
+            label = "contact" if purpose == "contact" else "partage employeurs"
+            state = ("donné" if given else "retiré") if changed else "inchangé"
+            out.print(f"Prospect n° {c.id} : consentement {label} {state}")
+
+
+@events_app.command("list")
+def events_list(year: int | None = typer.Option(None, "--year", help="Seulement cette année")) -> None:
+    """Liste les évènements avec le nombre de prospects rencontrés."""
+    from store.candidates import list_events
+
+    db = open_db()
+    with db.session() as session:
+        rows = list_events(session, year)
+        for event, count in rows:
+            when = event.date.isoformat() if event.date else "date inconnue"
+            place = f" — {event.place}" if event.place else ""
+            out.print(f"{event.id:>4}  {when}  {event.name}{place} : {count} prospect(s)", markup=False)
+        err.print(f"[dim]{len(rows)} évènement(s)[/dim]")
+
+
+@events_app.command("add")
+def events_add(
+    name: str = typer.Argument(..., help="Nom de l'évènement"),
+    when: str | None = typer.Option(None, "--date", help="Date (20/03/2025)"),
+    place: str | None = typer.Option(None, "--place", help="Lieu"),
+    kind: str | None = typer.Option(None, "--kind", help="Type : salon, congrès, forum, soirée…"),
+) -> None:
+    """Crée un évènement (ou complète sa date, son lieu, son type)."""
+    from store.candidates import get_or_create_event
+
+    if not name.strip():
+        raise UserError("nom d'évènement vide")
+    day = _parse_day(when, "--date")
+    db = open_db()
+    with db.session() as session:
+        event, created = get_or_create_event(session, name, day=day, place=place, kind=kind)
+        verb = "créé" if created else "déjà connu, complété"
+        out.print(f"Évènement n° {event.id} « {event.name} » {verb}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(candidates_app, name="candidates")
+    app.add_typer(events_app, name="events")
 
 
 def _iso(value: Any) -> str | None:

@@ -21,9 +21,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
+from crawlers.registry import RegistryError, load_registry
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 sources_app = typer.Typer(
     help="Sources d'offres : registre, santé des collectes.", no_args_is_help=True, rich_markup_mode=None
@@ -39,8 +45,6 @@ STATUS_STYLES = {"success": "green", "partial": "yellow", "failed": "red", "runn
 
 
 def _registry() -> list[Any]:
-    from crawlers.registry import RegistryError, load_registry
-
     try:
         return load_registry()
     except RegistryError as exc:
@@ -79,8 +83,6 @@ def sources_list(
     inactive: bool = typer.Option(True, "--inactives/--actives-seulement", help="Montrer aussi les sources inactives."),
 ) -> None:
     """Liste les sources du registre (crawlers/sources.toml), leur état et leur dernière collecte."""
-    from rich.table import Table
-
     from store.crawls import recent_runs, sync_sources
 
     entries = _registry()
@@ -123,8 +125,6 @@ def sources_health(
     runs: int = typer.Option(5, "--collectes", "-n", min=1, max=100, help="Nombre de collectes par source."),
 ) -> None:
     """Montre les dernières collectes de chaque source : statut, offres, rejets, erreurs, alertes."""
-    from rich.table import Table
-
     from store.crawls import recent_runs
 
     entries = {entry.id: entry for entry in _registry()}
@@ -225,8 +225,6 @@ def crawl(
     db = open_db()
     db.engine.dispose()
 
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     outcomes: dict[str, CrawlOutcome] = {}
     failures: dict[str, str] = {}
     lock = threading.Lock()
@@ -299,8 +297,6 @@ def crawl(
 
 
 def _print_summary(chosen: list[Any], outcomes: dict[str, Any], failures: dict[str, str]) -> None:
-    from rich.table import Table
-
     table = Table(title="Résumé des collectes", title_justify="left")
     for column in (
         "Source",

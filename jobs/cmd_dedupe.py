@@ -21,6 +21,9 @@ from jobs.console import err, open_db, out
 from jobs.errors import UserError
 from jobs.jsonlines import json_objects
 
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
+
 
 def _read_postings(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Postings of a JSON-lines file and the reasons of the lines left out (one line each)."""
@@ -103,65 +106,69 @@ def _print_summary(postings: int, offers: int, merged: int, per_source: dict[str
             out.print(f"  {source:<24} {duplicates:>6} / {total:<6} {rate:6.1%}")
 
 
+def dedupe(
+    input: Path | None = typer.Option(  # noqa: A002 - the documented option name
+        None, "--input", "-i", help="Annonces normalisées (JSON lines, une par ligne, avec « id ») ; - = stdin."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Fichier de sortie {id, offer_id} par ligne (avec --input) ; - = stdout."
+    ),
+    full: bool = typer.Option(False, "--full", help="Base : regroupe toutes les annonces (reconstruction)."),
+) -> None:
+    """Dédoublonne les annonces en offres (un poste réel) : sur un fichier ou sur la base."""
+    if input is not None:
+        if output is None:
+            raise UserError("--output est obligatoire avec --input (ou « -o - » pour la sortie standard)")
+        summary = dedupe_file(input, output)
+        for problem in summary["problems"]:
+            err.print(f"[yellow]{problem}[/yellow]")
+        if not summary["postings"]:
+            raise UserError(f"aucune annonce lisible dans {input}")
+        _print_summary(summary["postings"], summary["offers"], summary["merged"], summary["per_source"])
+        if str(output) != "-":
+            out.print(f"Regroupement écrit dans {output}")
+        return
+    if output is not None:
+        raise UserError("--output ne s'utilise qu'avec --input")
+    from store.dedup import dedupe_database
+
+    db = open_db()
+    with db.session() as session:
+        stats = dedupe_database(session, full=full, per_source=True)
+    mode = "reconstruction complète" if full else "incrémental"
+    out.print(f"Dédoublonnage ({mode}) : {stats.new_offers} nouvelles offres, {stats.joined} annonces rattachées")
+    _print_summary(stats.postings, stats.offers, stats.merged, stats.per_source)
+
+
+def dedupe_merge(
+    offer_a: int = typer.Argument(..., help="Offre conservée."),
+    offer_b: int = typer.Argument(..., help="Offre fusionnée dans la première."),
+    staff: str = typer.Option(..., "--staff", help="Qui corrige (e-mail)."),
+    reason: str = typer.Option("", "--reason", help="Pourquoi."),
+) -> None:
+    """Fusionne deux offres (correction gardée après chaque dédoublonnage)."""
+    from store.dedup import merge_offers
+
+    offer_id, count = _correct(merge_offers, offer_a, offer_b, staff, reason or None)
+    out.print(f"Offre {offer_b} fusionnée dans l'offre {offer_id} ({count} annonces)")
+
+
+def dedupe_split(
+    posting: int = typer.Argument(..., help="Annonce à sortir de son offre."),
+    staff: str = typer.Option(..., "--staff", help="Qui corrige (e-mail)."),
+    reason: str = typer.Option("", "--reason", help="Pourquoi."),
+) -> None:
+    """Sort une annonce de son offre (correction gardée après chaque dédoublonnage)."""
+    from store.dedup import split_posting
+
+    offer_id, _ = _correct(split_posting, posting, staff, reason or None)
+    out.print(f"Annonce {posting} séparée : nouvelle offre {offer_id}")
+
+
 def register(app: typer.Typer) -> None:
-    @app.command("dedupe")
-    def dedupe(
-        input: Path | None = typer.Option(  # noqa: A002 - the documented option name
-            None, "--input", "-i", help="Annonces normalisées (JSON lines, une par ligne, avec « id ») ; - = stdin."
-        ),
-        output: Path | None = typer.Option(
-            None, "--output", "-o", help="Fichier de sortie {id, offer_id} par ligne (avec --input) ; - = stdout."
-        ),
-        full: bool = typer.Option(False, "--full", help="Base : regroupe toutes les annonces (reconstruction)."),
-    ) -> None:
-        """Dédoublonne les annonces en offres (un poste réel) : sur un fichier ou sur la base."""
-        if input is not None:
-            if output is None:
-                raise UserError("--output est obligatoire avec --input (ou « -o - » pour la sortie standard)")
-            summary = dedupe_file(input, output)
-            for problem in summary["problems"]:
-                err.print(f"[yellow]{problem}[/yellow]")
-            if not summary["postings"]:
-                raise UserError(f"aucune annonce lisible dans {input}")
-            _print_summary(summary["postings"], summary["offers"], summary["merged"], summary["per_source"])
-            if str(output) != "-":
-                out.print(f"Regroupement écrit dans {output}")
-            return
-        if output is not None:
-            raise UserError("--output ne s'utilise qu'avec --input")
-        from store.dedup import dedupe_database
-
-        db = open_db()
-        with db.session() as session:
-            stats = dedupe_database(session, full=full, per_source=True)
-        mode = "reconstruction complète" if full else "incrémental"
-        out.print(f"Dédoublonnage ({mode}) : {stats.new_offers} nouvelles offres, {stats.joined} annonces rattachées")
-        _print_summary(stats.postings, stats.offers, stats.merged, stats.per_source)
-
-    @app.command("dedupe-merge")
-    def dedupe_merge(
-        offer_a: int = typer.Argument(..., help="Offre conservée."),
-        offer_b: int = typer.Argument(..., help="Offre fusionnée dans la première."),
-        staff: str = typer.Option(..., "--staff", help="Qui corrige (e-mail)."),
-        reason: str = typer.Option("", "--reason", help="Pourquoi."),
-    ) -> None:
-        """Fusionne deux offres (correction gardée après chaque dédoublonnage)."""
-        from store.dedup import merge_offers
-
-        offer_id, count = _correct(merge_offers, offer_a, offer_b, staff, reason or None)
-        out.print(f"Offre {offer_b} fusionnée dans l'offre {offer_id} ({count} annonces)")
-
-    @app.command("dedupe-split")
-    def dedupe_split(
-        posting: int = typer.Argument(..., help="Annonce à sortir de son offre."),
-        staff: str = typer.Option(..., "--staff", help="Qui corrige (e-mail)."),
-        reason: str = typer.Option("", "--reason", help="Pourquoi."),
-    ) -> None:
-        """Sort une annonce de son offre (correction gardée après chaque dédoublonnage)."""
-        from store.dedup import split_posting
-
-        offer_id, _ = _correct(split_posting, posting, staff, reason or None)
-        out.print(f"Annonce {posting} séparée : nouvelle offre {offer_id}")
+    app.command("dedupe")(dedupe)
+    app.command("dedupe-merge")(dedupe_merge)
+    app.command("dedupe-split")(dedupe_split)
 
 
 def _correct(action: Any, *args: Any) -> tuple[int, int]:

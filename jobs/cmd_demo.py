@@ -6,9 +6,13 @@ import json
 from datetime import date, datetime
 
 import typer
+from rich.table import Table
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 
 def _parse_day(value: str | None) -> date | None:
@@ -20,34 +24,53 @@ def _parse_day(value: str | None) -> date | None:
         raise UserError(f"date invalide {value!r} : attendu AAAA-MM-JJ") from exc
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("demo")
-    def demo(
-        as_json: bool = typer.Option(False, "--json", help="Affiche le résumé en un seul objet JSON."),
-        today: str = typer.Option(None, "--today", help="Jour de référence du bac à sable (AAAA-MM-JJ)."),
-    ) -> None:
-        """Démonstration complète : collecte d'un bac à sable local → normalisation → dédoublonnage → rapprochement."""
-        from jobs.demo import run_demo
-        from store.settings import get_store_settings
+def demo(
+    as_json: bool = typer.Option(False, "--json", help="Affiche le résumé en un seul objet JSON."),
+    today: str = typer.Option(None, "--today", help="Jour de référence du bac à sable (AAAA-MM-JJ)."),
+    allow_non_empty: bool = typer.Option(
+        False, "--allow-non-empty",
+        help="Accepte une base qui contient d'autres données ; le bac à sable en est retiré à la fin.",
+    ),
+) -> None:
+    """Démonstration complète : collecte d'un bac à sable local → normalisation → dédoublonnage → rapprochement."""
+    from jobs.demo import EVENT_NAME, SANDBOX_SOURCES, run_demo
+    from services.sandbox import foreign_data, remove_sandbox_data
+    from store.settings import get_store_settings
 
-        day = _parse_day(today)
-        db = open_db(quiet=as_json)
-        data_dir = get_store_settings().resolved_data_dir()
-        progress = None if as_json else (lambda message: err.print(f"[dim]… {message}[/dim]"))
-        try:
-            summary = run_demo(db, data_dir=data_dir, today=day, progress=progress)
-        except RuntimeError as exc:
-            raise UserError(str(exc)) from exc
-        except OSError as exc:
-            raise UserError(f"impossible d'écrire dans {data_dir} ({exc.strerror}) : voir OHMYLOT_DATA_DIR") from exc
-        if as_json:
-            out.print_json(json.dumps(summary.as_json(), ensure_ascii=False))
-            return
-        _print_summary(summary)
+    day = _parse_day(today)
+    db = open_db(quiet=as_json)
+    sandbox_ids = [source[0] for source in SANDBOX_SOURCES]
+    with db.session() as session:
+        foreign = foreign_data(session, sandbox_ids, EVENT_NAME)
+    if foreign and not allow_non_empty:
+        raise UserError(
+            f"la base {db.display_url} contient d'autres données ({', '.join(foreign)}) : la démonstration "
+            "n'y écrit pas son bac à sable. Utilisez une base vide (OHMYLOT_DATA_DIR ou OHMYLOT_DATABASE_URL) "
+            "ou --allow-non-empty (le bac à sable est alors retiré à la fin)"
+        )
+    data_dir = get_store_settings().resolved_data_dir()
+    progress = None if as_json else (lambda message: err.print(f"[dim]… {message}[/dim]"))
+    try:
+        summary = run_demo(db, data_dir=data_dir, today=day, progress=progress)
+    except RuntimeError as exc:
+        raise UserError(str(exc)) from exc
+    except OSError as exc:
+        raise UserError(f"impossible d'écrire dans {data_dir} ({exc.strerror}) : voir OHMYLOT_DATA_DIR") from exc
+    if foreign:
+        with db.session() as session:
+            removed = remove_sandbox_data(session, sandbox_ids, EVENT_NAME)
+        err.print(f"Bac à sable retiré de la base : {removed}")
+    if as_json:
+        out.print_json(json.dumps(summary.as_json(), ensure_ascii=False))
+        return
+    _print_summary(summary)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
 
 
 def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
-    from rich.table import Table
 
     out.print(f"\n[bold]ohmylot — démonstration[/bold]   base : {summary.database}\n")
     table = Table(title="Sources collectées", title_justify="left")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,9 @@ import typer
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
 from jobs.jsonlines import json_objects
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 
 @dataclass
@@ -68,8 +72,6 @@ def match_files(
     now: datetime | None = None,
 ) -> MatchFileReport:
     """Rank the offers of ``offers_path`` for each candidate of ``candidates_path``; write JSON Lines."""
-    import time
-
     from matching.rank import OfferDoc, OfferIndex, Profile, Ranker
 
     started = time.perf_counter()
@@ -143,157 +145,165 @@ def _rerank(candidate_ids: list[int] | None, top: int) -> None:
     )
 
 
-def register(app: typer.Typer) -> None:
-    match_app = typer.Typer(
-        help="Rapprochement offres × prospects : fichiers JSON Lines, ou la base (sans fichier).",
-        invoke_without_command=True,
-    )
-    app.add_typer(match_app, name="match")
+match_app = typer.Typer(
+    help="Rapprochement offres × prospects : fichiers JSON Lines, ou la base (sans fichier).",
+    invoke_without_command=True,
+)
 
-    @match_app.callback()
-    def match(
-        ctx: typer.Context,
-        offers: Path | None = typer.Option(None, "--offers", help="Offres normalisées (JSON Lines)."),
-        candidates: Path | None = typer.Option(None, "--candidates", help="Prospects (JSON Lines)."),
-        top: int = typer.Option(10, "--top", min=1, max=500, help="Nombre d'offres proposées par prospect."),
-        output: Path | None = typer.Option(None, "--output", "-o", help="Fichier de sortie (défaut : écran)."),
-        candidate: list[int] | None = typer.Option(
-            None, "--candidate", help="Ne reclasser que ce prospect (base ; option répétable)."
-        ),
-    ) -> None:
-        """Sans fichier : reclasse les offres de la base pour chaque prospect. Avec --offers et --candidates :
-        rapprochement hors ligne, une ligne JSON par prospect."""
-        if ctx.invoked_subcommand is not None:
-            if offers or candidates or output:
-                raise UserError("--offers / --candidates / --output ne se combinent pas avec une sous-commande")
-            return
-        if (offers is None) != (candidates is None):
-            raise UserError("donnez à la fois --offers et --candidates (ou aucun des deux pour la base)")
-        if offers is not None and candidates is not None:
-            _offline(offers, candidates, output, top)
-            return
-        if output is not None:
-            raise UserError("--output ne sert qu'avec --offers et --candidates")
-        _rerank(list(candidate) if candidate else None, top)
 
-    @match_app.command("show")
-    def show(
-        candidate_id: int = typer.Argument(..., help="Identifiant du prospect."),
-        limit: int = typer.Option(10, "--limit", min=1, help="Nombre d'offres affichées."),
-    ) -> None:
-        """Affiche les offres proposées à un prospect, avec les raisons."""
-        from services.matching import matches_for_candidate
-        from store.models import Candidate, Offer
+@match_app.callback()
+def match(
+    ctx: typer.Context,
+    offers: Path | None = typer.Option(None, "--offers", help="Offres normalisées (JSON Lines)."),
+    candidates: Path | None = typer.Option(None, "--candidates", help="Prospects (JSON Lines)."),
+    top: int = typer.Option(10, "--top", min=1, max=500, help="Nombre d'offres proposées par prospect."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Fichier de sortie (défaut : écran)."),
+    candidate: list[int] | None = typer.Option(
+        None, "--candidate", help="Ne reclasser que ce prospect (base ; option répétable)."
+    ),
+) -> None:
+    """Sans fichier : reclasse les offres de la base pour chaque prospect. Avec --offers et --candidates :
+    rapprochement hors ligne, une ligne JSON par prospect."""
+    if ctx.invoked_subcommand is not None:
+        if offers or candidates or output:
+            raise UserError("--offers / --candidates / --output ne se combinent pas avec une sous-commande")
+        return
+    if (offers is None) != (candidates is None):
+        raise UserError("donnez à la fois --offers et --candidates (ou aucun des deux pour la base)")
+    if offers is not None and candidates is not None:
+        _offline(offers, candidates, output, top)
+        return
+    if output is not None:
+        raise UserError("--output ne sert qu'avec --offers et --candidates")
+    _rerank(list(candidate) if candidate else None, top)
 
-        db = open_db(quiet=True)
-        with db.session() as session:
-            person = session.get(Candidate, candidate_id)
-            if person is None:
-                raise UserError(f"prospect {candidate_id} inconnu")
-            rows = matches_for_candidate(session, candidate_id, limit=limit)
-            out.print(f"Prospect {candidate_id} : {person.desired_jobs or 'métier non précisé'}")
-            if not rows:
-                out.print("Aucune proposition enregistrée (lancez « ohmylot match » pour reclasser).")
-            for row in rows:
-                offer = session.get(Offer, row.offer_id)
-                title = offer.title if offer else "?"
-                employer = f" — {offer.employer_name}" if offer and offer.employer_name else ""
-                out.print(f"\n{row.rank}. [bold]{title}[/bold]{employer} (offre {row.offer_id}, score {row.score:.2f})")
-                for reason in row.reasons or []:
-                    out.print(f"   • {reason}")
 
-    @match_app.command("offer")
-    def offer(
-        offer_id: int = typer.Argument(..., help="Identifiant de l'offre."),
-        limit: int = typer.Option(10, "--limit", min=1, help="Nombre de prospects affichés."),
-    ) -> None:
-        """Affiche les prospects les mieux placés pour une offre (calcul en direct)."""
-        from services.matching import candidates_for_offer
-        from store.models import Candidate, Offer
+@match_app.command("show")
+def show(
+    candidate_id: int = typer.Argument(..., help="Identifiant du prospect."),
+    limit: int = typer.Option(10, "--limit", min=1, help="Nombre d'offres affichées."),
+) -> None:
+    """Affiche les offres proposées à un prospect, avec les raisons."""
+    from services.matching import matches_for_candidate
+    from store.models import Candidate, Offer
 
-        db = open_db(quiet=True)
-        with db.session() as session:
-            row = session.get(Offer, offer_id)
-            if row is None:
-                raise UserError(f"offre {offer_id} inconnue")
-            out.print(f"Offre {offer_id} : {row.title} ({row.commune_name or row.location_label or 'lieu inconnu'})")
-            found = candidates_for_offer(session, offer_id, limit=limit)
-            if not found:
-                out.print("Aucun prospect ne correspond (offre fermée, ou hors des zones et métiers recherchés).")
-            for match in found:
-                person = session.get(Candidate, match.candidate_id)
-                jobs = person.desired_jobs if person else "?"
-                out.print(f"\n{match.rank}. prospect {match.candidate_id} — {jobs} (score {match.score:.2f})")
-                for reason in match.reasons:
-                    out.print(f"   • {reason}")
+    db = open_db(quiet=True)
+    with db.session() as session:
+        person = session.get(Candidate, candidate_id)
+        if person is None:
+            raise UserError(f"prospect {candidate_id} inconnu")
+        rows = matches_for_candidate(session, candidate_id, limit=limit)
+        out.print(f"Prospect {candidate_id} : {person.desired_jobs or 'métier non précisé'}")
+        if not rows:
+            out.print("Aucune proposition enregistrée (lancez « ohmylot match » pour reclasser).")
+        for row in rows:
+            offer = session.get(Offer, row.offer_id)
+            title = offer.title if offer else "?"
+            employer = f" — {offer.employer_name}" if offer and offer.employer_name else ""
+            out.print(f"\n{row.rank}. [bold]{title}[/bold]{employer} (offre {row.offer_id}, score {row.score:.2f})")
+            for reason in row.reasons or []:
+                out.print(f"   • {reason}")
 
-    @match_app.command("household")
-    def household(
-        household_id: int = typer.Argument(..., help="Identifiant du foyer."),
-        limit: int = typer.Option(5, "--limit", min=1, help="Nombre de lieux affichés."),
-        communes: bool = typer.Option(False, "--communes", help="Classer des communes plutôt que des EPCI."),
-    ) -> None:
-        """Affiche les lieux où chaque membre du foyer a des offres à sa portée, avec les paires d'offres."""
-        from services.matching import household_places
-        from store.models import Household
 
-        db = open_db(quiet=True)
-        with db.session() as session:
-            if session.get(Household, household_id) is None:
-                raise UserError(f"foyer {household_id} inconnu")
-            places = household_places(session, household_id, limit=limit, level="commune" if communes else "epci")
-        if not places:
-            out.print("Aucun lieu où chaque membre du foyer a une offre à sa portée.")
-        for number, place in enumerate(places, start=1):
-            out.print(f"\n{number}. [bold]{place.name}[/bold] (score {place.score:.2f})")
-            for reason in place.reasons:
-                out.print(f"   {reason}")
-            for pair in place.pairs:
-                out.print("   paire : " + " + ".join(f"offre {o.offer_id} « {o.title} » ({o.place})" for o in pair))
+@match_app.command("offer")
+def offer(
+    offer_id: int = typer.Argument(..., help="Identifiant de l'offre."),
+    limit: int = typer.Option(10, "--limit", min=1, help="Nombre de prospects affichés."),
+) -> None:
+    """Affiche les prospects les mieux placés pour une offre (calcul en direct)."""
+    from services.matching import candidates_for_offer
+    from store.models import Candidate, Offer
 
-    @match_app.command("evaluate")
-    def evaluate(k: int = typer.Option(10, "--top", min=1, help="Profondeur des propositions évaluées.")) -> None:
-        """Confronte les propositions enregistrées aux avis de l'équipe (pertinent / non pertinent)."""
-        from services.matching import feedback_evaluation
+    db = open_db(quiet=True)
+    with db.session() as session:
+        row = session.get(Offer, offer_id)
+        if row is None:
+            raise UserError(f"offre {offer_id} inconnue")
+        out.print(f"Offre {offer_id} : {row.title} ({row.commune_name or row.location_label or 'lieu inconnu'})")
+        found = candidates_for_offer(session, offer_id, limit=limit)
+        if not found:
+            out.print("Aucun prospect ne correspond (offre fermée, ou hors des zones et métiers recherchés).")
+        for match in found:
+            person = session.get(Candidate, match.candidate_id)
+            jobs = person.desired_jobs if person else "?"
+            out.print(f"\n{match.rank}. prospect {match.candidate_id} — {jobs} (score {match.score:.2f})")
+            for reason in match.reasons:
+                out.print(f"   • {reason}")
 
-        db = open_db(quiet=True)
-        with db.session() as session:
-            result = feedback_evaluation(session, k=k)
-        if result.marks == 0:
-            out.print("Aucun avis enregistré : marquez des propositions (« ohmylot match feedback … »).")
-            return
-        out.print(f"{result.marks} avis ({result.relevant_marks} pertinents) sur {result.candidates} prospects.")
-        if result.precision_of_judged is not None:
-            out.print(
-                f"Parmi les {result.judged_proposals} propositions actuelles (top {k}) déjà jugées : "
-                f"{result.precision_of_judged:.0%} jugées pertinentes."
-            )
-        if result.mrr is not None:
-            out.print(f"Rang réciproque moyen de la première proposition jugée pertinente : {result.mrr:.2f}.")
-        if result.rejected_still_proposed:
-            out.print(
-                f"Attention : {result.rejected_still_proposed} propositions jugées non pertinentes sont encore "
-                "proposées (lancez « ohmylot match » pour reclasser)."
-            )
 
-    @match_app.command("feedback")
-    def feedback(
-        candidate_id: int = typer.Argument(..., help="Identifiant du prospect."),
-        offer_id: int = typer.Argument(..., help="Identifiant de l'offre."),
-        relevant: bool = typer.Option(..., "--pertinent/--non-pertinent", help="Avis sur la proposition."),
-        reason: str | None = typer.Option(None, "--raison", help="Pourquoi (texte libre)."),
-        staff: str = typer.Option(..., "--par", help="Adresse e-mail du membre de l'équipe."),
-    ) -> None:
-        """Enregistre l'avis d'un membre de l'équipe sur une proposition (conservé lors des reclassements)."""
-        from services.matching import record_feedback
+@match_app.command("household")
+def household(
+    household_id: int = typer.Argument(..., help="Identifiant du foyer."),
+    limit: int = typer.Option(5, "--limit", min=1, help="Nombre de lieux affichés."),
+    communes: bool = typer.Option(False, "--communes", help="Classer des communes plutôt que des EPCI."),
+) -> None:
+    """Affiche les lieux où chaque membre du foyer a des offres à sa portée, avec les paires d'offres."""
+    from services.matching import household_places
+    from store.models import Household
 
-        db = open_db(quiet=True)
-        with db.session() as session:
-            try:
-                record_feedback(session, candidate_id, offer_id, relevant, reason, staff)
-            except LookupError as exc:
-                raise UserError(str(exc)) from exc
+    db = open_db(quiet=True)
+    with db.session() as session:
+        if session.get(Household, household_id) is None:
+            raise UserError(f"foyer {household_id} inconnu")
+        places = household_places(session, household_id, limit=limit, level="commune" if communes else "epci")
+    if not places:
+        out.print("Aucun lieu où chaque membre du foyer a une offre à sa portée.")
+    for number, place in enumerate(places, start=1):
+        out.print(f"\n{number}. [bold]{place.name}[/bold] (score {place.score:.2f})")
+        for reason in place.reasons:
+            out.print(f"   {reason}")
+        for pair in place.pairs:
+            out.print("   paire : " + " + ".join(f"offre {o.offer_id} « {o.title} » ({o.place})" for o in pair))
+
+
+@match_app.command("evaluate")
+def evaluate(k: int = typer.Option(10, "--top", min=1, help="Profondeur des propositions évaluées.")) -> None:
+    """Confronte les propositions enregistrées aux avis de l'équipe (pertinent / non pertinent)."""
+    from services.matching import feedback_evaluation
+
+    db = open_db(quiet=True)
+    with db.session() as session:
+        result = feedback_evaluation(session, k=k)
+    if result.marks == 0:
+        out.print("Aucun avis enregistré : marquez des propositions (« ohmylot match feedback … »).")
+        return
+    out.print(f"{result.marks} avis ({result.relevant_marks} pertinents) sur {result.candidates} prospects.")
+    if result.precision_of_judged is not None:
         out.print(
-            f"Avis enregistré : prospect {candidate_id} × offre {offer_id} : "
-            f"{'pertinent' if relevant else 'non pertinent'}."
+            f"Parmi les {result.judged_proposals} propositions actuelles (top {k}) déjà jugées : "
+            f"{result.precision_of_judged:.0%} jugées pertinentes."
         )
+    if result.mrr is not None:
+        out.print(f"Rang réciproque moyen de la première proposition jugée pertinente : {result.mrr:.2f}.")
+    if result.rejected_still_proposed:
+        out.print(
+            f"Attention : {result.rejected_still_proposed} propositions jugées non pertinentes sont encore "
+            "proposées (lancez « ohmylot match » pour reclasser)."
+        )
+
+
+@match_app.command("feedback")
+def feedback(
+    candidate_id: int = typer.Argument(..., help="Identifiant du prospect."),
+    offer_id: int = typer.Argument(..., help="Identifiant de l'offre."),
+    relevant: bool = typer.Option(..., "--pertinent/--non-pertinent", help="Avis sur la proposition."),
+    reason: str | None = typer.Option(None, "--raison", help="Pourquoi (texte libre)."),
+    staff: str = typer.Option(..., "--par", help="Adresse e-mail du membre de l'équipe."),
+) -> None:
+    """Enregistre l'avis d'un membre de l'équipe sur une proposition (conservé lors des reclassements)."""
+    from services.matching import record_feedback
+
+    db = open_db(quiet=True)
+    with db.session() as session:
+        try:
+            record_feedback(session, candidate_id, offer_id, relevant, reason, staff)
+        except LookupError as exc:
+            raise UserError(str(exc)) from exc
+    out.print(
+        f"Avis enregistré : prospect {candidate_id} × offre {offer_id} : "
+        f"{'pertinent' if relevant else 'non pertinent'}."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(match_app, name="match")

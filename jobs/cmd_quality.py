@@ -19,8 +19,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
 
 import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import case, func, select
 
+from jobs.console import open_db, out
 from jobs.errors import UserError
+
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
 
 # (key, short French column title): the fields whose presence is measured.
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -53,8 +61,6 @@ class SourceQuality:
 
 def source_quality(session: Any, *, source: str | None = None, include_closed: bool = False) -> list[SourceQuality]:
     """Per-source field coverage of postings (one grouped SQL query; works on SQLite and PostgreSQL)."""
-    from sqlalchemy import case, func, select
-
     from store.models import Posting
 
     def present(column: Any) -> Any:
@@ -111,7 +117,6 @@ def quality_command(
     """Par source, la part des annonces dont chaque champ est renseigné (commune, ROME, contrat, salaire…)."""
     if output_format not in ("table", "json", "csv"):
         raise UserError(f"format inconnu : {output_format!r} (table, json ou csv)")
-    from jobs.console import open_db, out
 
     db = open_db(quiet=output_format != "table")
     with db.session() as session:
@@ -133,9 +138,6 @@ def quality_command(
     if not rows:
         out.print("Aucune annonce enregistrée : lancez d'abord une collecte (ohmylot crawl …).")
         return
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
 
     table = Table(
         title="Qualité des champs par source (part des annonces renseignées)",

@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session
 from jobs.console import open_db, out
 from jobs.errors import UserError
 
+# The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
+# jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
+
 ACCOMPANIED = ("accompanied", "interviewing", "hired", "settled")
 UNKNOWN_SECTOR = "non renseigné"
 
@@ -140,37 +143,39 @@ def write_csv(report: YearlyReport, path: Path) -> None:
         writer.writerows(report.rows())
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("report")
-    def report_command(
-        year: int | None = typer.Option(None, "--year", help="Année du bilan (ex. 2025 ; par défaut l'année en cours)"),
-        csv_path: Path | None = typer.Option(None, "--csv", help="Écrire aussi les chiffres dans ce fichier CSV"),
-    ) -> None:
-        """Bilan annuel du programme : prospects rencontrés par évènement, accompagnés, foyers installés, embauches."""
-        if year is None:
-            from datetime import UTC, datetime
+def report_command(
+    year: int | None = typer.Option(None, "--year", help="Année du bilan (ex. 2025 ; par défaut l'année en cours)"),
+    csv_path: Path | None = typer.Option(None, "--csv", help="Écrire aussi les chiffres dans ce fichier CSV"),
+) -> None:
+    """Bilan annuel du programme : prospects rencontrés par évènement, accompagnés, foyers installés, embauches."""
+    if year is None:
+        from datetime import UTC, datetime
 
-            year = datetime.now(UTC).year
-        if not 2000 <= year <= 2100:
-            raise UserError(f"année invalide : {year} (exemple : --year 2025)")
-        db = open_db()
-        with db.session() as session:
-            report = yearly_report(session, year)
-        out.print(f"Bilan {year} du programme Oh my Lot !")
-        section = None
-        for name, label, value in report.rows():
-            if name != section:
-                title = {"évènement": "Prospects rencontrés par évènement", "total": "Totaux"}.get(
-                    name, name.capitalize()
-                )
-                out.print(f"\n{title}")
-                section = name
-            out.print(f"  {label:<60} {value:>6}", markup=False)
-        if not report.events:
-            out.print(f"  (aucun prospect rencontré en {year})")
-        if csv_path is not None:
-            try:
-                write_csv(report, csv_path)
-            except OSError as exc:
-                raise UserError(f"impossible d'écrire {csv_path} ({exc.strerror})") from None
-            out.print(f"\nChiffres écrits dans {csv_path}")
+        year = datetime.now(UTC).year
+    if not 2000 <= year <= 2100:
+        raise UserError(f"année invalide : {year} (exemple : --year 2025)")
+    db = open_db()
+    with db.session() as session:
+        report = yearly_report(session, year)
+    out.print(f"Bilan {year} du programme Oh my Lot !")
+    section = None
+    for name, label, value in report.rows():
+        if name != section:
+            title = {"évènement": "Prospects rencontrés par évènement", "total": "Totaux"}.get(
+                name, name.capitalize()
+            )
+            out.print(f"\n{title}")
+            section = name
+        out.print(f"  {label:<60} {value:>6}", markup=False)
+    if not report.events:
+        out.print(f"  (aucun prospect rencontré en {year})")
+    if csv_path is not None:
+        try:
+            write_csv(report, csv_path)
+        except OSError as exc:
+            raise UserError(f"impossible d'écrire {csv_path} ({exc.strerror})") from None
+        out.print(f"\nChiffres écrits dans {csv_path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report_command)

@@ -10,12 +10,13 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def open_db(*, quiet: bool = False):  # type: ignore[no-untyped-def]
+def open_db(*, quiet: bool = False, auto_upgrade: bool = True):  # type: ignore[no-untyped-def]
     """Open (and migrate) the configured database; print where it is unless ``quiet``."""
+    # Imported here: every `ohmylot` start loads this module, and the store (pydantic, Alembic) costs seconds.
     from store.db import DatabaseError, open_database
 
     try:
-        db = open_database()
+        db = open_database(auto_upgrade=auto_upgrade)
     except DatabaseError as exc:
         raise UserError(str(exc)) from exc
     if not quiet:

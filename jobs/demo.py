@@ -13,14 +13,23 @@ import csv
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
+from crawlers.runner import run_crawl
+from crawlers.sandbox.generator import PROSPECT_HEADERS, generate_prospects, prospect_rows
+from crawlers.sandbox.server import serve
+from crawlers.sandbox.site import Sandbox
+from services.candidate_import import import_candidates
+from services.matching import household_places, matches_for_candidate, rerank_database
 from store.db import Database
+from store.dedup import dedupe_database
+from store.models import Candidate, Household, Match, Offer, Posting
 
 #: sandbox sources: (registry id, spider, path of the start URL, extra spider arguments)
 SANDBOX_SOURCES: list[tuple[str, str, str, dict[str, str]]] = [
@@ -90,8 +99,6 @@ Progress = Callable[[str], None]
 
 def write_prospects_file(path: Path, seed: int = 46) -> Path:
     """The job-fair spreadsheet of the demo: ``;``-separated, UTF-8 with BOM, as a tablet export looks."""
-    from crawlers.sandbox.generator import PROSPECT_HEADERS, generate_prospects, prospect_rows
-
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
@@ -103,10 +110,6 @@ def write_prospects_file(path: Path, seed: int = 46) -> Path:
 def _crawl_sandbox(base_url: str, progress: Progress, timings: dict[str, float]) -> list[dict[str, Any]]:
     """Crawl every sandbox source, three ``scrapy crawl`` subprocesses at a time (the machine has few cores,
     and each subprocess spends most of its time starting up and loading the reference data)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from crawlers.runner import run_crawl
-
     env = {
         "OHMYLOT_SANDBOX_URL": base_url,
         "OHMYLOT_FT_CLIENT_ID": "sandbox",
@@ -148,13 +151,6 @@ def run_demo(
     db: Database, *, data_dir: Path, today: date | None = None, progress: Progress | None = None
 ) -> DemoSummary:
     """Run the whole pipeline on the sandbox and return the summary."""
-    from crawlers.sandbox.server import serve
-    from crawlers.sandbox.site import Sandbox
-    from services.candidate_import import import_candidates
-    from services.matching import household_places, matches_for_candidate, rerank_database
-    from store.dedup import dedupe_database
-    from store.models import Candidate, Household, Match, Offer, Posting
-
     say = progress or (lambda _message: None)
     timings: dict[str, float] = {}
     summary = DemoSummary(database=db.display_url)
@@ -278,8 +274,6 @@ def run_demo(
 
 
 def _match_json(session: Any, match: Any) -> dict[str, Any]:
-    from store.models import Offer
-
     offer = session.get(Offer, match.offer_id)
     return {
         "offer_id": match.offer_id,
@@ -293,8 +287,6 @@ def _match_json(session: Any, match: Any) -> dict[str, Any]:
 
 def _jsonable(value: Any) -> Any:
     """Dataclasses and objects from the matching layer, as plain JSON values."""
-    from dataclasses import asdict, is_dataclass
-
     if is_dataclass(value) and not isinstance(value, type):
         return _jsonable(asdict(value))
     if isinstance(value, dict):

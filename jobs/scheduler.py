@@ -6,6 +6,7 @@ Jobs (explicit ids, ``replace_existing=True``):
 - ``chain:post-crawl``: deduplicate → re-rank → the référents' digest, after the crawl window;
 - ``report:crawl-health``: the weekly crawl-health report to staff;
 - ``maintenance:expire-offers``: the daily expiry of offers;
+- ``maintenance:log-purge``: crawl logs, run ledger and audit log past their retention (services/retention.py);
 - ``maintenance:privacy-purge``: the daily retention purge, dry run unless ``OHMYLOT_PURGE_WET_RUN=true``;
 - ``outreach:talent-digest``: the weekly talent digest to the employers' network of a territory;
 - ``welcome:referent-digest``: the weekly e-mail of each référent accueil (next settling steps, stale directory).
@@ -17,8 +18,8 @@ starts a scheduler (J4).
 
 Settings (environment, ``OHMYLOT_SCHEDULE_*``): ``TIMEZONE`` (Europe/Paris), ``CRAWL`` (cron, ``0 1 * * *``),
 ``STAGGER_MINUTES`` (7), ``CHAIN`` (``30 5 * * *``), ``HEALTH`` (``0 7 * * mon``), ``EXPIRY`` (``0 4 * * *``),
-``PURGE`` (``30 4 * * *``), ``DIGEST`` (``0 9 * * tue``), ``DIGEST_TERRITORY`` (46), ``WELCOME_DIGEST``
-(``0 7 * * mon``),
+``PURGE`` (``30 4 * * *``), ``LOG_PURGE`` (``45 4 * * *``), ``DIGEST`` (``0 9 * * tue``), ``DIGEST_TERRITORY`` (46),
+``WELCOME_DIGEST`` (``0 7 * * mon``),
 ``MISFIRE_GRACE_HOURS`` (6), ``CRAWL_TIMEOUT`` (seconds, 3600).
 """
 
@@ -32,12 +33,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import IntegrityError
 
+from crawlers.registry import load_registry
 from jobs import ledger, tasks
+from store import logs
 from store.db import Database, open_database
 from store.models import JobRun
 
@@ -57,6 +63,7 @@ class ScheduleSettings(BaseSettings):
     health: str = "0 7 * * mon"
     expiry: str = "0 4 * * *"
     purge: str = "30 4 * * *"
+    log_purge: str = "45 4 * * *"
     digest: str = "0 9 * * tue"
     digest_territory: str = "46"
     welcome_digest: str = "0 7 * * mon"
@@ -100,8 +107,6 @@ def job_specs(settings: ScheduleSettings | None = None, sources: list[Any] | Non
     tz = settings.timezone
     specs: list[JobSpec] = []
     if sources is None:
-        from crawlers.registry import load_registry
-
         sources = [s for s in load_registry() if s.active]
     entries = sources
     for index, source in enumerate(entries):
@@ -128,6 +133,8 @@ def job_specs(settings: ScheduleSettings | None = None, sources: list[Any] | Non
                 lambda db, territory=settings.digest_territory: tasks.talent_digest(db, territory=territory)),
         JobSpec("welcome:referent-digest", "prochaines étapes des foyers, par courriel à chaque référent accueil",
                 _cron(settings.welcome_digest, tz), lambda db: tasks.welcome_digest(db)),
+        JobSpec("maintenance:log-purge", "purge des journaux de collecte et d'audit échus",
+                _cron(settings.log_purge, tz), lambda db: tasks.purge_logs(db)),
         JobSpec("maintenance:privacy-purge", "purge des données personnelles échues"
                 + ("" if wet else " (simulation)"), _cron(settings.purge, tz),
                 lambda db: tasks.privacy_purge(db, wet_run=wet)),
@@ -175,10 +182,17 @@ def execute(job_id: str, trigger_kind: str = "schedule", slot: str | None = None
         log.warning("job %s is no longer defined; ignored", job_id)
         return ledger.RunOutcome(job_id, slot or "", "skipped", error="tâche inconnue")
     slot = slot or current_slot(spec.trigger)
-    ledger.reap_dead_runs(db)
-    outcome = ledger.run_once(db, job_id, slot, lambda: spec.func(db), trigger=trigger_kind)
-    log.info("job %s slot %s: %s", job_id, slot, outcome.status)
-    return outcome
+    token = logs.job_id.set(job_id)
+    try:
+        ledger.reap_dead_runs(db)
+        log.info("job %s slot %s started", job_id, slot, extra={"slot": slot})
+        outcome = ledger.run_once(db, job_id, slot, lambda: spec.func(db), trigger=trigger_kind)
+        level = logging.WARNING if outcome.status == "failed" else logging.INFO
+        log.log(level, "job %s slot %s: %s", job_id, slot, outcome.status, extra={
+            "slot": slot, "status": outcome.status, "error": outcome.error, "seconds": outcome.duration_s})
+        return outcome
+    finally:
+        logs.job_id.reset(token)
 
 
 def run_now(db: Database, job_id: str, *, force: bool = False, specs: list[JobSpec] | None = None) -> ledger.RunOutcome:
@@ -211,10 +225,6 @@ def build_scheduler(
     settings: ScheduleSettings | None = None,
 ) -> BaseScheduler:
     """A configured scheduler (not started) whose job store lives in ``db``; stale jobs are removed."""
-    from apscheduler.executors.pool import ThreadPoolExecutor
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
     settings = settings or ScheduleSettings()
     global _db, _specs
     _db = db

@@ -7,13 +7,21 @@ Each function takes the opened database and returns a JSON-able ``detail`` dict 
 from __future__ import annotations
 
 import logging
+import smtplib
 from collections import defaultdict
+from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from crawlers.runner import run_crawl
+from services.mail import MailNotConfigured, StaffSettings, build_message, send
+from services.network import OutreachSettings, send_digest
+from store import privacy
 from store.db import Database
+from store.dedup import dedupe_database
+from store.models import Candidate, CrawlRun, Match, Offer, Posting, User
 
 log = logging.getLogger("ohmylot.jobs")
 
@@ -34,8 +42,6 @@ def crawl_source(
     """Crawl one registered source in a ``scrapy crawl`` subprocess, killed after ``timeout`` (J3).
 
     ``url``, ``spider``, ``settings`` and ``env`` override the registry (the demo sandbox, tests)."""
-    from crawlers.runner import run_crawl
-
     outcome = run_crawl(
         source_id, url=url, spider=spider, settings=settings, timeout=timeout,
         env={**(env or {}), "OHMYLOT_DATABASE_URL": db.url},
@@ -60,22 +66,22 @@ def crawl_source(
 
 def post_crawl_chain(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """Deduplicate → re-rank → notify the référents of new good matches."""
+    # Imported here: scikit-learn costs seconds and `ohmylot scheduler list` loads this module.
     from services.matching import rerank_database
-    from store.dedup import dedupe_database
 
     with db.session() as session:
         dedup = dedupe_database(session, now=now)
     with db.session() as session:
         rerank = rerank_database(session, now=now)
     digest = send_referent_digests(db, now=now)
-    return {"dedupe": _plain(dedup), "rerank": _plain(rerank), "digest": digest}
+    result = {"dedupe": _plain(dedup), "rerank": _plain(rerank), "digest": digest}
+    if digest.get("failed"):  # the chain's e-mails are part of its work: not sent means failed
+        result.update(failed=True, error=digest["error"])
+    return result
 
 
 def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """One e-mail per référent listing the new good matches of their prospects; marks them notified."""
-    from services.mail import MailNotConfigured, build_message, send
-    from store.models import Candidate, Match, Offer, User
-
     now = now or datetime.now(UTC)
     by_referent: dict[int, list[tuple[Candidate, Offer, Match]]] = defaultdict(list)
     with db.session() as session:
@@ -94,7 +100,7 @@ def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[
         ).all()
         for match, candidate, offer in rows:
             by_referent[candidate.referent_id].append((candidate, offer, match))  # type: ignore[index]
-        sent, skipped = 0, 0
+        sent, skipped, reason = 0, 0, ""
         for referent_id, items in by_referent.items():
             referent = session.get(User, referent_id)
             if referent is None or not referent.active:
@@ -110,20 +116,21 @@ def send_referent_digests(db: Database, *, now: datetime | None = None) -> dict[
                                     "\n".join(lines))
             try:
                 send(message)
-            except MailNotConfigured:
+            except (MailNotConfigured, OSError, smtplib.SMTPException) as exc:
                 skipped += 1
+                reason = str(exc)
                 continue
             for _candidate, _offer, match in items:
                 match.notified_at = now
             sent += 1
-    return {"referents": len(by_referent), "sent": sent, "not_sent_no_smtp": skipped}
+    result: dict[str, Any] = {"referents": len(by_referent), "sent": sent, "not_sent": skipped}
+    if skipped:  # a job whose e-mail could not be sent is a failure (the matches stay to notify next time)
+        result.update(failed=True, error=f"{skipped} avis aux référents non envoyé(s) : {reason}")
+    return result
 
 
 def crawl_health_report(db: Database, *, now: datetime | None = None, days: int = 7) -> dict[str, Any]:
     """The weekly crawl-health report for staff: runs per source over ``days`` days, failures, alerts."""
-    from services.mail import MailNotConfigured, StaffSettings, build_message, send
-    from store.models import CrawlRun
-
     now = now or datetime.now(UTC)
     since = now - timedelta(days=days)
     with db.session() as session:
@@ -141,20 +148,19 @@ def crawl_health_report(db: Database, *, now: datetime | None = None, days: int 
                          f"annonces {min(items) if items else 0}–{max(items) if items else 0}")
             problems += bool(failed)
     recipients = StaffSettings().recipients()
-    sent = False
-    if recipients:
-        try:
-            send(build_message(recipients, "ohmylot — santé hebdomadaire de la collecte", "\n".join(lines)))
-            sent = True
-        except MailNotConfigured:
-            sent = False
-    return {"sources": len(per_source), "sources_with_failures": problems, "sent": sent, "report": lines}
+    result: dict[str, Any] = {"sources": len(per_source), "sources_with_failures": problems, "sent": False,
+                              "report": lines}
+    if not recipients:
+        return {**result, "failed": True, "error": "rapport non envoyé : aucun destinataire (OHMYLOT_STAFF_EMAILS)"}
+    try:
+        send(build_message(recipients, "ohmylot — santé hebdomadaire de la collecte", "\n".join(lines)))
+    except (MailNotConfigured, OSError, smtplib.SMTPException) as exc:
+        return {**result, "failed": True, "error": f"rapport non envoyé : {exc}"}
+    return {**result, "sent": True}
 
 
 def expire_offers(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """Close postings past their expiry date, and offers whose postings are all closed."""
-    from store.models import Offer, Posting
-
     now = now or datetime.now(UTC)
     closed_postings = closed_offers = 0
     with db.session() as session:
@@ -175,17 +181,22 @@ def expire_offers(db: Database, *, now: datetime | None = None) -> dict[str, Any
 
 def privacy_purge(db: Database, *, wet_run: bool, now: datetime | None = None) -> dict[str, Any]:
     """The retention purge of prospects' personal data (dry run unless ``wet_run``)."""
-    from store import privacy
-
     with db.session() as session:
         result = privacy.purge(session, wet_run=wet_run, now=now)
     return {"wet_run": wet_run, **_plain(result)}
 
 
+def purge_logs(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
+    """Crawl logs, run ledger and audit log past their retention period (services/retention.py)."""
+    from services.retention import purge_logs as purge
+    from store.settings import get_store_settings
+
+    with db.session() as session:
+        return purge(session, get_store_settings().resolved_data_dir() / "logs", now=now)
+
+
 def talent_digest(db: Database, *, territory: str = "46", now: datetime | None = None) -> dict[str, Any]:
     """The weekly talent digest to the network's members of a territory (only profiles not yet sent)."""
-    from services.network import OutreachSettings, send_digest
-
     with db.session() as session:
         report = send_digest(session, OutreachSettings(), territory=territory, actor="planificateur", now=now)
         return {
@@ -220,8 +231,6 @@ def welcome_digest(db: Database, *, now: datetime | None = None) -> dict[str, An
 
 def _plain(value: Any) -> Any:
     """A dataclass or object of the store layer as a JSON-able dict."""
-    from dataclasses import asdict, is_dataclass
-
     if is_dataclass(value) and not isinstance(value, type):
         return {k: v if isinstance(v, str | int | float | bool | None) else str(v) for k, v in asdict(value).items()}
     if isinstance(value, dict):

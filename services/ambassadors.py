@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from matching.ambassadors import FAMILY_LABELS, AmbassadorFacts, HouseholdNeeds, Proposal, propose_ambassadors
 from matching.geo import get_gazetteer
+from services.signing import key_ring
 from services.welcome import household_communes
 from store.audit import audit
 from store.candidates import household_members
@@ -110,7 +111,7 @@ def sign_up(session: Session, form: dict[str, Any], *, consent: bool) -> Ambassa
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     if not secret_key:
         raise AmbassadorError("aucune clé secrète configurée (OHMYLOT_SECRET_KEY)")
-    return URLSafeTimedSerializer(secret_key, salt=LINK_SALT)
+    return URLSafeTimedSerializer(key_ring(secret_key), salt=LINK_SALT)
 
 
 def withdrawal_token(ambassador: Ambassador, secret_key: str) -> str:

@@ -1,7 +1,6 @@
 """Audit trail of the web app: who saw or changed which personal data, every employer-link access.
 
-Writes through ``store.audit.audit`` (the prospects area's single entry point) when it is installed,
-otherwise adds the ``AuditLog`` row itself.
+Writes through ``store.audit.audit`` (the prospects area's single entry point).
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from store.models import AuditLog
+from store.audit import audit
 
 
 def record(
@@ -23,12 +22,4 @@ def record(
 ) -> None:
     """Add one audit row (committed with the request)."""
     object_id = None if object_id is None else str(object_id)
-    try:
-        from store.audit import audit
-    except ImportError:
-        audit = None
-    if audit is not None:
-        audit(session, actor, action, object_type=object_type, object_id=object_id, detail=detail)
-        return
-    session.add(AuditLog(actor=actor, action=action, object_type=object_type, object_id=object_id,
-                         detail=dict(detail or {})))
+    audit(session, actor, action, object_type=object_type, object_id=object_id, detail=detail)

@@ -30,8 +30,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import fuzz
 from sqlalchemy.orm import Session
 
+from matching.geo import get_gazetteer
+from matching.parsers import parse_contract
+from matching.rome import get_classifier
 from matching.text import fold
 from services.spreadsheet import (  # noqa: F401  (re-exported: the import reads files through them)
     ImportFileError,
@@ -41,6 +45,16 @@ from services.spreadsheet import (  # noqa: F401  (re-exported: the import reads
 )
 from services.spreadsheet import (
     cell_text as _cell_text,
+)
+from store.audit import audit, current_actor
+from store.candidates import (
+    assign_referent,
+    event_datetime,
+    get_or_create_event,
+    link_event,
+    link_pending_partners,
+    normalize_phone,
+    upsert_candidate,
 )
 
 # Fields a column can feed (the values of a header mapping). ``ignore`` drops a column on purpose.
@@ -366,10 +380,6 @@ def _contract_types(text: str) -> list[str]:
     """Contract types in ``text`` (``CDI ou CDD``, ``Intérim``…), via the shared parser when available."""
     parts = [p.strip() for p in re.split(r"[,;/+]|\bou\b|\bet\b", text, flags=re.IGNORECASE) if p.strip()]
     found: list[str] = []
-    try:
-        from matching.parsers import parse_contract  # normalisation area; optional until merged
-    except ImportError:
-        parse_contract = None
     simple = {
         "cdi": "CDI", "cdd": "CDD", "interim": "interim", "alternance": "apprentissage",
         "apprentissage": "apprentissage", "professionnalisation": "professionnalisation", "stage": "stage",
@@ -378,11 +388,10 @@ def _contract_types(text: str) -> list[str]:
     }
     for part in parts:
         kind = None
-        if parse_contract is not None:
-            try:
-                kind = parse_contract(part).type
-            except Exception:  # noqa: BLE001 - the shared parser must not break an import
-                kind = None
+        try:
+            kind = parse_contract(part).type
+        except Exception:  # noqa: BLE001 - the shared parser must not break an import
+            kind = None
         if kind is None:
             folded = header_key(part)
             kind = next((v for k, v in simple.items() if k in folded), None)
@@ -392,11 +401,7 @@ def _contract_types(text: str) -> list[str]:
 
 
 def _gazetteer():  # type: ignore[no-untyped-def]
-    """The shared gazetteer, or None while the normalisation area is not merged."""
-    try:
-        from matching.geo import get_gazetteer
-    except ImportError:
-        return None
+    """The shared gazetteer."""
     return get_gazetteer()
 
 
@@ -413,10 +418,6 @@ def _rome_codes(desired: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _rome_code(job: str) -> str | None:
     """The best ROME code of one job title (cached: the same jobs come back all through a fair)."""
-    try:
-        from matching.rome import get_classifier
-    except ImportError:
-        return None
     matches = get_classifier().classify(job, top=1)
     return matches[0].code if matches else None
 
@@ -459,8 +460,6 @@ def _resolve_place(gazetteer: Any, text: str) -> Any:
     one place must be that place: "Atlantis-sur-Mer" is not the commune of Mer. The cell's words (postal code
     and département number aside) must be close to the place's name or a part of it ("Brive").
     """
-    from rapidfuzz import fuzz
-
     place = gazetteer.resolve(text)
     if place is None or getattr(place, "level", "commune") != "commune":
         return place
@@ -519,8 +518,6 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
     ``commune_insee``/``lat``/``lon`` when the commune is known, ``target_area``, consent booleans, and
     ``home_epcis``/``target_epcis`` for the référent assignment.
     """
-    from store.candidates import normalize_phone
-
     raw = _canonical(fields)
     text = {name: _cell_text(value) for name, value in raw.items()}
     values: dict[str, Any] = {}
@@ -644,9 +641,6 @@ def save_prospect(
     consent was collected (``"formulaire stand"``). Returns ``store.candidates.UpsertResult``; its ``outcome``
     is ``updated`` when only the event link is new. Raises ``ValueError`` when ``check`` has errors.
     """
-    from store.audit import audit
-    from store.candidates import assign_referent, event_datetime, link_event, link_pending_partners, upsert_candidate
-
     if check.errors:
         raise ValueError("; ".join(check.errors))
     now = now or datetime.now(UTC)
@@ -721,9 +715,6 @@ def _import_in_session(
     actor: str | None,
     own_session: bool,
 ) -> ImportReport:
-    from store.audit import audit, current_actor
-    from store.candidates import event_datetime, get_or_create_event, link_pending_partners
-
     actor = actor or current_actor()
     report = ImportReport(event=event_name.strip(), file=path.name, dry_run=dry_run, warnings=list(table.warnings))
     # A caller's session keeps its own work: a dry run then happens in a savepoint; a session opened here is

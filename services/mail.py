@@ -1,17 +1,23 @@
 """Sending e-mail over SMTP (digests to référents, crawl-health reports, shortlists, selections).
 
-Settings (environment):
-- ``OHMYLOT_SMTP_HOST`` (no host: e-mails are not sent, the caller is told so), ``OHMYLOT_SMTP_PORT`` (25),
-  ``OHMYLOT_SMTP_USER`` / ``OHMYLOT_SMTP_PASSWORD`` (optional), ``OHMYLOT_SMTP_STARTTLS`` (false),
+Settings (environment), the same names and defaults as the web app's (``services/settings.py``):
+- ``OHMYLOT_SMTP_HOST`` (no host: e-mails are not sent, the caller is told so), ``OHMYLOT_SMTP_PORT`` (587),
+  ``OHMYLOT_SMTP_USER`` / ``OHMYLOT_SMTP_PASSWORD`` (optional), ``OHMYLOT_SMTP_STARTTLS`` (true),
+  ``OHMYLOT_SMTP_SSL`` (false: implicit TLS, port 465), ``OHMYLOT_SMTP_TIMEOUT`` (30 s),
   ``OHMYLOT_SMTP_FROM`` (sender address), ``OHMYLOT_STAFF_EMAILS`` (comma-separated, for staff reports).
+
+``dialogue(to)`` sends a test message and returns the SMTP conversation (``ohmylot mail test``).
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -21,12 +27,14 @@ class MailSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OHMYLOT_SMTP_", extra="ignore")
 
     host: str | None = None
-    port: int = 25
+    port: int = 587
     user: str | None = None
     password: str | None = None
-    starttls: bool = False
-    sender: str = "Oh my Lot ! <ne-pas-repondre@ohmylot.invalid>"
-    timeout: float = 20.0
+    starttls: bool = True
+    ssl: bool = False
+    # ``OHMYLOT_SMTP_FROM``: ``from`` is a Python keyword, hence the field name
+    from_: str = Field(default="Oh my Lot ! <ne-pas-repondre@ohmylot.fr>", validation_alias="OHMYLOT_SMTP_FROM")
+    timeout: float = 30.0
 
 
 class StaffSettings(BaseSettings):
@@ -52,7 +60,7 @@ def build_message(
     """A MIME message: plain text, optional HTML alternative and attachments ``(filename, data, mime)``."""
     settings = MailSettings()
     message = EmailMessage()
-    message["From"] = sender or settings.sender
+    message["From"] = sender or settings.from_
     message["To"] = ", ".join(to)
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=True)
@@ -68,14 +76,58 @@ def build_message(
     return message
 
 
+def _connect(settings: MailSettings) -> smtplib.SMTP:
+    if not settings.host:
+        raise MailNotConfigured("aucun serveur SMTP configuré (OHMYLOT_SMTP_HOST)")
+    if settings.ssl:
+        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                context=ssl.create_default_context())
+    return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+
+
+def _deliver(smtp: smtplib.SMTP, message: EmailMessage, settings: MailSettings) -> None:
+    if settings.starttls and not settings.ssl:
+        smtp.starttls(context=ssl.create_default_context())
+    if settings.user:
+        smtp.login(settings.user, settings.password or "")
+    smtp.send_message(message)
+
+
 def send(message: EmailMessage, settings: MailSettings | None = None) -> None:
     """Send one message; raises ``MailNotConfigured`` without an SMTP host, ``OSError``/``SMTPException`` on failure."""
     settings = settings or MailSettings()
-    if not settings.host:
-        raise MailNotConfigured("aucun serveur SMTP configuré (OHMYLOT_SMTP_HOST)")
-    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
-        if settings.starttls:
-            smtp.starttls()
-        if settings.user:
-            smtp.login(settings.user, settings.password or "")
-        smtp.send_message(message)
+    with _connect(settings) as smtp:
+        _deliver(smtp, message, settings)
+
+
+_VERBS = re.compile(r"^send: '(EHLO|HELO|MAIL|RCPT|DATA|QUIT|STARTTLS|RSET|NOOP)\b", re.IGNORECASE)
+
+
+def _hide_secrets(line: str) -> str:
+    """Credentials travel base64-encoded in AUTH commands and their continuations: show the verb only."""
+    if not line.startswith("send: '") or _VERBS.match(line):
+        return line
+    auth = re.match(r"^send: '(AUTH \w+)", line, re.IGNORECASE)
+    return f"send: '{auth.group(1)} ********'" if auth else "send: '********'"
+
+
+def dialogue(to: str, settings: MailSettings | None = None) -> tuple[bool, list[str]]:
+    """Send a test message to ``to``; return (sent, the SMTP conversation as lines, password hidden)."""
+    settings = settings or MailSettings()
+    lines: list[str] = []
+    message = build_message([to], "ohmylot — message de test",
+                            "Ce message vérifie l'envoi des e-mails d'ohmylot. Aucune action n'est nécessaire.")
+    try:
+        smtp = _connect(settings)
+    except (OSError, smtplib.SMTPException) as exc:
+        return False, [f"connexion à {settings.host}:{settings.port} impossible : {exc}"]
+    smtp._print_debug = lambda *args: lines.append(" ".join(str(a) for a in args))  # type: ignore[method-assign]
+    smtp.set_debuglevel(1)
+    sent = False
+    try:
+        with smtp:
+            _deliver(smtp, message, settings)
+            sent = True
+    except (OSError, smtplib.SMTPException) as exc:
+        lines.append(f"échec : {exc}")
+    return sent, [_hide_secrets(line) for line in lines]

@@ -1,4 +1,4 @@
-"""Reading proposed matches and recording staff feedback, through ``services.matching`` when installed.
+"""Reading proposed matches and recording staff feedback for the web app, through ``services.matching``.
 
 The ranking engine (``services.matching``) computes and stores ``Match`` rows; the web app only reads them and
 records ``MatchFeedback`` (kept apart so that re-ranking never loses a staff judgement).
@@ -7,11 +7,11 @@ records ``MatchFeedback`` (kept apart so that re-ranking never loses a staff jud
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services import matching as engine
 from services.auth import CurrentUser
 from services.visibility import can_see_candidate
 from store.models import Candidate, Match, MatchFeedback, Offer
@@ -25,14 +25,6 @@ class MatchRow:
     offer: Offer | None
     candidate: Candidate | None
     feedback: MatchFeedback | None
-
-
-def _engine():  # type: ignore[no-untyped-def]
-    try:
-        import services.matching as engine
-    except ImportError:
-        return None
-    return engine
 
 
 def _feedbacks(session: Session, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], MatchFeedback]:
@@ -50,15 +42,7 @@ def _feedbacks(session: Session, pairs: list[tuple[int, int]]) -> dict[tuple[int
 
 def offers_for_candidate(session: Session, candidate_id: int, limit: int = 10) -> list[MatchRow]:
     """The best offers proposed for a prospect, best first, with any staff feedback."""
-    engine = _engine()
-    if engine is not None and hasattr(engine, "matches_for_candidate"):
-        matches = list(engine.matches_for_candidate(session, candidate_id, limit=limit))
-    else:
-        matches = list(
-            session.scalars(
-                select(Match).where(Match.candidate_id == candidate_id).order_by(Match.score.desc()).limit(limit)
-            )
-        )
+    matches = engine.matches_for_candidate(session, candidate_id, limit=limit)
     offers = {o.id: o for o in session.scalars(select(Offer).where(Offer.id.in_([m.offer_id for m in matches])))}
     feedback = _feedbacks(session, [(m.candidate_id, m.offer_id) for m in matches])
     return [
@@ -71,15 +55,13 @@ def candidates_for_offer(
 ) -> list[MatchRow]:
     """The best prospects for an offer that ``user`` may see, best first.
 
-    Computed live by the ranking engine when it is installed (``services.matching.candidates_for_offer``),
+    Computed live by the ranking engine (``services.matching.candidates_for_offer``),
     completed with the stored matches of the nightly re-ranking (each prospect once, best score kept).
     """
     found: dict[int, Match] = {}
-    engine = _engine()
-    if engine is not None and hasattr(engine, "candidates_for_offer"):
-        wanted = limit if user is None or user.role != "referent" else limit * 5
-        for match in engine.candidates_for_offer(session, offer_id, limit=wanted):
-            found[match.candidate_id] = match
+    wanted = limit if user is None or user.role != "referent" else limit * 5
+    for match in engine.candidates_for_offer(session, offer_id, limit=wanted):
+        found[match.candidate_id] = match
     stored = session.scalars(
         select(Match).where(Match.offer_id == offer_id).order_by(Match.score.desc()).limit(limit * 5)
     )
@@ -105,28 +87,4 @@ def record_feedback(
     session: Session, candidate_id: int, offer_id: int, relevant: bool, reason: str | None, staff: str
 ) -> MatchFeedback:
     """Record (or replace) a staff judgement on a proposed match."""
-    engine = _engine()
-    if engine is not None and hasattr(engine, "record_feedback"):
-        result = engine.record_feedback(session, candidate_id, offer_id, relevant, reason, staff)
-        if isinstance(result, MatchFeedback):
-            return result
-        session.flush()
-        found = session.scalar(
-            select(MatchFeedback).where(
-                MatchFeedback.candidate_id == candidate_id, MatchFeedback.offer_id == offer_id
-            )
-        )
-        assert found is not None
-        return found
-    row = session.scalar(
-        select(MatchFeedback).where(MatchFeedback.candidate_id == candidate_id, MatchFeedback.offer_id == offer_id)
-    )
-    if row is None:
-        row = MatchFeedback(candidate_id=candidate_id, offer_id=offer_id, relevant=relevant)
-        session.add(row)
-    row.relevant = relevant
-    row.reason = reason
-    row.staff = staff
-    row.created_at = datetime.now(UTC)
-    session.flush()
-    return row
+    return engine.record_feedback(session, candidate_id, offer_id, relevant, reason, staff)

@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from matching.households import HouseholdPlace, rank_household_places
+from matching.metrics import reciprocal_rank
 from matching.rank import DEFAULT_WEIGHTS, OfferDoc, OfferIndex, Profile, Ranker, RankWeights, score_offer
 from store.models import Candidate, Match, MatchFeedback, Offer
 
@@ -319,8 +320,6 @@ class FeedbackEvaluation:
 def feedback_evaluation(session: Session, *, k: int = 10) -> FeedbackEvaluation:
     """Staff marks as judgements of the current top ``k`` of each marked candidate: share of judged proposals
     marked relevant, and mean reciprocal rank of the first proposal marked relevant."""
-    from matching.metrics import reciprocal_rank
-
     result = FeedbackEvaluation()
     marks: dict[int, dict[str, int]] = {}
     for row in session.scalars(select(MatchFeedback)):

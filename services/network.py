@@ -25,12 +25,15 @@ Signed links use itsdangerous with ``OHMYLOT_SECRET_KEY`` and one salt per purpo
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from html import escape
 from typing import Any
 
+import phonenumbers
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,10 +41,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from matching.employers import check_siret, naf_divisions, naf_sections, sector_of
+from matching.geo import get_gazetteer
 from matching.normalize import normalize_posting
+from matching.text import fold
 from matching.types import RawPosting
 from services import mail
+from services.signing import key_ring
 from store.audit import audit
+from store.candidates import record_consent
+from store.dedup import dedupe_database
 from store.models import (
     Candidate,
     CandidateStatus,
@@ -57,6 +65,7 @@ from store.models import (
     utcnow,
 )
 from store.models import as_utc as _aware
+from store.postings import PostingInput, ensure_source, upsert_postings
 
 logger = logging.getLogger(__name__)
 
@@ -145,13 +154,14 @@ def _email_ok(email: str) -> bool:
 
 def sign(secret: str, purpose: str, payload: dict[str, Any]) -> str:
     """A URL-safe signed token carrying ``payload`` for one ``purpose``."""
-    return URLSafeTimedSerializer(secret, salt=f"ohmylot.{purpose}").dumps(payload)
+    return URLSafeTimedSerializer(key_ring(secret), salt=f"ohmylot.{purpose}").dumps(payload)
 
 
 def unsign(secret: str, purpose: str, token: str, *, max_age_days: float) -> dict[str, Any] | None:
-    """The payload of a valid token, or None (bad signature, wrong purpose or expired)."""
+    """The payload of a valid token, or None (bad signature, wrong purpose or expired); the previous keys
+    of a rotation still verify (services/signing.py)."""
     try:
-        payload = URLSafeTimedSerializer(secret, salt=f"ohmylot.{purpose}").loads(
+        payload = URLSafeTimedSerializer(key_ring(secret), salt=f"ohmylot.{purpose}").loads(
             token, max_age=int(max_age_days * 86400)
         )
     except (BadSignature, SignatureExpired):
@@ -174,8 +184,6 @@ def sector_choices() -> list[tuple[str, str, list[tuple[str, str]]]]:
 
 def check_join_form(fields: Mapping[str, Any]) -> FormCheck:
     """Check the join form: company, SIRET (format and checksum), NAF division, commune, contact, consent."""
-    from matching.geo import get_gazetteer
-
     check = FormCheck()
     company = _text(fields, "company", 300)
     if len(company) < 2:
@@ -208,8 +216,6 @@ def check_join_form(fields: Mapping[str, Any]) -> FormCheck:
     check.values["email"] = email
     phone = _text(fields, "phone", 40)
     if phone:
-        import phonenumbers
-
         try:
             parsed = phonenumbers.parse(phone, "FR")
             if not phonenumbers.is_valid_number(parsed):
@@ -226,8 +232,6 @@ def check_join_form(fields: Mapping[str, Any]) -> FormCheck:
 
 def submit_join(session: Session, check: FormCheck, *, now: datetime | None = None) -> NetworkMember:
     """Record a join request (``pending``); raises ``NetworkError`` when this SIRET already asked or joined."""
-    from matching.text import fold
-
     if not check.ok:
         raise NetworkError("formulaire incomplet")
     now = now or utcnow()
@@ -428,8 +432,6 @@ def check_offer_form(fields: Mapping[str, Any], *, today: date | None = None) ->
 
 def _paragraphs_html(text: str) -> str:
     """A member's plain text as escaped HTML paragraphs (line breaks kept); sanitised again downstream."""
-    from html import escape
-
     blocks = [b.strip() for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
     return "".join("<p>" + escape(b).replace("\n", "<br>") + "</p>" for b in blocks)
 
@@ -473,8 +475,6 @@ def _raw_posting(employer: Employer, ref: str, values: Mapping[str, Any], base_u
 
 def _validate(posting: Any) -> None:
     """The checks the crawl pipeline applies after normalisation (codes in their shape, else cleared)."""
-    import re
-
     if posting.drop_reason:
         raise NetworkError(f"offre refusée par la normalisation : {posting.drop_reason}")
     if posting.rome_code and not re.fullmatch(r"[A-N]\d{4}", posting.rome_code):
@@ -497,9 +497,6 @@ def submit_member_offer(
 
     An edited offer goes back to review. Returns the ``MemberOffer``.
     """
-    from store.dedup import dedupe_database
-    from store.postings import PostingInput, ensure_source, upsert_postings
-
     if not check.ok:
         raise NetworkError("formulaire incomplet")
     now = now or utcnow()
@@ -554,8 +551,6 @@ def review_member_offer(
     session.flush()
     offer = session.get(Offer, posting.offer_id) if posting is not None and posting.offer_id else None
     if offer is not None:
-        from store.dedup import dedupe_database
-
         dedupe_database(session)  # re-opens/closes the offer according to its postings
         apply_visibility(session, [offer.id])
     audit(session, staff, "network.offer_" + ("approve" if approve else "reject"), "member_offer", member_offer.id)
@@ -677,8 +672,6 @@ def digest_profiles(
 
 def profile_card(candidate: Candidate) -> dict[str, str]:
     """The allowlisted, contact-free view of a prospect shown to employers (``PROFILE_FIELDS``)."""
-    from matching.geo import get_gazetteer
-
     area = ""
     if candidate.commune_insee:
         place = get_gazetteer().commune(candidate.commune_insee)
@@ -903,8 +896,6 @@ def unsubscribe(session: Session, candidate_id: int, *, actor: str = "prospect",
     Recorded as the prospects area records it (``store.candidates.record_consent``): the consent to be
     contacted is withdrawn, which withdraws the consent to share the profile and sets ``unsubscribed_at``.
     """
-    from store.candidates import record_consent
-
     candidate = session.get(Candidate, candidate_id)
     if candidate is None:
         raise NetworkError("Lien inconnu.")

@@ -10,6 +10,7 @@ import csv
 from functools import lru_cache
 from pathlib import Path
 
+from matching.geo import get_gazetteer
 from matching.types import Place
 
 DATA = Path(__file__).resolve().parent.parent / "matching" / "data"
@@ -57,11 +58,7 @@ def grand_domains() -> list[tuple[str, str]]:
 
 
 def gazetteer():  # type: ignore[no-untyped-def]
-    """The gazetteer of the normalisation area, or None when it is not installed."""
-    try:
-        from matching.geo import get_gazetteer
-    except ImportError:
-        return None
+    """The gazetteer of the normalisation area."""
     return get_gazetteer()
 
 

@@ -7,6 +7,9 @@
 - ``OHMYLOT_PUBLIC_URL``: the address the app is reached at (``https://emploi.ohmylot.fr``), used in
   e-mails, the RSS feed, JSON-LD and for the ``Origin`` check of forms.
 - ``OHMYLOT_COOKIE_SECURE``: ``1`` (default); may be ``0`` only in development (plain http on a LAN).
+- ``OHMYLOT_TRUSTED_PROXIES``: addresses or networks (comma-separated) of the reverse proxies whose
+  ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed (default ``127.0.0.1,::1``; empty: none).
+  From anyone else these headers are ignored: the client address is the connection's.
 - ``OHMYLOT_SESSION_HOURS``: how long a staff session lives without activity (default 12).
 - ``OHMYLOT_EMPLOYER_LINK_DAYS``: how long an employer link is valid (default 30).
 - ``OHMYLOT_LOGIN_MAX_FAILURES``: failed logins per address within 15 minutes before a pause (default 5).
@@ -18,6 +21,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +54,7 @@ class WebSettings(BaseSettings):
     public_url: str = Field(default="http://127.0.0.1:8000", description="public address of the app")
     database_url: str | None = Field(default=None, description="see store.settings")
     cookie_secure: bool = Field(default=True, description="Secure flag on the session cookie")
+    trusted_proxies: str = Field(default="127.0.0.1,::1", description="reverse proxies believed")
     session_hours: float = Field(default=12, description="session lifetime without activity")
     employer_link_days: int = Field(default=30, description="validity of an employer link")
     login_max_failures: int = Field(default=5, description="failed logins per address in 15 min")
@@ -86,10 +91,13 @@ class WebSettings(BaseSettings):
         return self
 
     @property
+    def trusted_proxy_list(self) -> list[str]:
+        """``OHMYLOT_TRUSTED_PROXIES`` as a list (addresses or CIDR networks)."""
+        return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
+
+    @property
     def public_origin(self) -> str:
         """``scheme://host[:port]`` of the public URL, for the ``Origin`` check."""
-        from urllib.parse import urlsplit
-
         parts = urlsplit(self.public_url)
         return f"{parts.scheme}://{parts.netloc}".lower()
 

@@ -28,7 +28,9 @@ from sqlalchemy.orm import Session
 
 from services import documents
 from services.audit import record
+from services.pdf import html_to_pdf
 from services.settings import WebSettings
+from services.signing import key_ring
 from store.models import Candidate, Offer, Shortlist, ShortlistEntry
 from store.models import as_utc as _aware
 
@@ -209,7 +211,8 @@ def public_view(session: Session, shortlist: Shortlist) -> ShortlistPublic:
 
 def _serializer(settings: WebSettings) -> URLSafeTimedSerializer:
     assert settings.secret_key, "settings must be checked first"
-    return URLSafeTimedSerializer(settings.secret_key, salt=LINK_SALT)
+    # signs with the current key; the previous keys of a rotation still verify (services/signing.py)
+    return URLSafeTimedSerializer(key_ring(settings.secret_key), salt=LINK_SALT)
 
 
 def issue_link(shortlist: Shortlist, settings: WebSettings, *, now: datetime | None = None) -> str:
@@ -291,8 +294,6 @@ def save_answers(
 
 def shortlist_pdf(view: ShortlistPublic) -> bytes:
     """The shortlist as a PDF (WeasyPrint), made from the allowlisted view; fetches nothing."""
-    from services.pdf import html_to_pdf
-
     return html_to_pdf(documents.render("shortlist_pdf.html", view=view))
 
 

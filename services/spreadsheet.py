@@ -17,6 +17,7 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -93,9 +94,7 @@ def _csv_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], str, str]:
 
 
 def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
-    import zipfile
-
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # imported here: CSV-only imports do not pay for it
 
     try:
         with zipfile.ZipFile(path) as archive:

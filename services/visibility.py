@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, cast, exists, false, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.orm import Session
 
 from services.auth import CurrentUser
@@ -34,8 +35,6 @@ def _target_condition(session: Session, key: str, codes: list[str]) -> ColumnEle
         items = func.json_each(Candidate.target_area, f"$.{key}").table_valued("value")
         return exists(select(1).select_from(items).where(items.c.value.in_(codes)))
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import JSONB, array
-
         return cast(Candidate.target_area, JSONB)[key].has_any(array(codes))
     ids = [cid for cid, area in session.execute(select(Candidate.id, Candidate.target_area))
            if _area_matches(area, set(codes) if key == "epcis" else set(), set(codes) if key == "communes" else set())]

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+import phonenumbers
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from matching.text import fold
 from store.audit import audit
 from store.models import Candidate, CandidateEvent, CandidateStatus, Event, Household, User, utcnow
 
@@ -320,8 +322,6 @@ def form_household(session: Session, a: Candidate, b: Candidate) -> Household:
 
 
 def _name_words(text: str | None) -> frozenset[str]:
-    from matching.text import fold
-
     return frozenset(w for w in "".join(ch if ch.isalnum() else " " for ch in fold(text)).split() if w)
 
 
@@ -340,7 +340,6 @@ def find_partner(session: Session, candidate: Candidate, hint: str) -> Candidate
     wanted = _name_words(hint)
     if len(wanted) < 2:
         return None
-    from matching.text import fold
 
     keys = {w.lower() for w in hint.split()} | {fold(w) for w in hint.split()} | {hint.lower(), fold(hint)}
     pool = session.execute(
@@ -375,8 +374,6 @@ def normalize_phone(text: object, region: str = "FR") -> str | None:
 
     Spreadsheets store numbers as numbers: ``612345678`` (the leading 0 lost) is read as a French number.
     """
-    import phonenumbers
-
     if text is None:
         return None
     if isinstance(text, float) and text.is_integer():
@@ -395,8 +392,6 @@ def normalize_phone(text: object, region: str = "FR") -> str | None:
 
 def parse_status(text: str) -> str | None:
     """A status code from its code or French name (``accompagné`` → ``accompanied``), else None."""
-    from matching.text import fold
-
     key = fold(text).strip().replace("-", "_")
     if key in STATUSES:
         return key

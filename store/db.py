@@ -7,8 +7,10 @@ directory for the SQLite default, applies pending migrations (``auto_upgrade``),
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,13 +18,16 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.settings import get_store_settings
 
+log = logging.getLogger("ohmylot.db")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -59,25 +64,105 @@ def alembic_config(url: str) -> Config:
 
 _UPGRADE_LOCK = threading.Lock()
 _UP_TO_DATE: set[str] = set()
+#: the PostgreSQL advisory lock key of schema migrations (any constant shared by every process)
+MIGRATION_LOCK_KEY = 0x6F686D6C  # "ohml"
+BUSY_MESSAGE = "schéma en cours de mise à jour par un autre processus"
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply migrations up to ``revision`` (Alembic's command API is not thread-safe: one at a time)."""
-    with _UPGRADE_LOCK:
-        command.upgrade(alembic_config(url), revision)
+class SchemaBusy(DatabaseError):
+    """Another process holds the migration lock for longer than this one agreed to wait."""
+
+
+def migration_wait_seconds() -> float:
+    """How long a process waits for another one's migration (``OHMYLOT_MIGRATION_WAIT_SECONDS``, 300)."""
+    return get_store_settings().migration_wait_seconds
+
+
+def script_heads(url: str) -> set[str]:
+    """The head revisions of the migrations shipped with this code."""
+    return set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+
+
+def database_heads(conn: Connection) -> set[str]:
+    """The revisions the database is at (empty when never migrated)."""
+    return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def _lock_postgres(conn: Connection, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}).scalar():
+        conn.commit()
+        if time.monotonic() >= deadline:
+            raise SchemaBusy(f"{BUSY_MESSAGE} (attendu {wait:.0f} s) : réessayez quand il aura fini")
+        time.sleep(0.25)
+    conn.commit()  # the advisory lock is held by the session, across the migrations' own transaction
+
+
+def _lock_sqlite(conn: Connection, wait: float) -> None:
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait * 1000)}")
+    try:
+        conn.exec_driver_sql("BEGIN EXCLUSIVE")
+    except OperationalError as exc:
+        if "locked" in str(exc.orig):
+            raise SchemaBusy(f"{BUSY_MESSAGE} (attendu {wait:.0f} s) : réessayez quand il aura fini") from exc
+        raise
+
+
+@contextmanager
+def migration_lock(engine: Engine, wait: float) -> Iterator[Connection]:
+    """A connection holding the schema-migration lock: a PostgreSQL advisory lock, or an exclusive SQLite
+    transaction (committed on success). Other processes wait up to ``wait`` seconds, then ``SchemaBusy``."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            _lock_postgres(conn, wait)
+            try:
+                yield conn
+                conn.commit()
+            finally:
+                conn.rollback()
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                conn.commit()
+        elif conn.dialect.name == "sqlite":
+            _lock_sqlite(conn, wait)
+            try:
+                yield conn
+                conn.commit()
+            finally:
+                conn.rollback()
+        else:
+            yield conn
+
+
+def upgrade(url: str, revision: str = "head", *, wait: float | None = None) -> bool:
+    """Apply migrations up to ``revision`` under the migration lock; False when there was nothing to do.
+
+    The revision is read again once the lock is held: a process that waited for another one's upgrade
+    finds the schema current and does nothing (two processes upgrading at once both end well).
+    """
+    wait = migration_wait_seconds() if wait is None else wait
+    with _UPGRADE_LOCK:  # Alembic's command API is not thread-safe: one at a time in a process too
+        engine = make_engine(url)
+        try:
+            with migration_lock(engine, wait) as conn:
+                if revision == "head" and database_heads(conn) == script_heads(url):
+                    return False
+                log.info("schema migration to %s started", revision)
+                cfg = alembic_config(url)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                log.info("schema migration to %s finished", revision)
+                return True
+        finally:
+            engine.dispose()
 
 
 def _ensure_latest(engine: Engine, url: str) -> None:
     """Migrate to the latest revision unless this process already saw the database there."""
     if url in _UP_TO_DATE:
         return
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
     with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    if current != heads:
+        current = database_heads(conn)
+    if current != script_heads(url):
         upgrade(url)
     _UP_TO_DATE.add(url)
 

@@ -517,6 +517,18 @@ class JobRun(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class ProcessHeartbeat(Base):
+    """The last sign of life of a long-running process (the scheduler), read by ``/readyz``."""
+
+    __tablename__ = "process_heartbeat"
+
+    # e.g. "scheduler@host:1234": one row per process, overwritten every minute
+    id: Mapped[str] = mapped_column(String(240), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # --------------------------------------------------------------------------------------------------
 # Web app: server-side sessions, login throttling, list indexes (area web)
 # --------------------------------------------------------------------------------------------------

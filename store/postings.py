@@ -27,7 +27,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, insert, or_, select, update
+from sqlalchemy import String, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -443,8 +443,6 @@ def close_expired(
 
 def open_posting_count(session: Session, source_id: str) -> int:
     """How many postings of ``source_id`` are open."""
-    from sqlalchemy import func
-
     return (
         session.scalar(
             select(func.count()).select_from(Posting).where(Posting.source_id == source_id, Posting.status == "open")

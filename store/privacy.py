@@ -31,7 +31,7 @@ from sqlalchemy import JSON, String, Text, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.audit import audit
-from store.candidates import aware
+from store.candidates import aware, find_candidates, normalize_phone
 from store.models import (
     Ambassador,
     AuditLog,
@@ -177,8 +177,6 @@ def purge(
 
 def find_person(session: Session, identifier: str) -> list[Candidate]:
     """The prospects an e-mail (case-insensitive) or phone number designates (anonymised ones excluded)."""
-    from store.candidates import find_candidates, normalize_phone
-
     identifier = identifier.strip()
     if "@" in identifier:
         found = find_candidates(session, email=identifier)

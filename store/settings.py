@@ -5,6 +5,8 @@ Environment variables:
   in the data directory). PostgreSQL example: ``postgresql+psycopg://user@127.0.0.1:5432/ohmylot``.
 - ``OHMYLOT_DATA_DIR``: the data directory (default: the per-user data directory of the platform,
   e.g. ``~/.local/share/ohmylot`` on Linux).
+- ``OHMYLOT_MIGRATION_WAIT_SECONDS``: how long a process waits for another process's schema migration
+  before refusing with "schéma en cours de mise à jour" (default 300).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class StoreSettings(BaseSettings):
 
     database_url: str | None = Field(default=None, description="SQLAlchemy database URL")
     data_dir: Path | None = Field(default=None, description="Directory for the SQLite file and other data")
+    migration_wait_seconds: float = Field(default=300, ge=0, description="wait for another process's migration")
 
     def resolved_data_dir(self) -> Path:
         """The data directory, from ``OHMYLOT_DATA_DIR`` or the platform's per-user data directory."""

@@ -53,8 +53,7 @@ class SiteServer:
 
             def do_GET(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                self.request_body = self.rfile.read(length) if length else b""  # for POST handlers
                 with server.lock:
                     server.requests.append((time.monotonic(), self.path, dict(self.headers.items())))
                 route = server.routes.get(self.path) or server.routes.get(self.path.split("?", 1)[0])

@@ -44,12 +44,13 @@ def drops(stats: dict[str, Any]) -> dict[str, int]:
     return {k.removeprefix("offers/drop/"): v for k, v in stats.items() if k.startswith("offers/drop/")}
 
 
-def _crawl_command(spider: str, path: Path, out: Path, extra: tuple[str, ...],
+def _crawl_command(spider: str, path: Path | str, out: Path, extra: tuple[str, ...],
                    env: dict[str, str] | None) -> tuple[list[str], dict[str, str]]:
     environment = dict(os.environ)
     environment["PYTHONPATH"] = str(ROOT) + os.pathsep + environment.get("PYTHONPATH", "")
     environment.update(env or {})
-    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"url={path.resolve().as_uri()}",
+    url = path if isinstance(path, str) else path.resolve().as_uri()  # a str is an address (a local server)
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"url={url}",
                "-O", str(out), "-s", "LOG_LEVEL=INFO", *extra]
     return command, environment
 
@@ -62,13 +63,13 @@ def scrapy_crawl(spider: str, path: Path, out: Path, *extra: str, env: dict[str,
                           timeout=timeout, check=False)
 
 
-def scrapy_crawls(jobs: list[tuple[str, Path, Path, dict[str, str]]], timeout: float = 300) -> list[
-        subprocess.CompletedProcess[str]]:
-    """Several ``scrapy crawl`` subprocesses at once (``(spider, path, out, env)`` each): same checks, less
-    waiting than one after the other."""
+def scrapy_crawls(jobs: list[tuple[str, Path | str, Path, dict[str, str]]], timeout: float = 300, *,
+                  extra: list[tuple[str, ...]] | None = None) -> list[subprocess.CompletedProcess[str]]:
+    """Several ``scrapy crawl`` subprocesses at once (``(spider, path, out, env)`` each, ``extra[i]`` more
+    arguments of the i-th): same checks, less waiting than one after the other."""
     running = []
-    for spider, path, out, env in jobs:
-        command, environment = _crawl_command(spider, path, out, (), env)
+    for index, (spider, path, out, env) in enumerate(jobs):
+        command, environment = _crawl_command(spider, path, out, extra[index] if extra else (), env)
         running.append((command, subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE,
                                                   stderr=subprocess.PIPE, text=True)))
     results = []

@@ -27,7 +27,7 @@ def _crawl(path: Path, tmp_path: Path) -> list[dict]:
     return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
 
 
-def _state(database_url: str) -> tuple[dict[str, str], list[tuple[str, dict]]]:
+def _state(database_url: str) -> tuple[dict[str, str], list[tuple[str, dict, list[str]]]]:
     from store.db import open_database
     from store.models import CrawlRun, Posting
 
@@ -36,7 +36,8 @@ def _state(database_url: str) -> tuple[dict[str, str], list[tuple[str, dict]]]:
         with db.session() as session:
             postings = {p.source_ref: p.status for p in session.scalars(select(Posting).where(
                 Posting.source_id == SOURCE))}
-            runs = [(r.status, dict(r.drops or {})) for r in session.scalars(
+            runs = [(r.status, dict(r.drops or {}), [h["kind"] for h in (r.stats or {}).get("health", [])])
+                    for r in session.scalars(
                 select(CrawlRun).where(CrawlRun.source_id == SOURCE).order_by(CrawlRun.id))]
     finally:
         db.engine.dispose()
@@ -62,6 +63,7 @@ def test_broken_feeds_close_nothing_and_a_shorter_valid_feed_does(database_url: 
     postings, runs = _state(database_url)
     assert runs[-1][0] == "partial"
     assert runs[-1][1] == {"invalid_xml": 1}
+    assert "truncated_feed" in runs[-1][2]  # the source's crawl health shows the truncation
     assert sorted(postings.values()) == ["open"] * 5
 
     # control: the same two complete jobs as a well-formed feed is a successful run that lists only them

@@ -33,6 +33,7 @@ def smtp(monkeypatch):
     controller.start()
     monkeypatch.setenv("OHMYLOT_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("OHMYLOT_SMTP_PORT", str(port))
+    monkeypatch.setenv("OHMYLOT_SMTP_STARTTLS", "0")
     yield inbox
     controller.stop()
 

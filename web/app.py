@@ -18,10 +18,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.auth import NotAuthenticated, NotFoundForRole
 from services.reference import warm_up
 from services.settings import WebSettings, get_web_settings
+from store.db import open_database
+from web.observability import ObservabilityMiddleware, WebMetrics
+from web.observability import router as operations_router
+from web.routers import ROUTERS
+from web.security import SecurityMiddleware
 from web.templating import render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -54,8 +60,6 @@ def _error_response(request: Request, status: int, detail: str | None) -> Respon
 
 def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI:  # type: ignore[no-untyped-def]
     """Build the app. ``database`` (a ``store.db.Database``) defaults to ``open_database()``."""
-    from store.db import open_database
-
     settings = (settings or get_web_settings()).checked()
     db = database or open_database(settings.database_url)
 
@@ -78,14 +82,15 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
     app.state.settings = settings
     app.state.db = db
 
-    from web.security import SecurityMiddleware
-
+    app.state.metrics = WebMetrics(db)
+    # Starlette runs the last added middleware first: forwarded headers are applied (from trusted proxies
+    # only) before the request is logged, counted and checked.
     app.add_middleware(SecurityMiddleware, public_origin=settings.public_origin)
+    app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
-    from web.routers import ROUTERS
-
-    for router in ROUTERS:
+    for router in [operations_router, *ROUTERS]:
         app.include_router(router)
 
     @app.exception_handler(NotAuthenticated)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from xml.etree import ElementTree as ET
 
 import pygal
 from pygal.style import Style
@@ -45,15 +46,13 @@ def _config(**kwargs):  # type: ignore[no-untyped-def]
 
 def _svg(chart) -> bytes:  # type: ignore[no-untyped-def]
     """The chart as an SVG document without pygal's inline configuration script (inert, CSP-clean)."""
-    from xml.etree import ElementTree as ET
-
     root = chart.render_tree()
     for parent in list(root.iter()):
         for child in list(parent):
             if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
                 parent.remove(child)
     try:
-        from lxml import etree as lxml_etree
+        from lxml import etree as lxml_etree  # optional: pygal builds lxml trees only when lxml is installed
 
         if isinstance(root, lxml_etree._Element):
             return lxml_etree.tostring(root, xml_declaration=True, encoding="utf-8")

@@ -6,9 +6,18 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from services.auth import CurrentUser, NotAuthenticated, NotFoundForRole, cookie_name, load_session
+from services.auth import (
+    CurrentUser,
+    NotAuthenticated,
+    NotFoundForRole,
+    close_session,
+    cookie_name,
+    load_session,
+    open_session,
+)
 from services.settings import WebSettings
 from web.security import verify_csrf
 
@@ -84,10 +93,6 @@ AdminUser = Annotated[CurrentUser, Depends(admin_user)]
 def signed_in_redirect(request: Request, session: Session, settings: WebSettings, user: object, target: str) -> object:
     """Sign ``user`` in and redirect to ``target``: the browser's previous session is closed and a new token
     issued (rotation at login, W3), in a ``Secure; HttpOnly; SameSite=Lax`` cookie."""
-    from fastapi.responses import RedirectResponse
-
-    from services.auth import close_session, open_session
-
     close_session(session, session_token(request))
     token = open_session(session, user, hours=settings.session_hours, user_agent=request.headers.get("user-agent"))
     session.commit()

@@ -17,8 +17,9 @@ from fastapi import Query
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from services.reference import resolve_place
+from services.reference import epci_name, resolve_place, rome_domains
 from store.models import Offer, Posting, Source
+from web.templating import CONTRACT_LABELS
 
 PAGE_SIZE = 50
 # Counting every match of a broad search costs a scan; beyond this many, pages say "more than".
@@ -247,9 +248,6 @@ def search_offers(
 
 def filter_options(session: Session) -> dict[str, list[tuple[str, str]]]:
     """Choices for the filter drop-downs (EPCIs present, sources, contracts, ROME domains)."""
-    from services.reference import epci_name, rome_domains
-    from web.templating import CONTRACT_LABELS
-
     epcis = [e for e in session.scalars(select(Offer.epci).where(Offer.epci.is_not(None)).distinct()) if e]
     sources = list(session.execute(select(Source.id, Source.name).order_by(Source.name)))
     return {

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.auth import CurrentUser
 from services.visibility import can_see_candidate, candidate_scope
-from store.models import Candidate
+from store.models import Candidate, CandidateEvent
 from web.offer_search import contains_text, like_pattern
 
 PAGE_SIZE = 50
@@ -34,8 +34,6 @@ def search_prospects(
     page: int = 1, page_size: int = PAGE_SIZE,
 ) -> ProspectPage:
     """Prospects visible to ``user``, most recent contact first; ``q`` searches names, jobs, places."""
-    from store.models import CandidateEvent
-
     conditions = [Candidate.anonymized_at.is_(None)]
     scope = candidate_scope(session, user)
     if scope is not None:

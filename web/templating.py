@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
+from matching.sanitize import sanitize_html
 from services.documents import fr_date  # one French date format for pages and documents
 from store.candidates import STATUS_LABELS  # one list of path statuses, shared with the commands
 
@@ -61,17 +62,9 @@ def salary_text(offer: Any) -> str:
 
 
 def render_description(html: str | None, text: str | None = None) -> Markup:
-    """A stored description as safe markup: re-sanitised with the project allowlist, never raw.
-
-    Without the sanitiser (not installed yet), the plain text is shown escaped.
-    """
+    """A stored description as safe markup: re-sanitised with the project allowlist, never raw."""
     if html:
-        try:
-            from matching.sanitize import sanitize_html
-        except ImportError:
-            sanitize_html = None
-        if sanitize_html is not None:
-            return Markup(sanitize_html(html))  # noqa: S704 - the one allowlist, applied right here
+        return Markup(sanitize_html(html))  # noqa: S704 - the one allowlist, applied right here
     if text:
         paragraphs = [p.strip() for p in str(text).split("\n\n") if p.strip()]
         return Markup("".join(f"<p>{escape(p)}</p>" for p in paragraphs).replace("\n", "<br>"))  # noqa: S704

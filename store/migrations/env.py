@@ -4,6 +4,7 @@ when called as ``alembic upgrade head`` from the repository root, against ``OHMY
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from store.db import make_engine
 from store.models import Base
@@ -38,18 +39,28 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _run_on(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        include_name=include_name,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run_migrations_online() -> None:
+    # ``store.db.upgrade`` passes the connection that holds the migration lock (advisory lock or exclusive
+    # transaction): the migrations must run on it, not on a connection of their own.
+    given = config.attributes.get("connection")
+    if given is not None:
+        _run_on(given)
+        return
     engine = make_engine(_url())
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-            include_name=include_name,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        _run_on(connection)
     engine.dispose()
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from services.audit import record
+from services.candidate_import import validate_prospect
+from store.candidates import assign_referent, get_or_create_event, link_event, link_pending_partners, upsert_candidate
 from store.models import Event
 from web.deps import SessionDep, StaffUser, StaffWrite
 from web.templating import render
@@ -72,15 +75,6 @@ def booth_form(
 
 @router.post("")
 async def booth_submit(request: Request, session: SessionDep, user: StaffWrite) -> Response:
-    from services.candidate_import import validate_prospect
-    from store.candidates import (
-        assign_referent,
-        get_or_create_event,
-        link_event,
-        link_pending_partners,
-        upsert_candidate,
-    )
-
     form = await request.form()
     event_name = " ".join(str(form.get("event") or "").split())[:300]
     values = {name: str(form.get(name) or "").strip()[:2000] for name in ALL_FIELDS}
@@ -109,6 +103,5 @@ async def booth_submit(request: Request, session: SessionDep, user: StaffWrite) 
     record(session, user.email, "booth_prospect", "candidate", candidate.id,
            {"event": event.name, "outcome": result.outcome})
     session.commit()
-    from urllib.parse import urlencode
 
     return RedirectResponse(f"/equipe/salon?{urlencode({'evenement': event.name, 'ok': 1})}", status_code=303)

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from matching.employers import naf_divisions, naf_sections
 from services import mail
 from services.auth import NotFoundForRole
-from services.kit import KitError, store_upload
+from services.kit import KitError, max_bytes, store_upload
 from services.match_data import offers_for_candidate
 from services.network import (
     PROFILE_FIELDS,
@@ -46,6 +46,7 @@ from store.models import (
     Posting,
     TalentDigest,
     TalentInterest,
+    utcnow,
 )
 from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
 from web.templating import render
@@ -270,8 +271,6 @@ async def kit_upload(
     file: Annotated[UploadFile, File()],
     title: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
-    from services.kit import max_bytes
-
     data = await file.read(max_bytes() + 1)
     try:
         row = store_upload(title, file.filename or "", data, staff=user.email)
@@ -393,7 +392,6 @@ def interest_handled(session: SessionDep, user: StaffWrite, interest_id: int) ->
     row = session.get(TalentInterest, interest_id)
     if row is None:
         raise HTTPException(status_code=404)
-    from store.models import utcnow
 
     row.handled_at, row.handled_by = utcnow(), user.email
     audit(session, user.email, "network.interest_handled", "talent_interest", row.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -33,8 +34,6 @@ def offers_list(request: Request, session: SessionDep, user: StaffUser, filters:
 
 def cached_options(request: Request, session) -> dict:  # type: ignore[no-untyped-def]
     """Filter choices, recomputed at most once a minute (a DISTINCT over every offer is not free)."""
-    import time
-
     cache = getattr(request.app.state, "filter_options", None)
     if cache is None or time.monotonic() - cache[0] > 60:
         cache = (time.monotonic(), filter_options(session))

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from services.audit import record
 from services.match_data import offers_for_candidate, record_feedback
+from services.matching import household_places
 from services.visibility import can_see_candidate
 from store.models import Candidate, CandidateEvent, Event, Household, Offer
 from web.deps import SessionDep, StaffUser, StaffWrite
@@ -97,17 +98,11 @@ def household_page(request: Request, session: SessionDep, user: StaffUser, house
     # A référent sees a household only when every member is in their territory.
     if not members or not all(can_see_candidate(user, m) for m in members):
         raise HTTPException(status_code=404)
-    places, unavailable = [], False
-    try:
-        from services.matching import household_places
-    except ImportError:
-        unavailable = True
-    else:
-        places = list(household_places(session, household.id, limit=5))
+    places = list(household_places(session, household.id, limit=5))
     record(session, user.email, "view_household", "household", household.id)
     session.commit()
     return render(
         request,
         "staff/household.html",
-        {"household": household, "members": members, "places": places, "unavailable": unavailable},
+        {"household": household, "members": members, "places": places},
     )

@@ -4,6 +4,7 @@ revocation, and the employer's answers."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -23,6 +24,7 @@ from services.shortlists import (
 from services.visibility import can_see_candidate
 from store.models import Candidate, Offer, Shortlist, ShortlistEntry
 from web.deps import SessionDep, SettingsDep, StaffUser, StaffWrite
+from web.prospect_search import search_prospects
 from web.templating import render
 
 router = APIRouter(prefix="/equipe/listes", include_in_schema=False)
@@ -78,8 +80,6 @@ def builder(
     proposed = candidates_for_offer(session, offer.id, limit=30, user=user)
     found: list[Candidate] = []
     if q.strip():
-        from web.prospect_search import search_prospects
-
         found = search_prospects(session, user, q=q, page_size=20).prospects
     recipient = offer.employer.contact_email if offer.employer else ""
     return render(
@@ -142,8 +142,6 @@ def shortlist_page(request: Request, session: SessionDep, user: StaffUser, short
 
 
 def _back(shortlist_id: int, *, message: str | None = None, error: str | None = None) -> RedirectResponse:
-    from urllib.parse import urlencode
-
     params = {k: v for k, v in {"message": message, "erreur": error}.items() if v}
     return RedirectResponse(f"/equipe/listes/{shortlist_id}?{urlencode(params)}", status_code=303)
 
