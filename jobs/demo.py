@@ -264,7 +264,7 @@ def run_demo(
     from services.welcome_demo import seed_welcome
 
     with db.session() as session:
-        summary.welcome = seed_welcome(session)
+        summary.welcome = seed_welcome(session, EVENT_NAME)
         session.commit()
     timings["welcome"] = time.perf_counter() - step
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from matching.geo import get_gazetteer
@@ -16,9 +16,11 @@ from services.ambassadors import proposals_for, sign_up
 from services.directory import check_entry, save_entry
 from services.referents import assign_from_target_area
 from services.welcome import commune_summary, household_communes
-from store.models import Candidate, User
+from store.models import Ambassador, Candidate, CandidateEvent, DirectoryEntry, Event, Introduction, User
 
 LOT = "46"
+DEMO_DOMAIN = "@demo.ohmylot.invalid"  # every account and ambassador the demo creates; see remove_demo_welcome
+DEMO_ACTOR = "demo"
 DIRECTORY = [
     {"name": "Crèche Les Petits Loups", "category": "crèche", "commune": "Figeac", "phone": "05 65 00 10 01"},
     {"name": "Relais petite enfance du Grand-Figeac", "category": "petite enfance", "commune": "Figeac"},
@@ -84,7 +86,7 @@ def seed_referents(session: Session) -> int:
     """One référent accueil per EPCI of the Lot (accounts without password: staff set one); returns how many."""
     gazetteer = get_gazetteer()
     for index, siren in enumerate(lot_epcis(), start=1):
-        email = f"accueil-{siren}@demo.ohmylot.invalid"
+        email = f"accueil-{siren}{DEMO_DOMAIN}"
         if session.scalars(select(User).where(User.email == email)).first() is None:
             session.add(
                 User(
@@ -102,7 +104,7 @@ def seed_directory(session: Session) -> int:
     for row in DIRECTORY:
         check = check_entry(row)
         if not check.errors:
-            save_entry(session, check, actor="demo")
+            save_entry(session, check, actor=DEMO_ACTOR)
     return len(DIRECTORY)
 
 
@@ -115,7 +117,7 @@ def seed_ambassadors(session: Session, count: int = 20) -> int:
             {
                 "first_name": first,
                 "last_name": f"Démo{index + 1}",
-                "email": f"ambassadeur{index + 1}@demo.ohmylot.invalid",
+                "email": f"ambassadeur{index + 1}{DEMO_DOMAIN}",
                 "commune": COMMUNES[index % len(COMMUNES)],
                 "sector": sector,
                 "trade": trade,
@@ -128,12 +130,19 @@ def seed_ambassadors(session: Session, count: int = 20) -> int:
     return count
 
 
-def seed_welcome(session: Session) -> dict[str, Any]:
-    """Seed the welcome loop and return one household's settling summary (for the demo's printout)."""
+def seed_welcome(session: Session, event_name: str | None = None) -> dict[str, Any]:
+    """Seed the welcome loop and return one household's settling summary (for the demo's printout).
+
+    Only the prospects met at ``event_name`` (the demo's job fair; None: every prospect) get a référent.
+    """
     referents = seed_referents(session)
     entries = seed_directory(session)
     ambassadors = seed_ambassadors(session)
-    prospects = list(session.scalars(select(Candidate).where(Candidate.anonymized_at.is_(None)).order_by(Candidate.id)))
+    query = select(Candidate).where(Candidate.anonymized_at.is_(None)).order_by(Candidate.id)
+    if event_name is not None:
+        met = select(CandidateEvent.candidate_id).join(Event).where(Event.name == event_name)
+        query = query.where(Candidate.id.in_(met))
+    prospects = list(session.scalars(query))
     for candidate in prospects:
         assign_from_target_area(session, candidate)
     session.flush()
@@ -160,3 +169,18 @@ def seed_welcome(session: Session) -> dict[str, Any]:
         ],
     }
     return result
+
+
+def remove_demo_welcome(session: Session) -> dict[str, int]:
+    """Take the demo's référents, ambassadors (and their introductions) and directory entries out again."""
+    users = select(User.id).where(User.email.endswith(DEMO_DOMAIN))
+    session.execute(update(Candidate).where(Candidate.referent_id.in_(users)).values(referent_id=None))
+    ambassadors = select(Ambassador.id).where(Ambassador.email.endswith(DEMO_DOMAIN))
+    session.execute(delete(Introduction).where(Introduction.ambassador_id.in_(ambassadors)))
+    return {
+        "ambassadors": session.execute(delete(Ambassador).where(Ambassador.email.endswith(DEMO_DOMAIN))).rowcount,
+        "referents": session.execute(delete(User).where(User.email.endswith(DEMO_DOMAIN))).rowcount,
+        "directory_entries": session.execute(
+            delete(DirectoryEntry).where(DirectoryEntry.updated_by == DEMO_ACTOR)
+        ).rowcount,
+    }

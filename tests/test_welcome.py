@@ -405,3 +405,21 @@ def test_summary_outside_occitanie_says_the_schools_are_missing(db) -> None:  # 
 
     assert commune_summary(None, "19031").schools_note is not None  # Brive (Corrèze)
     assert commune_summary(None, FIGEAC).schools_note is None
+
+
+def test_demo_welcome_data_is_not_foreign_and_is_removed_again(db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from services.sandbox import foreign_data, remove_sandbox_data
+    from services.welcome_demo import seed_welcome
+    from store.models import Ambassador, DirectoryEntry, User
+
+    with _session(db) as session:
+        real = User(email="anne@ohmylot.fr", role="referent", territory=[GRAND_FIGEAC])
+        session.add(real)
+        session.flush()
+        seed_welcome(session, "Salon (démo)")
+        assert foreign_data(session, [], "Salon (démo)") == ["1 compte(s)"]  # the real référent only
+        remove_sandbox_data(session, [], "Salon (démo)")
+        counts = [session.scalar(select(func.count()).select_from(m)) for m in (User, Ambassador, DirectoryEntry)]
+    assert counts == [1, 0, 0]
