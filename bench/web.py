@@ -7,7 +7,10 @@ list/search pages and the JSON API. Reports p50 / p95 / p99 latencies per page a
 
 Target (issue 8): list and search pages p95 < 200 ms with 100,000 offers and 10,000 prospects.
 
-``python -m bench.web`` (full: 100,000 offers, 10,000 prospects), ``python -m bench.web --quick``.
+``python -m bench.web`` (full: 100,000 offers, 10,000 prospects, 8 requests in flight),
+``python -m bench.web --quick``; ``--postgres postgresql://postgres@127.0.0.1:5432/postgres`` runs it on
+PostgreSQL: the bench creates a temporary database next to the one named (``ohmylot_bench_…``) and drops it
+at the end. ``--concurrency N`` changes the requests in flight.
 """
 
 from __future__ import annotations
@@ -140,9 +143,8 @@ def build_database(url: str, *, offers: int, prospects: int, seed: int = 46) -> 
         create_user(session, "bench@ohmylot.fr", role="staff", password=PASSWORD, full_name="Bench")
         create_user(session, "referent@ohmylot.fr", role="referent", password=PASSWORD,
                     territory=["200023737"], full_name="Référent Cahors")
-    if db.engine.dialect.name == "sqlite":
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
     db.engine.dispose()
     return {"build_s": round(time.perf_counter() - started, 1), "offers": offers, "postings": len(posting_rows),
             "prospects": prospects, "matches": len(match_rows)}
@@ -232,6 +234,8 @@ def _pct(values: list[float], q: float) -> float:
 TARGETS = [
     ("public board", "/offres", False),
     ("public search: text", "/offres?q=cuisinier", False),
+    ("public search: accents, feminine", "/offres?q=INFIRMI%C3%88RE", False),
+    ("public search: two words", "/offres?q=aide%20soignante", False),
     ("public search: place + radius", "/offres?lieu=Figeac&rayon=30", False),
     ("public search: contract + domain", "/offres?contrat=CDD&domaine=J15", False),
     ("public board: page 50", "/offres?page=50", False),
@@ -242,6 +246,7 @@ TARGETS = [
     ("staff search: EPCI + text", "/equipe/offres?epci=200023737&q=agent", True),
     ("staff prospects", "/equipe/prospects", True),
     ("staff prospects: search", "/equipe/prospects?q=martin", True),
+    ("staff prospects: search job", "/equipe/prospects?q=%C3%A9lectricienne", True),
     ("référent prospects", "/equipe/prospects", "referent"),  # type: ignore[list-item]
 ]
 
@@ -279,12 +284,32 @@ def cpu_per_request(url: str, *, repeat: int = 5) -> dict[str, float]:
     return figures
 
 
-def run(quick: bool = False) -> dict[str, object]:
+def _postgres_database(admin_url: str) -> tuple[str, object]:
+    """A new empty database next to ``admin_url``'s; returns its URL and a function that drops it."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    base = "postgresql+psycopg://" + admin_url.split("://", 1)[1]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"ohmylot_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return f"{base.rsplit('/', 1)[0]}/{name}", drop
+
+
+def run(quick: bool = False, *, postgres: str | None = None, concurrency: int | None = None) -> dict[str, object]:
     """Build the data, serve it, load it; figures per page."""
     offers, prospects = (1_000, 100) if quick else (100_000, 10_000)
-    rounds, concurrency, workers = (2, 4, 1) if quick else (40, 4, 2)
+    rounds, concurrency, workers = (2, concurrency or 4, 1) if quick else (40, concurrency or 8, 2)
     folder = Path(tempfile.mkdtemp(prefix="ohmylot-bench-web-"))
-    url = f"sqlite:///{folder / 'bench.sqlite3'}"
+    url, drop = (f"sqlite:///{folder / 'bench.sqlite3'}", None) if not postgres else _postgres_database(postgres)
     process = None
     try:
         built = build_database(url, offers=offers, prospects=prospects)
@@ -320,7 +345,7 @@ def run(quick: bool = False) -> dict[str, object]:
             "load_average_1min": round(os.getloadavg()[0], 1),
             "pages": pages,
             "load_tool": f"httpx.AsyncClient, {concurrency} requests in flight, {rounds} rounds per page",
-            "server": f"python -m jobs serve --workers {workers} (uvicorn), SQLite",
+            "server": f"python -m jobs serve --workers {workers} (uvicorn), {'PostgreSQL' if postgres else 'SQLite'}",
         }
     finally:
         if process is not None:
@@ -330,7 +355,21 @@ def run(quick: bool = False) -> dict[str, object]:
             except subprocess.TimeoutExpired:
                 process.kill()
         shutil.rmtree(folder, ignore_errors=True)
+        if drop is not None:
+            drop()  # type: ignore[operator]
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Web pages under load (p50/p95/p99 per page).")
+    parser.add_argument("--quick", action="store_true", help="1,000 offers, a few seconds")
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL URL: benchmark on a temporary database there")
+    parser.add_argument("--concurrency", type=int, help="requests in flight (default 8; 4 with --quick)")
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.quick, postgres=args.postgres, concurrency=args.concurrency), indent=2,
+                     ensure_ascii=False))
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(quick="--quick" in sys.argv), indent=2, ensure_ascii=False))
+    main()

@@ -45,6 +45,7 @@ COMMAND_MODULES = [
     "jobs.cmd_network",
     "jobs.cmd_accueil",
     "jobs.cmd_mail",
+    "jobs.cmd_quality_report",
 ]
 
 for _name in COMMAND_MODULES:

@@ -63,6 +63,7 @@ def add(
     ] = "",
     name: Annotated[str, typer.Option(help="nom affiché (et signataire des listes approuvées)")] = "",
     employer_id: Annotated[int | None, typer.Option(help="employeur : identifiant de l'employeur")] = None,
+    phone: Annotated[str, typer.Option(help="téléphone, dans la signature des e-mails envoyés en son nom")] = "",
     generate: Annotated[bool, typer.Option(help="générer le mot de passe (ignorer l'entrée standard)")] = False,
 ) -> None:
     """Crée un compte. Le mot de passe est lu sur l'entrée standard, ou généré et affiché une seule fois."""
@@ -77,7 +78,7 @@ def add(
     try:
         with db.session() as session:
             create_user(session, email, role=role, password=password, full_name=name or None,
-                        territory=codes, employer_id=employer_id)
+                        territory=codes, employer_id=employer_id, phone=phone.strip() or None)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     out.print(f"Compte créé : {email.strip().lower()} ({role})")

@@ -40,7 +40,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matching import reference
+from matching import mobility, reference
 from matching.abbreviations import ABBREVIATIONS as _SHARED_ABBREVIATIONS
 from matching.abbreviations import AMBIGUOUS_SHORT
 from matching.text import FRENCH_STOP_WORDS, fold, stem, strip_gender_marks, tokens
@@ -952,6 +952,11 @@ class Ranker:
             with np.errstate(invalid="ignore"):
                 ok = (dist <= area.radius) | index.remote_full[rows]
             rows, dist = rows[ok], dist[ok]
+        if profile.driving_licence is False and profile.lat is not None and profile.lon is not None:
+            # Mobility is a hard constraint without a licence: cycling distance or a station at both ends.
+            reach, _ = mobility.reachable_without_car((profile.lat, profile.lon), index.lat[rows], index.lon[rows])
+            ok = reach | index.remote_full[rows]
+            rows, dist = rows[ok], dist[ok]
         return rows, dist
 
     # ---- scoring --------------------------------------------------------------------------------
@@ -1352,6 +1357,10 @@ def explain(
         reasons.append(
             "Offre publiée aujourd'hui." if days == 0 else f"Offre publiée il y a {days} jour{'s' if days > 1 else ''}."
         )
+    if profile.driving_licence is False and profile.lat is not None and offer.lat is not None:
+        mobile = mobility.sentence((profile.lat, profile.lon), (offer.lat, offer.lon))  # type: ignore[arg-type]
+        if mobile:
+            reasons.append(mobile)
     if profile.driving_licence is False and _LICENCE.search(offer.description or ""):
         reasons.append("Attention : l'offre demande le permis de conduire, que le candidat n'a pas.")
     return reasons

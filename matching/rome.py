@@ -39,6 +39,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
+from matching import rome_model
 from matching.abbreviations import ABBREVIATIONS, AMBIGUOUS_SHORT, STRUCTURES
 from matching.rome_aliases import ALIASES
 from matching.text import FRENCH_STOP_WORDS, fold, stem, strip_gender_marks
@@ -46,6 +47,7 @@ from matching.text import FRENCH_STOP_WORDS, fold, stem, strip_gender_marks
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 _CODE_RE = re.compile(r"^[A-N]\d{4}$")
+GENERIC_CODES = 6  # a lone title word heading titles of more codes than this is generic (confidence lowered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +57,19 @@ class RomeMatch:
     code: str
     label: str
     score: float
+    confidence: float | None = None  # calibrated probability that this is the employer's code (model shipped)
+
+    @property
+    def uncertain(self) -> bool:
+        """True when the calibrated confidence is below the threshold chosen on the tuning data."""
+        return self.confidence is not None and self.confidence < _low_confidence()
 
     def as_dict(self) -> dict[str, object]:
-        return {"code": self.code, "label": self.label, "score": round(self.score, 4)}
+        value: dict[str, object] = {"code": self.code, "label": self.label, "score": round(self.score, 4)}
+        if self.confidence is not None:
+            value["confidence"] = round(self.confidence, 3)
+            value["uncertain"] = self.uncertain
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,8 +351,9 @@ class _Query:
 class RomeClassifier:
     """In-memory index of the ROME titles; build it once with :func:`get_classifier`."""
 
-    def __init__(self, weights: Weights | None = None) -> None:
+    def __init__(self, weights: Weights | None = None, *, use_model: bool = True) -> None:
         self.weights = weights or Weights()
+        self.models = rome_model.load() if use_model else None
         self._lock = threading.Lock()
         codes = _codes()
         self.codes: list[str] = sorted(codes)
@@ -406,6 +419,11 @@ class RomeClassifier:
 
         self._ref_words = ref_words
         self._profile: tuple[_Space, sparse.csr_matrix] | None = None
+        # How many codes have reference titles headed by each word ("operateur": dozens, "boulanger": one).
+        head_codes: dict[str, set[int]] = {}
+        for code_i, words in zip(self._ref_code.tolist(), ref_words, strict=True):
+            head_codes.setdefault(words[0], set()).add(code_i)
+        self._head_spread = {word: len(codes) for word, codes in head_codes.items()}
 
     def _profiles(self) -> tuple[_Space, sparse.csr_matrix]:
         """Description channel (built on first use): one profile per code (titles + skills), sublinear tf."""
@@ -552,9 +570,78 @@ class RomeClassifier:
         return scores / best
 
     def scores(self, titles: list[str], descriptions: list[str | None] | None = None) -> np.ndarray:
-        """Score matrix (n_titles × 532 codes, in ``self.codes`` order) for a batch of titles."""
+        """Score matrix (n_titles × 532 codes, in ``self.codes`` order): rules and shipped models fused."""
+        return self._fused(titles, descriptions)[0]
+
+    def _fused(
+        self, titles: list[str], descriptions: list[str | None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(fused scores, calibrated probabilities or None without a model) for a batch of titles.
+
+        Channels: rules (title, plus their description channel), title model, description model. When the
+        title alone leaves the best code uncertain ("Agent polyvalent", "Opérateur"), the description model
+        counts as much as the title channels together: the description decides.
+        """
         queries = [self.prepare(t) for t in titles]
-        result = self._title_scores(queries) if queries else np.zeros((0, len(self.codes)))
+        title_rules = self._title_scores(queries) if queries else np.zeros((0, len(self.codes)), dtype=np.float32)
+        rules = self._mix_description(title_rules.copy(), queries, descriptions)
+        models = self.models
+        if models is None or not titles:
+            return rules, None
+        fusion = models.fusion
+        title_model = models.title_scores([" ".join(q.words) for q in queries])
+        title_weight = fusion.rules + fusion.title
+        fused = fusion.rules * rules + fusion.title * title_model
+        weight = np.full(len(titles), title_weight, dtype=np.float32)
+        with_desc = [i for i, d in enumerate(descriptions or []) if d and d.strip()]
+        if with_desc and descriptions is not None:
+            d_scores = models.description_scores([descriptions[i] or "" for i in with_desc])
+            if d_scores is not None:
+                title_only = fusion.rules * title_rules[with_desc] + fusion.title * title_model[with_desc]
+                title_only /= title_weight
+                sure = rome_model.confidence(title_only, fusion.temperature * title_weight).max(axis=1)
+                sure *= self._generic([queries[i] for i in with_desc], None)
+                fused[with_desc] += fusion.description * d_scores
+                weight[with_desc] += fusion.description
+                vague = np.flatnonzero(sure < fusion.low_confidence)
+                if vague.size:  # the skills profiles of the codes (rules' description channel) decide
+                    rows = [with_desc[int(k)] for k in vague]
+                    fused[rows] += title_weight * self._description_scores([descriptions[i] or "" for i in rows])
+                    weight[rows] += title_weight
+        fused /= weight[:, None]
+        np.clip(fused, 0.0, 1.0, out=fused)  # float32 rounding can leave 1.0000001
+        # A title with no recognisable word and no description stays unclassified.
+        empty = [i for i, q in enumerate(queries) if not q.words and not (descriptions and descriptions[i])]
+        fused[empty] = 0.0
+        probabilities = rome_model.confidence(fused, fusion.temperature * title_weight)
+        generic = self._generic(queries, descriptions)
+        return fused, probabilities * generic[:, None]
+
+    def _generic(self, queries: list[_Query], descriptions: list[str | None] | None) -> np.ndarray:
+        """Confidence factor per title: a lone generic head word ("Opérateur", "Assistant") says little.
+
+        A one-word title whose word heads reference titles of ``n`` codes keeps ``min(1, GENERIC_CODES / n)``
+        of its confidence, unless a description is there to decide.
+        """
+        factor = np.ones(len(queries), dtype=np.float32)
+        for i, query in enumerate(queries):
+            if len(query.words) == 1 and not (descriptions and descriptions[i]):
+                spread = self._head_spread.get(query.words[0], 1)
+                factor[i] = min(1.0, GENERIC_CODES / spread)
+        return factor
+
+    def rule_scores(self, titles: list[str], descriptions: list[str | None] | None = None) -> np.ndarray:
+        """The rule-based scores alone (no shipped model): used to train and tune the models."""
+        return self._rule_scores([self.prepare(t) for t in titles], descriptions)
+
+    def _rule_scores(self, queries: list[_Query], descriptions: list[str | None] | None) -> np.ndarray:
+        result = self._title_scores(queries) if queries else np.zeros((0, len(self.codes)), dtype=np.float32)
+        return self._mix_description(result, queries, descriptions)
+
+    def _mix_description(
+        self, result: np.ndarray, queries: list[_Query], descriptions: list[str | None] | None
+    ) -> np.ndarray:
+        """The rules' description channel mixed into title scores (in place), for rows with a description."""
         if descriptions is not None:
             with_desc = [i for i, d in enumerate(descriptions) if d and d.strip()]
             if with_desc:
@@ -581,14 +668,19 @@ class RomeClassifier:
         for start in range(0, len(titles), chunk):
             part = titles[start : start + chunk]
             part_desc = descriptions[start : start + chunk] if descriptions is not None else None
-            matrix = self.scores(part, part_desc)
+            matrix, probabilities = self._fused(part, part_desc)
             k = min(top, matrix.shape[1])
             best = np.argpartition(-matrix, k - 1, axis=1)[:, :k]
             for i, cols in enumerate(best):
                 ordered = sorted(cols.tolist(), key=lambda c, row=matrix[i]: (-row[c], self.codes[c]))
                 results.append(
                     [
-                        RomeMatch(self.codes[c], self.labels[self.codes[c]], float(matrix[i, c]))
+                        RomeMatch(
+                            self.codes[c],
+                            self.labels[self.codes[c]],
+                            float(matrix[i, c]),
+                            None if probabilities is None else float(probabilities[i, c]),
+                        )
                         for c in ordered
                         if matrix[i, c] > 0
                     ]
@@ -651,6 +743,11 @@ def get_classifier() -> RomeClassifier:
             if _instance is None:
                 _instance = RomeClassifier()
     return _instance
+
+
+def _low_confidence() -> float:
+    models = get_classifier().models
+    return models.fusion.low_confidence if models is not None else 0.0
 
 
 def classify(title: str, description: str | None = None, top: int = 3) -> list[RomeMatch]:

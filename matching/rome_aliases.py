@@ -40,4 +40,9 @@ ALIASES: list[tuple[str, str]] = [
     ("Chef / Cheffe d'équipe de production", "H2504"),
     ("Ouvrier / Ouvrière des travaux publics", "F1702"),
     ("Biologiste", "J1201"),
+    # the Lot's aeronautics (Figeac): airframe fitters are H2901, not wooden structures (F1501)
+    ("Monteur / Monteuse structure aéronautique", "H2901"),
+    ("Monteur / Monteuse de structures aéronautiques", "H2901"),
+    ("Monteur / Monteuse aéronautique", "H2901"),
+    ("Mécanicien monteur / Mécanicienne monteuse aéronautique", "H2901"),
 ]

@@ -130,6 +130,7 @@ def create_user(
     full_name: str | None = None,
     territory: list[str] | None = None,
     employer_id: int | None = None,
+    phone: str | None = None,
 ) -> User:
     """Create an account; raises ``ValueError`` with a French message on bad input."""
     email = normalize_email(email)
@@ -150,6 +151,7 @@ def create_user(
         role=role,
         territory=list(territory or []),
         employer_id=employer_id,
+        phone=(phone or "").strip()[:32] or None,
         active=True,
         session_version=0,
     )

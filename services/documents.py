@@ -34,8 +34,41 @@ def fr_date(value: datetime | date | None, with_time: bool = False) -> str:
     return text
 
 
+CONTRACT_LABELS = {
+    "CDI": "CDI",
+    "CDD": "CDD",
+    "interim": "Intérim",
+    "apprentissage": "Apprentissage",
+    "professionnalisation": "Contrat de professionnalisation",
+    "stage": "Stage",
+    "saisonnier": "Saisonnier",
+    "liberal": "Libéral",
+    "titulaire": "Fonction publique (titulaire)",
+    "contractuel": "Fonction publique (contractuel)",
+    "independant": "Indépendant",
+    "autre": "Autre",
+}
+
+
+def fr_number(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def years_text(value: float | int | None) -> str:
+    """A number of years, the same everywhere (page, PDF, e-mail): ``1 an``, ``3 ans``, ``2,5 ans``."""
+    if value is None:
+        return "—"
+    rounded = round(float(value), 1)
+    number = fr_number(rounded, 0 if rounded.is_integer() else 1)
+    return f"{number} an" if rounded < 2 else f"{number} ans"
+
+
 environment = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape())
 environment.filters["fr_date"] = fr_date
+environment.filters["years"] = years_text
 environment.globals["fr_date"] = fr_date
 
 

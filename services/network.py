@@ -46,6 +46,7 @@ from matching.normalize import normalize_posting
 from matching.text import fold
 from matching.types import RawPosting
 from services import mail
+from services.letters import Signer, sender_for, text_to_html
 from services.signing import key_ring
 from store.audit import audit
 from store.candidates import record_consent
@@ -918,7 +919,8 @@ def unsubscribe(session: Session, candidate_id: int, *, actor: str = "prospect",
 
 
 def selection_text(
-    candidate: Candidate, offers: list[Offer], base_url: str, unsubscribe_url: str, note: str | None = None
+    candidate: Candidate, offers: list[Offer], base_url: str, unsubscribe_url: str, note: str | None = None,
+    signer: Signer | None = None,
 ) -> str:
     """The French e-mail of an offer selection."""
     lines = [f"Bonjour {candidate.first_name or ''},".replace(" ,", ","), ""]
@@ -937,10 +939,10 @@ def selection_text(
         lines.append(f"  {base_url}/offres/{offer.id}")
         lines.append("")
     lines += [
-        "N'hésitez pas à nous répondre si l'une d'elles vous intéresse : nous pouvons vous aider à préparer "
-        "votre candidature et votre installation.",
+        "N'hésitez pas à répondre à ce message si l'une d'elles vous intéresse : nous pouvons vous aider à "
+        "préparer votre candidature et votre installation.",
         "",
-        "L'équipe Oh my Lot !",
+        *(signer.lines() if signer else ["L'équipe Oh my Lot !"]),
         "",
         f"Vous ne souhaitez plus recevoir d'offres de notre part ? Désinscrivez-vous : {unsubscribe_url}",
     ]
@@ -956,8 +958,12 @@ def send_selection(
     staff: str,
     note: str | None = None,
     now: datetime | None = None,
+    signer: Signer | None = None,
 ) -> OfferSelection:
-    """E-mail a selection of public offers to a prospect, log it on their path and in the audit."""
+    """E-mail a selection of public offers to a prospect, log it on their path and in the audit.
+
+    With a ``signer`` (the staff member or référent sending it) the e-mail comes in their name and the
+    prospect's answer goes to them (Reply-To)."""
     if candidate.unsubscribed_at is not None:
         raise NetworkError("Ce prospect s'est désinscrit : plus aucun envoi ne lui est fait.")
     if candidate.anonymized_at is not None or not candidate.email:
@@ -972,13 +978,19 @@ def send_selection(
     public = [o for o in offers if o.status == "open" and o.published]
     if len(public) != len(ids):
         raise NetworkError("Une offre choisie n'est plus ouverte ou pas publiée : rechargez la page.")
-    text = selection_text(candidate, public, settings.base_url(), unsubscribe_link(settings, candidate.id), note)
+    text = selection_text(candidate, public, settings.base_url(), unsubscribe_link(settings, candidate.id), note,
+                          signer)
     unsubscribe_url = unsubscribe_link(settings, candidate.id)
+    headers = {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    if signer is not None and signer.email:
+        headers["Reply-To"] = f"{signer.name} <{signer.email}>"
     message = mail.build_message(
         [candidate.email],
         "Des offres d'emploi dans le Lot sélectionnées pour vous",
         text,
-        headers={"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        html=text_to_html(text),
+        sender=sender_for(signer, mail.MailSettings().from_) if signer else None,
+        headers=headers,
     )
     mail.send(message)
     now = now or utcnow()

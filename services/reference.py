@@ -102,3 +102,19 @@ def warm_up() -> None:
         gazetteer()
     except Exception:  # noqa: BLE001 - a failed warm-up only means the first search loads it
         return
+
+
+def area_text(area: dict | None, radius_km: float | None = None) -> str | None:
+    """A prospect's search area in words: ``CA du Grand Cahors, Figeac (dans un rayon de 30 km)``."""
+    area = area or {}
+    names = [epci_name(str(code)) for code in area.get("epcis") or []]
+    gaz = gazetteer()
+    for code in area.get("communes") or []:
+        place = gaz.commune(str(code)) if gaz is not None else None
+        names.append(place.name if place is not None and place.name else str(code))
+    if not names and area.get("departements"):
+        names = [f"département {code}" for code in area["departements"]]
+    radius = f"dans un rayon de {radius_km:g} km" if radius_km else ""
+    if not names:
+        return radius.capitalize() or None
+    return ", ".join(names) + (f" ({radius})" if radius else "")

@@ -66,6 +66,10 @@ class WebSettings(BaseSettings):
     smtp_starttls: bool = Field(default=True)
     smtp_ssl: bool = Field(default=False)
     smtp_timeout: float = Field(default=30)
+    contact_email: str = Field(default="contact@ohmylot.fr",
+                               description="the programme's address shown to the public and employers")
+    contact_phone: str | None = Field(default=None, description="the programme's phone shown next to it")
+    warm_up: bool = Field(default=True, description="warm the caches in the background at start-up")
 
     @property
     def is_development(self) -> bool:

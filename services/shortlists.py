@@ -28,10 +28,15 @@ from sqlalchemy.orm import Session
 
 from services import documents
 from services.audit import record
+from services.documents import CONTRACT_LABELS
+from services.followup import AnswerNotice, answer_notice_text
+from services.followup import person_name as _name
+from services.letters import Signer, compose, signer_of
 from services.pdf import html_to_pdf
+from services.reference import area_text
 from services.settings import WebSettings
 from services.signing import key_ring
-from store.models import Candidate, Offer, Shortlist, ShortlistEntry
+from store.models import Candidate, Offer, Shortlist, ShortlistEntry, User
 from store.models import as_utc as _aware
 
 LINK_SALT = "ohmylot.employer-link.v1"
@@ -52,6 +57,8 @@ class ShortlistCandidatePublic(BaseModel):
     driving_licence: bool | None
     available_from: date | None
     current_place: str | None
+    mobility: str | None = None
+    contracts: list[str] = []
     answer: Literal["interested", "not_interested"] | None
     comment: str | None
 
@@ -64,6 +71,7 @@ class ShortlistPublic(BaseModel):
     commune_name: str | None
     approved_by: str | None
     expires_at: datetime | None
+    offer_url: str | None = None
     candidates: list[ShortlistCandidatePublic]
 
 
@@ -113,9 +121,14 @@ def build_shortlist(
     missing = [i for i in ids if i not in candidates]
     if missing:
         raise ShortlistError(f"prospect(s) introuvable(s) : {', '.join(map(str, missing))}")
+    twice = already_proposed(session, offer.id)
+    repeated = [candidates[i] for i in ids if i in twice]
+    if repeated:
+        names = ", ".join(f"{_name(c)} (liste n° {twice[c.id]})" for c in repeated)
+        raise ShortlistError(f"déjà proposé(e) pour cette offre : {names}")
     refused = [candidates[i] for i in ids if not _shareable(candidates[i])]
     if refused:
-        names = ", ".join(f"{c.first_name or ''} {c.last_name or ''}".strip() or f"n° {c.id}" for c in refused)
+        names = ", ".join(_name(c) for c in refused)
         raise ShortlistError(f"sans consentement au partage du profil, impossible de proposer : {names}")
     recipient = (recipient_email or "").strip() or (offer.employer.contact_email if offer.employer else None)
     if recipient and ("@" not in recipient or " " in recipient):
@@ -152,6 +165,10 @@ def approve_shortlist(session: Session, shortlist: Shortlist, *, approver: str, 
         raise ShortlistError("indiquez le nom de la personne qui approuve la liste")
     if shortlist.status == "sent":
         raise ShortlistError("cette liste est déjà envoyée")
+    if not shortlist.recipient_email:
+        raise ShortlistError(
+            "indiquez d'abord l'adresse de l'employeur : l'approbation porte aussi sur le destinataire"
+        )
     _check_consents(session, shortlist)
     shortlist.approved_by = approver[:320]
     shortlist.approved_at = now or _now()
@@ -190,6 +207,8 @@ def public_view(session: Session, shortlist: Shortlist) -> ShortlistPublic:
                 driving_licence=candidate.driving_licence,
                 available_from=candidate.available_from,
                 current_place=candidate.current_place,
+                mobility=area_text(candidate.target_area, candidate.radius_km),
+                contracts=[CONTRACT_LABELS.get(c, c) for c in candidate.contract_types or []],
                 answer=entry.answer if entry.answer in {"interested", "not_interested"} else None,
                 comment=entry.comment,
             )
@@ -200,6 +219,7 @@ def public_view(session: Session, shortlist: Shortlist) -> ShortlistPublic:
         commune_name=offer.commune_name if offer else None,
         approved_by=shortlist.approved_by,
         expires_at=_aware(shortlist.link_expires_at),
+        offer_url=f"/offres/{offer.id}" if offer and offer.published and offer.status == "open" else None,
         candidates=shown,
     )
 
@@ -270,6 +290,8 @@ def save_answers(
     unknown = [entry_id for entry_id in answers if entry_id not in entries]
     if unknown:
         raise LinkNotFound  # an entry of another shortlist: not yours (W5)
+    if not any(answer in {"interested", "not_interested"} for answer, _ in answers.values()):
+        raise ShortlistError("Choisissez « Intéressé » ou « Pas intéressé » pour au moins une personne.")
     changed = 0
     now = _now()
     for entry_id, (answer, comment) in answers.items():
@@ -279,6 +301,8 @@ def save_answers(
         if answer is None and comment is None:
             continue
         if answer is not None:
+            if answer != entry.answer:
+                entry.answer_seen_at = None  # a new or changed answer is "new" on the to-do page again
             entry.answer = answer
         entry.comment = comment
         entry.answered_at = now
@@ -304,15 +328,19 @@ class SendResult:
     pdf_bytes: int
 
 
-def _message(view: ShortlistPublic, *, link: str, recipient: str, settings: WebSettings, pdf: bytes) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = f"Oh my Lot ! — candidats pour votre offre « {view.offer_title} »"
-    message["From"] = settings.smtp_from
-    message["To"] = recipient
-    text = documents.render("shortlist_email.txt", view=view, link=link)
-    message.set_content(text)
-    html = documents.render("shortlist_email.html", view=view, link=link)
-    message.add_alternative(html, subtype="html")
+def _message(
+    view: ShortlistPublic, *, link: str, recipient: str, settings: WebSettings, pdf: bytes, signer: Signer
+) -> EmailMessage:
+    """The shortlist e-mail, in the name of ``signer`` (Reply-To, signature, phone), with the PDF."""
+    context = {"view": view, "link": link, "signer": signer}
+    message = compose(
+        to=[recipient],
+        subject=f"Oh my Lot ! — candidats pour votre offre « {view.offer_title} »",
+        text=documents.render("shortlist_email.txt", **context),
+        html=documents.render("shortlist_email.html", **context),
+        signer=signer,
+        from_address=settings.smtp_from,
+    )
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename="candidats-oh-my-lot.pdf")
     return message
 
@@ -340,7 +368,8 @@ def deliver(message: EmailMessage, settings: WebSettings) -> None:
 
 
 def send_shortlist(
-    session: Session, shortlist: Shortlist, settings: WebSettings, *, actor: str, now: datetime | None = None
+    session: Session, shortlist: Shortlist, settings: WebSettings, *, actor: str, now: datetime | None = None,
+    sender: User | None = None,
 ) -> SendResult:
     """Send an approved shortlist: new link, PDF, e-mail; refused without a named approval (P5)."""
     if shortlist.status not in {"approved", "sent"} or not shortlist.approved_by or not shortlist.approved_at:
@@ -353,10 +382,93 @@ def send_shortlist(
     link = f"{settings.public_url.rstrip('/')}/employeur/{token}"
     view = public_view(session, shortlist)
     pdf = shortlist_pdf(view)
-    deliver(_message(view, link=link, recipient=shortlist.recipient_email, settings=settings, pdf=pdf), settings)
+    message = _message(view, link=link, recipient=shortlist.recipient_email, settings=settings, pdf=pdf,
+                       signer=signer_of(sender))
+    deliver(message, settings)
     shortlist.status = "sent"
     shortlist.sent_at = now
     record(session, actor, "shortlist_sent", "shortlist", shortlist.id,
            {"recipient": shortlist.recipient_email, "approved_by": shortlist.approved_by,
             "expires_at": shortlist.link_expires_at.isoformat() if shortlist.link_expires_at else None})
     return SendResult(link=link, recipient=shortlist.recipient_email, pdf_bytes=len(pdf))
+
+
+def notify_followers(session: Session, settings: WebSettings, notices: list[AnswerNotice]) -> int:
+    """E-mail each prospect's référent (or the proposer) about an employer's answer; returns how many left.
+
+    The employer's answer is already saved: a mail failure is audited, never shown to the employer."""
+    sent = 0
+    base = settings.public_url.rstrip("/")
+    for notice in notices:
+        subject, text = answer_notice_text(notice, base)
+        message = compose(to=[notice.to], subject=subject, text=text, signer=signer_of(None),
+                          from_address=settings.smtp_from)
+        try:
+            deliver(message, settings)
+        except ShortlistError as exc:
+            record(session, "employer-link", "answer_notice_failed", "shortlist", notice.shortlist_id,
+                   {"to": notice.to, "reason": str(exc)})
+        else:
+            sent += 1
+            record(session, "employer-link", "answer_notice_sent", "shortlist", notice.shortlist_id,
+                   {"to": notice.to, "candidate": notice.candidate.id})
+    session.commit()
+    return sent
+
+
+def suggested_recipient(session: Session, offer: Offer) -> str:
+    """The employer's contact for an offer: the employer's address, else its network member's contact,
+    else the address of the last shortlist sent for this employer."""
+    from store.models import NetworkMember
+
+    if offer.employer is not None and offer.employer.contact_email:
+        return offer.employer.contact_email
+    if offer.employer_id:
+        member = session.scalar(
+            select(NetworkMember.contact_email).where(NetworkMember.employer_id == offer.employer_id)
+        )
+        if member:
+            return member
+    previous = select(Shortlist.recipient_email).where(Shortlist.recipient_email.is_not(None))
+    previous = previous.where(
+        Shortlist.employer_id == offer.employer_id if offer.employer_id else Shortlist.offer_id == offer.id
+    )
+    return session.scalar(previous.order_by(Shortlist.created_at.desc()).limit(1)) or ""
+
+
+def already_proposed(session: Session, offer_id: int) -> dict[int, int]:
+    """Prospect id → shortlist id, for the prospects already in a shortlist of this offer."""
+    rows = session.execute(
+        select(ShortlistEntry.candidate_id, ShortlistEntry.shortlist_id)
+        .join(Shortlist, Shortlist.id == ShortlistEntry.shortlist_id)
+        .where(Shortlist.offer_id == offer_id)
+    )
+    return {candidate_id: shortlist_id for candidate_id, shortlist_id in rows}
+
+
+def tell_new_referent(
+    session: Session, settings: WebSettings, referent: User, members: list[Candidate], note: str, *,
+    sender: User | None,
+) -> bool:
+    """E-mail the référent a household was just handed to (False when it could not leave)."""
+    names = " et ".join(_name(m) for m in members)
+    base = settings.public_url.rstrip("/")
+    text = "\n".join([
+        f"Bonjour {referent.full_name or ''},".replace(" ,", ","),
+        "",
+        f"Je vous confie le suivi de {names}.",
+        "",
+        f"Ma note : {note.strip()}",
+        "",
+        *(f"{_name(m)} : {base}/equipe/prospects/{m.id}" for m in members),
+    ])
+    message = compose(to=[referent.email], subject=f"Un foyer vous est confié : {names}", text=text,
+                      signer=signer_of(sender), from_address=settings.smtp_from)
+    try:
+        deliver(message, settings)
+    except ShortlistError as exc:
+        record(session, sender.email if sender else None, "handover_notice_failed", "app_user", referent.id,
+               {"reason": str(exc)})
+        session.commit()
+        return False
+    return True

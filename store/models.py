@@ -452,8 +452,30 @@ class ShortlistEntry(Base):
     answer: Mapped[str | None] = mapped_column(String(20))
     comment: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column()
+    # When a staff member or the prospect's référent saw the answer (None: still "new" on the to-do page).
+    answer_seen_at: Mapped[datetime | None] = mapped_column()
 
     shortlist: Mapped[Shortlist] = relationship(back_populates="entries")
+
+
+class ProspectNote(Base):
+    """A note or a dated task on a prospect's follow-up ("rappeler le 12"), written by staff or a référent.
+
+    ``kind``: ``note`` or ``task``; a task has ``due_on`` and is done when ``done_at`` is set.
+    """
+
+    __tablename__ = "prospect_note"
+    __table_args__ = (Index("ix_prospect_note_due", "kind", "done_at", "due_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="note")
+    text: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column()
+    done_by: Mapped[str | None] = mapped_column(String(320))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -475,6 +497,8 @@ class User(Base):
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"))
     # territory of a référent: list of EPCI SIRENs
     territory: Mapped[list[Any]] = mapped_column(default=list)
+    # shown in the signature of the e-mails sent in this person's name
+    phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -52,6 +52,7 @@ from store.models import (
     WelcomePlan,
     utcnow,
 )
+from store.search import PROSPECTS, forget_deleted_terms
 
 RETENTION = relativedelta(years=2)
 NOTICE = timedelta(days=30)
@@ -171,6 +172,8 @@ def purge(
             {"anonymised": [d["id"] for d in report.due], "announced": [d["id"] for d in report.announced]},
             at=now,
         )
+        if report.due:
+            forget_deleted_terms(session, PROSPECTS)
         session.flush()
     return report
 
@@ -481,6 +484,7 @@ def erase_person(
         report.directory_ids.append(entry.id)
     session.flush()
     report.scrubbed = scrub_everywhere(session, [t for t in dict.fromkeys(terms) if len(t) >= 5])
+    forget_deleted_terms(session)
     for c in people:
         audit(session, actor, "privacy.erase", "candidate", c.id, {"scrubbed": report.scrubbed}, at=now)
     for ambassador_id in report.ambassador_ids:

@@ -27,8 +27,10 @@ def test_classify_reads_one_title_per_line_and_writes_json_lines() -> None:
     assert [r["codes"][0]["code"] for r in records] == ["J1501", "J1301", "D1102"]
     for record in records:
         assert len(record["codes"]) == 2
-        assert set(record["codes"][0]) == {"code", "label", "score"}
+        assert set(record["codes"][0]) == {"code", "label", "score", "confidence", "uncertain"}
         assert record["codes"][0]["score"] >= record["codes"][1]["score"]
+        assert 0 < record["codes"][1]["confidence"] <= record["codes"][0]["confidence"] <= 1
+        assert record["codes"][0]["uncertain"] is False  # clear titles are asserted
     assert records[0]["codes"][0]["label"] == "Aide-soignant / Aide-soignante"
     assert "3 intitulé(s)" in result.stderr
 

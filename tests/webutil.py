@@ -15,7 +15,8 @@ PASSWORD = "correct horse battery staple"
 def web_settings(**overrides):
     from services.settings import WebSettings
 
-    values = {"env": "production", "secret_key": SECRET, "public_url": "https://testserver"}
+    # No background warm-up in tests: it builds the ROME classifier (seconds of CPU) for every app made.
+    values = {"env": "production", "secret_key": SECRET, "public_url": "https://testserver", "warm_up": False}
     values.update(overrides)
     return WebSettings(**values)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,7 +22,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.auth import NotAuthenticated, NotFoundForRole
-from services.reference import warm_up
 from services.settings import WebSettings, get_web_settings
 from store.db import open_database
 from web.observability import ObservabilityMiddleware, WebMetrics
@@ -29,6 +29,7 @@ from web.observability import router as operations_router
 from web.routers import ROUTERS
 from web.security import SecurityMiddleware
 from web.templating import render
+from web.warm import warm_up
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -41,6 +42,9 @@ ERROR_TITLES = {
     422: "Formulaire incomplet",
     429: "Trop de tentatives",
 }
+
+
+ENGLISH_PHRASES = {status.phrase for status in HTTPStatus}
 
 
 def _wants_json(request: Request) -> bool:
@@ -65,9 +69,10 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Load the reference data (gazetteer, EPCI and ROME names) in the background, so that the first
-        # search with a place does not pay for it. No scheduler here, ever (J4).
-        threading.Thread(target=warm_up, name="ohmylot-warm-up", daemon=True).start()
+        # Warm the caches in the background (reference data, templates, the ranking engine's offer index,
+        # the connection pool), so that the first visits do not pay for them. No scheduler here, ever (J4).
+        if settings.warm_up:
+            threading.Thread(target=warm_up, args=(db,), name="ohmylot-warm-up", daemon=True).start()
         yield
 
     app = FastAPI(
@@ -106,7 +111,8 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in {"Not Found"} else None
+        # Starlette's English reason phrases ("Not Found", "Gone") are not shown: the French title says it.
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in ENGLISH_PHRASES else None
         response = _error_response(request, exc.status_code, detail)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value

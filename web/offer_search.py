@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.reference import epci_name, resolve_place, rome_domains
 from store.models import Offer, Posting, Source
+from store.search import OFFERS, TextMatch, text_match
 from web.templating import CONTRACT_LABELS
 
 PAGE_SIZE = 50
@@ -161,9 +162,11 @@ def _place_condition(session: Session, filters: OfferFilters, page: OfferPage): 
                contains_text(session, Offer.location_label, pattern))
 
 
-def build_query(session: Session, filters: OfferFilters, page: OfferPage, *, public: bool) -> Select:
-    """The filtered ``SELECT`` of offers (not yet ordered nor paginated)."""
-    query = select(Offer)
+def build_query(
+    session: Session, filters: OfferFilters, page: OfferPage, *, public: bool, match: TextMatch | None = None
+) -> Select:
+    """The filtered ``SELECT`` of offers (not yet ordered nor paginated); ``match``: the text search."""
+    query = select(Offer) if match is None else match.apply(select(Offer))
     conditions = []
     if public:
         now = datetime.now(UTC)
@@ -174,14 +177,6 @@ def build_query(session: Session, filters: OfferFilters, page: OfferPage, *, pub
         ]
     elif filters.statut in {"open", "closed"}:
         conditions.append(Offer.status == filters.statut)
-    # Every word typed must appear in the title, the employer, the commune or the ROME label
-    # ("cuisinier cahors" finds the cooks of Cahors).
-    for word in filters.q.split()[:6]:
-        pattern = like_pattern(word)
-        conditions.append(
-            or_(*(contains_text(session, column, pattern)
-                  for column in (Offer.title, Offer.employer_name, Offer.commune_name, Offer.rome_label)))
-        )
     if filters.lieu:
         conditions.append(_place_condition(session, filters, page))
     if filters.epci:
@@ -197,31 +192,35 @@ def build_query(session: Session, filters: OfferFilters, page: OfferPage, *, pub
     return query.where(*conditions)
 
 
-def _only_text_filters(filters: OfferFilters) -> bool:
-    """Whether the search index alone answers the filters (words and state; nothing on other columns)."""
-    return not (filters.lieu or filters.epci or filters.domaine or filters.contrat or filters.source)
-
-
 def search_offers(
     session: Session, filters: OfferFilters, *, public: bool = False, page_size: int = PAGE_SIZE
 ) -> OfferPage:
-    """One page of offers, newest publication first, with their postings' counts and sources."""
+    """One page of offers with their postings' counts and sources.
+
+    With words to search: the database's full-text index (``store.search``), best match first. Without:
+    newest publication first.
+    """
     page = OfferPage(offers=[], total=0, page=filters.page, page_size=page_size)
-    query = build_query(session, filters, page, public=public)
-    # One pass collects the matches' ids (up to the cap): that is the count, and when the cap is not reached
-    # the page is sorted from those rows only. Only broad lists (cap reached: matches are dense) walk the
-    # (status, published_at) index for the page, which then stops after a few rows. Walking that index for
-    # a rare term would look up every row at random: measured 3-4x slower than this.
-    ids = query.with_only_columns(Offer.id).limit(COUNT_CAP + 1)
-    if filters.q and _only_text_filters(filters) and session.get_bind().dialect.name == "sqlite":
-        # Scan the narrow search index, never the table: the rows carry long descriptions and SQLite would
-        # rather walk the status index with a look-up per row (measured 4-8x slower at 100,000 offers).
-        ids = ids.with_hint(Offer, "INDEXED BY ix_offer_search", "sqlite")
-    found = list(session.scalars(ids))
-    page.capped = len(found) > COUNT_CAP
-    page.total = min(len(found), COUNT_CAP)
+    match = text_match(session, OFFERS, filters.q) if filters.q else None
+    query = build_query(session, filters, page, public=public, match=match)
     offset = (filters.page - 1) * page_size
     order = (Offer.published_at.desc().nulls_last(), Offer.id.desc())
+    if match is not None:
+        # One ranked pass over the matches (up to the cap) gives the count and the page's ids.
+        found = list(session.scalars(
+            query.with_only_columns(Offer.id).order_by(match.relevance, *order).limit(COUNT_CAP + 1)
+        ))
+        _count(page, found)
+        wanted = found[offset: offset + page_size]
+        by_id = {offer.id: offer for offer in session.scalars(select(Offer).where(Offer.id.in_(wanted)))}
+        page.offers = [by_id[i] for i in wanted if i in by_id]
+        _add_sources(session, page)
+        return page
+    # One pass collects the matches' ids (up to the cap): that is the count, and when the cap is not reached
+    # the page is sorted from those rows only. Only broad lists (cap reached: matches are dense) walk the
+    # (status, published_at) index for the page, which then stops after a few rows.
+    found = list(session.scalars(query.with_only_columns(Offer.id).limit(COUNT_CAP + 1)))
+    _count(page, found)
     if not page.total:
         page.offers = []
     elif not page.capped:
@@ -230,6 +229,17 @@ def search_offers(
         )
     else:
         page.offers = list(session.scalars(query.order_by(*order).limit(page_size).offset(offset)))
+    _add_sources(session, page)
+    return page
+
+
+def _count(page: OfferPage, found: list[int]) -> None:
+    page.capped = len(found) > COUNT_CAP
+    page.total = min(len(found), COUNT_CAP)
+
+
+def _add_sources(session: Session, page: OfferPage) -> None:
+    """The postings' counts and source names of the page's offers."""
     ids = [offer.id for offer in page.offers]
     if ids:
         rows = session.execute(
@@ -243,16 +253,19 @@ def search_offers(
             label = source_name or source_id
             if label not in names:
                 names.append(label)
-    return page
 
 
 def filter_options(session: Session) -> dict[str, list[tuple[str, str]]]:
     """Choices for the filter drop-downs (EPCIs present, sources, contracts, ROME domains)."""
     epcis = [e for e in session.scalars(select(Offer.epci).where(Offer.epci.is_not(None)).distinct()) if e]
     sources = list(session.execute(select(Source.id, Source.name).order_by(Source.name)))
+    # Only the domains that have open offers: a list of 110 mostly empty domains helps nobody.
+    present = {code[:3] for code in session.scalars(
+        select(Offer.rome_code).where(Offer.rome_code.is_not(None), Offer.status == "open").distinct()
+    ) if code}
     return {
         "epcis": sorted(((e, epci_name(e)) for e in epcis), key=lambda item: item[1]),
         "sources": [(sid, name or sid) for sid, name in sources],
         "contracts": list(CONTRACT_LABELS.items()),
-        "domains": rome_domains(),
+        "domains": [(code, label) for code, label in rome_domains() if code in present],
     }

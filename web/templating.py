@@ -18,34 +18,46 @@ from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
 from matching.sanitize import sanitize_html
-from services.documents import fr_date  # one French date format for pages and documents
+
+# One French format for dates, numbers, years and contracts in pages and documents.
+from services.documents import CONTRACT_LABELS, fr_date, fr_number, years_text
+from services.reference import epci_name  # its tables load on first use, not at import
 from store.candidates import STATUS_LABELS  # one list of path statuses, shared with the commands
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
-CONTRACT_LABELS = {
-    "CDI": "CDI",
-    "CDD": "CDD",
-    "interim": "Intérim",
-    "apprentissage": "Apprentissage",
-    "professionnalisation": "Contrat de professionnalisation",
-    "stage": "Stage",
-    "saisonnier": "Saisonnier",
-    "liberal": "Libéral",
-    "titulaire": "Fonction publique (titulaire)",
-    "contractuel": "Fonction publique (contractuel)",
-    "independant": "Indépendant",
-    "autre": "Autre",
-}
 PERIOD_LABELS = {"hour": "de l'heure", "month": "par mois", "year": "par an"}
 ROLE_LABELS = {"admin": "administration", "staff": "équipe", "referent": "référent", "employer": "employeur"}
 
 
-def fr_number(value: float | int | None, digits: int = 0) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+CRAWL_STATUS_LABELS = {"running": "en cours", "success": "réussie", "partial": "partielle", "failed": "échouée"}
+FINISH_REASON_LABELS = {
+    "finished": "",
+    "shutdown": "arrêtée à la main",
+    "cancelled": "annulée",
+    "closespider_timeout": "arrêtée : durée maximale atteinte",
+    "closespider_errorcount": "arrêtée : trop d'erreurs",
+    "closespider_itemcount": "arrêtée : nombre maximal d'offres atteint",
+    "closespider_pagecount": "arrêtée : nombre maximal de pages atteint",
+}
+
+
+def crawl_state(status: str | None, finish_reason: str | None = None) -> str:
+    """A crawl run's state in French: ``réussie``, ``échouée (arrêtée : trop d'erreurs)``."""
+    text = CRAWL_STATUS_LABELS.get(status or "", status or "—")
+    if finish_reason:
+        reason = FINISH_REASON_LABELS.get(finish_reason, f"motif « {finish_reason} »")
+        if reason:
+            text += f" ({reason})"
     return text
+
+
+MISSING_EMPLOYER = "Employeur non communiqué"
+
+
+def employer_text(name: str | None) -> str:
+    """An offer's employer, with one wording everywhere when the source did not name it."""
+    return (name or "").strip() or MISSING_EMPLOYER
 
 
 def salary_text(offer: Any) -> str:
@@ -95,12 +107,16 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters.update(
     fr_date=fr_date,
     fr_number=fr_number,
+    years=years_text,
+    employer=employer_text,
+    crawl_state=crawl_state,
     salary=salary_text,
     description=render_description,
     json_script=json_script,
     contract=lambda v: CONTRACT_LABELS.get(v or "", v or "—"),
     status_label=lambda v: STATUS_LABELS.get(v or "", v or "—"),
     role_label=lambda v: ROLE_LABELS.get(v or "", v or "—"),
+    epci_name=epci_name,
 )
 templates.env.globals.update(
     query_with=query_with,

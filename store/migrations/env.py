@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 
 from store.db import make_engine
 from store.models import Base
+from store.search import is_search_object
 from store.settings import get_store_settings
 
 config = context.config
@@ -29,8 +30,9 @@ def _url() -> str:
 FOREIGN_TABLES = {"apscheduler_jobs"}
 
 
-def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
-    return not (type_ == "table" and name in FOREIGN_TABLES)
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    # The full-text search objects are made by migrations only (see store/search.py).
+    return not (type_ == "table" and name in FOREIGN_TABLES) and not is_search_object(name, type_)
 
 
 def run_migrations_offline() -> None:

@@ -359,7 +359,13 @@ def test_keyboard_only_navigation(server, chromium, db) -> None:
     page.keyboard.press("Enter")
     page.get_by_role("alert").wait_for()
     page.goto(f"{base}/offres")
-    _assert_keyboard_reaches(page, ["q", "lieu"], "form.filters button[type=submit]")
+    _assert_keyboard_reaches(page, ["q"], "form.filters button[type=submit]")
+    # The other filters are folded (results first on a phone): the keyboard opens them.
+    page.locator("details.more-filters summary").focus()
+    page.keyboard.press("Enter")
+    page.locator("#lieu").focus()
+    assert page.evaluate("document.activeElement.id") == "lieu"
+    assert page.locator("#lieu").is_visible()
     # The skip link is the first stop and leads to the content.
     page.goto(f"{base}/offres")
     page.keyboard.press("Tab")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from services.auth import NotFoundForRole
+from services.followup import territory_figures
+from services.reference import epci_name
+from services.visibility import candidate_scope
 from store.models import CrawlRun, Source
 from store.models import as_utc as _aware
 from web.charts import CHARTS
@@ -28,6 +32,12 @@ CHART_TITLES = {
 
 @router.get("/tableau")
 def dashboard(request: Request, session: SessionDep, user: StaffUser) -> Response:
+    if user.role == "referent":
+        # A référent's dashboard is their territory's, not the whole département's.
+        figures = territory_figures(session, scope=candidate_scope(session, user), epcis=user.territory or [],
+                                    today=date.today())
+        names = [epci_name(code) for code in user.territory or []]
+        return render(request, "staff/territory.html", {"figures": figures, "names": names})
     tables = {name: data(session) for name, (data, _chart) in CHARTS.items()}
     return render(request, "staff/dashboard.html", {"tables": tables, "titles": CHART_TITLES})
 
@@ -53,7 +63,7 @@ def welcome_csv(session: SessionDep, user: StaffUser, annee: int | None = None) 
 
 @router.get("/tableau/{name}.svg")
 def chart(session: SessionDep, user: StaffUser, name: str) -> Response:
-    if name not in CHARTS:
+    if name not in CHARTS or user.role == "referent":
         raise HTTPException(status_code=404)
     data, draw = CHARTS[name]
     return Response(draw(data(session)), media_type="image/svg+xml")
@@ -110,4 +120,6 @@ def source_health(session, *, now: datetime | None = None) -> list[dict[str, obj
 
 @router.get("/collecte")
 def crawl_health(request: Request, session: SessionDep, user: StaffUser) -> Response:
+    if user.role == "referent":
+        raise NotFoundForRole  # the crawl of every source is the staff's work, not a territory's
     return render(request, "staff/crawl.html", {"health": source_health(session)})

@@ -8,7 +8,16 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from services.auth import NotFoundForRole
-from services.shortlists import LinkGone, LinkNotFound, public_view, resolve_link, save_answers
+from services.followup import employer_answered
+from services.shortlists import (
+    LinkGone,
+    LinkNotFound,
+    ShortlistError,
+    notify_followers,
+    public_view,
+    resolve_link,
+    save_answers,
+)
 from store.models import Offer, Shortlist
 from web.deps import CurrentUserDep, SessionDep, SettingsDep, UserWrite
 from web.templating import render
@@ -28,7 +37,17 @@ def _open(session, token: str, settings, request: Request) -> Shortlist:  # type
         raise HTTPException(status_code=404) from exc
     except LinkGone as exc:
         session.commit()
-        raise HTTPException(status_code=410) from exc
+        raise HTTPException(status_code=410, detail=gone_text(settings)) from exc
+
+
+def gone_text(settings) -> str:  # type: ignore[no-untyped-def]
+    """What an employer with an old link should do, in French."""
+    phone = f" ou appelez le {settings.contact_phone}" if settings.contact_phone else ""
+    return (
+        "Ce lien n'est plus valable : il a expiré, ou l'équipe Oh my Lot ! vous en a envoyé un plus récent. "
+        "Regardez le dernier e-mail reçu de notre part, ou répondez-y pour demander un nouveau lien "
+        f"(ou écrivez à {settings.contact_email}{phone}) : nous vous renverrons la liste des candidats."
+    )
 
 
 async def _answers_from_form(request: Request) -> dict[int, tuple[str | None, str | None]]:
@@ -85,14 +104,13 @@ def employer_list_page(request: Request, session: SessionDep, user: CurrentUserD
 
 
 @router.post("/listes/{shortlist_id}")
-async def employer_list_answer(request: Request, session: SessionDep, user: UserWrite, shortlist_id: int) -> Response:
+async def employer_list_answer(
+    request: Request, session: SessionDep, settings: SettingsDep, user: UserWrite, shortlist_id: int
+) -> Response:
     shortlist = _own_shortlist(session, user, shortlist_id)
-    try:
-        save_answers(session, shortlist, await _answers_from_form(request), actor=user.email)
-    except LinkNotFound as exc:
-        raise HTTPException(status_code=404) from exc
-    session.commit()
-    return RedirectResponse(f"/employeur/listes/{shortlist.id}?enregistre=1", status_code=303)
+    action = f"/employeur/listes/{shortlist.id}"
+    refused = await _save(request, session, settings, shortlist, actor=user.email, action=action)
+    return refused or RedirectResponse(f"{action}?enregistre=1", status_code=303)
 
 
 @router.get("/{token}")
@@ -112,10 +130,29 @@ def link_page(request: Request, session: SessionDep, settings: SettingsDep, toke
 async def link_answer(request: Request, session: SessionDep, settings: SettingsDep, token: str) -> Response:
     # The unguessable token in the URL is the proof of the link; the middleware refuses other sites (W2).
     shortlist = _open(session, token, settings, request)
+    refused = await _save(request, session, settings, shortlist, actor="employer-link",
+                          action=f"/employeur/{token}")
+    return refused or RedirectResponse(f"/employeur/{token}?enregistre=1", status_code=303)
+
+
+async def _save(request: Request, session, settings, shortlist: Shortlist, *, actor: str,  # type: ignore[no-untyped-def]
+                action: str) -> Response | None:
+    """Store the answers, move the prospects on and tell their référents; a page when refused."""
+    answers = await _answers_from_form(request)
     try:
-        save_answers(session, shortlist, await _answers_from_form(request), actor="employer-link")
+        save_answers(session, shortlist, answers, actor=actor)
     except LinkNotFound as exc:
         session.rollback()
         raise HTTPException(status_code=404) from exc
+    except ShortlistError as exc:
+        session.rollback()
+        return render(request, "employer/shortlist.html",
+                      {"view": public_view(session, shortlist), "action": action, "saved": False,
+                       "error": str(exc), **({"user": None, "csrf_token": ""} if actor == "employer-link" else {})},
+                      status_code=400)
+    answered = [entry_id for entry_id, (answer, _) in answers.items() if answer in {"interested", "not_interested"}]
+    notices = employer_answered(session, shortlist, answered)
     session.commit()
-    return RedirectResponse(f"/employeur/{token}?enregistre=1", status_code=303)
+    notify_followers(session, settings, notices)
+    return None
+

@@ -15,6 +15,7 @@ from matching.employers import naf_divisions, naf_sections
 from services import mail
 from services.auth import NotFoundForRole
 from services.kit import KitError, max_bytes, store_upload
+from services.letters import signer_of
 from services.match_data import offers_for_candidate
 from services.network import (
     PROFILE_FIELDS,
@@ -92,6 +93,11 @@ def directory(
     q: str = "",
 ) -> Response:
     query = select(NetworkMember, Employer).join(Employer, Employer.id == NetworkMember.employer_id)
+    counted = select(NetworkMember.status, func.count()).group_by(NetworkMember.status)
+    if user.role == "referent":
+        # A territorial référent sees the members of their territory, not the whole département.
+        query = query.where(NetworkMember.epci.in_(user.territory or ["-"]))
+        counted = counted.where(NetworkMember.epci.in_(user.territory or ["-"]))
     if statut in STATUS_LABELS:
         query = query.where(NetworkMember.status == statut)
     if secteur:
@@ -111,7 +117,7 @@ def directory(
             )
         )
     rows = list(session.execute(query.order_by(NetworkMember.status.desc(), Employer.name).limit(500)))
-    counts = dict(session.execute(select(NetworkMember.status, func.count()).group_by(NetworkMember.status)).all())
+    counts = dict(session.execute(counted).all())
     departements = sorted(d for d in session.scalars(select(NetworkMember.departement).distinct()) if d)
     return render(
         request,
@@ -442,7 +448,8 @@ async def selection_send(
     ids = [int(v) for v in form.getlist("offer_id") if isinstance(v, str) and v.isdigit()]
     note = str(form.get("note") or "")[:2000]
     try:
-        send_selection(session, outreach_settings(settings), candidate, ids, staff=user.email, note=note or None)
+        send_selection(session, outreach_settings(settings), candidate, ids, staff=user.email, note=note or None,
+                       signer=signer_of(user.user))
     except NetworkError as exc:
         session.rollback()
         return _back(f"/equipe/reseau/selection/{candidate_id}", f"{exc}")

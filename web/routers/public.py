@@ -5,6 +5,8 @@ No personal data on any of these pages: they read ``Offer`` rows and nothing abo
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
@@ -22,6 +24,15 @@ BOARD_TITLE = "Le Lot recrute"
 BOARD_DESCRIPTION = "Les offres d'emploi des employeurs du Lot, réunies par Oh my Lot !"
 
 
+SEARCH_KEYS = ("q", "lieu", "rayon", "epci", "domaine", "contrat", "page")
+
+
+def search_query(request: Request) -> str:
+    """The board's search (``?q=…&lieu=…``), carried to an offer and back so that "retour" keeps it."""
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key in SEARCH_KEYS and value]
+    return "?" + urlencode(kept) if kept else ""
+
+
 def public_offer_or_404(session, offer_id: int) -> Offer:  # type: ignore[no-untyped-def]
     offer = session.get(Offer, offer_id)
     if offer is None or offer.status != "open" or not offer.published:
@@ -36,7 +47,7 @@ def board(request: Request, session: SessionDep, filters: Filters) -> Response:
         request,
         "public/board.html",
         {"filters": filters, "result": result, "options": cached_options(request, session), "epci_name": epci_name,
-         "board_title": BOARD_TITLE, "user": None},
+         "board_title": BOARD_TITLE, "user": None, "back_query": search_query(request)},
     )
 
 
@@ -57,5 +68,6 @@ def public_offer(request: Request, session: SessionDep, settings: SettingsDep, o
         request,
         "public/offer.html",
         {"offer": offer, "jsonld": job_posting(offer, url), "board_title": BOARD_TITLE, "user": None,
-         "epci_name": epci_name},
+         "epci_name": epci_name, "back_query": search_query(request), "contact_email": settings.contact_email,
+         "contact_phone": settings.contact_phone},
     )
