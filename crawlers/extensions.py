@@ -12,13 +12,18 @@ for an ad-hoc ``scrapy crawl``), and creates the run (or takes the one the runne
    after any run, closes postings whose expiry date is past;
 4. writes the run's statistics: items, drops by reason, errors, finish reason, field coverage, health.
 
-Settings: ``OHMYLOT_STORE_ENABLED`` (True), ``OHMYLOT_RUN_ID`` (none), ``OHMYLOT_CLOSE_AFTER_MISSES`` (2),
-``OHMYLOT_HEALTH_MIN_RATIO`` (0.5), ``OHMYLOT_HEALTH_HISTORY`` (5).
+While the spider runs it gives the run's heartbeat (``store/leases.py``). A crawl started by hand while the
+source is being crawled already is refused: the spider closes at once (``source_busy``), nothing is stored.
+
+Settings: ``OHMYLOT_STORE_ENABLED`` (True), ``OHMYLOT_RUN_ID`` (none), ``OHMYLOT_LEASE_KEY`` (the runner's
+lease), ``OHMYLOT_CLOSE_AFTER_MISSES`` (2), ``OHMYLOT_HEALTH_MIN_RATIO`` (0.5), ``OHMYLOT_HEALTH_HISTORY`` (5).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +38,7 @@ from crawlers.pipelines import COVERAGE_FIELDS
 from crawlers.registry import get_source
 from store.crawls import finish_run, recent_runs, start_run, sync_sources
 from store.db import open_database
+from store.leases import SourceBusy, beat, lease_timing
 from store.models import CrawlRun
 from store.postings import PostingInput, close_expired, close_missing, ensure_source, mark_seen, upsert_postings
 
@@ -145,6 +151,9 @@ class CrawlRunRecorder:
             raise NotConfigured("OHMYLOT_STORE_ENABLED is false")
         self.crawler = crawler
         self.preassigned_run_id = settings.getint("OHMYLOT_RUN_ID", 0) or None
+        self.lease_key = settings.get("OHMYLOT_LEASE_KEY") or secrets.token_hex(16)
+        self.refused = False
+        self.stop_beating = threading.Event()
         self.close_after = max(1, settings.getint("OHMYLOT_CLOSE_AFTER_MISSES", 2))
         # A worker of a distributed crawl sees only part of its source: it never closes missing postings.
         self.distributed = settings.getbool("OHMYLOT_DISTRIBUTED", False)
@@ -171,7 +180,7 @@ class CrawlRunRecorder:
 
     def open(self) -> None:
         """Open the database, sync the source and create (or adopt) the run; idempotent."""
-        if self.db is not None:
+        if self.db is not None or self.refused:
             return
 
         spider = self.crawler.spider
@@ -190,10 +199,31 @@ class CrawlRunRecorder:
                 ensure_source(session, self.source_id, platform=spider.name)
             run = session.get(CrawlRun, self.preassigned_run_id) if self.preassigned_run_id else None
             if run is None or run.source_id != self.source_id:
-                run = start_run(session, self.source_id)
+                try:
+                    run = start_run(session, self.source_id, lease_key=self.lease_key)
+                except SourceBusy as exc:
+                    self._refuse(str(exc))
+                    return
             self.run_id = run.id
         spider.crawl_run_id = self.run_id
+        # A thread, not a reactor call: long synchronous work (loading reference data) must not silence it.
+        threading.Thread(target=self._beat_until_closed, name="ohmylot-heartbeat", daemon=True).start()
         logger.info("Collecte n° %s de la source %s", self.run_id, self.source_id)
+
+    def _refuse(self, message: str) -> None:
+        logger.error(message)
+        self.refused = True
+        self.crawler.stats.set_value("ohmylot/refused", message)
+        self.crawler.engine.close_spider(self.crawler.spider, "source_busy")
+
+    def _beat_until_closed(self) -> None:
+        interval = lease_timing().heartbeat_s
+        while not self.stop_beating.wait(interval):
+            try:
+                with self.db.session() as session:
+                    beat(session, self.run_id, key=self.lease_key)
+            except Exception:  # noqa: BLE001 - a busy database delays one beat; the next one comes soon
+                logger.warning("signe de vie de la collecte n° %s non enregistré", self.run_id, exc_info=True)
 
     # -- during the crawl ----------------------------------------------------------------------------
 
@@ -204,6 +234,8 @@ class CrawlRunRecorder:
     def store(self, batch: list[Any]) -> None:
         """Upsert a batch of ``CrawlItem``s; a database error is logged (the run becomes partial)."""
         self.open()
+        if self.refused:
+            return
         stats = self.crawler.stats
         try:
             with self.db.session() as session:
@@ -235,6 +267,7 @@ class CrawlRunRecorder:
     # -- closing -------------------------------------------------------------------------------------
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        self.stop_beating.set()
         if self.db is None or self.run_id is None:
             return
         try:

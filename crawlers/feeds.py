@@ -273,6 +273,7 @@ class FeedProblem:
     detail: str
     line: int | None = None
     ref: str | None = None  # the dropped posting's id at its source, when known
+    truncated: bool = False  # the document stops in the middle (only the complete items were kept)
 
 
 @dataclass(slots=True)
@@ -980,6 +981,9 @@ class JsonFeedSpider(FeedSpider):
     def items_from_body(self, body: bytes, *, http_charset: str | None = None) -> Iterator[tuple[str, Any]]:
         items, problems, repairs = parse_json_items(body, self.items_path, http_charset=http_charset)
         self.count_repairs(repairs)
+        if any(problem.truncated for problem in problems):
+            self.inc_stat(STAT_TRUNCATED)
+            self.inc_stat(STAT_TRUNCATED_KEPT, sum(1 for item in items if isinstance(item, Mapping)))
         for problem in problems:
             self.drop(problem.reason, problem.detail,
                       position=f"ligne {problem.line}" if problem.line else None)
@@ -1001,11 +1005,17 @@ def parse_json_items(body: bytes, items_path: str | None = None, *,
     if looks_like_html(body):
         return [], [FeedProblem(DROP_NOT_A_FEED, "une page HTML et non un flux JSON")], {}
     decoded = decode_feed(body, http_charset)
+    problems: list[FeedProblem] = []
     try:
         document = json.loads(decoded.text, strict=False)  # strict=False: raw control characters in strings
     except json.JSONDecodeError as exc:
-        problem = FeedProblem(DROP_INVALID_JSON, f"JSON invalide : {exc.msg} (colonne {exc.colno})", exc.lineno)
-        return [], [problem], decoded.repairs
+        document = truncated_json_prefix(decoded.text)
+        if document is None:
+            problem = FeedProblem(DROP_INVALID_JSON, f"JSON invalide : {exc.msg} (colonne {exc.colno})",
+                                  exc.lineno)
+            return [], [problem], decoded.repairs
+        problems.append(FeedProblem(DROP_INVALID_JSON, "flux JSON tronqué : seules les offres complètes avant la "
+                                    "coupure sont lues", exc.lineno, truncated=True))
     except RecursionError:
         return [], [FeedProblem(DROP_INVALID_JSON, "JSON imbriqué trop profondément")], decoded.repairs
     if items_path:
@@ -1017,7 +1027,52 @@ def parse_json_items(body: bytes, items_path: str | None = None, *,
         # an object holding one list (even an empty one: a valid feed without offers), else search it
         items = lists[0] if len(lists) == 1 and not lists[0] else json_records(document)[1]
     if not isinstance(items, list):
+        if problems:  # truncated before the first offer was complete
+            return [], problems, decoded.repairs
         where = f" sous {items_path!r}" if items_path else ""
         problem = FeedProblem(DROP_NOT_A_FEED, f"aucune liste d'offres{where} dans le document JSON")
         return [], [problem], decoded.repairs
-    return items, [], decoded.repairs
+    return items, problems, decoded.repairs
+
+
+def truncated_json_prefix(text: str) -> Any | None:
+    """The document a truncated JSON text was the beginning of, cut after its last complete offer; ``None``
+    when the text is not a truncated document (a syntax error elsewhere) or nothing can be kept.
+
+    The text is scanned (strings and escapes respected) for the containers still open at its end. The
+    offers are the elements of the outermost list still open: the text is cut right after the last element
+    of that list that was closed (or right after the list's ``[``), and the open containers are closed. An
+    element cut in the middle is thus never kept; nested lists inside it are not mistaken for the offers.
+    """
+    stack: list[tuple[str, int]] = []  # open containers: (bracket, position)
+    cuts: list[tuple[int, tuple[tuple[str, int], ...]]] = []  # after a closing bracket: (end, still open)
+    in_string = escaped = False
+    for position, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            stack.append((char, position))
+        elif char in "]}":
+            if not stack or "[{".index(stack[-1][0]) != "]}".index(char):
+                return None
+            stack.pop()
+            cuts.append((position + 1, tuple(stack)))
+    if not stack:
+        return None  # complete but invalid: not a truncation
+    lists = [index for index, (bracket, _) in enumerate(stack) if bracket == "["]
+    keep = tuple(stack[: lists[0] + 1]) if lists else tuple(stack)
+    end = next((cut for cut, opened in reversed(cuts) if opened == keep), None)
+    if end is None:
+        end = keep[-1][1] + 1  # nothing complete in it: close it empty
+    closers = "".join("]" if bracket == "[" else "}" for bracket, _ in reversed(keep))
+    try:
+        return json.loads(text[:end] + closers, strict=False)
+    except (json.JSONDecodeError, RecursionError):
+        return None

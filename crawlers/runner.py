@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 from crawlers.registry import SourceEntry, get_source
 from store.crawls import fail_run, start_run, sync_sources
 from store.db import open_database
+from store.leases import SourceBusy, release
 from store.models import CrawlRun
 from store.postings import ensure_source
 from store.settings import get_store_settings
@@ -134,6 +136,7 @@ def run_crawl(
     on_progress: Callable[[CrawlProgress], None] | None = None,
     allow_inactive: bool = False,
     cancel: threading.Event | None = None,
+    lease_key: str | None = None,
 ) -> CrawlOutcome:
     """Crawl one source in a subprocess; kill it after ``timeout`` seconds. See the module docstring.
 
@@ -142,7 +145,9 @@ def run_crawl(
     ``args``). Unless ``settings`` say otherwise, the spider is asked to close by itself a little before the
     timeout (``CLOSESPIDER_TIMEOUT``), so that a long crawl ends as a recorded partial run rather than a kill.
     ``on_progress`` receives snapshots while it runs; setting ``cancel`` stops it (run marked failed,
-    ``cancelled``). Raises ``CrawlSetupError`` when the crawl cannot start.
+    ``cancelled``). Raises ``CrawlSetupError`` when the crawl cannot start, in particular when the source is
+    being crawled already (``store.leases``: one crawl of a source at a time; the workers of one distributed
+    crawl share ``lease_key``). While the crawl runs, this process gives the run's heartbeat.
     """
     full_env = {**os.environ, **(env or {})}
     entry: SourceEntry | None = get_source(source_id)
@@ -157,6 +162,8 @@ def run_crawl(
     args = dict(entry.args) if entry is not None else {}
     args.update(spider_args or {})
 
+    shared = (settings or {}).get("OHMYLOT_DISTRIBUTED_KEY")  # the workers of one distributed run share a lease
+    key = lease_key or (f"distributed:{shared}" if shared else secrets.token_hex(16))
     with _OPEN_LOCK:
         db = open_database(full_env.get("OHMYLOT_DATABASE_URL") or None)
     full_env["OHMYLOT_DATABASE_URL"] = db.url
@@ -166,8 +173,18 @@ def run_crawl(
                 sync_sources(session, [entry], prune=False)
             else:
                 ensure_source(session, source_id, platform=platform)
-            run_id = start_run(session, source_id).id
-        log_path = _log_dir(full_env) / f"crawl-{source_id}-{run_id}.log"
+            try:
+                run_id = start_run(session, source_id, lease_key=key).id
+            except SourceBusy as exc:
+                raise CrawlSetupError(str(exc)) from exc
+        try:
+            log_path = _log_dir(full_env) / f"crawl-{source_id}-{run_id}.log"
+            log_path.touch()
+        except OSError as exc:  # disk full, permission lost: the run fails with its reason, never stays running
+            reason = f"journal de collecte impossible à écrire ({exc.strerror or exc}) : vérifiez OHMYLOT_DATA_DIR"
+            with db.session() as session:
+                fail_run(session, run_id, "setup_failed", detail=reason)
+            raise CrawlSetupError(reason) from exc
         command = build_command(
             platform,
             source_id,
@@ -176,6 +193,7 @@ def run_crawl(
                 "CLOSESPIDER_TIMEOUT": graceful_timeout(timeout),
                 **(settings or {}),
                 "OHMYLOT_RUN_ID": run_id,
+                "OHMYLOT_LEASE_KEY": key,
                 "LOG_FILE": str(log_path),
             },
             spider_args=args,
@@ -185,12 +203,17 @@ def run_crawl(
         full_env["PYTHONPATH"] = os.pathsep.join(
             [str(ROOT), *[p for p in full_env.get("PYTHONPATH", "").split(os.pathsep) if p]]
         )
-        started = time.monotonic()
+        started = last_beat = time.monotonic()
         timed_out = cancelled = False
         with open(os.devnull, "wb") as devnull, open(log_path, "ab") as log:
-            process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                command, cwd=ROOT, env=full_env, stdout=devnull, stderr=log, start_new_session=True
-            )
+            try:
+                process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                    command, cwd=ROOT, env=full_env, stdout=devnull, stderr=log, start_new_session=True
+                )
+            except OSError as exc:  # out of memory or processes: the run fails with its reason
+                with db.session() as session:
+                    fail_run(session, run_id, "setup_failed", detail=f"lancement impossible : {exc}")
+                raise CrawlSetupError(f"collecte de {source_id} impossible à lancer : {exc}") from exc
             try:
                 while True:
                     remaining = timeout - (time.monotonic() - started)
@@ -208,11 +231,13 @@ def run_crawl(
                     except subprocess.TimeoutExpired:
                         if on_progress is not None:
                             _report(db, source_id, run_id, started, on_progress)
+                        last_beat = _beat(db, run_id, key, last_beat)
             except BaseException:
                 _kill(process)
                 raise
         duration = time.monotonic() - started
         with db.session() as session:
+            release(session, source_id, key)
             if cancelled:
                 fail_run(session, run_id, "cancelled", detail="interrompue")
             elif timed_out:
@@ -242,6 +267,20 @@ def run_crawl(
             )
     finally:
         db.engine.dispose()
+
+
+def _beat(db: object, run_id: int, key: str, last: float) -> float:
+    """Give the run's heartbeat when it is due; returns when it was last given."""
+    from store.leases import beat, lease_timing
+
+    if time.monotonic() - last < lease_timing().heartbeat_s:
+        return last
+    try:
+        with db.session() as session:  # type: ignore[attr-defined]
+            beat(session, run_id, key=key)
+    except Exception:  # noqa: BLE001 - a busy database delays one beat; the next one comes soon
+        return last
+    return time.monotonic()
 
 
 def _report(

@@ -118,6 +118,53 @@ def import_(
         raise typer.Exit(result.exit_code)
 
 
+LINK_LABELS = {"proposed": "à confirmer", "confirmed": "foyer confirmé", "rejected": "rejetée"}
+
+
+@candidates_app.command("foyers")
+def households(
+    all_links: bool = typer.Option(False, "--toutes", help="Aussi les propositions déjà tranchées."),
+) -> None:
+    """Foyers probables à confirmer : personnes au même téléphone mais d'autre nom ou autre courriel."""
+    from sqlalchemy import select
+
+    from store.models import Candidate, HouseholdLink
+
+    db = open_db(quiet=True)
+    with db.session() as session:
+        query = select(HouseholdLink).order_by(HouseholdLink.id)
+        if not all_links:
+            query = query.where(HouseholdLink.status == "proposed")
+        links = list(session.scalars(query))
+        if not links:
+            out.print("Aucun foyer probable à confirmer.")
+            return
+        for link in links:
+            a, b = session.get(Candidate, link.candidate_a_id), session.get(Candidate, link.candidate_b_id)
+            out.print(f"[bold]n° {link.id}[/bold] ({LINK_LABELS.get(link.status, link.status)}) — {link.reason}")
+            for person in (a, b):
+                if person is not None:
+                    out.print(f"  {_candidate_line(person)}", markup=False)
+
+
+@candidates_app.command("foyer")
+def household_decide(
+    link_id: int = typer.Argument(..., help="Numéro de la proposition (voir « ohmylot candidates foyers »)."),
+    confirm: bool = typer.Option(..., "--confirmer/--rejeter", help="Former le foyer, ou dire que non."),
+    staff: str = typer.Option(None, "--par", help="Qui décide (adresse de l'équipe)."),
+) -> None:
+    """Confirme (forme le foyer) ou rejette une proposition de foyer."""
+    from store.candidates import decide_household
+
+    db = open_db(quiet=True)
+    with db.session() as session:
+        try:
+            link = decide_household(session, link_id, confirm=confirm, staff=staff)
+        except LookupError as exc:
+            raise UserError(str(exc)) from None
+        out.print(f"Proposition n° {link.id} : {LINK_LABELS[link.status]}.")
+
+
 @candidates_app.command("template")
 def template(
     file: Path = typer.Argument(Path("modele-prospects.csv"), help="Fichier CSV à créer"),

@@ -25,8 +25,9 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from crawlers.registry import RegistryError, load_registry
-from jobs.console import err, open_db, out
+from jobs.console import err, open_db, out, require
 from jobs.errors import UserError
+from store.crawls import RUN_STATUS_LABELS
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
@@ -35,13 +36,8 @@ sources_app = typer.Typer(
     help="Sources d'offres : registre, santé des collectes.", no_args_is_help=True, rich_markup_mode=None
 )
 
-STATUS_LABELS = {
-    "success": "réussie",
-    "partial": "partielle",
-    "failed": "échec",
-    "running": "en cours",
-}
-STATUS_STYLES = {"success": "green", "partial": "yellow", "failed": "red", "running": "cyan"}
+STATUS_LABELS = RUN_STATUS_LABELS
+STATUS_STYLES = {"success": "green", "partial": "yellow", "failed": "red", "running": "cyan", "interrupted": "red"}
 
 
 def _registry() -> list[Any]:
@@ -132,8 +128,12 @@ def sources_health(
     with db.session() as session:
         from sqlalchemy import select
 
+        from store.leases import current_leases, reap_stale_runs
         from store.models import CrawlRun
 
+        for run_id in reap_stale_runs(session):
+            err.print(f"[red]Collecte n° {run_id} sans signe de vie : marquée interrompue.[/red]")
+        leases = {lease.source_id: lease for lease in current_leases(session)}
         known = set(session.scalars(select(CrawlRun.source_id).distinct()))
         if source is not None:
             if source not in entries and source not in known:
@@ -158,7 +158,9 @@ def sources_health(
             notes = []
             if stats.get("partial_reasons"):
                 notes.append(_reasons_text(stats["partial_reasons"]))
-            if run.status == "failed" and stats.get("failure"):
+            if run.status == "running" and run.source_id in leases and leases[run.source_id].run_id == run.id:
+                notes.append(f"par {leases[run.source_id].holder}, dernier signe de vie {_when(run.heartbeat_at)}")
+            if run.status in ("failed", "interrupted") and stats.get("failure"):
                 notes.append(str(stats["failure"]))
             for issue in stats.get("health", []):
                 if isinstance(issue, dict) and issue.get("kind") not in ("failed", "finish_reason", "errors"):
@@ -196,6 +198,7 @@ def crawl(
     from crawlers.runner import CrawlOutcome, CrawlProgress, CrawlSetupError, run_crawl
     from store.db import DatabaseError
 
+    require(crawling=True)
     entries = _registry()
     by_id = {entry.id: entry for entry in entries}
     settings = _parse_pairs(setting, "--set")

@@ -12,7 +12,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from jobs.console import err, open_db, out
+from jobs.console import err, open_db, out, require
 from jobs.errors import UserError
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
@@ -48,6 +48,7 @@ def scheduler(ctx: typer.Context) -> None:
     from services.operations import HEARTBEAT_SECONDS, forget
     from store.logs import configure_logging
 
+    require(crawling=True)
     configure_logging("scheduler")
     db = open_db()
     specs = job_specs()
@@ -108,7 +109,8 @@ def run(
     if outcome.status == "skipped":
         out.print(f"{job_id} : déjà exécutée ou en cours pour le créneau {outcome.slot} (--force pour relancer)")
         return
-    out.print(f"{job_id} : {outcome.status} en {outcome.duration_s:.1f} s (créneau {outcome.slot})")
+    label = {"success": "réussie", "failed": "échec"}.get(outcome.status, outcome.status)
+    out.print(f"{job_id} : {label} en {outcome.duration_s:.1f} s (créneau {outcome.slot})")
     if outcome.status != "success":
         raise UserError(f"{job_id} a échoué : {outcome.error}")
 

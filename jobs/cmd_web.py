@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import func, select
 
-from jobs.console import err, open_db, out
+from jobs.console import err, open_db, out, require
 from jobs.errors import UserError
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
@@ -37,13 +37,9 @@ def serve(
     """Lance l'application web (équipe, employeurs, site public « Le Lot recrute »)."""
     import uvicorn
 
-    from services.settings import SettingsError, get_web_settings
     from store.logs import logging_config
 
-    try:
-        get_web_settings().checked()
-    except SettingsError as exc:
-        raise UserError(str(exc)) from exc
+    require(serving=True)  # data directory, database at its migration, secret key
     open_db()  # migrate once before the workers start
     err.print(f"Application web sur http://{host}:{port} (Ctrl+C pour arrêter)")
     # Forwarded headers are applied by the app itself, from OHMYLOT_TRUSTED_PROXIES only; the access log

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import typer
 
-from jobs.console import err, out
+from jobs.console import err, out, require
 from jobs.errors import UserError
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
@@ -39,6 +39,7 @@ def crawl_workers(
     from crawlers.distributed import distributed_settings, reset_run
     from crawlers.runner import run_crawl
 
+    require(crawling=True)
     key = run_key or f"{source_id}-{datetime.now(UTC):%Y%m%d}"
     try:
         redis.Redis.from_url(redis_url, socket_connect_timeout=3).ping()

@@ -22,3 +22,13 @@ def open_db(*, quiet: bool = False, auto_upgrade: bool = True):  # type: ignore[
     if not quiet:
         err.print(f"[dim]Base de données : {db.display_url}[/dim]")
     return db
+
+
+def require(*, serving: bool = False, crawling: bool = False) -> None:
+    """The start checks of a long or writing process (``services.startup``): refuse with one French line."""
+    from services.startup import StartupError, check_startup
+
+    try:
+        check_startup(serving=serving, crawling=crawling)
+    except StartupError as exc:
+        raise UserError(f"démarrage refusé : {exc}") from exc

@@ -45,6 +45,7 @@ from crawlers.registry import load_registry
 from jobs import ledger, tasks
 from store import logs
 from store.db import Database, open_database
+from store.leases import reap_stale_runs
 from store.models import JobRun
 
 log = logging.getLogger("ohmylot.scheduler")
@@ -174,6 +175,14 @@ def _database() -> Database:
     return _db
 
 
+def reap(db: Database) -> None:
+    """What every tick does first: ledger runs of dead processes failed, silent crawls interrupted."""
+    ledger.reap_dead_runs(db)
+    with db.session() as session:
+        for run_id in reap_stale_runs(session):
+            log.warning("crawl run %s gave no sign of life: marked interrupted, its lease released", run_id)
+
+
 def execute(job_id: str, trigger_kind: str = "schedule", slot: str | None = None) -> ledger.RunOutcome:
     """Run one job for its current slot through the ledger; what the scheduler calls."""
     db = _database()
@@ -184,7 +193,7 @@ def execute(job_id: str, trigger_kind: str = "schedule", slot: str | None = None
     slot = slot or current_slot(spec.trigger)
     token = logs.job_id.set(job_id)
     try:
-        ledger.reap_dead_runs(db)
+        reap(db)
         log.info("job %s slot %s started", job_id, slot, extra={"slot": slot})
         outcome = ledger.run_once(db, job_id, slot, lambda: spec.func(db), trigger=trigger_kind)
         level = logging.WARNING if outcome.status == "failed" else logging.INFO
@@ -201,7 +210,7 @@ def run_now(db: Database, job_id: str, *, force: bool = False, specs: list[JobSp
     if spec is None:
         raise KeyError(job_id)
     slot = f"manual-{datetime.now(UTC):%Y-%m-%dT%H:%M:%S.%f}" if force else current_slot(spec.trigger)
-    ledger.reap_dead_runs(db)
+    reap(db)
     return ledger.run_once(db, job_id, slot, lambda: spec.func(db), trigger="manual")
 
 

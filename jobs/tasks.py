@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crawlers.runner import run_crawl
+from crawlers.runner import CrawlSetupError, run_crawl
 from services.mail import MailNotConfigured, StaffSettings, build_message, send
 from services.network import OutreachSettings, send_digest
 from store import privacy
@@ -42,10 +42,13 @@ def crawl_source(
     """Crawl one registered source in a ``scrapy crawl`` subprocess, killed after ``timeout`` (J3).
 
     ``url``, ``spider``, ``settings`` and ``env`` override the registry (the demo sandbox, tests)."""
-    outcome = run_crawl(
-        source_id, url=url, spider=spider, settings=settings, timeout=timeout,
-        env={**(env or {}), "OHMYLOT_DATABASE_URL": db.url},
-    )
+    try:
+        outcome = run_crawl(
+            source_id, url=url, spider=spider, settings=settings, timeout=timeout,
+            env={**(env or {}), "OHMYLOT_DATABASE_URL": db.url},
+        )
+    except CrawlSetupError as exc:  # e.g. the source is being crawled already (one crawl of a source at a time)
+        return {"source": source_id, "failed": True, "error": str(exc)}
     detail = {
         "source": source_id,
         "returncode": outcome.returncode,

@@ -5,8 +5,11 @@
   in a ``Secure; HttpOnly; SameSite=Lax`` cookie (``__Host-`` prefixed when secure). A new token is issued at
   every login (rotation), the row is deleted at logout, and every session of a user dies when the account
   is disabled or its ``session_version`` moves on.
-- Logins are throttled: after ``OHMYLOT_LOGIN_MAX_FAILURES`` failures for one address (or 4× that for one
-  IP) within 15 minutes, further attempts are refused for the rest of the window.
+- Logins are throttled per (account, client address) and per client address, with growing delays: after
+  ``OHMYLOT_LOGIN_MAX_FAILURES`` (5) failures of one account from one address within 15 minutes (or 4× that
+  from one address for all accounts), the next attempt waits 30 s after the last failure, then 1 min, 2 min …
+  up to 15 min. Never per account alone: an attacker elsewhere cannot lock the real user out. At sign-in the
+  owner is told of the failed attempts on their account since their previous sign-in (docs/reliability.md).
 - Roles: ``admin``, ``staff``, ``referent`` (sees the prospects of their territory only), ``employer``
   (sees only their own shortlists). A page someone may not see answers 404, not 403 (no enumeration).
 """
@@ -17,6 +20,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -29,6 +33,14 @@ from store.models import as_utc as _aware
 ROLES = ("admin", "staff", "referent", "employer")
 STAFF_ROLES = frozenset({"admin", "staff", "referent"})
 THROTTLE_WINDOW = timedelta(minutes=15)
+#: the first wait once the free failures are used up; each further failure doubles it, up to THROTTLE_WINDOW
+FIRST_DELAY = timedelta(seconds=30)
+#: a client address may fail this many times the per-account allowance (all accounts together)
+IP_FACTOR = 4
+#: failed attempts from which the account's owner is warned at their next sign-in
+NOTICE_FROM = 3
+ATTEMPTS_KEPT = timedelta(days=7)
+PARIS = ZoneInfo("Europe/Paris")
 # Refresh ``last_seen_at`` at most this often: a write per request would slow every page.
 TOUCH_EVERY = timedelta(minutes=5)
 
@@ -46,7 +58,17 @@ class NotFoundForRole(Exception):
 
 
 class LoginThrottled(Exception):
-    """Too many failed logins recently."""
+    """Too many failed logins recently from this address (for this account, or for all accounts)."""
+
+    def __init__(self, wait: timedelta) -> None:
+        super().__init__(f"réessayez dans {wait_text(wait)}")
+        self.wait = wait
+
+
+def wait_text(wait: timedelta) -> str:
+    """A wait as people read it: ``30 s``, ``4 min``."""
+    seconds = max(1, int(wait.total_seconds() + 0.999))
+    return f"{seconds} s" if seconds < 90 else f"{round(seconds / 60)} min"
 
 
 def hash_password(password: str) -> str:
@@ -102,6 +124,7 @@ class CurrentUser:
     display_name: str = ""
     csrf_token: str = ""
     territory: list[str] | None = None
+    login_notice: str | None = None
 
     def __post_init__(self) -> None:
         self.id = self.user.id
@@ -109,6 +132,7 @@ class CurrentUser:
         self.email = self.user.email
         self.display_name = self.user.full_name or self.user.email
         self.csrf_token = self.session.csrf_token
+        self.login_notice = self.session.notice
         self.territory = [str(code) for code in (self.user.territory or [])]
 
     @property
@@ -172,40 +196,61 @@ def disable_user(session: Session, user: User) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
+def throttle_delay(failures: int, free: int) -> timedelta:
+    """How long to wait after the last failure once ``failures`` reached ``free``: 30 s, 1 min, 2 min … 15 min."""
+    if failures < free:
+        return timedelta(0)
+    return min(FIRST_DELAY * 2 ** min(failures - free, 16), THROTTLE_WINDOW)
+
+
+def _failures(session: Session, since: datetime, *conditions: object) -> tuple[int, datetime | None]:
+    count, last = session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            LoginAttempt.at >= since, LoginAttempt.success.is_(False), *conditions
+        )
+    ).one()
+    return int(count or 0), _aware(last)
+
+
 def check_throttle(
     session: Session, email: str, ip: str | None, *, max_failures: int, now: datetime | None = None
 ) -> None:
-    """Raise ``LoginThrottled`` when this address or IP failed too often in the window."""
-    since = (now or _now()) - THROTTLE_WINDOW
-    by_email = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.email == normalize_email(email), LoginAttempt.at >= since, LoginAttempt.success.is_(False))
-    )
-    if (by_email or 0) >= max_failures:
-        raise LoginThrottled
+    """Raise ``LoginThrottled`` when this (account, address) pair, or this address, must wait.
+
+    Failures are counted per (account, client address) and per client address, never per account alone:
+    someone failing from elsewhere cannot lock the real user out (ASVS 5.0 V6.1.1, docs/reliability.md)."""
+    now = now or _now()
+    since = now - THROTTLE_WINDOW
+    ip_condition = LoginAttempt.ip == ip if ip else LoginAttempt.ip.is_(None)
+    checks = [(_failures(session, since, LoginAttempt.email == normalize_email(email), ip_condition), max_failures)]
     if ip:
-        by_ip = session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.ip == ip, LoginAttempt.at >= since, LoginAttempt.success.is_(False))
-        )
-        if (by_ip or 0) >= max_failures * 4:
-            raise LoginThrottled
+        checks.append((_failures(session, since, ip_condition), max_failures * IP_FACTOR))
+    wait = timedelta(0)
+    for (count, last), free in checks:
+        if last is not None:
+            wait = max(wait, last + throttle_delay(count, free) - now)
+    if wait > timedelta(0):
+        raise LoginThrottled(wait)
 
 
 def authenticate(
     session: Session, email: str, password: str, *, ip: str | None, max_failures: int, now: datetime | None = None
 ) -> User | None:
-    """Check a login; records the attempt; raises ``LoginThrottled`` before checking when throttled."""
+    """Check a login; records the attempt; raises ``LoginThrottled`` before checking when throttled (the
+    refused attempt counts as a failure: hammering makes the wait grow)."""
     now = now or _now()
     email = normalize_email(email)
-    check_throttle(session, email, ip, max_failures=max_failures, now=now)
+    ip = (ip or "")[:64] or None
+    try:
+        check_throttle(session, email, ip, max_failures=max_failures, now=now)
+    except LoginThrottled:
+        session.add(LoginAttempt(email=email[:320], ip=ip, at=now, success=False))
+        raise
     user = session.scalar(select(User).where(func.lower(User.email) == email))
     ok = verify_password(user.password_hash if user else None, password) and user is not None and user.active
-    session.add(LoginAttempt(email=email[:320], ip=(ip or "")[:64] or None, at=now, success=bool(ok)))
-    # Old attempts are only needed for the window: keep the table small.
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - THROTTLE_WINDOW * 4))
+    session.add(LoginAttempt(email=email[:320], ip=ip, at=now, success=bool(ok)))
+    # Attempts are kept a week: the throttle needs 15 minutes, the notice to the account's owner more.
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
     if not ok or user is None:
         return None
     if _hasher.check_needs_rehash(user.password_hash or ""):
@@ -213,8 +258,37 @@ def authenticate(
     return user
 
 
+def failed_login_notice(session: Session, email: str) -> str | None:
+    """After a successful login: the warning owed to the account's owner when there were at least
+    ``NOTICE_FROM`` failed attempts on their account since their previous sign-in (or in the last week)."""
+    email = normalize_email(email)
+    successes = list(session.scalars(
+        select(LoginAttempt.at).where(LoginAttempt.email == email, LoginAttempt.success.is_(True))
+        .order_by(LoginAttempt.at.desc()).limit(2)
+    ))
+    conditions = [LoginAttempt.email == email, LoginAttempt.success.is_(False)]
+    if len(successes) > 1:
+        conditions.append(LoginAttempt.at > successes[1])
+    count, last = session.execute(select(func.count(), func.max(LoginAttempt.at)).where(*conditions)).one()
+    if not count or count < NOTICE_FROM:
+        return None
+    addresses = session.scalar(select(func.count(func.distinct(LoginAttempt.ip))).where(*conditions)) or 0
+    last_at = _aware(last).astimezone(PARIS).strftime("%d/%m/%Y à %H:%M") if last else "—"
+    return (
+        f"{count} tentatives de connexion échouées sur votre compte depuis votre dernière connexion "
+        f"(depuis {addresses} adresse(s), la dernière le {last_at}). Si ce n'était pas vous, prévenez "
+        "l'administrateur et changez votre mot de passe."
+    )
+
+
 def open_session(
-    session: Session, user: User, *, hours: float, user_agent: str | None = None, now: datetime | None = None
+    session: Session,
+    user: User,
+    *,
+    hours: float,
+    user_agent: str | None = None,
+    notice: str | None = None,
+    now: datetime | None = None,
 ) -> str:
     """Start a new session for ``user`` and return the cookie token (never stored in clear)."""
     now = now or _now()
@@ -229,6 +303,7 @@ def open_session(
             last_seen_at=now,
             expires_at=now + timedelta(hours=hours),
             user_agent=(user_agent or "")[:300] or None,
+            notice=notice,
         )
     )
     # Expired sessions of anyone are garbage: drop them while we are here.

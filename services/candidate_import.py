@@ -21,9 +21,14 @@ target EPCI; one audit row per import. ``dry_run`` rolls everything back but rep
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
+import itertools
 import json
 import re
-from collections.abc import Collection, Mapping
+import zipfile
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -37,15 +42,6 @@ from matching.geo import get_gazetteer
 from matching.parsers import parse_contract
 from matching.rome import get_classifier
 from matching.text import fold
-from services.spreadsheet import (  # noqa: F401  (re-exported: the import reads files through them)
-    ImportFileError,
-    header_key,
-    parse_french_date,
-    read_sheets,
-)
-from services.spreadsheet import (
-    cell_text as _cell_text,
-)
 from store.audit import audit, current_actor
 from store.candidates import (
     assign_referent,
@@ -58,6 +54,13 @@ from store.candidates import (
 )
 
 # Fields a column can feed (the values of a header mapping). ``ignore`` drops a column on purpose.
+#: a cell longer than this is cut to it, with a warning on its row (a spreadsheet cell holds at most 32,767)
+MAX_CELL_CHARS = 10_000
+#: what the csv module may read in one cell before we cut it (its default, 128 KiB, raised an error)
+CSV_FIELD_LIMIT = 2**31 - 1
+#: the header row is looked for in the first rows of each sheet
+HEADER_SCAN = 20
+
 FIELDS = {
     "last_name": "Nom",
     "first_name": "Prénom",
@@ -138,7 +141,16 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
 )
 _NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:km|kms|kilometres?|ans?|annees?)?\.?\s*$")
+_FRENCH_MONTHS = {
+    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4, "mai": 5,
+    "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "sep": 9, "octobre": 10, "oct": 10,
+    "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
+}
+_NOW_WORDS = {"immediate", "immediatement", "de suite", "tout de suite", "des maintenant", "maintenant", "asap"}
 
+
+class ImportFileError(ValueError):
+    """The file cannot be read at all (missing, empty, not a spreadsheet); the message is French, one line."""
 
 
 @dataclass
@@ -186,7 +198,7 @@ class Table:
 
     headers: list[str]
     header_line: int
-    rows: list[tuple[int, list[Any]]]
+    rows: Iterator[tuple[int, list[Any]]]  # a stream: read once
     columns: dict[int, str]  # column index → field
     warnings: list[dict[str, Any]] = field(default_factory=list)
     encoding: str | None = None
@@ -196,6 +208,11 @@ class Table:
 # --------------------------------------------------------------------------------------------------
 # Headers
 # --------------------------------------------------------------------------------------------------
+
+
+def header_key(text: object) -> str:
+    """A header in comparable form: folded, punctuation as spaces (``Conjoint(e)`` → ``conjoint e``)."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
 
 
 # Data the programme must not collect (RELIABILITY.md P1): such a column is never read, even when mapped.
@@ -288,9 +305,115 @@ def _split_pair(text: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------------------------------
 
 
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return data.decode("utf-16"), "utf-16"
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:4000]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\r\n\t") or ch == "\ufffd")
+    return "\x00" in sample or bad / len(sample) > 0.05
+
+
+def _pick_delimiter(text: str) -> str:
+    """The separator giving the most columns on the first non-empty lines (ties: ``;`` then tab then ``,``)."""
+    lines = [line for line in text.splitlines() if line.strip()][:5]
+    best, best_score = ";", -1
+    for delimiter in (";", "\t", ","):
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        score = max(counts) if counts else 0
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _csv_rows(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], str, str]:
+    text, encoding = _decode(data)
+    if _looks_binary(text):
+        raise ImportFileError("ce fichier n'est pas un tableur lisible (CSV ou XLSX attendu)")
+    # Excel's "sep=;" first line names the separator and is not shown as a row
+    hint = re.match(r"\s*sep=(.)\s*?\r?\n", text)
+    if hint:
+        text = text[hint.end():]
+    # No limit on a cell's size while reading (the csv module stops at 128 KiB by default): long cells are
+    # cut to MAX_CELL_CHARS afterwards, with a warning on their row.
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    delimiter = hint[1] if hint else _pick_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return _numbered_csv(reader), encoding, delimiter
+
+
+def _numbered_csv(reader: Any) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error as exc:
+        raise ImportFileError(f"CSV illisible vers la ligne {reader.line_num} : {exc}") from exc
+
+
+def _xlsx_sheets(path: Path) -> Iterator[Iterator[tuple[int, list[Any]]]]:
+    """The sheets of a workbook, each as a stream of numbered rows (openpyxl's read-only mode: a sheet of
+    100,000 rows is never held in memory). The workbook is closed when the stream ends."""
+    from openpyxl import load_workbook  # imported here: CSV-only imports do not pay for it
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "mimetype" in archive.namelist() and b"opendocument" in archive.read("mimetype"):
+                raise ImportFileError(
+                    f"format OpenDocument (.ods) non pris en charge : enregistrez {path.name} en .xlsx ou en CSV"
+                )
+    except zipfile.BadZipFile as exc:
+        raise ImportFileError(f"classeur XLSX illisible : {path.name}") from exc
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError(f"classeur XLSX illisible : {path.name}") from exc
+    try:
+        for sheet in workbook.worksheets:
+            yield _sheet_rows(sheet)
+    finally:
+        workbook.close()
+
+
+def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
+    previous = 0
+    for row in sheet.iter_rows():
+        number = next((c.row for c in row if getattr(c, "row", None)), None) or previous + 1
+        previous = number
+        yield number, [cell.value for cell in row]
+
+
+def _count(number: int) -> str:
+    return format(number, ",").replace(",", "\u202f")
+
+
+def cut_long_cells(rows: Iterable[tuple[int, list[Any]]], warnings: list[dict[str, Any]], headers: list[str]
+                   ) -> Iterator[tuple[int, list[Any]]]:
+    """Cells longer than ``MAX_CELL_CHARS`` cut to it, with a warning on their row (nothing else changes)."""
+    for line, cells in rows:
+        for position, cell in enumerate(cells):
+            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+                cells[position] = cell[:MAX_CELL_CHARS]
+                name = headers[position] if position < len(headers) and headers[position] else f"n° {position + 1}"
+                warnings.append({
+                    "line": line,
+                    "reason": f"cellule « {name[:60]} » coupée à {_count(MAX_CELL_CHARS)} caractères "
+                    f"({_count(len(cell))} reçus)",
+                })
+        yield line, cells
+
+
 def _find_header(rows: list[tuple[int, list[Any]]], columns: Mapping[str, str] | None) -> int | None:
     """Index (in ``rows``) of the header row: the first of the first 20 rows with ≥ 2 known headers."""
-    for index, (_, cells) in enumerate(rows[:20]):
+    for index, (_, cells) in enumerate(rows[:HEADER_SCAN]):
         if not any(str(c).strip() for c in cells if c is not None):
             continue
         known = {field_for_header(c, columns) for c in cells if c is not None} - {None, "ignore"}
@@ -300,11 +423,35 @@ def _find_header(rows: list[tuple[int, list[Any]]], columns: Mapping[str, str] |
 
 
 def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Table:
-    """Read a CSV or XLSX file into a ``Table``; raises ``ImportFileError`` when it cannot be read at all."""
+    """Read a CSV or XLSX file into a ``Table``; raises ``ImportFileError`` when it cannot be read at all.
+
+    The rows after the header are a stream (``Table.rows`` is read once, while importing): a file of any
+    number of rows is imported with bounded memory; cells longer than ``MAX_CELL_CHARS`` are cut."""
     file = Path(path)
-    sheets, encoding, delimiter = read_sheets(file)
-    for rows in sheets:
-        index = _find_header(rows, columns)
+    if not file.exists():
+        raise ImportFileError(f"fichier introuvable : {file}")
+    if file.is_dir():
+        raise ImportFileError(f"{file} est un dossier, pas un fichier")
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"fichier illisible : {file} ({exc.strerror})") from exc
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise ImportFileError(f"fichier vide : {file}")
+    encoding = delimiter = None
+    if data.startswith(b"PK\x03\x04"):
+        del data  # openpyxl reads the file itself, in streaming mode
+        sheets = _xlsx_sheets(file)
+    elif data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(
+            f"ancien format Excel (.xls) non pris en charge : enregistrez {file.name} en .xlsx ou en CSV"
+        )
+    else:
+        rows, encoding, delimiter = _csv_rows(data)
+        sheets = iter([rows])
+    for stream in sheets:
+        head = list(itertools.islice(stream, HEADER_SCAN))
+        index = _find_header(head, columns)
         if index is not None:
             break
     else:
@@ -312,8 +459,8 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
             f"aucune colonne reconnue dans {file.name} (Nom, Prénom, Courriel, Téléphone…) : "
             "vérifiez la ligne d'en-tête ou indiquez les colonnes avec --column \"En-tête=champ\""
         )
-    header_line, header_cells = rows[index]
-    headers = ["" if c is None else str(c).strip() for c in header_cells]
+    header_line, header_cells = head[index]
+    headers = ["" if c is None else str(c).strip()[:MAX_CELL_CHARS] for c in header_cells]
     mapped: dict[int, str] = {}
     warnings: list[dict[str, Any]] = []
     for position, header in enumerate(headers):
@@ -326,11 +473,11 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
                 "reason": f"colonne « {header} » ignorée : donnée qui ne doit pas être collectée (RGPD)",
             })
         elif name is None:
-            warnings.append({"line": header_line, "reason": f"colonne « {header} » non reconnue : ignorée"})
+            warnings.append({"line": header_line, "reason": f"colonne « {header[:60]} » non reconnue : ignorée"})
         elif name == "ignore":
             continue
         elif name in mapped.values():
-            warnings.append({"line": header_line, "reason": f"colonne « {header} » en double : ignorée"})
+            warnings.append({"line": header_line, "reason": f"colonne « {header[:60]} » en double : ignorée"})
         else:
             mapped[position] = name
     fields = set(mapped.values())
@@ -344,13 +491,28 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
             "line": header_line,
             "reason": "pas de colonne « Consentement contact » : aucune ligne ne peut être importée",
         })
-    body = [(line, cells) for line, cells in rows[index + 1:]]
+    body = cut_long_cells(itertools.chain(head[index + 1:], stream), warnings, headers)
     return Table(headers, header_line, body, mapped, warnings, encoding, delimiter)
 
 
 # --------------------------------------------------------------------------------------------------
 # Values
 # --------------------------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: numbers without a trailing ``.0``, dates as ISO, spaces collapsed."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    return " ".join(str(value).replace("\xa0", " ").split())
 
 
 def parse_yes_no(text: str) -> bool | None:
@@ -362,6 +524,32 @@ def parse_yes_no(text: str) -> bool | None:
         return True
     if key in NO or key.startswith("non"):
         return False
+    raise ValueError(text)
+
+
+def parse_french_date(text: str, today: date | None = None) -> date | None:
+    """``15/03/2025``, ``15-03-25``, ``2025-03-15``, ``15 mars 2025``, ``mars 2025``, ``immédiate`` → a date."""
+    key = header_key(text)
+    if not key:
+        return None
+    if key in _NOW_WORDS or key.startswith("immediat"):
+        return today or datetime.now(UTC).date()
+    iso = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?", text)
+    if iso:
+        return date(int(iso[1]), int(iso[2]), int(iso[3]))
+    numeric = re.fullmatch(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})\s*", text)
+    if numeric:
+        year = int(numeric[3])
+        year += 2000 if year < 100 else 0
+        return date(year, int(numeric[2]), int(numeric[1]))
+    words = key.split()
+    month = next((_FRENCH_MONTHS[w] for w in words if w in _FRENCH_MONTHS), None)
+    year_words = [int(w) for w in words if re.fullmatch(r"\d{4}", w)]
+    if month and year_words:
+        days = [int(w) for w in words if re.fullmatch(r"\d{1,2}", w)] or [1]
+        if words and words[0] in {"1er", "1ere"}:
+            days = [1]
+        return date(year_words[0], month, days[0])
     raise ValueError(text)
 
 
@@ -612,7 +800,20 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
                 values["home_epcis"] = [place.epci]
     values["target_area"] = _resolve_zone(text["target_zone"], gazetteer, warnings) if text.get("target_zone") else {}
     values["target_epcis"] = list(values["target_area"].get("epcis", []))
+    _fit_columns(values, warnings)
     return ProspectCheck(values, errors, warnings)
+
+
+def _fit_columns(values: dict[str, Any], warnings: list[str]) -> None:
+    """Text longer than its database column (a 200-character name…) cut to it, with a warning."""
+    from store.models import Candidate
+
+    columns = Candidate.__table__.columns
+    for name, value in values.items():
+        length = getattr(columns[name].type, "length", None) if name in columns else None
+        if isinstance(value, str) and length and len(value) > length:
+            values[name] = value[:length]
+            warnings.append(f"{FIELDS.get(name, name)} trop long : coupé à {length} caractères")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -716,7 +917,7 @@ def _import_in_session(
     own_session: bool,
 ) -> ImportReport:
     actor = actor or current_actor()
-    report = ImportReport(event=event_name.strip(), file=path.name, dry_run=dry_run, warnings=list(table.warnings))
+    report = ImportReport(event=event_name.strip(), file=path.name, dry_run=dry_run, warnings=table.warnings)
     # A caller's session keeps its own work: a dry run then happens in a savepoint; a session opened here is
     # simply rolled back (pysqlite's savepoints need care, avoided when not needed).
     savepoint = session.begin_nested() if dry_run and own_session is False else None
@@ -746,6 +947,12 @@ def _import_in_session(
                 "line": line,
                 "reason": f"courriel et téléphone appartiennent à des fiches différentes (n° {candidate.id} "
                 f"et {', '.join(map(str, result.conflicts))}) : vérifiez",
+            })
+        if result.housemates:
+            report.warnings.append({
+                "line": line,
+                "reason": f"même téléphone que la fiche n° {', '.join(map(str, result.housemates))} mais autre nom "
+                "ou autre courriel : deux personnes, foyer probable à confirmer (ohmylot candidates foyers)",
             })
         outcome = result.outcome
         if candidate.id in seen:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from matching.text import fold
 from store.audit import audit
-from store.models import Candidate, CandidateEvent, CandidateStatus, Event, Household, User, utcnow
+from store.models import Candidate, CandidateEvent, CandidateStatus, Event, Household, HouseholdLink, User, utcnow
 
 STATUSES = ("met", "accompanied", "interviewing", "hired", "settled", "gave_up")
 STATUS_LABELS = {
@@ -147,6 +147,8 @@ class UpsertResult:
     changed: list[str] = field(default_factory=list)
     # another known prospect also matched (same phone, different e-mail…): staff should look
     conflicts: list[int] = field(default_factory=list)
+    # prospects sharing the phone but not the name or e-mail: proposed to staff as the same household
+    housemates: list[int] = field(default_factory=list)
 
 
 def _merge_notes(old: str | None, new: str | None) -> str | None:
@@ -226,7 +228,14 @@ def upsert_candidate(
     undoes a newer one. Consent is stamped with ``met_at`` and ``channel``.
     """
     now = now or utcnow()
-    matches = find_candidates(session, email=values.get("email"), phone=values.get("phone"))
+    found = find_candidates(session, email=values.get("email"), phone=values.get("phone"))
+    # A shared phone alone never makes two people one: a phone-only match whose name or e-mail differs is
+    # another person of the household (a shared landline), proposed to staff as such.
+    email = (values.get("email") or "").strip().lower()
+    by_email = [c for c in found if email and c.email == email]
+    others = [c for c in found if c not in by_email and same_person(c, values)]
+    housemates = [c for c in found if c not in by_email and c not in others]
+    matches = by_email + others
     changed: list[str] = []
     fill_only = False
     if matches:
@@ -243,7 +252,7 @@ def upsert_candidate(
         session.add(candidate)
         outcome = "imported"
     # The phone belongs to another known prospect than the e-mail: keep it there, staff are warned.
-    conflicting = {"phone"} if len(matches) > 1 else set()
+    conflicting = {"phone"} if len(found) > 1 else set()
     for name in PROFILE_FIELDS:
         if name in conflicting:
             continue
@@ -281,7 +290,66 @@ def upsert_candidate(
         else:
             outcome = "unchanged"
     session.flush()
-    return UpsertResult(candidate, outcome, changed, [c.id for c in matches[1:]])
+    proposed = [mate.id for mate in housemates[:MAX_HOUSEHOLD_PROPOSALS]
+                if propose_household(session, candidate, mate, "même téléphone, autre nom ou autre courriel")]
+    conflicts = [c.id for c in matches[1:]] + ([c.id for c in housemates] if by_email else [])
+    return UpsertResult(candidate, outcome, changed, conflicts, proposed)
+
+
+#: a phone shared by more people than this is a switchboard, not a household: only the first are proposed
+MAX_HOUSEHOLD_PROPOSALS = 5
+
+
+def same_person(candidate: Candidate, values: dict[str, Any]) -> bool:
+    """Whether a prospect found by phone alone may be the person ``values`` describe: no different e-mail,
+    no different first or last name (accents, case and punctuation ignored)."""
+    from matching.text import fold
+
+    email = (values.get("email") or "").strip().lower()
+    if email and candidate.email and candidate.email.lower() != email:
+        return False
+    for name in ("first_name", "last_name"):
+        given, known = values.get(name), getattr(candidate, name)
+        if given and known and _name_key(fold(given)) != _name_key(fold(known)):
+            return False
+    return True
+
+
+def _name_key(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def propose_household(session: Session, a: Candidate, b: Candidate, reason: str) -> bool:
+    """Propose ``a`` and ``b`` to staff as a probable household; False when already proposed or together."""
+    if a.id == b.id or (a.household_id is not None and a.household_id == b.household_id):
+        return False
+    first, second = sorted((a.id, b.id))
+    exists = session.scalar(select(HouseholdLink.id).where(
+        HouseholdLink.candidate_a_id == first, HouseholdLink.candidate_b_id == second))
+    if exists is not None:
+        return False
+    session.add(HouseholdLink(candidate_a_id=first, candidate_b_id=second, reason=reason[:200]))
+    session.flush()
+    return True
+
+
+def decide_household(session: Session, link_id: int, *, confirm: bool, staff: str | None, now: datetime | None = None
+                     ) -> HouseholdLink:
+    """Staff's decision on a proposed household: confirmed (the household is formed) or rejected."""
+    link = session.get(HouseholdLink, link_id)
+    if link is None:
+        raise LookupError(f"proposition de foyer n° {link_id} introuvable")
+    link.status = "confirmed" if confirm else "rejected"
+    link.decided_at = now or utcnow()
+    link.decided_by = staff
+    if confirm:
+        a, b = session.get(Candidate, link.candidate_a_id), session.get(Candidate, link.candidate_b_id)
+        if a is not None and b is not None:
+            form_household(session, a, b)
+    audit(session, staff, f"households.{link.status}", "household_link", link.id,
+          {"candidates": [link.candidate_a_id, link.candidate_b_id]}, at=link.decided_at)
+    session.flush()
+    return link
 
 
 def link_event(session: Session, candidate: Candidate, event: Event, met_at: datetime) -> bool:

@@ -4,12 +4,15 @@ A ``CrawlRun`` row is created when a crawl starts (by the runner, or by the stor
 ``scrapy crawl`` is run by hand) and finished with its status:
 - ``success``: the spider finished normally, without errors, and every page it met was parsed;
 - ``partial``: something was missed (errors, pages that failed, items without id, a non-normal finish);
-- ``failed``: nothing usable (crash, timeout, no item and errors).
+- ``failed``: nothing usable (crash, timeout, no item and errors);
+- ``interrupted``: its processes stopped giving signs of life (killed, machine restarted): see
+  ``store/leases.py``, which also keeps a source to one crawl at a time.
 Only ``success`` runs count as "good runs" for health, and only they may close missing postings.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,9 +21,18 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from store.leases import acquire, attach_run, reap_stale_runs, release_run
 from store.models import CrawlRun, Source, utcnow
 
-RUN_STATUSES = ("running", "success", "partial", "failed")
+RUN_STATUSES = ("running", "success", "partial", "failed", "interrupted")
+#: what staff read for each status (commands and pages)
+RUN_STATUS_LABELS = {
+    "success": "réussie",
+    "partial": "partielle",
+    "failed": "échec",
+    "running": "en cours",
+    "interrupted": "interrompu",
+}
 
 
 class SourceLike(Protocol):
@@ -79,11 +91,27 @@ def sync_sources(session: Session, entries: Iterable[SourceLike], *, prune: bool
     return changed
 
 
-def start_run(session: Session, source_id: str, *, now: datetime | None = None) -> CrawlRun:
-    """Create the ``running`` row of a new crawl of ``source_id`` (the source row must exist)."""
-    run = CrawlRun(source_id=source_id, started_at=now or utcnow(), status="running")
+def start_run(
+    session: Session,
+    source_id: str,
+    *,
+    lease_key: str | None = None,
+    holder: str | None = None,
+    now: datetime | None = None,
+) -> CrawlRun:
+    """Create the ``running`` row of a new crawl of ``source_id`` (the source row must exist).
+
+    First marks the dead runs interrupted, then takes the source's lease (``lease_key``: a fresh token unless
+    the caller shares one, e.g. a distributed crawl's run key): raises ``store.leases.SourceBusy`` when
+    another crawl of the source is going on. Commit soon: the lease is visible to others once committed."""
+    now = now or utcnow()
+    reap_stale_runs(session, now=now)
+    key = lease_key or secrets.token_hex(16)
+    acquire(session, source_id, key=key, holder=holder, now=now)
+    run = CrawlRun(source_id=source_id, started_at=now, heartbeat_at=now, status="running")
     session.add(run)
     session.flush()
+    attach_run(session, source_id, key, run.id)
     return run
 
 
@@ -122,6 +150,7 @@ def finish_run(
     run.drops = dict(drops or {})
     run.field_coverage = dict(field_coverage or {})
     run.stats = dict(stats or {})
+    release_run(session, run_id)
     session.flush()
     return run
 
@@ -139,6 +168,7 @@ def fail_run(session: Session, run_id: int, reason: str, *, detail: str | None =
         if detail:
             stats["failure"] = detail
         run.stats = stats
+        release_run(session, run_id)
         session.flush()
     return run
 

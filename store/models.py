@@ -95,7 +95,7 @@ class CrawlRun(Base):
     source_id: Mapped[str] = mapped_column(ForeignKey("source.id"), index=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
-    # running | success | partial | failed
+    # running | success | partial | failed | interrupted (its process stopped giving signs of life)
     status: Mapped[str] = mapped_column(String(20), default="running")
     finish_reason: Mapped[str | None] = mapped_column(String(80))
     items_scraped: Mapped[int] = mapped_column(Integer, default=0)
@@ -107,8 +107,25 @@ class CrawlRun(Base):
     drops: Mapped[dict[str, Any]] = mapped_column(default=dict)
     field_coverage: Mapped[dict[str, Any]] = mapped_column(default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # the last sign of life of the processes doing the run (store/leases.py)
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
 
     source: Mapped[Source] = relationship(back_populates="runs")
+
+
+class CrawlLease(Base):
+    """The one crawl of a source allowed at a time (store/leases.py): a row per source being crawled."""
+
+    __tablename__ = "crawl_lease"
+
+    source_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # who may use the lease: a random token, or the run key shared by the workers of a distributed crawl
+    key: Mapped[str] = mapped_column(String(120))
+    # who holds it, for people: "ohmylot crawl (hôte, pid 1234)"
+    holder: Mapped[str] = mapped_column(String(300))
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -364,6 +381,24 @@ class Candidate(Base):
     )
 
 
+class HouseholdLink(Base):
+    """Two prospects who are probably one household (they share a phone but not a name or an e-mail): never
+    merged into one person, proposed to staff, who confirm (a household is formed) or reject."""
+
+    __tablename__ = "household_link"
+    __table_args__ = (UniqueConstraint("candidate_a_id", "candidate_b_id", name="uq_household_link_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_a_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    candidate_b_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    # proposed | confirmed | rejected
+    status: Mapped[str] = mapped_column(String(20), default="proposed", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+
+
 class CandidateStatus(Base):
     """One step of a prospect's path (met → accompanied → … → settled / gave up)."""
 
@@ -575,7 +610,25 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    # shown on every page of the session: failed logins on the account since its previous sign-in (W3)
+    notice: Mapped[str | None] = mapped_column(Text)
     user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class FormEvent(Base):
+    """One submission of a public form, accepted or refused (services/abuse.py): the rate limits count these
+    rows and staff see the refusals. The e-mail is kept as a keyed hash only."""
+
+    __tablename__ = "form_event"
+    __table_args__ = (Index("ix_form_event_form_at", "form", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form: Mapped[str] = mapped_column(String(40))
+    ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    email_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # None: accepted; else why it was refused (rate_ip, rate_email, honeypot, too_fast, no_stamp)
+    refused: Mapped[str | None] = mapped_column(String(20))
 
 
 class LoginAttempt(Base):

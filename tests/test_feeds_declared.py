@@ -278,3 +278,41 @@ def test_xml_cut_anywhere_gives_only_complete_offers(data: st.DataObject, id_as_
     cut = data.draw(st.integers(body.index(b"<offre"), len(body) - len(b"</flux>\n") - 1))
     complete = body[:cut].count(b"</offre>")
     assert _read(body[:cut], XML_FORMAT) == _expected(JOBS[:complete])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), wrapper=st.sampled_from([None, "jobs", "results"]))
+def test_json_cut_anywhere_gives_only_complete_offers(data: st.DataObject, wrapper: str | None):
+    records = [{**job, "lieux": [{"ville": job["ville"]}, {"ville": "Cahors"}], "note": "} ] { [ \"x\""}
+               for job in JOBS]
+    document = records if wrapper is None else {"total": len(records), wrapper: records, "page": 1}
+    body = json.dumps(document, ensure_ascii=False, indent=1).encode()
+    first = body.index(b"{", 1 if wrapper is None else body.index(b"["))
+    cut = data.draw(st.integers(first, len(body) - 3))
+    complete = _complete_records(body[:cut].decode("utf-8", errors="ignore"), records)
+    items, stats, _ = replay(DeclaredFeedSpider, body[:cut], format=JSON_FORMAT.to_json())
+    assert [(p.source_id, p.title, p.city) for p in items] == _expected(JOBS[:complete])
+    assert drops(stats) == {"invalid_json": 1}
+    assert stats["feeds/truncated"] == 1
+
+
+def _complete_records(prefix: str, records: list[dict]) -> int:
+    """How many records are entirely in ``prefix`` (their JSON text as json.dumps wrote it, white space aside)."""
+    squeezed = "".join(prefix.split())
+    return sum(1 for record in records
+               if "".join(json.dumps(record, ensure_ascii=False).split()) in squeezed)
+
+
+def test_probe_reads_an_address_and_explains_an_unreachable_one(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.crawl_servers import Route, site_server
+
+    routes = {"/flux/laposte.xml": Route(body=(DATA / "laposte.xml").read_bytes(), content_type="application/xml")}
+    with site_server(routes) as server:
+        assert cli("sources", "probe", server.url + "/flux/laposte.xml", "--json") == 0
+        report = json.loads(capsys.readouterr().out)
+        assert (report["items"], report["with_title"], report["with_place"]) == (2, 2, 2)
+        assert cli("sources", "probe", server.url + "/flux/absent.xml") != 0
+        err = capsys.readouterr().err.strip()
+    assert err.startswith("Erreur : ")
+    assert "répond 404" in err
+    assert len(err.splitlines()) == 1

@@ -15,6 +15,7 @@ from services.auth import (
     NotFoundForRole,
     close_session,
     cookie_name,
+    failed_login_notice,
     load_session,
     open_session,
 )
@@ -94,7 +95,10 @@ def signed_in_redirect(request: Request, session: Session, settings: WebSettings
     """Sign ``user`` in and redirect to ``target``: the browser's previous session is closed and a new token
     issued (rotation at login, W3), in a ``Secure; HttpOnly; SameSite=Lax`` cookie."""
     close_session(session, session_token(request))
-    token = open_session(session, user, hours=settings.session_hours, user_agent=request.headers.get("user-agent"))
+    token = open_session(
+        session, user, hours=settings.session_hours, user_agent=request.headers.get("user-agent"),
+        notice=failed_login_notice(session, user.email),  # type: ignore[attr-defined]
+    )
     session.commit()
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(

@@ -30,7 +30,8 @@ PERIOD_LABELS = {"hour": "de l'heure", "month": "par mois", "year": "par an"}
 ROLE_LABELS = {"admin": "administration", "staff": "équipe", "referent": "référent", "employer": "employeur"}
 
 
-CRAWL_STATUS_LABELS = {"running": "en cours", "success": "réussie", "partial": "partielle", "failed": "échouée"}
+CRAWL_STATUS_LABELS = {"running": "en cours", "success": "réussie", "partial": "partielle", "failed": "échouée",
+                       "interrupted": "interrompu"}
 FINISH_REASON_LABELS = {
     "finished": "",
     "shutdown": "arrêtée à la main",
@@ -39,6 +40,8 @@ FINISH_REASON_LABELS = {
     "closespider_errorcount": "arrêtée : trop d'erreurs",
     "closespider_itemcount": "arrêtée : nombre maximal d'offres atteint",
     "closespider_pagecount": "arrêtée : nombre maximal de pages atteint",
+    "heartbeat_lost": "plus aucun signe de vie",
+    "setup_failed": "lancement impossible",
 }
 
 

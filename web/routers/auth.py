@@ -45,15 +45,17 @@ def login(
     ip = request.client.host if request.client else None
     try:
         user = authenticate(session, email, password, ip=ip, max_failures=settings.login_max_failures)
-    except LoginThrottled:
+    except LoginThrottled as exc:
         session.commit()
-        return render(
+        response = render(
             request,
             "login.html",
             {"next": safe_next(next, ""), "email": email,
-             "error": "Trop de tentatives : réessayez dans un quart d'heure."},
+             "error": f"Trop de tentatives depuis votre adresse : {exc}."},
             status_code=429,
         )
+        response.headers["Retry-After"] = str(max(1, int(exc.wait.total_seconds() + 0.999)))
+        return response
     if user is None:
         session.commit()
         return render(

@@ -7,13 +7,16 @@ from datetime import UTC, date, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from services.abuse import refusal_counts
 from services.auth import NotFoundForRole
 from services.followup import territory_figures
 from services.reference import epci_name
 from services.visibility import candidate_scope
-from store.models import CrawlRun, Source
+from store.crawls import RUN_STATUS_LABELS
+from store.leases import reap_stale_runs
+from store.models import CrawlRun, LoginAttempt, Source
 from store.models import as_utc as _aware
 from web.charts import CHARTS
 from web.deps import SessionDep, StaffUser
@@ -101,11 +104,14 @@ def source_health(session, *, now: datetime | None = None) -> list[dict[str, obj
             if last.status in {"failed", "partial"}:
                 alerts.append(f"dernière collecte {'échouée' if last.status == 'failed' else 'partielle'}"
                               f"{' (' + last.finish_reason + ')' if last.finish_reason else ''}")
+            if last.status == "interrupted":
+                alerts.append(f"dernière collecte {(last.stats or {}).get('failure', 'interrompue')}")
             if median and last.status != "running" and last.items_scraped < 0.5 * median:
                 alerts.append(f"{last.items_scraped} offres contre {median:g} d'habitude")
         health.append({
             "source": source,
             "last": last,
+            "status": RUN_STATUS_LABELS.get(last.status, last.status) if last else None,
             "last_success": _aware(good[0].finished_at or good[0].started_at) if good else None,
             "median": median,
             "runs": len(runs),
@@ -122,4 +128,21 @@ def source_health(session, *, now: datetime | None = None) -> list[dict[str, obj
 def crawl_health(request: Request, session: SessionDep, user: StaffUser) -> Response:
     if user.role == "referent":
         raise NotFoundForRole  # the crawl of every source is the staff's work, not a territory's
+    reap_stale_runs(session)  # a crawl that died shows as interrupted, not "en cours" for ever
     return render(request, "staff/crawl.html", {"health": source_health(session)})
+
+
+@router.get("/securite")
+def security(request: Request, session: SessionDep, user: StaffUser) -> Response:
+    """Refused public-form submissions and failed logins (docs/reliability.md R4, R7)."""
+    now = datetime.now(UTC)
+    failures = session.execute(
+        select(LoginAttempt.email, func.count(), func.count(func.distinct(LoginAttempt.ip)), func.max(LoginAttempt.at))
+        .where(LoginAttempt.success.is_(False), LoginAttempt.at >= now - timedelta(days=7))
+        .group_by(LoginAttempt.email).order_by(func.count().desc()).limit(50)
+    ).all()
+    return render(request, "staff/security.html", {
+        "day": refusal_counts(session, since=now - timedelta(days=1)),
+        "week": refusal_counts(session, since=now - timedelta(days=7)),
+        "failures": [(email, count, ips, _aware(last)) for email, count, ips, last in failures],
+    })

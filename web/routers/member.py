@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from services import mail
+from services.abuse import check_form
 from services.auth import CurrentUser, NotFoundForRole, hash_password
 from services.kit import file_path
 from services.network import (
@@ -117,8 +118,15 @@ def link_request_form(request: Request, sent: bool = False) -> Response:
 
 
 @router.post("/lien")
-def link_request(session: SessionDep, settings: SettingsDep, email: Annotated[str, Form(max_length=320)]) -> Response:
-    """Same answer whether the address is a member or not (no enumeration)."""
+def link_request(
+    request: Request, session: SessionDep, settings: SettingsDep, email: Annotated[str, Form(max_length=320)]
+) -> Response:
+    """Same answer whether the address is a member or not (no enumeration), and whether the request was
+    refused by the rate limits (services/abuse.py: no flooded mailbox)."""
+    ip = request.client.host if request.client else None
+    if check_form(session, "member_link", ip=ip, email=email, secret=settings.secret_key or "") is not None:
+        session.commit()
+        return RedirectResponse("/membre/lien?sent=1", status_code=303)
     member = session.scalar(
         select(NetworkMember).where(
             func.lower(NetworkMember.contact_email) == email.strip().lower(), NetworkMember.status == "member"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from services.abuse import check_form, form_stamp
 from services.network import (
     INTEREST_LINK_DAYS,
     NetworkError,
@@ -37,13 +38,25 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 @router.get("/reseau/adherer")
-def join_form(request: Request) -> Response:
-    return render(request, "network/join.html", {"values": {}, "errors": {}, "sectors": sector_choices()})
+def join_form(request: Request, settings: SettingsDep) -> Response:
+    return render(request, "network/join.html", {"values": {}, "errors": {}, "sectors": sector_choices(),
+                                                 "stamp": form_stamp(settings.secret_key or "")})
 
 
 @router.post("/reseau/adherer")
-async def join(request: Request, session: SessionDep) -> Response:
+async def join(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     fields = await form_fields(request)
+    ip = request.client.host if request.client else None
+    refused = check_form(session, "network_join", ip=ip, secret=settings.secret_key or "", fields=fields)
+    if refused is not None:
+        session.commit()
+        if refused == "rate_ip":
+            return render(request, "network/join.html", {
+                "values": fields, "errors": {}, "sectors": sector_choices(),
+                "stamp": form_stamp(settings.secret_key or ""),
+                "refused": "Trop de demandes depuis votre adresse : réessayez dans une heure.",
+            }, status_code=429)
+        return RedirectResponse("/reseau/merci", status_code=303)  # a robot learns nothing
     check = check_join_form(fields)
     if check.ok:
         try:
@@ -56,7 +69,8 @@ async def join(request: Request, session: SessionDep) -> Response:
     return render(
         request,
         "network/join.html",
-        {"values": fields, "errors": check.errors, "sectors": sector_choices()},
+        {"values": fields, "errors": check.errors, "sectors": sector_choices(),
+         "stamp": form_stamp(settings.secret_key or "")},
         status_code=422,
     )
 

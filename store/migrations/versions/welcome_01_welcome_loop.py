@@ -1,7 +1,7 @@
 """welcome directory ambassadors introductions settling steps
 
 Revision ID: welcome_01
-Revises: webflows_01
+Revises: reliability_04
 Create Date: 2026-12-07 04:25:55.126787
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = 'welcome_01'
-down_revision = 'webflows_01'
+down_revision = 'reliability_04'
 branch_labels = None
 depends_on = None
 
