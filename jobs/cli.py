@@ -43,6 +43,7 @@ COMMAND_MODULES = [
     "jobs.cmd_scheduler",
     "jobs.cmd_workers",
     "jobs.cmd_network",
+    "jobs.cmd_accueil",
     "jobs.cmd_mail",
     "jobs.cmd_quality_report",
 ]

@@ -120,5 +120,28 @@ def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
                 out.print(f"       {titles}")
             for reason in place.get("reasons") or []:
                 out.print(f"       {reason}")
+    _print_welcome(summary.welcome)
     timings = ", ".join(f"{k} {v:.1f} s" for k, v in summary.timings.items() if ":" not in k)
     out.print(f"\n[dim]Durées : {timings}[/dim]")
+
+
+def _print_welcome(welcome: dict) -> None:  # type: ignore[type-arg]
+    """The welcome part: what was seeded and one household's settling summary (distances as the crow flies)."""
+    if not welcome:
+        return
+    out.print(f"\n[bold]Accueil[/bold] : {welcome['referents']} référents (un par EPCI du Lot), "
+              f"{welcome['directory_entries']} structures d'annuaire, {welcome['ambassadors']} ambassadeurs")
+    household = welcome.get("household")
+    if not household:
+        return
+    summary = household["summary"]
+    referent = household["referent"] or "aucun"
+    out.print(f"Installation de {household['name']} à {summary['name']} (référent : {referent}), "
+              "distances à vol d'oiseau :")
+    for label, key in (("écoles", "schools"), ("gares", "stations"), ("hôpitaux", "hospitals")):
+        items = ", ".join(f"{i['name']} {i['distance_km']:.1f} km" for i in summary[key][:3])
+        out.print(f"   {label} : {items or 'aucun'}")
+    directory = ", ".join(d["name"] for d in summary["directory"][:3])
+    out.print(f"   annuaire : {directory or 'aucune structure'}")
+    for ambassador in household["ambassadors"]:
+        out.print(f"   ambassadeur proposé : {ambassador['name']} ({' ; '.join(ambassador['reasons'])})")

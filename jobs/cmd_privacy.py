@@ -78,7 +78,7 @@ def export_command(
     db = open_db(quiet=out_file is None)
     with db.session() as session:
         data = export_person(session, email, actor=staff)
-    if not data["people"]:
+    if not (data["people"] or data["ambassadors"] or data["directory_contacts"]):
         raise UserError(f"aucune personne enregistrée avec « {email} »")
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     if out_file is None:
@@ -98,20 +98,26 @@ def erase_command(
     staff: str | None = typer.Option(None, "--staff", help="Qui efface (sinon OHMYLOT_STAFF)"),
 ) -> None:
     """Efface une personne partout (droit à l'effacement) ; les statistiques anonymes restent."""
-    from store.privacy import erase_person, find_person
+    from store.privacy import erase_person, find_ambassadors, find_directory_contacts, find_person
 
     db = open_db()
     with db.session() as session:
         people = find_person(session, email)
-        if not people:
+        others = find_ambassadors(session, email) + find_directory_contacts(session, email)  # type: ignore[operator]
+        if not people and not others:
             raise UserError(f"aucune personne enregistrée avec « {email} »")
         if not yes:
             names = ", ".join(f"n° {c.id} {c.first_name or ''} {c.last_name or ''}".strip() for c in people)
+            extra = f"{len(others)} fiche(s) ambassadeur / annuaire" if others else ""
+            names = ", ".join(filter(None, [names, extra]))
             if not typer.confirm(f"Effacer définitivement {names} ?", default=False):
                 raise UserError("effacement annulé")
         report = erase_person(session, email, actor=staff)
     scrubbed = sum(report.scrubbed.values())
     out.print(f"{len(report.candidate_ids)} fiche(s) effacée(s) ; {scrubbed} mention(s) supprimée(s) ailleurs")
+    if report.ambassador_ids or report.directory_ids:
+        out.print(f"{len(report.ambassador_ids)} ambassadeur(s) et {len(report.directory_ids)} "
+                  "contact(s) d'annuaire effacé(s)")
 
 
 def register(app: typer.Typer) -> None:

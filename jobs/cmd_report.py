@@ -5,7 +5,9 @@ Figures (anonymised prospects included: the purge keeps them for statistics, REL
 - prospects accompanied: people with a step accompanied / interviewing / hired / settled in the year;
 - households settled: households (a prospect without partner counts as one) with a "settled" step;
 - hires per sector: "hired" steps of the year, by the sector staff gave (``--sector``), else the ROME grand
-  domain of the prospect's first desired job, else "non renseigné".
+  domain of the prospect's first desired job, else "non renseigné";
+- the welcome figures (``services.welcome_report``): households followed and settled per territory, median
+  days from first contact to moving in, ambassadors involved, introductions made and accepted.
 The CSV (``;`` separated, UTF-8 with BOM: it opens as is in a French spreadsheet) has the columns
 ``rubrique;libellé;valeur``.
 """
@@ -45,6 +47,7 @@ class YearlyReport:
     households_settled: int = 0
     gave_up: int = 0
     hires_by_sector: dict[str, int] = field(default_factory=dict)
+    welcome: list[tuple[str, str, int | float]] = field(default_factory=list)  # services.welcome_report rows
 
     def rows(self) -> list[tuple[str, str, int]]:
         """The figures as (section, label, value) rows, in the order they are printed."""
@@ -57,7 +60,7 @@ class YearlyReport:
             ("total", "abandons", self.gave_up),
         ]
         rows += [("embauches par secteur", sector, n) for sector, n in self.hires_by_sector.items()]
-        return rows
+        return rows + list(self.welcome)  # type: ignore[arg-type]
 
 
 def _sector_of_codes(codes: list[Any]) -> str | None:
@@ -126,6 +129,9 @@ def yearly_report(session: Session, year: int) -> YearlyReport:
     report.households_settled = len(settled)
     report.gave_up = len(gave_up)
     report.hires_by_sector = dict(sorted(sectors.items(), key=lambda item: (-item[1], item[0])))
+    from services.welcome_report import welcome_figures
+
+    report.welcome = welcome_figures(session, year).rows()
     return report
 
 

@@ -27,6 +27,7 @@ from crawlers.sandbox.server import serve
 from crawlers.sandbox.site import Sandbox
 from services.candidate_import import import_candidates
 from services.matching import household_places, matches_for_candidate, rerank_database
+from services.welcome_demo import seed_welcome
 from store.db import Database
 from store.dedup import dedupe_database
 from store.models import Candidate, Household, Match, Offer, Posting
@@ -71,6 +72,7 @@ class DemoSummary:
     with_rome: float = 0.0
     prospects: list[dict[str, Any]] = field(default_factory=list)
     household: dict[str, Any] | None = None
+    welcome: dict[str, Any] = field(default_factory=dict)
     import_report: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -87,6 +89,7 @@ class DemoSummary:
             "offers_with_rome": round(self.with_rome, 4),
             "prospects": self.prospects,
             "household": self.household,
+            "welcome": self.welcome,
             "import": self.import_report,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
@@ -177,6 +180,13 @@ def run_demo(
     with db.session() as session:
         _count(session, summary, crawl_results)
         _show_examples(session, summary)
+
+    step = time.perf_counter()
+    say("accueil : référents, annuaire, ambassadeurs …")
+    with db.session() as session:
+        summary.welcome = seed_welcome(session, EVENT_NAME)
+        session.commit()
+    timings["welcome"] = time.perf_counter() - step
 
     timings["total"] = time.perf_counter() - started
     summary.timings = timings

@@ -8,7 +8,8 @@ Jobs (explicit ids, ``replace_existing=True``):
 - ``maintenance:expire-offers``: the daily expiry of offers;
 - ``maintenance:log-purge``: crawl logs, run ledger and audit log past their retention (services/retention.py);
 - ``maintenance:privacy-purge``: the daily retention purge, dry run unless ``OHMYLOT_PURGE_WET_RUN=true``;
-- ``outreach:talent-digest``: the weekly talent digest to the employers' network of a territory.
+- ``outreach:talent-digest``: the weekly talent digest to the employers' network of a territory;
+- ``welcome:referent-digest``: the weekly e-mail of each référent accueil (next settling steps, stale directory).
 
 Every execution goes through the run ledger (``jobs/ledger.py``): at most one run per job and slot even
 with two scheduler processes or a manual run at the same moment (J1). ``job_defaults`` set coalescing, one
@@ -18,6 +19,7 @@ starts a scheduler (J4).
 Settings (environment, ``OHMYLOT_SCHEDULE_*``): ``TIMEZONE`` (Europe/Paris), ``CRAWL`` (cron, ``0 1 * * *``),
 ``STAGGER_MINUTES`` (7), ``CHAIN`` (``30 5 * * *``), ``HEALTH`` (``0 7 * * mon``), ``EXPIRY`` (``0 4 * * *``),
 ``PURGE`` (``30 4 * * *``), ``LOG_PURGE`` (``45 4 * * *``), ``DIGEST`` (``0 9 * * tue``), ``DIGEST_TERRITORY`` (46),
+``WELCOME_DIGEST`` (``0 7 * * mon``),
 ``MISFIRE_GRACE_HOURS`` (6), ``CRAWL_TIMEOUT`` (seconds, 3600).
 """
 
@@ -65,6 +67,7 @@ class ScheduleSettings(BaseSettings):
     log_purge: str = "45 4 * * *"
     digest: str = "0 9 * * tue"
     digest_territory: str = "46"
+    welcome_digest: str = "0 7 * * mon"
     misfire_grace_hours: float = 6.0
     crawl_timeout: float = 3600.0
 
@@ -129,6 +132,8 @@ def job_specs(settings: ScheduleSettings | None = None, sources: list[Any] | Non
         JobSpec("outreach:talent-digest", f"profils des prospects aux membres du réseau ({settings.digest_territory})",
                 _cron(settings.digest, tz),
                 lambda db, territory=settings.digest_territory: tasks.talent_digest(db, territory=territory)),
+        JobSpec("welcome:referent-digest", "prochaines étapes des foyers, par courriel à chaque référent accueil",
+                _cron(settings.welcome_digest, tz), lambda db: tasks.welcome_digest(db)),
         JobSpec("maintenance:log-purge", "purge des journaux de collecte et d'audit échus",
                 _cron(settings.log_purge, tz), lambda db: tasks.purge_logs(db)),
         JobSpec("maintenance:privacy-purge", "purge des données personnelles échues"

@@ -213,6 +213,25 @@ def talent_digest(db: Database, *, territory: str = "46", now: datetime | None =
         }
 
 
+def welcome_digest(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
+    """The weekly e-mail of each référent accueil: their households' next settling steps, stale directory entries."""
+    import os
+
+    from services import mail
+    from services.referents import send_weekly_digests
+
+    today = (now or datetime.now(UTC)).date()
+    with db.session() as session:
+        try:
+            report = send_weekly_digests(session, send=mail.send, public_url=os.environ.get("OHMYLOT_PUBLIC_URL", ""),
+                                         today=today)
+        except (mail.MailNotConfigured, OSError) as exc:
+            session.rollback()
+            return {"failed": True, "error": str(exc)}
+        session.commit()
+    return {"referents": len(report), "households": sum(report.values())}
+
+
 def _plain(value: Any) -> Any:
     """A dataclass or object of the store layer as a JSON-able dict."""
     if is_dataclass(value) and not isinstance(value, type):

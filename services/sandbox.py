@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from services.welcome_demo import DEMO_DOMAIN, remove_demo_welcome
 from store.models import (
     Candidate,
     CandidateEvent,
@@ -35,7 +36,8 @@ def foreign_data(session: Session, sandbox_ids: Sequence[str], event_name: str) 
     sources = session.scalar(select(func.count()).select_from(Source).where(Source.id.not_in(sandbox_ids))) or 0
     if sources:
         found.append(f"{sources} source(s) hors bac à sable")
-    users = session.scalar(select(func.count()).select_from(User)) or 0
+    # the référents accueil the demo seeds (services.welcome_demo) are its own data
+    users = session.scalar(select(func.count()).select_from(User).where(User.email.not_like(f"%{DEMO_DOMAIN}"))) or 0
     if users:
         found.append(f"{users} compte(s)")
     demo_event = select(Event.id).where(Event.name == event_name).scalar_subquery()
@@ -49,7 +51,7 @@ def foreign_data(session: Session, sandbox_ids: Sequence[str], event_name: str) 
 def remove_sandbox_data(session: Session, sandbox_ids: Sequence[str], event_name: str) -> dict[str, int]:
     """Delete the sandbox sources with their runs, postings and the offers left without postings, and the
     demo's job fair with the prospects met only there (their matches go with them). Returns the counts."""
-    removed: dict[str, int] = {}
+    removed: dict[str, int] = dict(remove_demo_welcome(session))
     event_id = session.scalar(select(Event.id).where(Event.name == event_name))
     if event_id is not None:
         other_events = select(CandidateEvent.candidate_id).where(CandidateEvent.event_id != event_id)

@@ -32,6 +32,7 @@ from services.documents import CONTRACT_LABELS
 from services.followup import AnswerNotice, answer_notice_text
 from services.followup import person_name as _name
 from services.letters import Signer, compose, signer_of
+from services.pdf import html_to_pdf
 from services.reference import area_text
 from services.settings import WebSettings
 from services.signing import key_ring
@@ -315,16 +316,9 @@ def save_answers(
 # --------------------------------------------------------------------------------------------------
 
 
-def _no_fetch(url: str, *args, **kwargs):  # type: ignore[no-untyped-def]
-    raise ValueError(f"ressource externe refusée dans le PDF : {url}")
-
-
 def shortlist_pdf(view: ShortlistPublic) -> bytes:
     """The shortlist as a PDF (WeasyPrint), made from the allowlisted view; fetches nothing."""
-    from weasyprint import HTML  # imported here: seconds to import, and only the PDF needs it
-
-    html = documents.render("shortlist_pdf.html", view=view)
-    return HTML(string=html, url_fetcher=_no_fetch, base_url=None).write_pdf()
+    return html_to_pdf(documents.render("shortlist_pdf.html", view=view))
 
 
 @dataclass

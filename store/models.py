@@ -780,3 +780,120 @@ class OfferSelection(Base):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_by: Mapped[str | None] = mapped_column(String(320))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# --------------------------------------------------------------------------------------------------
+# The welcome of households: local directory, ambassadors, introductions, settling steps (issue 21)
+# --------------------------------------------------------------------------------------------------
+
+
+class DirectoryEntry(Base):
+    """A structure a référent accueil recommends in their territory (crèche, GP, housing contact…).
+
+    ``key`` (folded name + commune) makes a re-import update the entry instead of adding a copy. The contact
+    is a structure's public or professional contact; erasure requests still reach it (``store.privacy``).
+    """
+
+    __tablename__ = "directory_entry"
+    __table_args__ = (UniqueConstraint("epci", "key", name="uq_directory_entry_epci_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    epci: Mapped[str] = mapped_column(String(9), index=True)
+    key: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    commune_insee: Mapped[str | None] = mapped_column(String(5))
+    commune_name: Mapped[str | None] = mapped_column(String(200))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(320))
+    website: Mapped[str | None] = mapped_column(String(500))
+    address: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(Text)
+    last_checked: Mapped[date | None] = mapped_column(Date)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Ambassador(Base):
+    """A volunteer resident who agreed (``consent_at``) to meet newcomers; ``withdrawn_at`` ends it for good.
+
+    A withdrawn ambassador's personal fields are emptied and they are never proposed again.
+    """
+
+    __tablename__ = "ambassador"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    commune_insee: Mapped[str | None] = mapped_column(String(5))
+    epci: Mapped[str | None] = mapped_column(String(9), index=True)
+    trade: Mapped[str | None] = mapped_column(String(200))
+    sector: Mapped[str | None] = mapped_column(String(1))
+    family_situation: Mapped[str | None] = mapped_column(String(40))
+    languages: Mapped[str | None] = mapped_column(String(200))
+    interests: Mapped[str | None] = mapped_column(Text)
+    # how many households a year they are willing to meet
+    availability: Mapped[int] = mapped_column(Integer, default=2)
+    consent_at: Mapped[datetime | None] = mapped_column()
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Introduction(Base):
+    """Staff put a household in touch with an ambassador: contact details leave only when both said yes.
+
+    Each side answers through its own signed link (``*_nonce``: the one valid link, cleared once used).
+    ``status``: ``sent`` → ``accepted`` (both yes) or ``declined`` (either no).
+    """
+
+    __tablename__ = "introduction"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    ambassador_id: Mapped[int] = mapped_column(ForeignKey("ambassador.id", ondelete="CASCADE"), index=True)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(20), default="sent")
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    household_nonce: Mapped[str | None] = mapped_column(String(64))
+    household_answer: Mapped[bool | None] = mapped_column(Boolean)
+    household_answered_at: Mapped[datetime | None] = mapped_column()
+    ambassador_nonce: Mapped[str | None] = mapped_column(String(64))
+    ambassador_answer: Mapped[bool | None] = mapped_column(Boolean)
+    ambassador_answered_at: Mapped[datetime | None] = mapped_column()
+    introduced_at: Mapped[datetime | None] = mapped_column()
+
+    ambassador: Mapped[Ambassador] = relationship()
+
+
+class SettlingStep(Base):
+    """A dated, attributed step of a household's settling (first visit, housing found, … moved in)."""
+
+    __tablename__ = "settling_step"
+    __table_args__ = (UniqueConstraint("candidate_id", "step", name="uq_settling_step_candidate_step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(30))
+    done_on: Mapped[date] = mapped_column(Date)
+    staff: Mapped[str | None] = mapped_column(String(320))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WelcomePlan(Base):
+    """What the welcome pack of a household holds: its chosen commune and the directory entries picked."""
+
+    __tablename__ = "welcome_plan"
+
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True)
+    commune_insee: Mapped[str | None] = mapped_column(String(5))
+    entry_ids: Mapped[list[Any]] = mapped_column(default=list)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,6 +10,9 @@
   départements, household link.
 - ``export_person``: everything held on one person (profile, consent, events, path, household, matches,
   feedback, shortlists, audit rows about them) as a JSON-ready dictionary.
+- The welcome loop (issue 21): export and erasure also cover the household's settling steps, welcome plan and
+  introductions, the ambassadors registered with the identifier (their personal fields emptied, pending
+  introductions declined) and the directory entries whose contact it is (contact name and e-mail removed).
 - ``erase_person``: anonymises the person, detaches them from their household, and scrubs their name, e-mail
   and phone from every text or JSON column of the other tables (audit details, notes, feedback reasons, any
   table another area adds), offers and crawl tables excepted.
@@ -30,18 +33,23 @@ from sqlalchemy.orm import Session
 from store.audit import audit
 from store.candidates import aware, find_candidates, normalize_phone
 from store.models import (
+    Ambassador,
     AuditLog,
     Base,
     Candidate,
     CandidateEvent,
     CandidateStatus,
+    DirectoryEntry,
     Event,
     Household,
+    Introduction,
     Match,
     MatchFeedback,
     Offer,
+    SettlingStep,
     Shortlist,
     ShortlistEntry,
+    WelcomePlan,
     utcnow,
 )
 from store.search import PROSPECTS, forget_deleted_terms
@@ -192,6 +200,67 @@ def _columns(row: Any) -> dict[str, Any]:
     return {column.key: _iso(getattr(row, column.key)) for column in row.__table__.columns}
 
 
+AMBASSADOR_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "trade",
+    "family_situation",
+    "languages",
+    "interests",
+    "consent_text",
+)
+
+
+def anonymise_ambassador(session: Session, ambassador: Ambassador, *, now: datetime | None = None) -> None:
+    """Empty the ambassador's personal fields for good and decline their pending introductions."""
+    for name in AMBASSADOR_FIELDS:
+        setattr(ambassador, name, None)
+    ambassador.withdrawn_at = ambassador.withdrawn_at or now or utcnow()
+    session.execute(
+        update(Introduction)
+        .where(Introduction.ambassador_id == ambassador.id, Introduction.status == "sent")
+        .values(status="declined", household_nonce=None, ambassador_nonce=None)
+    )
+
+
+def find_ambassadors(session: Session, identifier: str) -> list[Ambassador]:
+    """Ambassadors registered with this e-mail or phone (withdrawn ones hold neither any more)."""
+    key = identifier.strip().lower()
+    return list(
+        session.scalars(
+            select(Ambassador).where(or_(func.lower(Ambassador.email) == key, Ambassador.phone == identifier.strip()))
+        )
+    )
+
+
+def find_directory_contacts(session: Session, identifier: str) -> list[DirectoryEntry]:
+    """Directory entries whose contact e-mail or phone this is."""
+    key = identifier.strip().lower()
+    return list(
+        session.scalars(
+            select(DirectoryEntry).where(
+                or_(func.lower(DirectoryEntry.email) == key, DirectoryEntry.phone == identifier.strip())
+            )
+        )
+    )
+
+
+def _welcome_of(session: Session, candidate_id: int) -> dict[str, Any]:
+    plan = session.get(WelcomePlan, candidate_id)
+    return {
+        "settling_steps": [
+            _columns(s) for s in session.scalars(select(SettlingStep).where(SettlingStep.candidate_id == candidate_id))
+        ],
+        "welcome_plan": _columns(plan) if plan else None,
+        "introductions": [
+            {k: v for k, v in _columns(i).items() if not k.endswith("_nonce")}
+            for i in session.scalars(select(Introduction).where(Introduction.candidate_id == candidate_id))
+        ],
+    }
+
+
 def export_person(session: Session, identifier: str, *, actor: str | None = None) -> dict[str, Any]:
     """Everything held on the person(s) ``identifier`` designates, as a JSON-ready dictionary (GDPR art. 15)."""
     people = find_person(session, identifier)
@@ -205,8 +274,10 @@ def export_person(session: Session, identifier: str, *, actor: str | None = None
                 "at": _iso(getattr(c, f"consent_{key}_at")),
                 "channel": getattr(c, f"consent_{key}_channel"),
             }
-            for key, purpose in (("contact", "être contacté(e) par le programme"),
-                                 ("share", "partage du profil avec des employeurs"))
+            for key, purpose in (
+                ("contact", "être contacté(e) par le programme"),
+                ("share", "partage du profil avec des employeurs"),
+            )
         ]
         data["events"] = [
             {"event": e.name, "date": _iso(e.date), "place": e.place, "met_at": _iso(met_at)}
@@ -254,10 +325,29 @@ def export_person(session: Session, identifier: str, *, actor: str | None = None
                 .order_by(AuditLog.at)
             ).scalars()
         ]
+        data.update(_welcome_of(session, c.id))
         exported.append(data)
         audit(session, actor, "privacy.export", "candidate", c.id)
+    ambassadors = find_ambassadors(session, identifier)
+    for a in ambassadors:
+        audit(session, actor, "privacy.export", "ambassador", a.id)
+    contacts = find_directory_contacts(session, identifier)
     session.flush()
-    return {"exported_at": utcnow().isoformat(), "people": exported}
+    return {
+        "exported_at": utcnow().isoformat(),
+        "people": exported,
+        "ambassadors": [
+            {
+                **_columns(a),
+                "introductions": [
+                    {k: v for k, v in _columns(i).items() if not k.endswith("_nonce") and k != "candidate_id"}
+                    for i in session.scalars(select(Introduction).where(Introduction.ambassador_id == a.id))
+                ],
+            }
+            for a in ambassadors
+        ],
+        "directory_contacts": [_columns(e) for e in contacts],
+    }
 
 
 @dataclass
@@ -266,6 +356,8 @@ class ErasureReport:
 
     candidate_ids: list[int]
     scrubbed: dict[str, int] = field(default_factory=dict)  # "table.column" → rows changed
+    ambassador_ids: list[int] = field(default_factory=list)
+    directory_ids: list[int] = field(default_factory=list)
 
 
 def _identifying_terms(c: Candidate) -> list[str]:
@@ -375,10 +467,43 @@ def erase_person(
                 session.execute(update(Household).where(Household.id == household_id).values(label=None))
         for step in session.execute(select(CandidateStatus).where(CandidateStatus.candidate_id == c.id)).scalars():
             step.note = None
+        _erase_welcome(session, c.id)
+    for ambassador in find_ambassadors(session, identifier):
+        terms += [t for t in (ambassador.email, ambassador.phone) if t]
+        if ambassador.first_name and ambassador.last_name:
+            terms += [
+                f"{ambassador.first_name} {ambassador.last_name}",
+                f"{ambassador.last_name} {ambassador.first_name}",
+            ]
+        anonymise_ambassador(session, ambassador, now=now)
+        report.ambassador_ids.append(ambassador.id)
+    for entry in find_directory_contacts(session, identifier):
+        if entry.contact_name and len(entry.contact_name) >= 5:
+            terms.append(entry.contact_name)
+        entry.contact_name = entry.email = None
+        report.directory_ids.append(entry.id)
     session.flush()
-    report.scrubbed = scrub_everywhere(session, terms)
+    report.scrubbed = scrub_everywhere(session, [t for t in dict.fromkeys(terms) if len(t) >= 5])
     forget_deleted_terms(session)
     for c in people:
         audit(session, actor, "privacy.erase", "candidate", c.id, {"scrubbed": report.scrubbed}, at=now)
+    for ambassador_id in report.ambassador_ids:
+        audit(session, actor, "privacy.erase", "ambassador", ambassador_id, at=now)
     session.flush()
     return report
+
+
+def _erase_welcome(session: Session, candidate_id: int) -> None:
+    """The household's welcome data: plan deleted, step notes and introduction reasons cleared (counts stay)."""
+    session.execute(delete(WelcomePlan).where(WelcomePlan.candidate_id == candidate_id))
+    session.execute(update(SettlingStep).where(SettlingStep.candidate_id == candidate_id).values(note=None))
+    session.execute(
+        update(Introduction)
+        .where(Introduction.candidate_id == candidate_id)
+        .values(reasons=[], household_nonce=None, ambassador_nonce=None)
+    )
+    session.execute(
+        update(Introduction)
+        .where(Introduction.candidate_id == candidate_id, Introduction.status == "sent")
+        .values(status="declined")
+    )

@@ -45,9 +45,16 @@ def test_demo_twice_gives_identical_counts_and_explained_matches(database_url, t
         assert len(prospect["matches"]) <= 5
         assert all(m["reasons"] for m in prospect["matches"])
     assert first["household"] is not None
+    welcome = first["welcome"]
+    assert (welcome["referents"], welcome["ambassadors"]) == (10, 20)
+    settling = welcome["household"]["summary"]
+    assert settling["schools"]
+    assert settling["stations"]
+    assert settling["hospitals"]
 
     second = _demo(database_url, str(tmp_path))
     for key in ("postings", "offers", "duplicates_merged", "candidates", "matches"):
         assert second[key] == first[key], key
     assert [s["postings"] for s in second["sources"]] == [s["postings"] for s in first["sources"]]
     assert second["import"]["imported"] == 0
+    assert second["welcome"]["household"]["summary"] == first["welcome"]["household"]["summary"]

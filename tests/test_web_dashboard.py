@@ -59,8 +59,8 @@ def test_dashboard_page_and_svg_charts(client, db) -> None:
     login(client)
     page = client.get("/equipe/tableau")
     assert page.status_code == 200
-    assert page.text.count('<img src="/equipe/tableau/') == 4
-    for name in ("offres-par-mois", "offres-par-epci", "parcours-par-evenement", "chiffres-annuels"):
+    assert page.text.count('<img src="/equipe/tableau/') == 5
+    for name in ("offres-par-mois", "offres-par-epci", "parcours-par-evenement", "chiffres-annuels", "accueil-par-territoire"):
         response = client.get(f"/equipe/tableau/{name}.svg")
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("image/svg+xml")

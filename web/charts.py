@@ -227,9 +227,33 @@ def yearly_chart(table: Table) -> bytes:
     return _svg(chart)
 
 
+# --------------------------------------------------------------------------------------------------
+# Welcome of households (this year)
+# --------------------------------------------------------------------------------------------------
+
+
+def welcome_by_territory(session: Session, *, year: int | None = None) -> Table:
+    """Households followed and settled per territory this year, with the introductions (last rows)."""
+    from services.welcome_report import welcome_figures
+
+    figures = welcome_figures(session, year or datetime.now(UTC).year)
+    rows = [[t["name"], t["followed"], t["settled"]] for t in figures.territories]
+    return Table(columns=["Territoire", "Foyers suivis", "Foyers installés"], rows=rows)
+
+
+def welcome_chart(table: Table) -> bytes:
+    chart = pygal.HorizontalBar(**_config(title="Accueil des foyers par territoire (année en cours)"))
+    rows = list(reversed(table.rows))
+    chart.x_labels = [str(row[0]) for row in rows]
+    chart.add("Foyers suivis", [row[1] for row in rows])
+    chart.add("Foyers installés", [row[2] for row in rows])
+    return _svg(chart)
+
+
 CHARTS = {
     "offres-par-mois": (offers_by_month_and_sector, offers_by_month_chart),
     "offres-par-epci": (offers_by_epci, offers_by_epci_chart),
     "parcours-par-evenement": (path_by_event, path_by_event_chart),
     "chiffres-annuels": (yearly_figures, yearly_chart),
+    "accueil-par-territoire": (welcome_by_territory, welcome_chart),
 }

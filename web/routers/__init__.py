@@ -15,6 +15,8 @@ from web.routers import (
     prospects,
     public,
     shortlists,
+    welcome,
+    welcome_public,
 )
 
 ROUTERS = [
@@ -30,4 +32,6 @@ ROUTERS = [
     network.router,
     network_staff.router,
     member.router,
+    welcome.router,
+    welcome_public.router,
 ]

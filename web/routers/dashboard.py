@@ -29,6 +29,7 @@ CHART_TITLES = {
     "offres-par-epci": "Offres ouvertes par intercommunalité",
     "parcours-par-evenement": "Parcours des prospects par événement (de rencontré à installé)",
     "chiffres-annuels": "Chiffres de l'année",
+    "accueil-par-territoire": "Accueil des foyers par territoire (année en cours)",
 }
 
 
@@ -42,6 +43,25 @@ def dashboard(request: Request, session: SessionDep, user: StaffUser) -> Respons
         return render(request, "staff/territory.html", {"figures": figures, "names": names})
     tables = {name: data(session) for name, (data, _chart) in CHARTS.items()}
     return render(request, "staff/dashboard.html", {"tables": tables, "titles": CHART_TITLES})
+
+
+@router.get("/tableau/accueil.csv")
+def welcome_csv(session: SessionDep, user: StaffUser, annee: int | None = None) -> Response:
+    """The welcome figures of a year as ``rubrique;libellé;valeur`` (UTF-8 with BOM, like ``ohmylot report``)."""
+    import csv
+    import io
+
+    from services.welcome_report import welcome_figures
+
+    year = annee or datetime.now(UTC).year
+    if not 2000 <= year <= 2100:
+        raise HTTPException(status_code=404)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["rubrique", "libellé", "valeur"])
+    writer.writerows(welcome_figures(session, year).rows())
+    return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="accueil-{year}.csv"'})
 
 
 @router.get("/tableau/{name}.svg")
