@@ -3,7 +3,8 @@
 
     python3 run.py demo [DEMO OPTIONS]   # creates .venv, installs the project, runs `ohmylot demo`
     python3 run.py test [PYTEST OPTIONS] # same set-up, then the whole suite on SQLite and on PostgreSQL
-    python3 run.py lock                  # re-resolve within pyproject.toml's ranges and rewrite the locks
+    python3 run.py lock [--upgrade]      # rewrite the locks after a pyproject.toml change (--upgrade: newest
+                                         # versions within pyproject.toml's ranges)
 
 The virtual environment is installed from requirements-dev.lock (every package pinned, hash-checked, the
 project itself without re-resolving) and rebuilt from scratch when the lock changes. PostgreSQL tests use
@@ -95,8 +96,9 @@ def pip_install(args: list[str], env: dict[str, str]) -> None:
         sys.exit(f"Erreur : l'installation a échoué (pip, code {result.returncode}) ; voir ci-dessus")
 
 
-def lock() -> int:
-    """Re-resolve the newest versions allowed by pyproject.toml and rewrite both lock files (with hashes)."""
+def lock(upgrade: bool = False) -> int:
+    """Rewrite both lock files (with hashes) after a change of pyproject.toml, keeping every pin that still
+    fits; with ``upgrade``, re-resolve the newest versions that pyproject.toml's ranges allow."""
     uv = BIN / "uv"
     if not uv.exists():
         ensure_venv()
@@ -105,7 +107,7 @@ def lock() -> int:
         say(f"résolution de {target.name}")
         result = subprocess.run(
             [str(uv), "pip", "compile", "pyproject.toml", "requirements/build.in", *extras, "--generate-hashes",
-             "--upgrade", "--no-header", "--quiet", *LOCK_TARGET, "-o", str(target)], cwd=ROOT)
+             *(["--upgrade"] if upgrade else []), "--no-header", "--quiet", *LOCK_TARGET, "-o", str(target)], cwd=ROOT)
         if result.returncode != 0:
             return result.returncode
         body = target.read_text(encoding="utf-8")
@@ -176,7 +178,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     if argv[0] == "lock":
-        return lock()
+        return lock(upgrade="--upgrade" in argv[1:])
     ensure_venv()
     if argv[0] == "demo":
         return subprocess.run([str(BIN / "ohmylot"), "demo", *argv[1:]], cwd=ROOT).returncode
