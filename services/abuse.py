@@ -58,6 +58,13 @@ def form_stamp(secret: str, *, shown_at: float | None = None) -> str:
     return URLSafeTimedSerializer(secret, salt="form-stamp").dumps(time.time() if shown_at is None else shown_at)
 
 
+def carried_stamp(secret: str, fields: dict[str, str]) -> str:
+    """The stamp to put back in a form shown again with its errors: the one it was first shown with, so that
+    a person who fixes one field and sends it again within seconds is not taken for a robot."""
+    stamp = fields.get(STAMP_FIELD)
+    return stamp if stamp and _filled_in(secret, stamp) is not None else form_stamp(secret)
+
+
 def _filled_in(secret: str, stamp: str | None) -> float | None:
     """Seconds since the form was shown, or None when the stamp is missing, forged or older than a day."""
     if not stamp:

@@ -65,5 +65,6 @@ def test_users_bad_input_is_one_line(database_url, args, message) -> None:
 def test_serve_refuses_a_default_secret_outside_development(database_url) -> None:
     result = run_cli("serve", "--port", "8765", env={"OHMYLOT_ENV": "production", "OHMYLOT_SECRET_KEY": "changeme"})
     assert result.returncode == 1
-    assert result.stderr.startswith("Erreur : OHMYLOT_SECRET_KEY")
+    assert result.stderr.startswith("Erreur : démarrage refusé : OHMYLOT_SECRET_KEY")
+    assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.abuse import check_form, form_stamp
+from services.abuse import carried_stamp, check_form, form_stamp
 from services.network import (
     INTEREST_LINK_DAYS,
     NetworkError,
@@ -46,19 +46,22 @@ def join_form(request: Request, settings: SettingsDep) -> Response:
 @router.post("/reseau/adherer")
 async def join(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     fields = await form_fields(request)
-    ip = request.client.host if request.client else None
-    refused = check_form(session, "network_join", ip=ip, secret=settings.secret_key or "", fields=fields)
-    if refused is not None:
-        session.commit()
-        if refused == "rate_ip":
-            return render(request, "network/join.html", {
-                "values": fields, "errors": {}, "sectors": sector_choices(),
-                "stamp": form_stamp(settings.secret_key or ""),
-                "refused": "Trop de demandes depuis votre adresse : réessayez dans une heure.",
-            }, status_code=429)
-        return RedirectResponse("/reseau/merci", status_code=303)  # a robot learns nothing
+    secret = settings.secret_key or ""
     check = check_join_form(fields)
+    # A form with errors stores and sends nothing: it is shown again with its errors (and the stamp it was
+    # first shown with) before any robot check, which applies to what would be stored.
     if check.ok:
+        ip = request.client.host if request.client else None
+        refused = check_form(session, "network_join", ip=ip, secret=secret, fields=fields)
+        if refused is not None:
+            session.commit()
+            if refused == "rate_ip":
+                return render(request, "network/join.html", {
+                    "values": fields, "errors": {}, "sectors": sector_choices(),
+                    "stamp": carried_stamp(secret, fields),
+                    "refused": "Trop de demandes depuis votre adresse : réessayez dans une heure.",
+                }, status_code=429)
+            return RedirectResponse("/reseau/merci", status_code=303)  # a robot learns nothing
         try:
             submit_join(session, check)
         except NetworkError as exc:
@@ -70,7 +73,7 @@ async def join(request: Request, session: SessionDep, settings: SettingsDep) -> 
         request,
         "network/join.html",
         {"values": fields, "errors": check.errors, "sectors": sector_choices(),
-         "stamp": form_stamp(settings.secret_key or "")},
+         "stamp": carried_stamp(secret, fields)},
         status_code=422,
     )
 
