@@ -21,7 +21,6 @@ target EPCI; one audit row per import. ``dry_run`` rolls everything back but rep
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import itertools
@@ -42,6 +41,15 @@ from matching.geo import get_gazetteer
 from matching.parsers import parse_contract
 from matching.rome import get_classifier
 from matching.text import fold
+from services.spreadsheet import (
+    ImportFileError,
+    cell_text,
+    decode_bytes,
+    header_key,
+    looks_binary,
+    parse_french_date,
+    pick_delimiter,
+)
 from store.audit import audit, current_actor
 from store.candidates import (
     assign_referent,
@@ -141,16 +149,6 @@ _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
 )
 _NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:km|kms|kilometres?|ans?|annees?)?\.?\s*$")
-_FRENCH_MONTHS = {
-    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4, "mai": 5,
-    "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "sep": 9, "octobre": 10, "oct": 10,
-    "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
-}
-_NOW_WORDS = {"immediate", "immediatement", "de suite", "tout de suite", "des maintenant", "maintenant", "asap"}
-
-
-class ImportFileError(ValueError):
-    """The file cannot be read at all (missing, empty, not a spreadsheet); the message is French, one line."""
 
 
 @dataclass
@@ -208,11 +206,6 @@ class Table:
 # --------------------------------------------------------------------------------------------------
 # Headers
 # --------------------------------------------------------------------------------------------------
-
-
-def header_key(text: object) -> str:
-    """A header in comparable form: folded, punctuation as spaces (``Conjoint(e)`` → ``conjoint e``)."""
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
 
 
 # Data the programme must not collect (RELIABILITY.md P1): such a column is never read, even when mapped.
@@ -305,40 +298,9 @@ def _split_pair(text: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return data.decode("utf-16"), "utf-16"
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:4000]
-    if not sample:
-        return False
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\r\n\t") or ch == "\ufffd")
-    return "\x00" in sample or bad / len(sample) > 0.05
-
-
-def _pick_delimiter(text: str) -> str:
-    """The separator giving the most columns on the first non-empty lines (ties: ``;`` then tab then ``,``)."""
-    lines = [line for line in text.splitlines() if line.strip()][:5]
-    best, best_score = ";", -1
-    for delimiter in (";", "\t", ","):
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
-        score = max(counts) if counts else 0
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
 def _csv_rows(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], str, str]:
-    text, encoding = _decode(data)
-    if _looks_binary(text):
+    text, encoding = decode_bytes(data)
+    if looks_binary(text):
         raise ImportFileError("ce fichier n'est pas un tableur lisible (CSV ou XLSX attendu)")
     # Excel's "sep=;" first line names the separator and is not shown as a row
     hint = re.match(r"\s*sep=(.)\s*?\r?\n", text)
@@ -347,7 +309,7 @@ def _csv_rows(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], str, str]:
     # No limit on a cell's size while reading (the csv module stops at 128 KiB by default): long cells are
     # cut to MAX_CELL_CHARS afterwards, with a warning on their row.
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    delimiter = hint[1] if hint else _pick_delimiter(text)
+    delimiter = hint[1] if hint else pick_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     return _numbered_csv(reader), encoding, delimiter
 
@@ -500,21 +462,6 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
 # --------------------------------------------------------------------------------------------------
 
 
-def _cell_text(value: Any) -> str:
-    """A cell as text: numbers without a trailing ``.0``, dates as ISO, spaces collapsed."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    return " ".join(str(value).replace("\xa0", " ").split())
-
-
 def parse_yes_no(text: str) -> bool | None:
     """oui/non, yes/no, x, 1/0, vrai/faux (and empty → None); raises ValueError when unreadable."""
     key = header_key(text)
@@ -524,32 +471,6 @@ def parse_yes_no(text: str) -> bool | None:
         return True
     if key in NO or key.startswith("non"):
         return False
-    raise ValueError(text)
-
-
-def parse_french_date(text: str, today: date | None = None) -> date | None:
-    """``15/03/2025``, ``15-03-25``, ``2025-03-15``, ``15 mars 2025``, ``mars 2025``, ``immédiate`` → a date."""
-    key = header_key(text)
-    if not key:
-        return None
-    if key in _NOW_WORDS or key.startswith("immediat"):
-        return today or datetime.now(UTC).date()
-    iso = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?", text)
-    if iso:
-        return date(int(iso[1]), int(iso[2]), int(iso[3]))
-    numeric = re.fullmatch(r"\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})\s*", text)
-    if numeric:
-        year = int(numeric[3])
-        year += 2000 if year < 100 else 0
-        return date(year, int(numeric[2]), int(numeric[1]))
-    words = key.split()
-    month = next((_FRENCH_MONTHS[w] for w in words if w in _FRENCH_MONTHS), None)
-    year_words = [int(w) for w in words if re.fullmatch(r"\d{4}", w)]
-    if month and year_words:
-        days = [int(w) for w in words if re.fullmatch(r"\d{1,2}", w)] or [1]
-        if words and words[0] in {"1er", "1ere"}:
-            days = [1]
-        return date(year_words[0], month, days[0])
     raise ValueError(text)
 
 
@@ -707,7 +628,7 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
     ``home_epcis``/``target_epcis`` for the référent assignment.
     """
     raw = _canonical(fields)
-    text = {name: _cell_text(value) for name, value in raw.items()}
+    text = {name: cell_text(value) for name, value in raw.items()}
     values: dict[str, Any] = {}
     errors: list[str] = []
     warnings: list[str] = []
@@ -725,9 +646,9 @@ def validate_prospect(fields: Mapping[str, Any], *, today: date | None = None) -
     values["email"] = email
     phone_raw = raw.get("phone")
     if isinstance(phone_raw, (int, float)) and not isinstance(phone_raw, bool):
-        digits = _cell_text(phone_raw)
+        digits = cell_text(phone_raw)
         phone_raw = "0" + digits if len(digits) == 9 else digits  # a spreadsheet dropped the leading 0
-    phone_text = _cell_text(phone_raw)
+    phone_text = cell_text(phone_raw)
     phone = _first_valid(phone_text, normalize_phone)
     if phone_text and phone is None:
         warnings.append(f"téléphone invalide ignoré : {phone_text}")
@@ -930,7 +851,7 @@ def _import_in_session(
     touched = []
     for line, cells in table.rows:
         row = {name: cells[i] if i < len(cells) else None for i, name in table.columns.items()}
-        if not any(_cell_text(v) for v in row.values()):
+        if not any(cell_text(v) for v in row.values()):
             continue
         check = validate_prospect(row, today=met_at.date())
         for warning in check.warnings:

@@ -7,7 +7,8 @@
 - Line numbers are the ones a spreadsheet shows: the first row of the file is line 1.
 - ``cell_text``, ``header_key`` and ``parse_french_date`` turn cells into comparable text and dates.
 
-Used by the job-fair prospects import (``jobs.candidate_import``) and the local directory import
+Used by the job-fair prospects import (``services.candidate_import``, which reads rows as a stream
+with cell limits, on these same helpers) and the local directory import
 (``services.directory``).
 """
 
@@ -45,7 +46,7 @@ def header_key(text: object) -> str:
 
 
 
-def _decode(data: bytes) -> tuple[str, str]:
+def decode_bytes(data: bytes) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         return data.decode("utf-16"), "utf-16"
     if data.startswith(codecs.BOM_UTF8):
@@ -56,7 +57,7 @@ def _decode(data: bytes) -> tuple[str, str]:
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
-def _looks_binary(text: str) -> bool:
+def looks_binary(text: str) -> bool:
     sample = text[:4000]
     if not sample:
         return False
@@ -64,7 +65,7 @@ def _looks_binary(text: str) -> bool:
     return "\x00" in sample or bad / len(sample) > 0.05
 
 
-def _pick_delimiter(text: str) -> str:
+def pick_delimiter(text: str) -> str:
     """The separator giving the most columns on the first non-empty lines (ties: ``;`` then tab then ``,``)."""
     lines = [line for line in text.splitlines() if line.strip()][:5]
     best, best_score = ";", -1
@@ -77,14 +78,14 @@ def _pick_delimiter(text: str) -> str:
 
 
 def _csv_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], str, str]:
-    text, encoding = _decode(data)
-    if _looks_binary(text):
+    text, encoding = decode_bytes(data)
+    if looks_binary(text):
         raise ImportFileError("ce fichier n'est pas un tableur lisible (CSV ou XLSX attendu)")
     # Excel's "sep=;" first line names the separator and is not shown as a row
     hint = re.match(r"\s*sep=(.)\s*?\r?\n", text)
     if hint:
         text = text[hint.end():]
-    delimiter = hint[1] if hint else _pick_delimiter(text)
+    delimiter = hint[1] if hint else pick_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         rows = [(number, row) for number, row in enumerate(reader, start=1)]
