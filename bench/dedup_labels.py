@@ -165,7 +165,7 @@ def _members(postings: list[dict[str, Any]], key: Any) -> dict[Any, list[str]]:
 
 def tune(directory: Path = LABELS_DIR) -> list[dict[str, Any]]:
     """Grid search of the match threshold and the one-sided title penalty on the dev split (by F1)."""
-    import matching.dedup as engine
+    import matching.dedup_compare as engine
 
     postings, _ = load(directory)
     saved = (engine.MATCH_THRESHOLD, engine.ONE_SIDED_PENALTY)

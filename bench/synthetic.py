@@ -699,7 +699,7 @@ def _slug(text: str) -> str:
 
 def _core_name(name: str) -> str:
     """An employer name without the words of its kind (two employers may not share it)."""
-    from matching.dedup import _EMPLOYER_KIND_WORDS, employer_key
+    from matching.dedup_records import _EMPLOYER_KIND_WORDS, employer_key
 
     return " ".join(w for w in employer_key(name).split() if w not in _EMPLOYER_KIND_WORDS)
 

@@ -1,0 +1,419 @@
+"""Deduplication comparison: features of a pair of postings, vetoes and a duplicate score.
+
+Features: title similarity (rapidfuzz on folded titles without gender marks, acronyms), conflicting title
+qualifiers, description TF-IDF cosine and containment, dates, contract, place, employer, salary, positions,
+URLs and France Travail partner links, same source. Decision: hard *vetoes* ("clearly different": another
+employer, place, contract, service in the title, …) then a weighted score in [0, 1]. ``prefilter`` drops
+with array arithmetic the candidate pairs a veto would drop anyway; ``score_pairs`` keeps the pairs at or
+above ``MATCH_THRESHOLD`` as edges for the clustering.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from matching.dedup_records import DedupRecord, employer_similarity
+from matching.geo import distance_km
+from matching.text import stem
+
+# Settings (tuned on the dev split; see docs/dedup.md)
+
+#: Score at or above which a candidate pair is an edge of the duplicate graph.
+MATCH_THRESHOLD = 0.62
+#: Score below which two postings "clearly differ" (they may never share an offer).
+DIFFER_THRESHOLD = 0.35
+#: Score penalty when one title has a distinctive word the other posting never mentions.
+ONE_SIDED_PENALTY = 0.3
+#: Maximum publication gap (days) between two postings of one vacancy, without a strong link.
+MAX_GAP_DAYS = 120
+#: Maximum distance (km) between the communes of two postings of one vacancy.
+MAX_DISTANCE_KM = 35.0
+#: Beyond this distance two communes are two sites, unless the postings share a URL or a partner link.
+SITE_DISTANCE_KM = 5.0
+
+# Contract types that one vacancy may carry on two sources (public sector "titulaire ou contractuel",
+# a seasonal fixed-term contract, work-study contracts).
+_CONTRACT_GROUPS = [
+    {"CDD", "saisonnier", "contractuel", "interim"},
+    {"titulaire", "contractuel"},
+    {"apprentissage", "professionnalisation"},
+    {"independant", "liberal"},
+]
+
+
+
+
+@dataclass(slots=True)
+class PairFeatures:
+    """What a comparison found about a pair, and the decision."""
+
+    title_ratio: float = 0.0
+    title_set: float = 0.0
+    title_conflict: bool = False
+    title_one_sided: bool = False
+    desc_cosine: float | None = None
+    desc_containment: float | None = None
+    strong_link: bool = False
+    same_source: bool = False
+    employer: float | None = None
+    place: float | None = None
+    distance_km: float | None = None
+    gap_days: float | None = None
+    rome: float | None = None
+    contract_ok: bool | None = None
+    hours_ok: bool | None = None
+    salary_ok: bool | None = None
+    positions_ok: bool | None = None
+    veto: str | None = None
+    score: float = 0.0
+
+
+
+def _contracts_compatible(a: str | None, b: str | None) -> bool | None:
+    if not a or not b:
+        return None
+    if a == b:
+        return True
+    return any(a in group and b in group for group in _CONTRACT_GROUPS)
+
+
+_PERIOD_TO_MONTH = {"hour": 151.67, "month": 1.0, "year": 1 / 12}
+
+
+def _monthly(record: DedupRecord) -> tuple[float, float] | None:
+    low, high = record.salary_min, record.salary_max
+    if low is None and high is None:
+        return None
+    factor = _PERIOD_TO_MONTH.get(record.salary_period or "month")
+    if factor is None:
+        return None
+    low = low if low is not None else high
+    high = high if high is not None else low
+    return (low * factor, high * factor)  # type: ignore[operator]
+
+
+def _salaries_compatible(a: DedupRecord, b: DedupRecord) -> bool | None:
+    ra, rb = _monthly(a), _monthly(b)
+    if ra is None or rb is None:
+        return None
+    tolerance = 0.08 * max(ra[1], rb[1], 1.0)
+    return ra[0] <= rb[1] + tolerance and rb[0] <= ra[1] + tolerance
+
+
+def _commune_stems(record: DedupRecord) -> frozenset[str]:
+    return record.commune_stems
+
+
+def _text_stems(record: DedupRecord) -> tuple[str, ...]:
+    """Stems of everything the posting says, sorted (computed on first use, then kept).
+
+    A sorted tuple rather than a set: about a quarter of the memory, which matters when hundreds of thousands
+    of records keep theirs during a large rebuild.
+    """
+    if record.text_stems is None:
+        words = {stem(w) for w in record.desc_words} | set(record.title_stems) | set(record.title_qualifier)
+        record.text_stems = tuple(sorted(words | record.commune_stems))
+    return record.text_stems
+
+
+def _any_missing(words: Iterable[str], stems: tuple[str, ...]) -> bool:
+    """True when one of ``words`` is not in the sorted tuple ``stems``."""
+    for word in words:
+        at = bisect_left(stems, word)
+        if at == len(stems) or stems[at] != word:
+            return True
+    return False
+
+
+def _title_conflict(a: DedupRecord, b: DedupRecord) -> tuple[bool, bool]:
+    """(two-sided, one-sided) conflict of the titles' qualifiers (service, site, speciality).
+
+    Two-sided: both titles name a qualifier and they share nothing ("pneumologie" vs "cardiologie"), even
+    if each description mentions the other (a town hall's template lists every service).
+    One-sided: one title names a qualifier that the other posting never mentions (title or description):
+    weaker evidence, since a source may shorten a title.
+    """
+    qa = set(a.title_qualifier) - _commune_stems(b)
+    qb = set(b.title_qualifier) - _commune_stems(a)
+    if not qa and not qb:
+        return False, False
+    if qa and qb:
+        return bool(qa - qb) and bool(qb - qa), False
+    # one-sided evidence needs the other posting's description (a bare title may just be shortened)
+    if qa:
+        return False, bool(b.desc_words) and _any_missing(qa, _text_stems(b))
+    return False, bool(a.desc_words) and _any_missing(qb, _text_stems(a))
+
+
+def _acronym_of(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    """True when ``short`` starts with the acronym of ``long``'s words ("ASH" / "agent service hospitalier")."""
+    if not short or len(long) < 2:
+        return False
+    word = short[0]
+    if not 2 <= len(word) <= 5:
+        return False
+    return word == "".join(w[0] for w in long)
+
+
+def compare(a: DedupRecord, b: DedupRecord, desc_cosine: float | None = None) -> PairFeatures:
+    """Compare two prepared records: features, vetoes and a duplicate score in [0, 1]."""
+    f = PairFeatures()
+    f.same_source = a.source == b.source
+    if f.same_source and a.source_ref == b.source_ref:
+        f.strong_link = True
+    if a.urls & b.urls:
+        f.strong_link = True
+    f.title_ratio = fuzz.ratio(a.title_text, b.title_text) / 100.0
+    f.title_set = fuzz.token_set_ratio(a.title_text, b.title_text) / 100.0
+    if _acronym_of(a.title_words, b.title_words) or _acronym_of(b.title_words, a.title_words):
+        f.title_ratio = f.title_set = max(f.title_set, 0.9)
+    f.title_conflict, f.title_one_sided = _title_conflict(a, b)
+    if a.desc_words and b.desc_words:
+        inter = len(set(a.desc_words).intersection(b.desc_words))
+        f.desc_containment = inter / min(len(a.desc_words), len(b.desc_words))
+        f.desc_cosine = desc_cosine if desc_cosine is not None else inter / math.sqrt(
+            len(a.desc_words) * len(b.desc_words)
+        )
+    # employer
+    if a.siren and b.siren:
+        f.employer = 1.0 if a.siren == b.siren else 0.0
+        if f.employer == 0.0 and a.employer_key and b.employer_key:
+            f.employer = employer_similarity(a.employer_key, b.employer_key)
+    elif a.employer_key and b.employer_key:
+        f.employer = employer_similarity(a.employer_key, b.employer_key)
+    # place
+    f.distance_km = distance_km((a.lat, a.lon), (b.lat, b.lon))
+    if a.commune_insee and b.commune_insee:
+        if a.commune_insee == b.commune_insee:
+            f.place = 1.0
+        elif a.epci and a.epci == b.epci:
+            f.place = 0.7
+        elif f.distance_km is not None and f.distance_km <= 15:
+            f.place = 0.6
+        else:
+            f.place = 0.2
+    elif a.departement and b.departement:
+        f.place = 0.5 if a.departement == b.departement else 0.0
+    # dates
+    if a.published_at and b.published_at:
+        f.gap_days = abs((a.published_at - b.published_at).total_seconds()) / 86400.0
+    if a.rome_code and b.rome_code:
+        f.rome = 1.0 if a.rome_code == b.rome_code else 0.5 if a.rome_code[:1] == b.rome_code[:1] else 0.0
+    f.contract_ok = _contracts_compatible(a.contract_type, b.contract_type)
+    f.salary_ok = _salaries_compatible(a, b)
+    if a.hours_per_week and b.hours_per_week:
+        f.hours_ok = abs(a.hours_per_week - b.hours_per_week) <= 2.0
+    if a.positions and b.positions:
+        f.positions_ok = a.positions == b.positions
+    f.veto = _veto(a, b, f)
+    f.score = 0.0 if f.veto else _score(f)
+    return f
+
+
+def _veto(a: DedupRecord, b: DedupRecord, f: PairFeatures) -> str | None:
+    """Why the two postings clearly are two vacancies (None when they may be one)."""
+    if f.same_source and a.source_ref == b.source_ref:
+        return None
+    if f.employer is not None and f.employer < 0.75:
+        return "employer"
+    if f.distance_km is not None and f.distance_km > MAX_DISTANCE_KM:
+        return "place"
+    if f.place == 0.0:
+        return "place"
+    if f.contract_ok is False:
+        return "contract"
+    if f.strong_link:
+        return None
+    if f.distance_km is not None and f.distance_km > SITE_DISTANCE_KM:
+        return "place"
+    if f.salary_ok is False:
+        return "salary"
+    if f.hours_ok is False:
+        return "hours"
+    if f.gap_days is not None and f.gap_days > MAX_GAP_DAYS:
+        return "dates"
+    if f.title_conflict:
+        return "title"
+    if f.title_set < 0.5 and (f.desc_cosine is None or f.desc_cosine < 0.6):
+        return "title"
+    if f.same_source:
+        # One source with two ids: two vacancies unless the two postings are nearly identical.
+        if f.title_ratio < 0.95 or (f.desc_cosine is not None and f.desc_cosine < 0.95):
+            return "same_source"
+    return None
+
+
+def _score(f: PairFeatures) -> float:
+    if f.strong_link:
+        return 1.0
+    title = 0.5 * f.title_ratio + 0.5 * f.title_set
+    if f.desc_cosine is None:
+        desc = 0.5
+    else:
+        desc = max(f.desc_cosine, 0.9 * (f.desc_containment or 0.0))
+    employer = 0.5 if f.employer is None else f.employer
+    place = 0.5 if f.place is None else f.place
+    score = 0.40 * title + 0.30 * desc + 0.15 * employer + 0.15 * place
+    if f.gap_days is not None and f.gap_days > 30:
+        score -= min(0.15, (f.gap_days - 30) / 600)
+    if f.positions_ok is False:
+        score -= 0.05
+    if f.title_one_sided:
+        score -= ONE_SIDED_PENALTY
+    if f.rome == 0.0:
+        score -= 0.3
+    elif f.rome == 0.5:
+        score -= 0.1
+    if f.contract_ok is None:
+        score -= 0.02
+    return max(0.0, min(1.0, score))
+
+
+# --------------------------------------------------------------------------------------------------
+# Description similarity (TF-IDF, sparse)
+# --------------------------------------------------------------------------------------------------
+
+
+def _identity(words: tuple[str, ...]) -> tuple[str, ...]:
+    return words
+
+
+def description_cosines(records: Sequence[DedupRecord], pairs: np.ndarray, chunk: int = 20_000) -> np.ndarray:
+    """TF-IDF cosine of the descriptions of each pair (NaN when one description is missing).
+
+    The vectoriser (scikit-learn) weighs each distinct folded word of a description (French stop words
+    out, accents stripped) by its IDF, fitted on the records given, so the IDF reflects the batch being
+    deduplicated.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    result = np.full(len(pairs), np.nan, dtype=np.float32)
+    if len(pairs) == 0:
+        return result
+    has = np.fromiter((bool(r.desc_words) for r in records), dtype=bool, count=len(records))
+    if not has.any():
+        return result
+    vectorizer = TfidfVectorizer(analyzer=_identity, dtype=np.float32, min_df=1)
+    try:
+        matrix = vectorizer.fit_transform([r.desc_words for r in records]).tocsr()
+    except ValueError:  # empty vocabulary
+        return result
+    for start in range(0, len(pairs), chunk):
+        part = pairs[start : start + chunk]
+        left, right = matrix[part[:, 0]], matrix[part[:, 1]]
+        sims = np.asarray(left.multiply(right).sum(axis=1)).ravel()
+        ok = has[part[:, 0]] & has[part[:, 1]]
+        result[start : start + chunk] = np.where(ok, sims, np.nan)
+    return result
+
+
+
+@dataclass(slots=True)
+class Edge:
+    """A candidate pair above the threshold."""
+
+    i: int
+    j: int
+    score: float
+
+
+_CONTRACT_CODES: dict[str | None, int] = {}
+
+
+def _contract_code(value: str | None) -> int:
+    return _CONTRACT_CODES.setdefault(value, len(_CONTRACT_CODES))
+
+
+def prefilter(records: Sequence[DedupRecord], pairs: np.ndarray) -> np.ndarray:
+    """Drop, with array arithmetic, the candidate pairs that ``compare`` would veto anyway.
+
+    Vetoes computed here: distance (over ``MAX_DISTANCE_KM``, or over ``SITE_DISTANCE_KM`` without a shared
+    URL), incompatible contracts, other weekly hours, publication gap; the pairs kept go to ``compare``.
+    """
+    if len(pairs) == 0:
+        return pairs
+    n = len(records)
+    lat = np.fromiter((r.lat if r.lat is not None else np.nan for r in records), dtype=np.float64, count=n)
+    lon = np.fromiter((r.lon if r.lon is not None else np.nan for r in records), dtype=np.float64, count=n)
+    hours = np.fromiter((r.hours_per_week or np.nan for r in records), dtype=np.float64, count=n)
+    stamp = np.fromiter(
+        (r.published_at.timestamp() if r.published_at else np.nan for r in records), dtype=np.float64, count=n
+    )
+    codes = np.fromiter((_contract_code(r.contract_type) for r in records), dtype=np.int64, count=n)
+    size = len(_CONTRACT_CODES)
+    compatible = np.ones((size, size), dtype=bool)
+    for value_a, code_a in _CONTRACT_CODES.items():
+        for value_b, code_b in _CONTRACT_CODES.items():
+            compatible[code_a, code_b] = _contracts_compatible(value_a, value_b) is not False
+    # pairs that share a URL (strong links) escape the soft vetoes
+    by_url: dict[str, list[int]] = defaultdict(list)
+    for index, record in enumerate(records):
+        for url in record.urls:
+            by_url[url].append(index)
+    linked = np.fromiter(
+        (a * n + b for members in by_url.values() if 1 < len(members) < 50 for a in members for b in members if a < b),
+        dtype=np.int64,
+    )
+    kept: list[np.ndarray] = []
+    for start in range(0, len(pairs), _CHUNK_PAIRS):  # in chunks: a few arrays of the chunk's length at a time
+        part = pairs[start : start + _CHUNK_PAIRS]
+        i, j = part[:, 0], part[:, 1]
+        strong = np.isin(i.astype(np.int64) * n + j, linked)
+        lat1, lon1, lat2, lon2 = map(np.radians, (lat[i], lon[i], lat[j], lon[j]))
+        h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+        with np.errstate(invalid="ignore"):
+            distance = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+            veto = distance > MAX_DISTANCE_KM
+            veto |= (distance > SITE_DISTANCE_KM) & ~strong
+            veto |= np.abs(hours[i] - hours[j]) > 2.0
+            veto |= (np.abs(stamp[i] - stamp[j]) > MAX_GAP_DAYS * 86400.0) & ~strong
+        veto |= ~compatible[codes[i], codes[j]]
+        kept.append(part[~veto])
+    return np.concatenate(kept)
+
+
+_CHUNK_PAIRS = 1_000_000
+
+
+def score_pairs(records: Sequence[DedupRecord], pairs: np.ndarray) -> list[Edge]:
+    """Compare the candidate pairs and keep those at or above ``MATCH_THRESHOLD`` as edges."""
+    pairs = prefilter(records, pairs)
+    cosines = description_cosines(records, pairs)
+    edges: list[Edge] = []
+    for start in range(0, len(pairs), _CHUNK_PAIRS):
+        edges.extend(_score_chunk(records, pairs[start : start + _CHUNK_PAIRS], cosines[start : start + _CHUNK_PAIRS]))
+    return edges
+
+
+def _score_chunk(records: Sequence[DedupRecord], pairs: np.ndarray, cosines: np.ndarray) -> list[Edge]:
+    edges: list[Edge] = []
+    for (i, j), cos in zip(pairs.tolist(), cosines.tolist(), strict=True):
+        a, b = records[i], records[j]
+        # cheap pre-filter: unrelated titles without a shared URL cannot be duplicates
+        if not (a.urls & b.urls) and fuzz.token_set_ratio(a.title_text, b.title_text) < 50 and (
+            cos != cos or cos < 0.6
+        ):
+            continue
+        features = compare(a, b, None if cos != cos else cos)
+        if features.score >= MATCH_THRESHOLD:
+            edges.append(Edge(i, j, features.score))
+    return edges
+
+
+__all__ = [
+    "DIFFER_THRESHOLD",
+    "MATCH_THRESHOLD",
+    "Edge",
+    "PairFeatures",
+    "compare",
+    "description_cosines",
+    "prefilter",
+    "score_pairs",
+]

@@ -1,0 +1,349 @@
+"""Deduplication records: the comparable fields of one posting and the keys derived from them.
+
+A ``DedupRecord`` is built from a database row (``store/dedup.py``) or from the JSON form of a normalised
+posting (``record_from_json``); ``prepare`` fills its derived fields (folded title words and stems, title
+qualifier, employer key, canonical URLs, the distinct words of its description). Pure functions, no I/O
+except the commune names of ``matching/data/`` read once.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import sys
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from rapidfuzz import fuzz
+
+from matching.text import FRENCH_STOP_WORDS, normalize_name, stem, strip_gender_marks, tokens
+
+_DATA = Path(__file__).resolve().parent / "data"
+
+_LEGAL_FORMS = frozenset(
+    "sa sas sasu sarl eurl scop scic sci snc sca gie earl gaec scea selarl selas eirl ei ets etablissements "
+    "groupe group societe france".split()
+)
+# Words that say nothing about which vacancy a title is about (kept out of title conflicts and blocking).
+_GENERIC_TITLE_WORDS = frozenset(
+    "poste emploi offre recrutement recrute recherche cdi cdd temps plein partiel nuit jour "
+    "confirme experimente debutant junior senior interim mission saisonnier saison urgent "
+    "h f hf fh x ou et en de du des la le les a au aux sur pour".split()
+)
+_TRACKING_PARAMS = re.compile(r"^(utm_|from$|origin$|source$|ref$|src$|xtor$|at_|mc_|fbclid$|gclid$|cpc$|poc$|op$)")
+
+
+
+
+@dataclass(slots=True)
+class DedupRecord:
+    """The comparable fields of one posting. ``key`` is the caller's id (posting id or JSON ``id``)."""
+
+    key: Any
+    source: str
+    source_ref: str
+    title: str
+    title_clean: str | None = None
+    employer: str | None = None
+    employer_siret: str | None = None
+    description: str | None = None
+    contract_type: str | None = None
+    hours_per_week: float | None = None
+    published_at: datetime | None = None
+    first_seen_at: datetime | None = None
+    closed_at: datetime | None = None
+    commune_insee: str | None = None
+    commune_name: str | None = None
+    epci: str | None = None
+    departement: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    rome_code: str | None = None
+    url: str | None = None
+    apply_url: str | None = None
+    partners: list[Any] = field(default_factory=list)
+    salary_min: float | None = None
+    salary_max: float | None = None
+    salary_period: str | None = None
+    positions: int | None = None
+    # derived (filled by ``prepare``)
+    title_words: tuple[str, ...] = ()
+    title_stems: frozenset[str] = frozenset()
+    title_qualifier: tuple[str, ...] = ()
+    commune_stems: frozenset[str] = frozenset()
+    text_stems: tuple[str, ...] | None = None  # sorted, filled on first use
+    title_text: str = ""
+    employer_key: str = ""
+    siren: str = ""
+    urls: frozenset[str] = frozenset()
+    # a sorted tuple of interned words, not a set: eight bytes a word, so a million records fit in memory
+    desc_words: tuple[str, ...] = ()
+
+    @property
+    def since(self) -> datetime | None:
+        """When the posting was first known (first sight, else publication)."""
+        return self.first_seen_at or self.published_at
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def canonical_url(url: str | None) -> str | None:
+    """A comparable URL: no scheme, no ``www.``, no tracking parameters, fragment or trailing slash."""
+    if not url or not isinstance(url, str):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if not parts.netloc:
+        return None
+    host = parts.netloc.lower().removeprefix("www.")
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k.lower())))
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit(("", host, path, query, "")).lstrip("/")
+
+
+# Abbreviations that French employers use for themselves on one source and spell out on another.
+_EMPLOYER_ABBREVIATIONS = {
+    "ch": "centre hospitalier",
+    "chu": "centre hospitalier universitaire",
+    "chs": "centre hospitalier specialise",
+    "ehpad": "ehpad",
+    "ccas": "centre communal action sociale",
+    "cias": "centre intercommunal action sociale",
+    "mairie": "commune",
+    "ville": "commune",
+    "cc": "communaute communes",
+    "cdc": "communaute communes",
+    "cd": "conseil departemental",
+    "departement": "conseil departemental",
+    "adapei": "adapei",
+    "ssiad": "service soins infirmiers domicile",
+    "admr": "admr",
+}
+_EMPLOYER_NOISE = frozenset({"de", "du", "des", "la", "le", "les", "l", "d", "et", "a", "au", "aux"})
+
+
+def employer_key(name: str | None) -> str:
+    """A comparable employer name: folded words, abbreviations spelled out, without legal forms or articles."""
+    words: list[str] = []
+    for word in normalize_name(name).split():
+        if word in _LEGAL_FORMS or word in _EMPLOYER_NOISE:
+            continue
+        words.extend(_EMPLOYER_ABBREVIATIONS.get(word, word).split())
+    return " ".join(words)
+
+
+# Words naming the kind of organisation (an EHPAD is often called "Résidence X" on another board).
+_EMPLOYER_KIND_WORDS = frozenset(
+    "ehpad residence association hotel restaurant camping domaine commune centre hospitalier foyer institut "
+    "maison entreprise".split()
+)
+
+
+def employer_similarity(a: str, b: str) -> float:
+    """Similarity in [0, 1] of two employer keys; the distinctive words (without the kind words) decide.
+
+    "EHPAD Les Tilleuls" ~ "Résidence Les Tilleuls"; "Centre hospitalier de Cahors" ≠ "… de Brive".
+    """
+    core_a = " ".join(w for w in a.split() if w not in _EMPLOYER_KIND_WORDS)
+    core_b = " ".join(w for w in b.split() if w not in _EMPLOYER_KIND_WORDS)
+    if core_a and core_b:
+        return fuzz.token_set_ratio(core_a, core_b) / 100.0
+    return fuzz.token_set_ratio(a, b) / 100.0
+
+
+def _partner_urls(partners: Iterable[Any]) -> list[str]:
+    found = []
+    for partner in partners or []:
+        if isinstance(partner, dict):
+            for key in ("url", "urlOrigine", "lien"):
+                canon = canonical_url(partner.get(key))
+                if canon:
+                    found.append(canon)
+        elif isinstance(partner, str):
+            canon = canonical_url(partner)
+            if canon:
+                found.append(canon)
+    return found
+
+
+def prepare(record: DedupRecord, *, description_chars: int = 2000) -> DedupRecord:
+    """Fill the derived fields of ``record`` (folded title words, employer key, URLs) and return it.
+
+    The description is reduced to its distinct words (``desc_words``, what the TF-IDF cosine and the
+    containment use) and the text itself dropped, so that a million records fit in memory; derived values
+    shared by many postings (title analysis, employer key, commune stems) are the same objects.
+    """
+    title = record.title_clean or record.title or ""
+    parts = _title_parts(title, record.commune_name or "", record.departement or "")
+    record.title_words, record.title_stems, record.title_text, record.title_qualifier = parts
+    record.commune_stems = _commune_stem_set(record.commune_name or "")
+    record.employer_key = _employer_key_cached(record.employer or "")
+    siret = re.sub(r"\D", "", record.employer_siret or "")
+    record.siren = siret[:9] if len(siret) >= 9 else ""
+    urls = {canonical_url(record.url), canonical_url(record.apply_url), *_partner_urls(record.partners)}
+    record.urls = frozenset(u for u in urls if u)
+    if not record.partners:
+        record.partners = _NO_PARTNERS
+    text = record.description[:description_chars] if record.description else None
+    record.desc_words = tuple(sorted(sys.intern(w) for w in description_words(text)))
+    record.description = None
+    return record
+
+
+_NO_PARTNERS: list[Any] = []
+
+
+@lru_cache(maxsize=100_000)
+def _title_parts(
+    title: str, commune_name: str, departement: str
+) -> tuple[tuple[str, ...], frozenset[str], str, tuple[str, ...]]:
+    words = tuple(tokens(strip_gender_marks(title)))
+    stems = frozenset(stem(w) for w in words if w not in _GENERIC_TITLE_WORDS)
+    place_words = set(tokens(commune_name)) | {"lot", "quercy", "france"} | ({departement} if departement else set())
+    return words, stems, " ".join(words), title_qualifier(title, place_words)
+
+
+@lru_cache(maxsize=50_000)
+def _commune_stem_set(name: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in tokens(name))
+
+
+@lru_cache(maxsize=200_000)
+def _employer_key_cached(name: str) -> str:
+    return employer_key(name) if name else ""
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_FOLD_TABLE = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "’": " ", "‘": " ", "`": " "})
+
+
+def description_words(text: str | None) -> frozenset[str]:
+    """The distinct folded words of a description, stop words left out.
+
+    Same words as ``matching.text.tokens`` for French text, with a faster fold (NFKD then ASCII in C, rather
+    than a per-character filter): descriptions are long and a rebuild folds every one of them.
+    """
+    if not text:
+        return frozenset()
+    folded = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_TABLE))
+    ascii_text = folded.encode("ascii", "ignore").decode("ascii")
+    return frozenset(w for w in _ASCII_WORD.findall(ascii_text) if w not in FRENCH_STOP_WORDS)
+
+
+def record_from_json(data: dict[str, Any], key: Any = None) -> DedupRecord:
+    """A record from the JSON form of a normalised posting (``NormalizedPosting.as_json()`` plus ``id``)."""
+    location = data.get("location") or {}
+    salary = data.get("salary") or {}
+    positions = data.get("positions")
+    return prepare(
+        DedupRecord(
+            key=data.get("id") if key is None else key,
+            source=str(data.get("source") or ""),
+            source_ref=str(data.get("source_id") or data.get("url") or data.get("id") or ""),
+            title=str(data.get("title") or ""),
+            title_clean=data.get("title_clean"),
+            employer=data.get("employer"),
+            employer_siret=data.get("employer_siret"),
+            description=data.get("description") or data.get("description_text"),
+            contract_type=data.get("contract_type"),
+            hours_per_week=_float(data.get("hours_per_week")),
+            published_at=_aware(data.get("published_at")),
+            first_seen_at=_aware(data.get("first_seen_at")),
+            closed_at=_aware(data.get("closed_at")),
+            commune_insee=location.get("insee"),
+            commune_name=location.get("name") or location.get("label"),
+            epci=location.get("epci"),
+            departement=location.get("departement"),
+            lat=_float(location.get("lat")),
+            lon=_float(location.get("lon")),
+            rome_code=data.get("rome_code"),
+            url=data.get("url"),
+            apply_url=data.get("apply_url"),
+            partners=list(data.get("partners") or []),
+            salary_min=_float(salary.get("min")),
+            salary_max=_float(salary.get("max")),
+            salary_period=salary.get("period"),
+            positions=positions if isinstance(positions, int) else None,
+        )
+    )
+
+
+_QUALIFIER_SPLIT = re.compile(r"\s[-–—|/:]\s|[()\[\],]")
+_QUALIFIER_NOISE = frozenset(
+    "service poste secteur site urgent cdi cdd interim saisonnier h f hf fh temps plein partiel "
+    "titulaire contractuel alternance stage".split()
+)
+
+
+def title_qualifier(title: str, place_words: Iterable[str] = ()) -> tuple[str, ...]:
+    """The stems of what a title adds after its job name ("Infirmier H/F - Service pneumologie" → pneumolog).
+
+    Commune names, contract words and gender marks are not qualifiers.
+    """
+    parts = [p for p in _QUALIFIER_SPLIT.split(strip_gender_marks(title or "")) if p and p.strip()]
+    places, own = _place_names(), set(place_words)
+    # a part that is a place: any several-word commune name ("Saint-Cyr-la-Roche"), or the posting's own
+    # commune (one-word commune names are also ordinary words: "Noyers", "Pommiers")
+    parts = [p for p in parts if not ((name := normalize_name(p)) in places and (" " in name or name in own))]
+    noise = _QUALIFIER_NOISE | own
+    cleaned = [[w for w in tokens(p) if w not in noise and not w.isdigit()] for p in parts]
+    cleaned = [c for c in cleaned if c]
+    if len(cleaned) < 2:
+        return ()
+    return tuple(sorted({stem(w) for part in cleaned[1:] for w in part}))
+
+
+@lru_cache(maxsize=1)
+def _place_names() -> frozenset[str]:
+    """Folded names of every commune and département (a title part that is a place is not a qualifier)."""
+    names: set[str] = set()
+    for filename, column in (("communes.csv", "name"), ("departements.csv", "name")):
+        path = _DATA / filename
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                name = normalize_name(row.get(column) or "")
+                if name:
+                    names.add(name)
+    return frozenset(names)
+
+
+__all__ = [
+    "DedupRecord",
+    "canonical_url",
+    "description_words",
+    "employer_key",
+    "employer_similarity",
+    "prepare",
+    "record_from_json",
+    "title_qualifier",
+]
