@@ -137,6 +137,11 @@ def dedupe(
         stats = dedupe_database(session, full=full, per_source=True)
     mode = "reconstruction complète" if full else "incrémental"
     out.print(f"Dédoublonnage ({mode}) : {stats.new_offers} nouvelles offres, {stats.joined} annonces rattachées")
+    if stats.rechecked:
+        out.print(
+            f"{stats.rechecked} annonces modifiées depuis leur regroupement revues, "
+            f"{stats.moved} changées d'offre"
+        )
     _print_summary(stats.postings, stats.offers, stats.merged, stats.per_source)
 
 

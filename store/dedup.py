@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from matching.dedup import (
@@ -32,7 +32,17 @@ from matching.dedup import (
     prepare,
     score_pairs,
 )
-from store.models import DedupBlock, DedupCorrection, Offer, Posting, Shortlist, Source, _OfferFields
+from store.models import (
+    POSTING_STALE_SQL,
+    DedupBlock,
+    DedupCorrection,
+    Offer,
+    Posting,
+    PostingChange,
+    Shortlist,
+    Source,
+    _OfferFields,
+)
 from store.models import as_utc as _as_utc
 
 #: The columns copied from the best posting to its offer.
@@ -81,7 +91,9 @@ class DedupStats:
     ``postings`` and ``offers`` count what is in the database after the run (postings attached to an offer,
     offers with at least one posting); ``merged`` = postings − offers (duplicates folded into an offer);
     ``new_offers`` and ``joined`` count what this run did (offers created, new postings that joined an
-    existing offer); ``per_source`` maps a source id to ``(postings, duplicates)`` where a duplicate is a
+    existing offer); ``rechecked`` the postings whose content changed since their offer was decided (re-decided
+    by an incremental run) and ``moved`` those of them that left their offer; ``per_source`` maps a source id
+    to ``(postings, duplicates)`` where a duplicate is a
     posting whose offer has another posting.
     """
 
@@ -90,6 +102,8 @@ class DedupStats:
     merged: int = 0
     new_offers: int = 0
     joined: int = 0
+    rechecked: int = 0
+    moved: int = 0
     full: bool = False
     per_source: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -228,26 +242,52 @@ def _offer_values(postings: Sequence[Any], trust: dict[str, float], now: datetim
     return values
 
 
+def _choose_offers(
+    groups: dict[int, list[int]], current: Sequence[int | None], changed: frozenset[int]
+) -> dict[int, int | None]:
+    """The existing offer id each group keeps (or None: a new offer).
+
+    Largest groups choose first, by the majority of their postings' current offers. Postings whose content
+    changed (``changed``, re-decided) vote only after every other group chose: an offer stays with the
+    postings that did not change, and a changed posting left alone keeps its offer when nobody else has it.
+    """
+    taken: set[int] = set()
+    offer_of_group: dict[int, int | None] = {}
+    ordered = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    for label, members in ordered:
+        votes = Counter(current[m] for m in members if current[m] is not None and m not in changed)
+        chosen = next((offer_id for offer_id, _ in votes.most_common() if offer_id not in taken), None)
+        if chosen is not None:
+            taken.add(chosen)
+        offer_of_group[label] = chosen
+    for label, members in ordered:
+        if offer_of_group[label] is not None:
+            continue
+        votes = Counter(current[m] for m in members if current[m] is not None and m in changed)
+        chosen = next((offer_id for offer_id, _ in votes.most_common() if offer_id not in taken), None)
+        if chosen is not None:
+            taken.add(chosen)
+            offer_of_group[label] = chosen
+    return offer_of_group
+
+
 def _assign(
     session: Session,
     records: Sequence[DedupRecord],
     labels: Sequence[int],
     current: Sequence[int | None],
     now: datetime,
-) -> tuple[int, int, set[int]]:
-    """Give each group an offer (keeping existing offer ids by majority); returns (new, joined, touched)."""
+    changed: frozenset[int] = frozenset(),
+) -> tuple[int, int, set[int], list[tuple[int, int | None, int]]]:
+    """Give each group an offer (keeping existing offer ids by majority).
+
+    Returns (offers created, new postings that joined an offer, offers touched, moves) where a move is
+    ``(posting id, old offer id, new offer id)`` for each posting already in an offer that changed offer.
+    """
     groups: dict[int, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
         groups[label].append(index)
-    # Largest groups choose their offer id first.
-    taken: set[int] = set()
-    offer_of_group: dict[int, int | None] = {}
-    for label, members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        votes = Counter(current[m] for m in members if current[m] is not None)
-        chosen = next((offer_id for offer_id, _ in votes.most_common() if offer_id not in taken), None)
-        if chosen is not None:
-            taken.add(chosen)
-        offer_of_group[label] = chosen
+    offer_of_group = _choose_offers(groups, current, changed)
     new_labels = [label for label in groups if offer_of_group[label] is None]
     created: dict[int, int] = {}
     for part in _chunks(new_labels, 1000):
@@ -259,6 +299,7 @@ def _assign(
     joined = 0
     touched: set[int] = set()
     updates: list[dict[str, int]] = []
+    moves: list[tuple[int, int | None, int]] = []
     for label, members in groups.items():
         offer_id = offer_of_group[label]
         if offer_id is None:
@@ -270,10 +311,11 @@ def _assign(
             if current[m] != offer_id:
                 if current[m] is not None:
                     touched.add(current[m])  # type: ignore[arg-type]
+                    moves.append((records[m].key, current[m], offer_id))
                 updates.append({"id": records[m].key, "offer_id": offer_id})
     for part in _chunks(updates, 2000):
         session.execute(update(Posting), list(part))
-    return len(created), joined, touched
+    return len(created), joined, touched, moves
 
 
 _POSTING_VALUE_COLUMNS = (
@@ -383,69 +425,144 @@ def duplicates_per_source(session: Session) -> dict[str, tuple[int, int]]:
     return {source: (int(total), int(dups or 0)) for source, total, dups in rows}
 
 
+#: Postings already in an offer whose content changed (a later crawl) since the deduplication decided it.
+_STALE = text(POSTING_STALE_SQL)  # the condition of the partial index ix_posting_dedup_stale
+
+
+@dataclass
+class _Batch:
+    """What one run clusters: the first ``fresh`` records are decided (new, then changed postings)."""
+
+    rows: list[Any]
+    records: list[DedupRecord]
+    keys: list[set[str]]
+    fresh: int = 0
+    changed: frozenset[int] = frozenset()
+
+    @property
+    def current(self) -> list[int | None]:
+        return [r.offer_id for r in self.rows]
+
+
+def _full_batch(session: Session) -> _Batch:
+    rows = _load_rows(session, Posting.id.is_not(None))
+    records = [_record(r) for r in rows]
+    keys = [blocking_keys(r) for r in records]
+    session.execute(delete(DedupBlock))
+    _write_blocks_bulk(session, records, keys)
+    return _Batch(rows, records, keys, fresh=len(rows))
+
+
+def _incremental_batch(session: Session) -> _Batch | None:
+    """New postings, changed postings, and the postings of the offers they may join or leave (None: nothing)."""
+    new_rows = _load_rows(session, Posting.offer_id.is_(None))
+    changed_rows = _load_rows(session, _STALE)
+    fresh_rows = new_rows + changed_rows
+    if not fresh_rows:
+        return None
+    fresh_records = [_record(r) for r in fresh_rows]
+    fresh_keys = [blocking_keys(r) for r in fresh_records]
+    _write_blocks(session, fresh_records, fresh_keys)
+    fresh_ids = {r.key for r in fresh_records}
+    has_offers = session.scalar(select(Posting.id).where(Posting.offer_id.is_not(None)).limit(1)) is not None
+    neighbour_ids = _neighbour_ids(session, fresh_keys, fresh_ids) if has_offers else set()
+    # the offers that changed postings may leave (their other postings, staff merges among them)
+    left = sorted({r.offer_id for r in changed_rows})
+    for part in _chunks(left):
+        neighbour_ids.update(session.scalars(select(Posting.id).where(Posting.offer_id.in_(part))))
+    old_rows: list[Any] = []
+    for part in _chunks(sorted(neighbour_ids - fresh_ids)):
+        old_rows.extend(_load_rows(session, Posting.id.in_(part)))
+    records = fresh_records + [_record(r) for r in old_rows]
+    keys = fresh_keys + [blocking_keys(r) for r in records[len(fresh_records) :]]
+    changed = frozenset(range(len(new_rows), len(fresh_rows)))
+    return _Batch(fresh_rows + old_rows, records, keys, fresh=len(fresh_rows), changed=changed)
+
+
+def _kept_whole(batch: _Batch) -> list[tuple[int, int]]:
+    """Links keeping each existing offer whole, without the changed postings (they are decided again)."""
+    first_of: dict[int, int] = {}
+    forced: list[tuple[int, int]] = []
+    for index, offer_id in enumerate(batch.current):
+        if offer_id is None or index in batch.changed:
+            continue
+        if offer_id in first_of:
+            forced.append((first_of[offer_id], index))
+        else:
+            first_of[offer_id] = index
+    return forced
+
+
 def dedupe_database(
     session: Session, *, full: bool = False, now: datetime | None = None, per_source: bool | None = None
 ) -> DedupStats:
-    """Group postings into offers (new postings only, or all of them when ``full``); replay staff corrections.
+    """Group postings into offers; replay staff corrections.
 
-    Idempotent: a second run without new postings changes nothing. ``per_source`` (default: on for full
-    runs) also fills ``DedupStats.per_source``, which reads every posting once.
+    Incremental (default): the postings not yet in an offer, and the postings whose content changed since their
+    offer was decided (``dedup_hash`` ≠ ``content_hash``: they stay, move to another offer or start one),
+    against their neighbourhood with the other offers kept whole. ``full``: every posting is regrouped.
+    Idempotent: a second run without new or changed postings changes nothing. ``per_source`` (default: on for
+    full runs) also fills ``DedupStats.per_source``, which reads every posting once.
     """
     if per_source is None:
         per_source = full
     now = now or datetime.now(UTC)
     stats = DedupStats(full=full)
     session.flush()
-    if full:
-        rows = _load_rows(session, Posting.id.is_not(None))
-        records = [_record(r) for r in rows]
-        keys = [blocking_keys(r) for r in records]
-        session.execute(delete(DedupBlock))
-        _write_blocks_bulk(session, records, keys)
-        current: list[int | None] = [r.offer_id for r in rows]
-        forced: list[tuple[int, int]] = []
-    else:
-        new_rows = _load_rows(session, Posting.offer_id.is_(None))
-        if not new_rows:
-            _close_offers(session, now)
-            return _finish(session, stats, per_source)
-        new_records = [_record(r) for r in new_rows]
-        new_keys = [blocking_keys(r) for r in new_records]
-        _write_blocks(session, new_records, new_keys)
-        new_ids = {r.key for r in new_records}
-        has_offers = session.scalar(select(Posting.id).where(Posting.offer_id.is_not(None)).limit(1)) is not None
-        neighbour_ids = sorted(_neighbour_ids(session, new_keys, new_ids)) if has_offers else []
-        old_rows: list[Any] = []
-        for part in _chunks(neighbour_ids):
-            old_rows.extend(_load_rows(session, Posting.id.in_(part)))
-        rows = new_rows + old_rows
-        records = new_records + [_record(r) for r in old_rows]
-        keys = new_keys + [blocking_keys(r) for r in records[len(new_records) :]]
-        current = [r.offer_id for r in rows]
-        # Existing offers stay whole in an incremental run (only a full rebuild regroups them).
-        first_of: dict[int, int] = {}
-        forced = []
-        for index, offer_id in enumerate(current):
-            if offer_id is not None:
-                if offer_id in first_of:
-                    forced.append((first_of[offer_id], index))
-                else:
-                    first_of[offer_id] = index
+    batch = _full_batch(session) if full else _incremental_batch(session)
+    if batch is None:
+        _close_offers(session, now)
+        return _finish(session, stats, per_source)
+    records = batch.records
     position = {r.key: i for i, r in enumerate(records)}
     merges, splits = _corrections(session, set(position))
     staff_links = [(position[a], position[b]) for a, b in merges]
     forbidden = [(position[a], position[b]) for a, b in splits]
-    pairs = candidate_pairs(records, keys)
+    pairs = candidate_pairs(records, batch.keys)
+    forced = [] if full else _kept_whole(batch)
     if not full:
-        # existing offers stay whole: only pairs with a new posting matter
-        pairs = pairs[(pairs < len(new_records)).any(axis=1)]
+        # existing offers stay whole: only pairs with a new or changed posting matter
+        pairs = pairs[(pairs < batch.fresh).any(axis=1)]
     edges = score_pairs(records, pairs)
     labels = cluster(records, edges, forced_links=forced, forbidden=forbidden, staff_links=staff_links)
-    stats.new_offers, stats.joined, touched = _assign(session, records, labels, current, now)
+    current = batch.current
+    stats.new_offers, stats.joined, touched, moves = _assign(session, records, labels, current, now, batch.changed)
+    stats.rechecked = len(batch.changed)
+    stats.moved = len(moves) if full else sum(1 for m in moves if position[m[0]] in batch.changed)
+    _record_moves(session, moves, now)
+    _mark_decided(session, None if full else [r.key for r in records[: batch.fresh]])
     session.flush()
     _refresh_offers(session, touched, now)
     _close_offers(session, now)
     return _finish(session, stats, per_source)
+
+
+def _record_moves(session: Session, moves: Sequence[tuple[int, int | None, int]], now: datetime) -> None:
+    """Provenance: a ``PostingChange`` row ``{"offer_id": [old, new]}`` for each posting that changed offer."""
+    rows = [
+        {"posting_id": p, "run_id": None, "changed_at": now, "changes": {"offer_id": [old, new]}}
+        for p, old, new in moves
+    ]
+    for part in _chunks(rows, 2000):
+        session.execute(insert(PostingChange), list(part))
+
+
+def _mark_decided(session: Session, ids: Sequence[int] | None) -> None:
+    """Remember the content each posting's offer was decided on (every posting when ``ids`` is None)."""
+    if ids is None:
+        session.execute(
+            update(Posting).where(_STALE).values(dedup_hash=Posting.content_hash).execution_options(
+                synchronize_session=False
+            )
+        )
+        return
+    for part in _chunks(sorted(ids)):
+        session.execute(
+            update(Posting)
+            .where(Posting.id.in_(part), _STALE)
+            .values(dedup_hash=Posting.content_hash)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _finish(session: Session, stats: DedupStats, per_source: bool) -> DedupStats:

@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -206,11 +207,27 @@ class Offer(_OfferFields, Base):
     employer: Mapped[Employer | None] = relationship()
 
 
+#: A posting in an offer whose content changed since the deduplication decided it (``dedup_hash``).
+POSTING_STALE_SQL = (
+    "offer_id IS NOT NULL AND content_hash IS NOT NULL AND (dedup_hash IS NULL OR dedup_hash <> content_hash)"
+)
+
+
 class Posting(_OfferFields, Base):
     """One appearance of an offer on one source, identified by the source and the source's own id."""
 
     __tablename__ = "posting"
-    __table_args__ = (UniqueConstraint("source_id", "source_ref", name="uq_posting_source_ref"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "source_ref", name="uq_posting_source_ref"),
+        # partial: only the postings whose content changed since their offer was decided (few), so the
+        # incremental deduplication finds them without reading every posting
+        Index(
+            "ix_posting_dedup_stale",
+            "id",
+            sqlite_where=text(POSTING_STALE_SQL),
+            postgresql_where=text(POSTING_STALE_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[str] = mapped_column(ForeignKey("source.id"), index=True)
@@ -219,6 +236,9 @@ class Posting(_OfferFields, Base):
     url: Mapped[str | None] = mapped_column(Text)
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id"), index=True)
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # the content_hash the deduplication last decided this posting's offer on: when a crawl changes the
+    # content (content_hash differs), the next incremental ``ohmylot dedupe`` re-decides the posting
+    dedup_hash: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_run_id: Mapped[int | None] = mapped_column(Integer)
