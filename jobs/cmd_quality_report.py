@@ -3,7 +3,8 @@
 Sets (each skipped with its reason when its data is absent):
 - ``rome-real``: ROME classification of real France Travail offer titles (truth = the employer's code), test part;
 - ``rome-labelled``: the hand-labelled titles of ``tests/data/rome_eval``, test split;
-- ``rank-real``: ranking real offers of rural départements for fair-style prospects, test part.
+- ``rank-real``: ranking real offers of rural départements for fair-style prospects, test part;
+- ``dedup-real``: deduplication of real France Travail postings (truth from the sources' ids), test part.
 
 The synthetic relevance and dedup label sets keep their bench commands (``python -m bench.relevance``,
 ``python -m bench.dedup_labels score``): their code lives in bench/, which jobs/ may not import.
@@ -72,10 +73,26 @@ def _rank_real() -> list[Row]:
     ]
 
 
+def _dedup_real() -> list[Row]:
+    from services.quality_dedup import evaluate  # heavy (scikit-learn): imported on use
+
+    r = evaluate()
+    ours, base = r["test"]["ours"], r["test"]["baseline"]
+    note = f"titre rapidfuzz ≥ {r['baseline_threshold']} + même commune, {ours['duplicates']} doublons"
+    return [
+        ("précision (paires)", ours["precision"], base["precision"], note),
+        ("rappel (paires)", ours["recall"], base["recall"], f"{ours['non_duplicates']} non-doublons"),
+        ("F1", ours["f1"], base["f1"], "idem"),
+        ("fusions à tort", ours["false_merges"], base["false_merges"], "idem"),
+        ("paires ambiguës fusionnées", ours["ambiguous_merged"], base["ambiguous_merged"], "même employeur/titre/jour"),
+    ]
+
+
 SETS: dict[str, Callable[[], list[Row]]] = {
     "rome-real": _rome_real,
     "rome-labelled": _rome_labelled,
     "rank-real": _rank_real,
+    "dedup-real": _dedup_real,
 }
 
 

@@ -244,8 +244,12 @@ def _veto(a: DedupRecord, b: DedupRecord, f: PairFeatures) -> str | None:
     if f.title_set < 0.5 and (f.desc_cosine is None or f.desc_cosine < 0.6):
         return "title"
     if f.same_source:
-        # One source with two ids: two vacancies unless the two postings are nearly identical.
+        # One source with two ids: two vacancies unless the two postings are nearly identical, and always when
+        # they name two communes (a board lists one vacancy once; a home-care or nursery chain posts the same
+        # text for each commune it serves: real France Travail data, tests/data/dedup_real).
         if f.title_ratio < 0.95 or (f.desc_cosine is not None and f.desc_cosine < 0.95):
+            return "same_source"
+        if a.commune_insee and b.commune_insee and a.commune_insee != b.commune_insee:
             return "same_source"
     return None
 

@@ -114,7 +114,11 @@ def _float(value: Any) -> float | None:
 
 
 def canonical_url(url: str | None) -> str | None:
-    """A comparable URL: no scheme, no ``www.``, no tracking parameters, fragment or trailing slash."""
+    """A comparable URL: no scheme, no ``www.``, no tracking parameters, fragment or trailing slash.
+
+    A fragment that is an application route (``#/apply/job/xyfmo22h388/…``, ``#!/…``) is kept: on such sites
+    it is what names the posting. A bare site root (no path, query or route left) names no posting: None.
+    """
     if not url or not isinstance(url, str):
         return None
     try:
@@ -126,7 +130,10 @@ def canonical_url(url: str | None) -> str | None:
     host = parts.netloc.lower().removeprefix("www.")
     query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k.lower())))
     path = parts.path.rstrip("/") or "/"
-    return urlunsplit(("", host, path, query, "")).lstrip("/")
+    route = parts.fragment if parts.fragment.startswith(("/", "!/")) else ""
+    if path == "/" and not query and not route:
+        return None
+    return urlunsplit(("", host, path, query, route)).lstrip("/")
 
 
 # Abbreviations that French employers use for themselves on one source and spell out on another.

@@ -127,3 +127,22 @@ def test_quick_benchmark_reports_figures() -> None:
     engine = figures["engine_scale"][0]
     assert engine["offers"] < engine["postings"]
     assert engine["pairwise_precision"] > 0.9
+
+
+def test_canonical_url_keeps_route_fragments_and_drops_bare_site_roots() -> None:
+    # real France Travail partner links: the job id of an applicant-tracking site sits in the fragment
+    a = canonical_url("https://app.beetween.com/WeaselWeb/p/#/apply/job/xyfmo22h388/medecin-gastro-enterologue")
+    b = canonical_url("https://app.beetween.com/WeaselWeb/p/#/apply/job/oz09jb7i5f8/medecin-endocrinologue")
+    assert a
+    assert b
+    assert a != b
+    assert canonical_url("https://f.candidatus.com/?ref=blachere-58016") is None  # only a tracking-like ref left
+    assert canonical_url("https://www.example.fr/") is None
+
+
+def test_one_source_listing_one_template_at_two_communes_is_two_vacancies() -> None:
+    # a neighbouring commune 3 km away, same EPCI: the same text posted for each commune a service covers
+    a = rec("a", source="francetravail")
+    b = rec("b", source="francetravail", commune_insee="46222", lat=44.760, lon=1.398)
+    assert compare(a, b).veto == "same_source"
+    assert compare(a, rec("c", source="hellowork", commune_insee="46222", lat=44.760, lon=1.398)).veto is None
