@@ -128,16 +128,14 @@ def send_selection(
         raise NetworkError("Une offre choisie n'est plus ouverte ou pas publiée : rechargez la page.")
     unsubscribe_url = unsubscribe_link(settings, candidate.id)
     text = selection_text(candidate, public, settings.base_url(), unsubscribe_url, note, signer)
-    headers = {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    if signer is not None and signer.email:
-        headers["Reply-To"] = f"{signer.name} <{signer.email}>"
     message = mail.build_message(
         [candidate.email],
         "Des offres d'emploi dans le Lot sélectionnées pour vous",
         text,
         html=text_to_html(text),
         sender=sender_for(signer, mail.MailSettings().from_) if signer else None,
-        headers=headers,
+        reply_to=f"{signer.name} <{signer.email}>" if signer is not None and signer.email else None,
+        headers={"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
     )
     mail.send(message)
     now = now or utcnow()
