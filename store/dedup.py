@@ -44,6 +44,7 @@ from store.models import (
     _OfferFields,
 )
 from store.models import as_utc as _as_utc
+from store.offer_visibility import apply_visibility
 
 #: The columns copied from the best posting to its offer.
 OFFER_FIELDS: tuple[str, ...] = tuple(
@@ -534,6 +535,7 @@ def dedupe_database(
     session.flush()
     _refresh_offers(session, touched, now)
     _close_offers(session, now)
+    apply_visibility(session, None if full else touched)  # member offers' reviews (store/offer_visibility.py)
     return _finish(session, stats, per_source)
 
 
@@ -612,6 +614,7 @@ def merge_offers(session: Session, offer_a: int, offer_b: int, staff: str | None
     session.execute(update(Posting).where(Posting.offer_id == offer_b).values(offer_id=offer_a))
     session.flush()
     _refresh_offers(session, {offer_a, offer_b}, datetime.now(UTC))
+    apply_visibility(session, [offer_a])
     offer = session.get(Offer, offer_a)
     assert offer is not None
     return offer
@@ -648,6 +651,7 @@ def split_posting(session: Session, posting_id: int, staff: str | None, reason: 
     posting.offer_id = offer.id
     session.flush()
     _refresh_offers(session, {offer.id, old_offer}, datetime.now(UTC))
+    apply_visibility(session, [offer.id, old_offer])
     return offer
 
 

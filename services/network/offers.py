@@ -3,7 +3,8 @@
 A member's form becomes a ``RawPosting`` of the source ``reseau-<employer id>`` (platform ``manual``), goes
 through ``normalize_posting`` and the pipeline's checks, is stored with ``upsert_postings`` and grouped with the
 crawled postings by ``dedupe_database``. An offer made only of member postings nobody approved yet stays
-unpublished (``apply_visibility``).
+unpublished, and a rejected member posting hides its offer (``apply_visibility``, rule in
+``store/offer_visibility.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from store.models import (
     utcnow,
 )
 from store.models import as_utc as _aware
+from store.offer_visibility import apply_visibility as store_apply_visibility
 from store.postings import PostingInput, ensure_source, upsert_postings
 
 
@@ -228,29 +230,9 @@ def review_member_offer(
 
 
 def apply_visibility(session: Session, offer_ids: Iterable[int] | None = None) -> int:
-    """Publish or hold offers according to reviews: an offer whose every posting is a member posting not yet
-    approved stays unpublished; any crawled or approved posting makes it public. Returns offers changed."""
-    member_reviews = dict(session.execute(select(MemberOffer.posting_id, MemberOffer.review)).tuples().all())
-    query = select(Posting.offer_id, Posting.id).where(Posting.offer_id.is_not(None))
-    if offer_ids is not None:
-        ids = list(offer_ids)
-        if not ids:
-            return 0
-        query = query.where(Posting.offer_id.in_(ids))
-    else:
-        query = query.where(Posting.offer_id.in_(select(Posting.offer_id).where(Posting.id.in_(list(member_reviews)))))
-    public: dict[int, bool] = {}
-    for offer_id, posting_id in session.execute(query):
-        review = member_reviews.get(posting_id)
-        public[offer_id] = public.get(offer_id, False) or review is None or review == "approved"
-    changed = 0
-    for offer_id, visible in public.items():
-        offer = session.get(Offer, offer_id)
-        if offer is not None and offer.published != visible:
-            offer.published = visible
-            changed += 1
-    session.flush()
-    return changed
+    """Publish or hold offers according to the member offers' reviews (the rule: ``store/offer_visibility.py``):
+    a rejected member posting hides its offer, crawled or approved postings publish it. Returns offers changed."""
+    return store_apply_visibility(session, offer_ids)
 
 
 def member_offers(session: Session, employer: Employer) -> list[tuple[Offer, list[Posting]]]:
