@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, select, text, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from matching.dedup import (
@@ -32,6 +32,8 @@ from matching.dedup import (
     prepare,
     score_pairs,
 )
+from store.dedup_offers import OFFER_FIELDS, close_offers, refresh_offers
+from store.dedup_offers import chunks as _chunks
 from store.models import (
     POSTING_STALE_SQL,
     DedupBlock,
@@ -39,18 +41,9 @@ from store.models import (
     Offer,
     Posting,
     PostingChange,
-    Shortlist,
-    Source,
-    _OfferFields,
 )
 from store.models import as_utc as _as_utc
 from store.offer_visibility import apply_visibility
-
-#: The columns copied from the best posting to its offer.
-OFFER_FIELDS: tuple[str, ...] = tuple(
-    name for name in vars(_OfferFields) if not name.startswith("_") and name in Offer.__table__.columns
-)
-_CHUNK = 500
 
 _RECORD_COLUMNS = (
     Posting.id,
@@ -154,11 +147,6 @@ def _record(row: Any) -> DedupRecord:
     )
 
 
-def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _load_rows(session: Session, where: Any) -> list[Any]:
     return list(session.execute(select(*_RECORD_COLUMNS).where(where).order_by(Posting.id)))
 
@@ -212,35 +200,6 @@ def _neighbour_ids(session: Session, keys: Iterable[set[str]], exclude: set[int]
     for part in _chunks(sorted(offers)):
         members.update(session.scalars(select(Posting.id).where(Posting.offer_id.in_(part))))
     return members
-
-
-def _best(postings: Sequence[Any], trust: dict[str, float]) -> Any:
-    """The posting whose fields the offer shows: open first, then source trust, completeness, freshness."""
-
-    def key(p: Any) -> tuple[int, float, float, float]:
-        fresh = _as_utc(p.last_seen_at or p.published_at)
-        filled = sum(1 for name in OFFER_FIELDS if getattr(p, name) not in (None, "", []))
-        return (
-            1 if p.status != "closed" else 0,
-            trust.get(p.source_id, 0.5),
-            round(filled / len(OFFER_FIELDS), 2),
-            fresh.timestamp() if fresh else 0.0,
-        )
-
-    return max(postings, key=key)
-
-
-def _offer_values(postings: Sequence[Any], trust: dict[str, float], now: datetime) -> dict[str, Any]:
-    """What an offer should hold, given its postings."""
-    best = _best(postings, trust)
-    values = {name: getattr(best, name) for name in OFFER_FIELDS}
-    values["best_posting_id"] = best.id
-    if all(p.status == "closed" for p in postings):
-        values["status"] = "closed"
-        values["closed_at"] = max((p.closed_at for p in postings if p.closed_at), default=now)
-    else:
-        values["status"], values["closed_at"] = "open", None
-    return values
 
 
 def _choose_offers(
@@ -317,82 +276,6 @@ def _assign(
     for part in _chunks(updates, 2000):
         session.execute(update(Posting), list(part))
     return len(created), joined, touched, moves
-
-
-_POSTING_VALUE_COLUMNS = (
-    Posting.id,
-    Posting.offer_id,
-    Posting.status,
-    Posting.source_id,
-    Posting.last_seen_at,
-    Posting.closed_at,
-    *(getattr(Posting, name) for name in OFFER_FIELDS if name not in ("published_at",)),
-    Posting.published_at,
-)
-_OFFER_VALUE_COLUMNS = (
-    Offer.id,
-    Offer.status,
-    Offer.closed_at,
-    Offer.best_posting_id,
-    *(getattr(Offer, name) for name in OFFER_FIELDS),
-)
-
-
-def _refresh_offers(session: Session, offer_ids: set[int], now: datetime) -> None:
-    """Copy each offer's best posting into it (bulk, only offers that change); remove emptied offers."""
-    session.flush()
-    trust = {sid: value for sid, value in session.execute(select(Source.id, Source.trust))}
-    changes: list[dict[str, Any]] = []
-    empty: list[int] = []
-    for part in _chunks(sorted(offer_ids)):
-        by_offer: dict[int, list[Any]] = defaultdict(list)
-        for row in session.execute(select(*_POSTING_VALUE_COLUMNS).where(Posting.offer_id.in_(part))):
-            by_offer[row.offer_id].append(row)
-        for row in session.execute(select(*_OFFER_VALUE_COLUMNS).where(Offer.id.in_(part))):
-            postings = by_offer.get(row.id)
-            if not postings:
-                empty.append(row.id)
-                continue
-            wanted = _offer_values(postings, trust, now)
-            if wanted["status"] == row.status and wanted["closed_at"] is not None:
-                wanted["closed_at"] = row.closed_at  # keep the first closing date
-            if any(getattr(row, key) != value for key, value in wanted.items()):
-                changes.append({"id": row.id, **wanted, "updated_at": now})
-    for part in _chunks(changes, 1000):
-        session.execute(update(Offer), list(part))
-    if empty:
-        kept = set(session.scalars(select(Shortlist.offer_id).where(Shortlist.offer_id.in_(empty))))
-        # An offer emptied by a regrouping but referenced by a shortlist is kept, closed.
-        if kept:
-            session.execute(
-                update(Offer).where(Offer.id.in_(sorted(kept))).values(status="closed", closed_at=now)
-            )
-        for part in _chunks([o for o in empty if o not in kept]):
-            session.execute(delete(Offer).where(Offer.id.in_(part)).execution_options(synchronize_session=False))
-    session.expire_all()
-
-
-def _close_offers(session: Session, now: datetime) -> None:
-    """Close open offers whose postings are all closed; reopen closed offers that have an open posting.
-
-    Both statements only visit live data (open offers, open postings), so their cost does not grow with the
-    history of closed offers.
-    """
-    open_posting = exists().where(and_(Posting.offer_id == Offer.id, Posting.status != "closed"))
-    any_posting = exists().where(Posting.offer_id == Offer.id)
-    session.execute(
-        update(Offer)
-        .where(Offer.status == "open", any_posting, ~open_posting)
-        .values(status="closed", closed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    reopened = select(Posting.offer_id).where(Posting.status == "open", Posting.offer_id.is_not(None))
-    session.execute(
-        update(Offer)
-        .where(Offer.status == "closed", Offer.id.in_(reopened))
-        .values(status="open", closed_at=None)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _counts(session: Session, stats: DedupStats) -> DedupStats:
@@ -512,7 +395,7 @@ def dedupe_database(
     session.flush()
     batch = _full_batch(session) if full else _incremental_batch(session)
     if batch is None:
-        _close_offers(session, now)
+        close_offers(session, now)
         return _finish(session, stats, per_source)
     records = batch.records
     position = {r.key: i for i, r in enumerate(records)}
@@ -533,8 +416,8 @@ def dedupe_database(
     _record_moves(session, moves, now)
     _mark_decided(session, None if full else [r.key for r in records[: batch.fresh]])
     session.flush()
-    _refresh_offers(session, touched, now)
-    _close_offers(session, now)
+    refresh_offers(session, touched, now)
+    close_offers(session, now)
     apply_visibility(session, None if full else touched)  # member offers' reviews (store/offer_visibility.py)
     return _finish(session, stats, per_source)
 
@@ -613,7 +496,7 @@ def merge_offers(session: Session, offer_a: int, offer_b: int, staff: str | None
     )
     session.execute(update(Posting).where(Posting.offer_id == offer_b).values(offer_id=offer_a))
     session.flush()
-    _refresh_offers(session, {offer_a, offer_b}, datetime.now(UTC))
+    refresh_offers(session, {offer_a, offer_b}, datetime.now(UTC))
     apply_visibility(session, [offer_a])
     offer = session.get(Offer, offer_a)
     assert offer is not None
@@ -650,7 +533,7 @@ def split_posting(session: Session, posting_id: int, staff: str | None, reason: 
     session.flush([offer])
     posting.offer_id = offer.id
     session.flush()
-    _refresh_offers(session, {offer.id, old_offer}, datetime.now(UTC))
+    refresh_offers(session, {offer.id, old_offer}, datetime.now(UTC))
     apply_visibility(session, [offer.id, old_offer])
     return offer
 
