@@ -123,6 +123,33 @@ def bench_full_rebuild(n: int = 2000, seed: int = 11) -> dict[str, Any]:
             "full_rebuild_s": round(full_s, 3), "full_rebuild_cpu_s": round(full_cpu, 3), "target_s": 2.0}
 
 
+def _changed_runs(db, stored: int, count: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Seconds of an incremental run after a crawl changed one stored posting's title (``count`` times)."""
+    from sqlalchemy import select, update
+
+    from store.dedup import dedupe_database
+    from store.models import Posting
+
+    times: list[float] = []
+    step = max(1, stored // max(count, 1))
+    for number, posting_id in enumerate(range(1, stored + 1, step)):
+        with db.session() as session:
+            title = session.scalar(select(Posting.title).where(Posting.id == posting_id)) or ""
+            session.execute(
+                update(Posting)
+                .where(Posting.id == posting_id)
+                .values(title=f"{title} - service {number}", content_hash=f"changed-{number}")
+            )
+        with db.session() as session:
+            start = time.perf_counter()
+            stats = dedupe_database(session)
+            times.append(time.perf_counter() - start)
+        assert stats.rechecked == 1, stats
+        if len(times) == count:
+            break
+    return sorted(times)
+
+
 def bench_incremental(stored: int = 100_000, new: int = 40, seed: int = 12) -> dict[str, Any]:
     """Milliseconds per new posting (each followed by an incremental run) with ``stored`` postings in offers."""
     from store.dedup import dedupe_database
@@ -144,10 +171,13 @@ def bench_incremental(stored: int = 100_000, new: int = 40, seed: int = 12) -> d
                 dedupe_database(session)
             times.append(time.perf_counter() - start)
             cpu_times.append(time.process_time() - cpu)
+        changed_times = _changed_runs(db, stored, new)
         db.engine.dispose()
     times.sort()
     cpu_times.sort()
     return {
+        "changed_postings": len(changed_times),
+        "ms_per_changed_posting_median": round(1000 * changed_times[len(changed_times) // 2], 1),
         "stored_postings": stored,
         "stored_offers": stats.offers,
         "setup_s": round(setup_s, 1),
