@@ -48,10 +48,11 @@ class DeclaredFeedSpider(FeedSpider):
             self.use_format(self.feed_format)
 
     def _registered_format(self) -> FeedFormat | None:
-        from crawlers.registry import RegistryError, get_source
+        from crawlers.managed import find_source
+        from crawlers.registry import RegistryError
 
         try:
-            entry = get_source(self.source_id)
+            entry = find_source(self.source_id)
         except RegistryError:
             return None
         return entry.format if entry is not None else None
