@@ -200,6 +200,25 @@ def save_source(session: Session, form: SourceForm, *, actor: str, new: bool = T
     return row
 
 
+def replace_sample(session: Session, source_id: str, data: bytes, name: str, *, actor: str) -> ManagedSource:
+    """A newer file from a partner whose source reads its uploaded file: probed first (a bad file is refused
+    and the current one kept), then it replaces the current one; audited as ``sources.update``."""
+    row = _row(session, source_id)
+    if not row.sample_path or (row.declaration or {}).get("url") != Path(row.sample_path).as_uri():
+        raise ManagedSourceError(f"la source {source_id} lit une adresse, pas un fichier déposé")
+    token = keep_pending(data)
+    preview(token=token, name=f"« {name} »")
+    old = Path(row.sample_path)
+    target = _store_sample(source_id, token, name)
+    if old != target:
+        old.unlink(missing_ok=True)
+    row.declaration = {**row.declaration, "url": target.as_uri()}
+    row.sample_path, row.sample_name, row.updated_by, row.updated_at = str(target), name, actor, utcnow()
+    session.flush()
+    record(session, actor, "sources.update", "source", source_id, {"sample": name, "size": len(data)})
+    return row
+
+
 def _row(session: Session, source_id: str) -> ManagedSource:
     row = session.get(ManagedSource, source_id)
     if row is None:

@@ -220,3 +220,23 @@ def test_pause_and_remove_from_the_page(db, client) -> None:
         assert [a.actor for a in _audit(session, "sources.remove")] == ["admin@ohmylot.fr"]
     unknown = client.post("/equipe/sources/inconnue/retirer", data={"csrf_token": token})
     assert "source inconnue" in client.get(unknown.headers["location"]).text
+
+
+def test_newer_file_replaces_the_sample_and_a_bad_one_is_refused(db) -> None:
+    from services.managed_sources import ManagedSourceError, keep_pending, replace_sample, save_source
+
+    boulangerie = DATA / "synthetic" / "offres-boulangerie-utf8-bom.csv"
+    with db.session() as session:
+        row = save_source(session, _form(url="", sample_token=keep_pending(FERME.read_bytes()),
+                                         sample_name="ferme.csv"), actor="a")
+        with pytest.raises(ManagedSourceError, match="pas un flux d'offres"):
+            replace_sample(session, "ferme-causse", b"\x00\x01binaire", "photo.jpg", actor="a")
+        assert Path(row.sample_path).read_bytes() == FERME.read_bytes()
+        row = replace_sample(session, "ferme-causse", boulangerie.read_bytes(), "offres juin.csv", actor="a")
+        assert Path(row.sample_path).read_bytes() == boulangerie.read_bytes()
+        assert row.declaration["url"] == Path(row.sample_path).as_uri()
+        assert not (Path(row.sample_path).parent / "ferme.csv").exists()
+        assert [a.detail["sample"] for a in _audit(session, "sources.update")] == ["offres juin.csv"]
+        save_source(session, _form(id="avec-adresse"), actor="a")
+        with pytest.raises(ManagedSourceError, match="lit une adresse"):
+            replace_sample(session, "avec-adresse", FERME.read_bytes(), "x.csv", actor="a")

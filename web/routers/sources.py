@@ -22,6 +22,7 @@ from services.managed_sources import (
     preview,
     proposed_form,
     remove_source,
+    replace_sample,
     save_source,
     set_paused,
 )
@@ -143,3 +144,14 @@ def resume(session: SessionDep, user: AdminWrite, source_id: str) -> Response:
 def remove(session: SessionDep, user: AdminWrite, source_id: str) -> Response:
     return _act(session, lambda: remove_source(session, source_id, actor=user.email),
                 f"Source « {source_id} » retirée : ses offres et son historique sont conservés.")
+
+
+@router.post("/{source_id}/fichier")
+async def new_sample(
+    session: SessionDep, user: AdminWrite, source_id: str, file: Annotated[UploadFile, File()]
+) -> Response:
+    """The partner sent a newer file: it replaces the one the source reads (a bad file is refused)."""
+    data = await file.read(MAX_BYTES + 1)
+    name = file.filename or "offres"
+    return _act(session, lambda: replace_sample(session, source_id, data, name, actor=user.email),
+                f"Fichier de la source « {source_id} » remplacé par {name} : la prochaine collecte le lira.")
