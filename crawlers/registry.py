@@ -45,6 +45,7 @@ PLATFORMS = (
     "lever",
     "greenhouse",
     "place_emploi_public",
+    "flatchr",
 )
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
