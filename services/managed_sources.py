@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,9 @@ from store.models import ManagedSource, Source, utcnow
 from store.settings import get_store_settings
 
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+#: how long an uploaded sample waits for its form to be saved
+PENDING_HOURS = 24
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 #: extensions kept for an uploaded sample (the crawl's readers look at the bytes, the name helps people)
 _EXTENSIONS = (".xml", ".rss", ".atom", ".json", ".csv", ".xlsx", ".txt", ".gz")
@@ -76,12 +80,17 @@ def _pending_path(token: str) -> Path:
 
 
 def keep_pending(data: bytes) -> str:
-    """Keep an uploaded sample until the form is saved; returns its token."""
+    """Keep an uploaded sample until the form is saved; returns its token. Samples never saved are deleted
+    after a day (at the next upload)."""
     if len(data) > MAX_BYTES:
         raise ManagedSourceError(f"fichier trop gros (plus de {MAX_BYTES // (1024 * 1024)} Mio)")
     token = secrets.token_hex(16)
     path = _pending_path(token)
     path.parent.mkdir(parents=True, exist_ok=True)
+    stale = time.time() - PENDING_HOURS * 3600
+    for old in path.parent.iterdir():
+        if old.is_file() and old.stat().st_mtime < stale:
+            old.unlink(missing_ok=True)
     path.write_bytes(data)
     return token
 
@@ -166,6 +175,9 @@ def _store_sample(source_id: str, token: str, name: str) -> Path:
 def save_source(session: Session, form: SourceForm, *, actor: str, new: bool = True) -> ManagedSource:
     """Check and store a staff source (``new``: refuse an id in use), audit it, make it known to the crawls."""
     source_id = form.id.strip()
+    if not _ID.match(source_id):
+        raise ManagedSourceError(f"identifiant invalide ({source_id!r}) : lettres minuscules, chiffres, - et _, "
+                                 "80 au plus")
     if source_id in _file_ids():
         raise ManagedSourceError(f"l'identifiant « {source_id} » est déjà celui d'une source de "
                                  "crawlers/sources.toml : choisissez-en un autre")

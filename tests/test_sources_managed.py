@@ -240,3 +240,19 @@ def test_newer_file_replaces_the_sample_and_a_bad_one_is_refused(db) -> None:
         save_source(session, _form(id="avec-adresse"), actor="a")
         with pytest.raises(ManagedSourceError, match="lit une adresse"):
             replace_sample(session, "avec-adresse", FERME.read_bytes(), "x.csv", actor="a")
+
+
+def test_bad_id_and_stale_pending_samples(db) -> None:
+    import os
+    import time
+
+    from services.managed_sources import ManagedSourceError, keep_pending, save_source, sources_dir
+
+    with db.session() as session, pytest.raises(ManagedSourceError, match="identifiant invalide"):
+        save_source(session, _form(id="Ferme du Causse"), actor="a")
+    old = keep_pending(b"ancien")
+    path = sources_dir() / "_en-attente" / old
+    os.utime(path, (time.time() - 25 * 3600,) * 2)
+    fresh = keep_pending(b"nouveau")
+    assert not path.exists()
+    assert (sources_dir() / "_en-attente" / fresh).read_bytes() == b"nouveau"
