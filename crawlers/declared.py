@@ -31,8 +31,11 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -166,3 +169,17 @@ def parse_format(raw: object) -> FeedFormat:
         values[name] = str(value)
     return FeedFormat(family, items.strip() if isinstance(items, str) else None, fields,
                       tuple(sections.items()), extra, values)
+
+
+#: the formats shipped with ohmylot for the known platforms that are plain mappings (``crawlers/formats/``)
+FORMATS_DIR = Path(__file__).resolve().parent / "formats"
+
+
+@cache
+def shipped_format(name: str) -> FeedFormat:
+    """The shipped declaration ``crawlers/formats/<name>.toml`` (the table of ``[source.format]``), checked."""
+    path = FORMATS_DIR / f"{name}.toml"
+    try:
+        return parse_format(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError, FormatError) as exc:
+        raise FormatError(f"format livré {path.name} illisible : {exc}") from exc

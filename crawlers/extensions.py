@@ -33,9 +33,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawlers.drops import DROP_PREFIX, IDENTIFIED_KEY, INCOMPLETE_KEY
+from crawlers.managed import find_source
 from crawlers.monitors import RunFigures, check_run
 from crawlers.pipelines import COVERAGE_FIELDS
-from crawlers.registry import get_source
 from store.crawls import finish_run, recent_runs, start_run, sync_sources
 from store.db import open_database
 from store.leases import SourceBusy, beat, lease_timing
@@ -188,11 +188,11 @@ class CrawlRunRecorder:
         # The runner has already migrated the database when it hands us a run.
         self.db = open_database(auto_upgrade=self.preassigned_run_id is None)
         entry = None
-        try:
-            entry = get_source(self.source_id)
-        except ValueError as exc:
-            logger.error("registre des sources illisible : %s", exc)
         with self.db.session() as session:
+            try:
+                entry = find_source(self.source_id, session)
+            except ValueError as exc:
+                logger.error("registre des sources illisible : %s", exc)
             if entry is not None:
                 sync_sources(session, [entry], prune=False)
             else:

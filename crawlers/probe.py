@@ -311,6 +311,7 @@ def _score(postings: list[RawPosting]) -> tuple[int, int, int]:
 def platform_spiders() -> dict[str, type[FeedSpider]]:
     """The known platforms whose spider reads one document (``platform`` → class)."""
     from crawlers.spiders.apec import ApecSpider
+    from crawlers.spiders.flatchr import FlatchrSpider
     from crawlers.spiders.fonction_publique_rss import FonctionPubliqueRssSpider
     from crawlers.spiders.greenhouse import GreenhouseSpider
     from crawlers.spiders.hellowork import HelloWorkSpider
@@ -329,14 +330,16 @@ def platform_spiders() -> dict[str, type[FeedSpider]]:
     classes: list[type[FeedSpider]] = [
         HelloWorkSpider, IndeedSpider, TalentsoftSpider, TalentsoftJsonSpider, FonctionPubliqueRssSpider,
         ApecSpider, SpreadsheetSpider, WorkdaySpider, SmartRecruitersSpider, TeamtailorSpider, RecruiteeSpider,
-        WelcomeToTheJungleSpider, LeverSpider, GreenhouseSpider, PlaceEmploiPublicSpider]
+        WelcomeToTheJungleSpider, LeverSpider, GreenhouseSpider, PlaceEmploiPublicSpider,
+        FlatchrSpider]
     return {cls.platform: cls for cls in classes}
 
 
 _FAMILY_OF = {"hellowork": "xml", "indeed": "xml", "talentsoft": "xml", "apec": "xml",
               "fonction_publique_rss": "rss", "talentsoft_json": "json", "spreadsheet": "csv", "workday": "json",
               "smartrecruiters": "json", "teamtailor": "json", "recruitee": "json", "welcometothejungle": "json",
-              "lever": "json", "greenhouse": "json", "place_emploi_public": "json"}
+              "lever": "json", "greenhouse": "json", "place_emploi_public": "json",
+              "flatchr": "json"}
 
 
 def read_with(spider: FeedSpider, body: bytes, http_charset: str | None = None) -> tuple[list[RawPosting],

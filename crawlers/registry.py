@@ -16,7 +16,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ PLATFORMS = (
     "lever",
     "greenhouse",
     "place_emploi_public",
+    "flatchr",
 )
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -77,6 +78,8 @@ class SourceEntry:
     inactive_reason: str | None = None
     #: the ``[source.format]`` declaration (platform ``feed``), checked at load
     format: FeedFormat | None = None
+    #: where the entry comes from: "registry" (the TOML file, IT's) or "web" (added by staff, database)
+    origin: str = "registry"
 
     def spider_args(self) -> dict[str, str]:
         """The ``-a`` arguments of ``scrapy crawl`` for this source (``source``, ``url`` and ``args``)."""
@@ -193,6 +196,15 @@ def _entry(raw: Mapping[str, Any], position: int, environ: Mapping[str, str]) ->
         inactive_reason=reason,
         format=feed_format,
     )
+
+
+def entry_from_table(
+    raw: Mapping[str, Any], *, environ: Mapping[str, str] | None = None, paused: bool = False
+) -> SourceEntry:
+    """A source declared outside the file (staff's, from the web app), checked like the file's entries."""
+    entry = _entry(raw, 1, os.environ if environ is None else environ)
+    reason = "en pause (mise en pause depuis l'application)" if paused else entry.inactive_reason
+    return replace(entry, origin="web", active=reason is None, inactive_reason=reason)
 
 
 def registry_path() -> Path:

@@ -21,7 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawlers.registry import SourceEntry, get_source
+from crawlers.managed import find_source
+from crawlers.registry import SourceEntry
 from store.crawls import fail_run, start_run, sync_sources
 from store.db import open_database
 from store.leases import SourceBusy, release
@@ -150,7 +151,7 @@ def run_crawl(
     crawl share ``lease_key``). While the crawl runs, this process gives the run's heartbeat.
     """
     full_env = {**os.environ, **(env or {})}
-    entry: SourceEntry | None = get_source(source_id)
+    entry: SourceEntry | None = find_source(source_id, database_url=full_env.get("OHMYLOT_DATABASE_URL") or None)
     if entry is None and not spider:
         raise CrawlSetupError(f"source inconnue : {source_id} (voir « ohmylot sources list »)")
     if entry is not None and not entry.active and not allow_inactive and url is None:

@@ -26,7 +26,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from crawlers.registry import RegistryError, load_registry
+from crawlers.registry import RegistryError
 from jobs.console import err, open_db, out, require
 from jobs.errors import UserError
 from store.crawls import RUN_STATUS_LABELS
@@ -43,8 +43,11 @@ STATUS_STYLES = {"success": "green", "partial": "yellow", "failed": "red", "runn
 
 
 def _registry() -> list[Any]:
+    """The registry file's sources and those staff added from the web app (``crawlers.managed``)."""
+    from crawlers.managed import load_sources
+
     try:
-        return load_registry()
+        return load_sources()
     except RegistryError as exc:
         raise UserError(str(exc)) from exc
 
@@ -80,7 +83,8 @@ def register(app: typer.Typer) -> None:
 def sources_list(
     inactive: bool = typer.Option(True, "--inactives/--actives-seulement", help="Montrer aussi les sources inactives."),
 ) -> None:
-    """Liste les sources du registre (crawlers/sources.toml), leur état et leur dernière collecte."""
+    """Liste les sources (crawlers/sources.toml et celles ajoutées depuis l'application), leur état et leur
+    dernière collecte."""
     from store.crawls import recent_runs, sync_sources
 
     entries = _registry()
@@ -109,7 +113,10 @@ def sources_list(
             if run
             else "jamais"
         )
-        table.add_row(f"{entry.id}\n[dim]{entry.name}[/dim]", entry.platform, entry.schedule or "—", state, run_text)
+        origin = " (ajoutée depuis l'application)" if entry.origin == "web" else ""
+        table.add_row(
+            f"{entry.id}\n[dim]{entry.name}{origin}[/dim]", entry.platform, entry.schedule or "—", state, run_text
+        )
     out.print(table)
     for note in notes:
         out.print(f"[yellow]•[/yellow] {note}")

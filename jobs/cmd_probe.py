@@ -10,15 +10,6 @@ import typer
 from jobs.console import out
 from jobs.errors import UserError
 
-_LABELS = {
-    "title": "intitulé", "source_id": "identifiant", "url": "adresse de l'offre", "apply_url": "candidature",
-    "employer": "employeur", "city": "commune", "postal_code": "code postal", "departement": "département",
-    "location": "lieu", "lat": "latitude", "lon": "longitude", "contract": "contrat",
-    "contract_duration": "durée du contrat", "working_time": "temps de travail", "salary": "salaire",
-    "published_at": "date de publication", "expires_at": "date limite", "description": "description",
-    "experience": "expérience", "remote": "télétravail",
-}
-
 
 def register(app: typer.Typer) -> None:
     from jobs.cmd_crawl import sources_app
@@ -31,7 +22,7 @@ def probe(
     as_json: bool = typer.Option(False, "--json", help="Une ligne JSON (platform, items, with_title…)."),
 ) -> None:
     """Examine un flux d'offres (XML, RSS/Atom, JSON, CSV/XLSX) et propose l'entrée du registre qui le lit."""
-    from services.sources import SourceProbeError, probe_target, proposed_entry
+    from services.sources import FIELD_LABELS, SourceProbeError, probe_target, proposed_entry
 
     try:
         report = probe_target(target)
@@ -50,7 +41,7 @@ def probe(
               f"lieu {report.with_place}")
     for name, field in report.fields.items():
         examples = " | ".join(e.replace("\n", " ")[:50] for e in field.examples)
-        out.print(f"  {_LABELS.get(name, name):<22} {field.count:>5}  ex. {examples}", markup=False)
+        out.print(f"  {FIELD_LABELS.get(name, name):<22} {field.count:>5}  ex. {examples}", markup=False)
     for problem in report.problems[:5]:
         out.print(f"  [yellow]problème : {problem}[/yellow]")
     out.print("\nEntrée proposée pour crawlers/sources.toml (à vérifier : id, nom, horaire, confiance) :\n")

@@ -44,7 +44,7 @@ def scheduler(ctx: typer.Context) -> None:
         return
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from jobs.scheduler import build_scheduler, job_specs, sync_jobs
+    from jobs.scheduler import build_scheduler, job_specs, refresh_jobs, sync_jobs
     from services.operations import HEARTBEAT_SECONDS, forget
     from store.logs import configure_logging
 
@@ -65,6 +65,7 @@ def scheduler(ctx: typer.Context) -> None:
     _beat(db)
     while not stop.wait(HEARTBEAT_SECONDS):  # the heartbeat /readyz reads
         _beat(db)
+        refresh_jobs(scheduler)  # sources added, paused or removed by staff in the web app
     err.print("Arrêt du planificateur (les tâches en cours se terminent)…")
     scheduler.shutdown(wait=True)
     try:

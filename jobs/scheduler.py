@@ -41,7 +41,7 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import IntegrityError
 
-from crawlers.registry import load_registry
+from crawlers.managed import load_sources
 from jobs import ledger, tasks
 from store import logs
 from store.db import Database, open_database
@@ -108,7 +108,7 @@ def job_specs(settings: ScheduleSettings | None = None, sources: list[Any] | Non
     tz = settings.timezone
     specs: list[JobSpec] = []
     if sources is None:
-        sources = [s for s in load_registry() if s.active]
+        sources = [s for s in load_sources() if s.active]
     entries = sources
     for index, source in enumerate(entries):
         schedule = getattr(source, "schedule", None) or settings.crawl
@@ -271,3 +271,25 @@ def sync_jobs(scheduler: BaseScheduler, specs: list[JobSpec]) -> None:
             "jobs.scheduler:execute", trigger=spec.trigger, args=[spec.id], id=spec.id, name=spec.description,
             replace_existing=True,
         )
+
+
+def _crawl_plan(specs: list[JobSpec]) -> list[tuple[str, str]]:
+    return sorted((spec.id, str(spec.trigger)) for spec in specs)
+
+
+def refresh_jobs(scheduler: BaseScheduler) -> bool:
+    """Pick up the sources staff added, paused or removed in the web app since the start (``crawlers.managed``):
+    when the jobs (ids or triggers) changed, store the new ones. Returns whether they changed; a registry that
+    became unreadable keeps the current jobs (logged)."""
+    global _specs
+    try:
+        specs = job_specs()
+    except ValueError as exc:  # RegistryError: IT's file is being edited
+        log.warning("jobs not refreshed: %s", exc)
+        return False
+    if _specs is not None and _crawl_plan(specs) == _crawl_plan(_specs):
+        return False
+    _specs = specs
+    sync_jobs(scheduler, specs)
+    log.info("jobs refreshed: %d jobs", len(specs))
+    return True

@@ -21,6 +21,17 @@ MAX_BYTES = 20 * 1024 * 1024
 TIMEOUT_S = 30
 
 
+#: the RawPosting fields as staff name them (probe reports, the web app's preview)
+FIELD_LABELS = {
+    "title": "intitulé", "source_id": "identifiant", "url": "adresse de l'offre", "apply_url": "candidature",
+    "employer": "employeur", "city": "commune", "postal_code": "code postal", "departement": "département",
+    "location": "lieu", "lat": "latitude", "lon": "longitude", "contract": "contrat",
+    "contract_duration": "durée du contrat", "working_time": "temps de travail", "salary": "salaire",
+    "published_at": "date de publication", "expires_at": "date limite", "description": "description",
+    "experience": "expérience", "remote": "télétravail",
+}
+
+
 class SourceProbeError(ValueError):
     """The file or address cannot be probed, or holds no feed; the message is French, one line."""
 
@@ -103,12 +114,18 @@ def proposed_entry(report: ProbeReport, target: str) -> str:
              f"name = {_toml_value(name + ' — offres')}", f"url = {_toml_value(url)}",
              'schedule = "0 3 * * *"', "trust = 0.7"]
     if report.platform == "feed" and report.format is not None:
-        table = report.format.as_dict()
-        lines += ["", "[source.format]", f"family = {_toml_value(table['family'])}"]
-        if table.get("items"):
-            lines.append(f"items = {_toml_value(table['items'])}")
-        for section in ("fields", "sections", "extra", "values"):
-            if table.get(section):
-                lines += ["", f"[source.format.{section}]"]
-                lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table[section].items()]
+        lines += ["", "[source.format]", format_toml(report.format.as_dict(), prefix="source.format.").rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def format_toml(table: dict[str, Any], *, prefix: str = "") -> str:
+    """A ``[source.format]`` table's body as TOML: ``family``, ``items``, then the ``[PREFIXfields]``,
+    ``sections``, ``extra`` and ``values`` tables (``prefix`` "" for the web app's format box)."""
+    lines = [f"family = {_toml_value(table['family'])}"]
+    if table.get("items"):
+        lines.append(f"items = {_toml_value(table['items'])}")
+    for section in ("fields", "sections", "extra", "values"):
+        if table.get(section):
+            lines += ["", f"[{prefix}{section}]"]
+            lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table[section].items()]
     return "\n".join(lines) + "\n"

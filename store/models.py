@@ -87,6 +87,27 @@ class Source(Base):
     runs: Mapped[list[CrawlRun]] = relationship(back_populates="source")
 
 
+class ManagedSource(Base):
+    """A source added by staff from the web app (beside ``crawlers/sources.toml``, which stays IT's).
+
+    ``declaration`` is the registry table (``platform``, ``name``, ``url``, ``employer``, ``schedule``,
+    ``trust``, ``args``, ``format``), checked like the file's entries; ``sample_path`` is the uploaded file the
+    source reads when the partner has no address (under the data directory). Removing the source deletes this
+    row only: its ``source`` row, postings, offers and runs stay (``crawlers/managed.py``)."""
+
+    __tablename__ = "managed_source"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    declaration: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    sample_name: Mapped[str | None] = mapped_column(String(300))
+    sample_path: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+
+
 class CrawlRun(Base):
     """One crawl of one source, with its statistics (RELIABILITY.md C7)."""
 

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from crawlers.probe import probe
+from crawlers.spiders.flatchr import FlatchrSpider
 from crawlers.spiders.greenhouse import GreenhouseSpider
 from crawlers.spiders.lever import LeverSpider
 from crawlers.spiders.recruitee import RecruiteeSpider
@@ -128,6 +129,9 @@ CASES: dict[str, tuple[Any, str, tuple[str, ...], int, str, dict[str, Any]]] = {
     "recruitee": (lambda: single("recruitee.json", "/api/offers/"), "/api/offers/", (), 2, None, {}),
     "greenhouse": (lambda: single("greenhouse.json", "/v1/boards/anthropic/jobs"), "/v1/boards/anthropic/jobs",
                    (), 4, "5311686008", {"title": "Country Lead, Data Center Security", "employer": "Anthropic"}),
+    # built from the documentation's example response (no real sample): crawlers/spiders/flatchr.py
+    "flatchr": (lambda: single("flatchr.json", "/company/flatchr.json"), "/company/flatchr.json", (), 2,
+                "z7gWQnjq6gdJRakA", {"title": "Account Executive SaaS H/F", "employer": "Flatchr"}),
     "place_emploi_public": (lambda: single("place-emploi-public.json", "/pep.json"), "/pep.json", (), 20,
                             "MEF_2021-4760",
                             {"title": "DGCCRF-Réglementation RH, déontologie, contentieux, discipline H/F"}),
@@ -194,6 +198,7 @@ def test_workday_detail_pages_give_the_description(tmp_path: Path):
 
 @pytest.mark.parametrize(("spider_cls", "address", "listing"), [
     (RecruiteeSpider, "https://acme.recruitee.com", "https://acme.recruitee.com/api/offers/"),
+    (FlatchrSpider, "https://avivacuisines.flatchr.io", "https://careers.flatchr.io/company/avivacuisines.json"),
     (LeverSpider, "https://jobs.lever.co/spotify", "https://api.lever.co/v0/postings/spotify?mode=json"),
     (GreenhouseSpider, "https://boards.greenhouse.io/anthropic",
      "https://boards-api.greenhouse.io/v1/boards/anthropic/jobs?content=true"),
@@ -213,6 +218,7 @@ def test_a_career_site_address_becomes_its_listing(spider_cls: type, address: st
 
 #: every real response: how many offers it holds (counted from the file, not by a reader)
 PROBED = {
+    "flatchr.json": ("flatchr", lambda d: len(d["items"])),
     "greenhouse.json": ("greenhouse", lambda d: len(d["jobs"])),
     "lever.json": ("lever", len),
     "place-emploi-public.json": ("place_emploi_public", len),
@@ -239,3 +245,24 @@ def test_probe_reads_every_real_response(name: str):
         assert report.platform == platform
     assert (report.items, report.count("title"), report.count("source_id")) == (expected,) * 3
     assert report.with_place == (0 if name in NO_PLACE else expected)
+
+
+def test_flatchr_reads_the_documented_example_response():
+    """Flatchr has no real sample: its spider follows the documentation; this replays its example response
+    (``tests/data/career-sites/flatchr.json``, reduced) through the spider without the Scrapy engine."""
+    from crawlers.probe import read_with
+
+    document = load("flatchr.json")
+    postings, problems = read_with(FlatchrSpider(url="file:///dev/null"), json.dumps(document).encode())
+    assert problems == []
+    assert [p.source_id for p in postings] == [item["vacancy"]["id"] for item in document["items"]]
+    first, second = postings
+    assert (first.employer, first.city, first.contract, first.lat) == ("Flatchr", "Paris", "CDI", "48.84238970000")
+    assert first.published_at == "2022-01-03T13:28:36.705Z"
+    assert first.salary_min is None  # "0" in the documentation's example: not given
+    assert first.description.index("convertir un maximum") < first.description.index("Profil recherché")
+    assert "start-up SaaS" in first.description  # the company's description, last
+    assert first.extra["reference"] == "CDI-SALES-EXEC-Dec 2021"
+    assert second.remote in (True, "True", "true")
+    unpublished = {"items": [{**document["items"][0], "published": False}]}
+    assert read_with(FlatchrSpider(url="file:///dev/null"), json.dumps(unpublished).encode())[0] == []

@@ -78,6 +78,12 @@ async def staff_user_csrf(request: Request, user: Annotated[CurrentUser, Depends
     return user
 
 
+async def admin_user_csrf(request: Request, user: Annotated[CurrentUser, Depends(admin_user)]) -> CurrentUser:
+    """An admin on a state-changing route, with the session's CSRF token."""
+    await verify_csrf(request, user.csrf_token)
+    return user
+
+
 async def user_csrf(request: Request, user: Annotated[CurrentUser, Depends(current_user)]) -> CurrentUser:
     await verify_csrf(request, user.csrf_token)
     return user
@@ -89,6 +95,7 @@ StaffUser = Annotated[CurrentUser, Depends(staff_user)]
 StaffWrite = Annotated[CurrentUser, Depends(staff_user_csrf)]
 UserWrite = Annotated[CurrentUser, Depends(user_csrf)]
 AdminUser = Annotated[CurrentUser, Depends(admin_user)]
+AdminWrite = Annotated[CurrentUser, Depends(admin_user_csrf)]
 
 
 def signed_in_redirect(request: Request, session: Session, settings: WebSettings, user: object, target: str) -> object:

@@ -12,9 +12,9 @@ while a registered source should carry its declaration (``ohmylot sources probe`
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
-from crawlers.declared import FeedFormat, parse_format
+from crawlers.declared import FeedFormat, parse_format, shipped_format
 from crawlers.feeds import (
     DROP_NOT_A_FEED,
     FeedSpider,
@@ -40,18 +40,23 @@ class DeclaredFeedSpider(FeedSpider):
 
     name = "feed"
     platform = "feed"
+    #: a known platform that is a plain mapping names its shipped declaration (``crawlers/formats/NAME.toml``)
+    shipped: ClassVar[str | None] = None
 
     def __init__(self, *args: Any, format: str | None = None, **kwargs: Any) -> None:  # noqa: A002 - -a format=
         super().__init__(*args, **kwargs)
-        self.feed_format: FeedFormat | None = parse_format(format) if format else self._registered_format()
+        self.feed_format: FeedFormat | None = (
+            parse_format(format) if format else shipped_format(self.shipped) if self.shipped
+            else self._registered_format())
         if self.feed_format is not None:
             self.use_format(self.feed_format)
 
     def _registered_format(self) -> FeedFormat | None:
-        from crawlers.registry import RegistryError, get_source
+        from crawlers.managed import find_source
+        from crawlers.registry import RegistryError
 
         try:
-            entry = get_source(self.source_id)
+            entry = find_source(self.source_id)
         except RegistryError:
             return None
         return entry.format if entry is not None else None

@@ -15,6 +15,7 @@ from web.routers import (
     prospects,
     public,
     shortlists,
+    sources,
     welcome,
     welcome_public,
 )
@@ -25,6 +26,7 @@ ROUTERS = [
     prospects.router,
     shortlists.router,
     dashboard.router,
+    sources.router,
     booth.router,
     employer.router,
     public.router,
