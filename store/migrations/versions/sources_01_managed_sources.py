@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "sources_01"
-down_revision = "welcome_01"
+down_revision = "dedup_02"
 branch_labels = None
 depends_on = None
 
