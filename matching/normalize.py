@@ -6,7 +6,8 @@ HTML soup, binary garbage), it returns a ``NormalizedPosting`` and never raises.
 - Dropped (``drop_reason``): ``missing_title``, ``missing_id`` (no source id and no URL).
 - Kept and flagged (``flags``), so staff can see and fix them: ``place_unresolved`` (no commune nor
   département), ``place_departement_only`` (only the département is known), ``outside_territory`` (the
-  place lies outside ``OHMYLOT_TERRITORY``), ``expired`` (``expires_at`` before ``now``).
+  place lies outside ``OHMYLOT_TERRITORY``), ``expired`` (``expires_at`` before ``now``), ``rome_uncertain``
+  (the ROME code was proposed by the classifier with a calibrated confidence below its threshold).
 - Contract, working time, salary and experience come from the source's fields; when a field is empty,
   from the title ("Alternance - …") or from an explicit phrase of the description ("Poste en CDI, à temps
   plein (35 h)", "Rémunération : 1 900 € brut mensuel", "Débutant accepté").
@@ -55,10 +56,12 @@ FLAG_PLACE_UNRESOLVED = "place_unresolved"
 FLAG_PLACE_DEPARTEMENT_ONLY = "place_departement_only"
 FLAG_OUTSIDE_TERRITORY = "outside_territory"
 FLAG_EXPIRED = "expired"
+FLAG_ROME_UNCERTAIN = "rome_uncertain"  # the classifier proposed the code with a low calibrated confidence
 FLAGS = (FLAG_PLACE_UNRESOLVED, FLAG_PLACE_DEPARTEMENT_ONLY, FLAG_OUTSIDE_TERRITORY, FLAG_EXPIRED)
 DROP_REASONS = ("missing_title", "missing_id")
 
-RomeGuess = tuple[str, str | None, float | None]
+# (code, label, score, uncertain): ``uncertain`` is the classifier's calibrated "not sure" signal.
+RomeGuess = tuple[str, str | None, float | None, bool]
 
 
 def _clean(value: object, limit: int = 2_000) -> str | None:
@@ -119,8 +122,19 @@ def _classify_one(
         return None
     if not matches:
         return None
-    best = matches[0]
-    return best.code, getattr(best, "label", None), getattr(best, "score", None)
+    return _guess(matches[0])
+
+
+def _guess(best: Any) -> RomeGuess:
+    """The stored parts of a classifier's best match (duck-typed: tests plug in simple classifiers)."""
+    uncertain = bool(getattr(best, "uncertain", False))
+    return best.code, getattr(best, "label", None), getattr(best, "score", None), uncertain
+
+
+def _apply_guess(posting: NormalizedPosting, guess: RomeGuess) -> None:
+    posting.rome_code, posting.rome_label, posting.rome_score, uncertain = guess
+    if uncertain:
+        posting.flags.append(FLAG_ROME_UNCERTAIN)
 
 
 _CLASSIFIER: list[Callable[[str, str | None], list[Any]] | None] = []
@@ -221,7 +235,7 @@ def normalize_postings(raws: list[RawPosting], *, now: datetime | None = None) -
     )
     for posting, guess in zip(todo, guesses, strict=True):
         if guess:
-            posting.rome_code, posting.rome_label, posting.rome_score = guess
+            _apply_guess(posting, guess)
     return postings
 
 
@@ -240,7 +254,7 @@ def _rome_many(titles: list[str], descriptions: list[str | None]) -> list[RomeGu
     out: list[RomeGuess | None] = []
     for matches in results:
         best = matches[0] if matches else None
-        out.append((best.code, getattr(best, "label", None), getattr(best, "score", None)) if best else None)
+        out.append(_guess(best) if best else None)
     return out
 
 
@@ -360,5 +374,5 @@ def _normalize(raw: RawPosting, now: datetime | None, classify: bool = True) -> 
     elif classify and posting.drop_reason is None and title_clean:
         guess = _rome_from_classifier(title_clean, (description_text or "")[:_ROME_DESCRIPTION_CHARS] or None)
         if guess:
-            posting.rome_code, posting.rome_label, posting.rome_score = guess
+            _apply_guess(posting, guess)
     return posting

@@ -295,3 +295,24 @@ def test_description_fills_what_the_source_left_empty() -> None:
     raw.contract, raw.experience = "CDD - 6 mois", "2 An(s)"
     posting = normalize_posting(raw, now=NOW)
     assert (posting.contract_type, posting.contract_duration_months, posting.experience) == ("CDD", 6, "2 ans")
+
+
+def test_an_uncertain_rome_guess_is_flagged_for_staff_and_a_source_code_never_is() -> None:
+    class Guess:
+        label, score = "Soins d'hygiène, de confort du patient", 0.4
+
+        def __init__(self, code: str, uncertain: bool) -> None:
+            self.code, self.uncertain = code, uncertain
+
+    set_rome_classifier(lambda title, description: [Guess("J1501", "agent" in title.lower())])
+    def raw(ref: str, title: str, code: str | None = None) -> RawPosting:
+        return RawPosting(source="s", source_id=ref, title=title, rome_code=code, city="Cahors", postal_code="46000")
+
+    vague, sure, given = raw("1", "Agent polyvalent"), raw("2", "Aide-soignant"), raw("3", "Agent", "K2204")
+    vague, sure, given = (normalize_posting(r, now=NOW) for r in (vague, sure, given))
+    assert (vague.rome_code, vague.flags) == ("J1501", ["rome_uncertain"])
+    assert (sure.rome_code, sure.flags) == ("J1501", [])
+    assert (given.rome_code, given.flags) == ("K2204", [])
+    # The batch path flags the same postings.
+    batch = normalize_postings([raw("1", "Agent polyvalent"), raw("2", "Aide-soignant")], now=NOW)
+    assert [p.flags for p in batch] == [["rome_uncertain"], []]

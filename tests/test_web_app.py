@@ -165,6 +165,19 @@ def test_staff_offer_list_and_page_show_provenance(client, db) -> None:
     assert "Centre de gestion du Lot" in page.text
 
 
+def test_staff_offer_page_says_in_french_what_to_check(client, db) -> None:
+    add_user(db)
+    with db.session() as session:
+        offer_id = add_offer(session, title="Agent polyvalent", rome_code="K2204",
+                             flags=["rome_uncertain", "place_departement_only"]).id
+    login(client)
+    page = client.get(f"/equipe/offres/{offer_id}")
+    assert "proposé automatiquement, incertain : à vérifier" in page.text
+    assert "lieu connu au département seulement" in page.text
+    assert "rome_uncertain" not in page.text
+    assert "place_departement_only" not in page.text
+
+
 def test_offer_lists_are_newest_first_with_a_capped_count(client, db, monkeypatch) -> None:
     from datetime import UTC, datetime, timedelta
 

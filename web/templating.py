@@ -55,6 +55,21 @@ def crawl_state(status: str | None, finish_reason: str | None = None) -> str:
     return text
 
 
+# What normalisation flags on a posting (matching.normalize.FLAG_*), as staff read it.
+FLAG_LABELS = {
+    "place_unresolved": "lieu non reconnu",
+    "place_departement_only": "lieu connu au département seulement",
+    "outside_territory": "hors du territoire",
+    "expired": "date limite dépassée",
+    "rome_uncertain": "métier ROME proposé automatiquement, incertain",
+}
+
+
+def flags_text(flags: Any) -> str:
+    """A posting's or offer's flags in French, joined: ``lieu non reconnu, date limite dépassée``."""
+    return ", ".join(FLAG_LABELS.get(str(flag), str(flag)) for flag in flags or [])
+
+
 MISSING_EMPLOYER = "Employeur non communiqué"
 
 
@@ -112,6 +127,7 @@ templates.env.filters.update(
     fr_number=fr_number,
     years=years_text,
     employer=employer_text,
+    flags=flags_text,
     crawl_state=crawl_state,
     salary=salary_text,
     description=render_description,
