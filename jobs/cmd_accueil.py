@@ -23,7 +23,6 @@ from typing import Annotated
 import typer
 
 from jobs.console import err, open_db, out
-from jobs.errors import UserError
 
 
 def _print_summary(summary: dict) -> None:  # type: ignore[type-arg]
@@ -61,14 +60,11 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="un objet JSON")] = False,
     ) -> None:
         """Écoles, gares, hôpitaux et annuaire local autour d'une commune, du plus proche au plus loin."""
-        from services.welcome import WelcomeError, commune_summary
+        from services.welcome import commune_summary
 
         db = open_db(quiet=True)
         with db.session() as session:
-            try:
-                summary = commune_summary(session, insee).as_dict()
-            except WelcomeError as exc:
-                raise UserError(str(exc)) from exc
+            summary = commune_summary(session, insee).as_dict()
         if as_json:
             out.print_json(json.dumps(summary, ensure_ascii=False))
         else:
@@ -82,16 +78,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Importe un annuaire (tableur) : les lignes valides entrent, les autres sont signalées."""
         from services.directory import import_directory
-        from services.spreadsheet import ImportFileError
         from store.audit import current_actor
 
         territory = [code.strip() for code in epci.split(",") if code.strip()] or None
         db = open_db()
         with db.session() as session:
-            try:
-                report = import_directory(session, path, territory=territory, actor=current_actor())
-            except ImportFileError as exc:
-                raise UserError(str(exc)) from exc
+            report = import_directory(session, path, territory=territory, actor=current_actor())
             session.commit()
         if as_json:
             out.print_json(json.dumps(report.as_dict(), ensure_ascii=False))
@@ -173,10 +165,7 @@ def register(app: typer.Typer) -> None:
 
         db = open_db(quiet=True)
         with db.session() as session:
-            try:
-                report = send_weekly_digests(session, send=None if dry_run else mail.send)
-            except mail.MailNotConfigured as exc:
-                raise UserError(str(exc)) from exc
+            report = send_weekly_digests(session, send=None if dry_run else mail.send)
             session.commit()
         for email, count in report.items():
             out.print(f"{email}\t{count} foyer(s)" + ("\t(essai : non envoyé)" if dry_run else ""))

@@ -85,7 +85,7 @@ def import_(
 
     Code de sortie : 0 tout est importé, 2 des lignes sont rejetées (les autres importées), 1 fichier illisible.
     """
-    from services.candidate_import import ImportFileError, import_candidates, parse_column_mapping
+    from services.candidate_import import import_candidates, parse_column_mapping
 
     try:
         columns = parse_column_mapping(column, mapping)
@@ -93,20 +93,17 @@ def import_(
         raise UserError(str(exc)) from None
     day = _parse_day(event_date, "--event-date")
     db = open_db()
-    try:
-        result = import_candidates(
-            db,
-            file,
-            event=event,
-            dry_run=dry_run,
-            event_date=day,
-            event_place=event_place,
-            event_kind=event_kind,
-            columns=columns,
-            actor=staff,
-        )
-    except ImportFileError as exc:
-        raise UserError(str(exc)) from None
+    result = import_candidates(  # an unreadable file (ImportFileError) reaches jobs/cli.py: exit status 1
+        db,
+        file,
+        event=event,
+        dry_run=dry_run,
+        event_date=day,
+        event_place=event_place,
+        event_kind=event_kind,
+        columns=columns,
+        actor=staff,
+    )
     _print_report(result)
     if report is not None:
         try:

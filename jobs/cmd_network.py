@@ -33,8 +33,7 @@ def digest(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="montrer sans rien envoyer")] = False,
 ) -> None:
     """Envoie aux membres d'un secteur ou d'un territoire les profils des prospects qui l'ont accepté."""
-    from services import mail
-    from services.network.common import NetworkError, OutreachSettings
+    from services.network.common import OutreachSettings
     from services.network.digests import send_digest
     from store.audit import current_actor
 
@@ -42,21 +41,18 @@ def digest(
         raise UserError("indiquez --sector et/ou --territory (un envoi à tout le réseau se fait depuis le site)")
     db = open_db()
     with db.session() as session:
-        try:
-            report = send_digest(
-                session,
-                OutreachSettings(),
-                sector=sector or None,
-                territory=territory or None,
-                days=days,
-                rome_prefixes=rome.split(","),
-                limit=limit,
-                actor=current_actor(),
-                dry_run=dry_run,
-            )
-        except (NetworkError, mail.MailNotConfigured) as exc:
-            session.rollback()
-            raise UserError(str(exc)) from exc
+        # a refusal (NetworkError, MailNotConfigured) rolls the session back and reaches jobs/cli.py
+        report = send_digest(
+            session,
+            OutreachSettings(),
+            sector=sector or None,
+            territory=territory or None,
+            days=days,
+            rome_prefixes=rome.split(","),
+            limit=limit,
+            actor=current_actor(),
+            dry_run=dry_run,
+        )
         names = ", ".join(m.employer.name for m in report.members) or "aucun"
         out.print(f"Membres destinataires ({len(report.members)}) : {names}")
         out.print(

@@ -8,7 +8,6 @@ import json
 import typer
 
 from jobs.console import out
-from jobs.errors import UserError
 
 _LABELS = {
     "title": "intitulé", "source_id": "identifiant", "url": "adresse de l'offre", "apply_url": "candidature",
@@ -31,12 +30,9 @@ def probe(
     as_json: bool = typer.Option(False, "--json", help="Une ligne JSON (platform, items, with_title…)."),
 ) -> None:
     """Examine un flux d'offres (XML, RSS/Atom, JSON, CSV/XLSX) et propose l'entrée du registre qui le lit."""
-    from services.sources import SourceProbeError, probe_target, proposed_entry
+    from services.sources import probe_target, proposed_entry
 
-    try:
-        report = probe_target(target)
-    except SourceProbeError as exc:
-        raise UserError(str(exc)) from exc
+    report = probe_target(target)
     if as_json:
         payload = {key: value for key, value in report.as_dict().items()}
         payload["entry"] = proposed_entry(report, target)
