@@ -7,6 +7,7 @@ import json
 
 import typer
 
+from jobs.cmd_crawl import sources_app
 from jobs.console import out
 
 _LABELS = {
@@ -20,8 +21,6 @@ _LABELS = {
 
 
 def register(app: typer.Typer) -> None:
-    from jobs.cmd_crawl import sources_app
-
     sources_app.command("probe")(probe)
 
 
@@ -30,7 +29,7 @@ def probe(
     as_json: bool = typer.Option(False, "--json", help="Une ligne JSON (platform, items, with_title…)."),
 ) -> None:
     """Examine un flux d'offres (XML, RSS/Atom, JSON, CSV/XLSX) et propose l'entrée du registre qui le lit."""
-    from services.sources import probe_target, proposed_entry
+    from services.sources import probe_target, proposed_entry  # on use: keeps CLI start-up fast
 
     report = probe_target(target)
     if as_json:
