@@ -2,8 +2,8 @@
 
 Each area registers its commands from its own module (``jobs/cmd_*.py``) through ``register(app)``;
 heavy libraries are imported inside the commands so that ``--help`` stays fast. Errors that the user can
-fix are ``UserError``s: ``main()`` prints them on one line and exits non-zero, never with a traceback
-(RELIABILITY.md I3).
+fix are ``UserError``s and the services' ``ServiceError``s: ``main()`` prints them on one line and exits
+non-zero, never with a traceback (RELIABILITY.md I3).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import sys
 import typer
 
 from jobs.errors import UserError
+from services.errors import ServiceError
 
 app = typer.Typer(
     name="ohmylot",
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> None:
         _fail(exc.format_message().splitlines()[0], getattr(exc, "exit_code", 1) or 1)  # type: ignore[attr-defined]
     except UserError as exc:
         _fail(str(exc), exc.exit_code)
+    except ServiceError as exc:  # a refused use case: its French message, like a UserError
+        _fail(str(exc), 1)
     except KeyboardInterrupt:
         _fail("interrompu", 130)
     except BrokenPipeError:

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from sqlalchemy import select
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+from store.audit import audit, current_actor
+from store.models import Candidate, HouseholdLink, User
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
@@ -24,7 +27,7 @@ def _parse_day(text: str | None, option: str) -> date | None:
     """A date given on the command line (``2025-03-20``, ``20/03/2025``, ``20 mars 2025``)."""
     if not text:
         return None
-    from services.candidate_import import parse_french_date
+    from services.candidate_import import parse_french_date  # on use: keeps CLI start-up fast
 
     try:
         return parse_french_date(text)
@@ -56,8 +59,6 @@ def _candidate_line(candidate: Any) -> str:
 
 
 def _get_candidate(session: Any, candidate_id: int) -> Any:
-    from store.models import Candidate
-
     candidate = session.get(Candidate, candidate_id)
     if candidate is None or candidate.anonymized_at is not None:
         raise UserError(f"aucun prospect n° {candidate_id} (voir « ohmylot candidates list »)")
@@ -85,7 +86,7 @@ def import_(
 
     Code de sortie : 0 tout est importé, 2 des lignes sont rejetées (les autres importées), 1 fichier illisible.
     """
-    from services.candidate_import import ImportFileError, import_candidates, parse_column_mapping
+    from services.candidate_import import import_candidates, parse_column_mapping  # on use: keeps CLI start-up fast
 
     try:
         columns = parse_column_mapping(column, mapping)
@@ -93,20 +94,17 @@ def import_(
         raise UserError(str(exc)) from None
     day = _parse_day(event_date, "--event-date")
     db = open_db()
-    try:
-        result = import_candidates(
-            db,
-            file,
-            event=event,
-            dry_run=dry_run,
-            event_date=day,
-            event_place=event_place,
-            event_kind=event_kind,
-            columns=columns,
-            actor=staff,
-        )
-    except ImportFileError as exc:
-        raise UserError(str(exc)) from None
+    result = import_candidates(  # an unreadable file (ImportFileError) reaches jobs/cli.py: exit status 1
+        db,
+        file,
+        event=event,
+        dry_run=dry_run,
+        event_date=day,
+        event_place=event_place,
+        event_kind=event_kind,
+        columns=columns,
+        actor=staff,
+    )
     _print_report(result)
     if report is not None:
         try:
@@ -126,10 +124,6 @@ def households(
     all_links: bool = typer.Option(False, "--toutes", help="Aussi les propositions déjà tranchées."),
 ) -> None:
     """Foyers probables à confirmer : personnes au même téléphone mais d'autre nom ou autre courriel."""
-    from sqlalchemy import select
-
-    from store.models import Candidate, HouseholdLink
-
     db = open_db(quiet=True)
     with db.session() as session:
         query = select(HouseholdLink).order_by(HouseholdLink.id)
@@ -154,7 +148,7 @@ def household_decide(
     staff: str = typer.Option(None, "--par", help="Qui décide (adresse de l'équipe)."),
 ) -> None:
     """Confirme (forme le foyer) ou rejette une proposition de foyer."""
-    from store.candidates import decide_household
+    from store.candidates import decide_household  # on use: keeps CLI start-up fast
 
     db = open_db(quiet=True)
     with db.session() as session:
@@ -171,7 +165,7 @@ def template(
     force: bool = typer.Option(False, "--force", help="Remplacer le fichier s'il existe"),
 ) -> None:
     """Crée un modèle de tableau (CSV « ; », UTF-8) avec les en-têtes que l'import reconnaît."""
-    from services.candidate_import import TEMPLATE_HEADERS
+    from services.candidate_import import TEMPLATE_HEADERS  # on use: keeps CLI start-up fast
 
     if file.exists() and not force:
         raise UserError(f"{file} existe déjà (--force pour le remplacer)")
@@ -196,8 +190,7 @@ def list_(
     staff: str | None = typer.Option(None, "--staff", help="Qui consulte (sinon OHMYLOT_STAFF)"),
 ) -> None:
     """Liste les prospects (filtres combinables)."""
-    from store.audit import audit
-    from store.candidates import list_candidates, parse_status
+    from store.candidates import list_candidates, parse_status  # on use: keeps CLI start-up fast
 
     code = None
     if status:
@@ -242,9 +235,7 @@ def show(
     staff: str | None = typer.Option(None, "--staff", help="Qui consulte (sinon OHMYLOT_STAFF)"),
 ) -> None:
     """Affiche la fiche d'un prospect : profil, consentements, évènements, foyer, parcours."""
-    from store.audit import audit
-    from store.candidates import STATUS_LABELS, candidate_events, household_members
-    from store.models import User
+    from store.candidates import STATUS_LABELS, candidate_events, household_members  # on use: keeps CLI start-up fast
 
     db = open_db(quiet=as_json)
     with db.session() as session:
@@ -317,7 +308,7 @@ def status(
     whole_household: bool = typer.Option(False, "--foyer", help="Appliquer à tout le foyer (ex. installé)"),
 ) -> None:
     """Ajoute une étape au parcours d'un prospect (avec la date et le membre de l'équipe)."""
-    from store.audit import current_actor
+    # on use: keeps CLI start-up fast
     from store.candidates import STATUS_LABELS, household_members, parse_status, set_status
 
     code = parse_status(new_status)
@@ -346,9 +337,8 @@ def consent(
     staff: str | None = typer.Option(None, "--staff", help="Membre de l'équipe (sinon OHMYLOT_STAFF)"),
 ) -> None:
     """Enregistre un consentement donné ou retiré (date, moyen, finalité)."""
-    from services.candidate_import import parse_yes_no
-    from store.audit import current_actor
-    from store.candidates import record_consent
+    from services.candidate_import import parse_yes_no  # on use: keeps CLI start-up fast
+    from store.candidates import record_consent  # on use: keeps CLI start-up fast
 
     answers = {}
     for purpose, text in (("contact", contact), ("share", share)):
@@ -375,7 +365,7 @@ def consent(
 @events_app.command("list")
 def events_list(year: int | None = typer.Option(None, "--year", help="Seulement cette année")) -> None:
     """Liste les évènements avec le nombre de prospects rencontrés."""
-    from store.candidates import list_events
+    from store.candidates import list_events  # on use: keeps CLI start-up fast
 
     db = open_db()
     with db.session() as session:
@@ -395,7 +385,7 @@ def events_add(
     kind: str | None = typer.Option(None, "--kind", help="Type : salon, congrès, forum, soirée…"),
 ) -> None:
     """Crée un évènement (ou complète sa date, son lieu, son type)."""
-    from store.candidates import get_or_create_event
+    from store.candidates import get_or_create_event  # on use: keeps CLI start-up fast
 
     if not name.strip():
         raise UserError("nom d'évènement vide")

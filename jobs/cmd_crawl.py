@@ -25,11 +25,14 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import select
 
 from crawlers.registry import RegistryError
 from jobs.console import err, open_db, out, require
 from jobs.errors import UserError
-from store.crawls import RUN_STATUS_LABELS
+from store.crawls import RUN_STATUS_LABELS, recent_runs, sync_sources
+from store.leases import current_leases, reap_stale_runs
+from store.models import CrawlRun
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
@@ -69,7 +72,7 @@ def _when(value: Any) -> str:
 
 
 def _reasons_text(reasons: list[str] | tuple[str, ...]) -> str:
-    from crawlers.extensions import PARTIAL_REASONS
+    from crawlers.extensions import PARTIAL_REASONS  # on use: keeps CLI start-up fast
 
     return ", ".join(PARTIAL_REASONS.get(reason, reason) for reason in reasons)
 
@@ -85,8 +88,6 @@ def sources_list(
 ) -> None:
     """Liste les sources (crawlers/sources.toml et celles ajoutées depuis l'application), leur état et leur
     dernière collecte."""
-    from store.crawls import recent_runs, sync_sources
-
     entries = _registry()
     db = open_db(quiet=True)
     last: dict[str, Any] = {}
@@ -130,15 +131,10 @@ def sources_health(
     runs: int = typer.Option(5, "--collectes", "-n", min=1, max=100, help="Nombre de collectes par source."),
 ) -> None:
     """Montre les dernières collectes de chaque source : statut, offres, rejets, erreurs, alertes."""
-    from store.crawls import recent_runs
-
     entries = {entry.id: entry for entry in _registry()}
     db = open_db(quiet=True)
     with db.session() as session:
-        from sqlalchemy import select
 
-        from store.leases import current_leases, reap_stale_runs
-        from store.models import CrawlRun
 
         for run_id in reap_stale_runs(session):
             err.print(f"[red]Collecte n° {run_id} sans signe de vie : marquée interrompue.[/red]")
@@ -204,8 +200,8 @@ def crawl(
     jobs: int = typer.Option(1, "--parallele", "-j", min=1, max=8, help="Sources collectées en même temps."),
 ) -> None:
     """Collecte les offres d'une ou plusieurs sources du registre (ou de toutes avec --all)."""
-    from crawlers.runner import CrawlSetupError, run_crawl
-    from store.db import DatabaseError
+    from crawlers.runner import CrawlSetupError, run_crawl  # on use: keeps CLI start-up fast
+    from store.db import DatabaseError  # on use: keeps CLI start-up fast
 
     require(crawling=True)
     entries = _registry()

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+from store.models import Base
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
@@ -19,8 +20,8 @@ db_app = typer.Typer(help="Base de données : migrations et informations.", no_a
 @db_app.command("upgrade")
 def upgrade() -> None:
     """Applique les migrations en attente, une seule à la fois (verrou de base de données)."""
-    from store.db import DatabaseError, current_revision
-    from store.db import upgrade as run_upgrade
+    from store.db import DatabaseError, current_revision  # on use: keeps CLI start-up fast
+    from store.db import upgrade as run_upgrade  # on use: keeps CLI start-up fast
 
     db = open_db(quiet=True, auto_upgrade=False)
     started = time.monotonic()
@@ -35,8 +36,7 @@ def upgrade() -> None:
 @db_app.command("info")
 def info() -> None:
     """Affiche l'adresse de la base, sa révision et le nombre de lignes par table."""
-    from store.db import current_revision
-    from store.models import Base
+    from store.db import current_revision  # on use: keeps CLI start-up fast
 
     db = open_db(quiet=True)
     out.print(f"Base : {db.display_url}")

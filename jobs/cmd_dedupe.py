@@ -60,7 +60,7 @@ def _read_postings(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
 
 def dedupe_file(input_path: Path, output_path: Path) -> dict[str, Any]:
     """Deduplicate a JSON-lines file of postings into ``output_path``; returns the summary figures."""
-    from matching.dedup import dedupe_records, record_from_json
+    from matching.dedup import dedupe_records, record_from_json  # on use: keeps CLI start-up fast
 
     postings, problems = _read_postings(input_path)
     records = []
@@ -130,7 +130,7 @@ def dedupe(
         return
     if output is not None:
         raise UserError("--output ne s'utilise qu'avec --input")
-    from store.dedup import dedupe_database
+    from store.dedup import dedupe_database  # on use: keeps CLI start-up fast
 
     db = open_db()
     with db.session() as session:
@@ -152,7 +152,7 @@ def dedupe_merge(
     reason: str = typer.Option("", "--reason", help="Pourquoi."),
 ) -> None:
     """Fusionne deux offres (correction gardée après chaque dédoublonnage)."""
-    from store.dedup import merge_offers
+    from store.dedup import merge_offers  # on use: keeps CLI start-up fast
 
     offer_id, count = _correct(merge_offers, offer_a, offer_b, staff, reason or None)
     out.print(f"Offre {offer_b} fusionnée dans l'offre {offer_id} ({count} annonces)")
@@ -164,7 +164,7 @@ def dedupe_split(
     reason: str = typer.Option("", "--reason", help="Pourquoi."),
 ) -> None:
     """Sort une annonce de son offre (correction gardée après chaque dédoublonnage)."""
-    from store.dedup import split_posting
+    from store.dedup import split_posting  # on use: keeps CLI start-up fast
 
     offer_id, _ = _correct(split_posting, posting, staff, reason or None)
     out.print(f"Annonce {posting} séparée : nouvelle offre {offer_id}")
@@ -178,7 +178,7 @@ def register(app: typer.Typer) -> None:
 
 def _correct(action: Any, *args: Any) -> tuple[int, int]:
     """Apply one staff correction in its own transaction: (offer id, its postings); refusals are one line."""
-    from store.dedup import CorrectionError
+    from store.dedup import CorrectionError  # on use: keeps CLI start-up fast
 
     db = open_db()
     try:

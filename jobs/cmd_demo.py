@@ -33,9 +33,9 @@ def demo(
     ),
 ) -> None:
     """Démonstration complète : collecte d'un bac à sable local → normalisation → dédoublonnage → rapprochement."""
-    from jobs.demo import EVENT_NAME, SANDBOX_SOURCES, run_demo
-    from services.sandbox import foreign_data, remove_sandbox_data
-    from store.settings import get_store_settings
+    from jobs.demo import EVENT_NAME, SANDBOX_SOURCES, run_demo  # on use: keeps CLI start-up fast
+    from services.sandbox import foreign_data, remove_sandbox_data  # on use: keeps CLI start-up fast
+    from store.settings import get_store_settings  # on use: keeps CLI start-up fast
 
     day = _parse_day(today)
     db = open_db(quiet=as_json)

@@ -39,7 +39,7 @@ def _territory(value: str | None) -> None:
 
 def resolve_line(query: str) -> dict[str, object]:
     """The JSON object written for one input line."""
-    from matching.geo import get_gazetteer
+    from matching.geo import get_gazetteer  # on use: keeps CLI start-up fast
 
     text = query.strip()
     if not text:
@@ -95,7 +95,7 @@ def distance(
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON")] = False,
 ) -> None:
     """Distance à vol d'oiseau (km) entre deux lieux, ex. : ohmylot geo distance Cahors Figeac."""
-    from matching.geo import distance_km, get_gazetteer
+    from matching.geo import distance_km, get_gazetteer  # on use: keeps CLI start-up fast
 
     gaz = get_gazetteer()
     pa, pb = gaz.resolve(a), gaz.resolve(b)

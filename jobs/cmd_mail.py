@@ -15,7 +15,7 @@ mail = typer.Typer(help="E-mails sortants : vérifier la configuration SMTP.", n
 @mail.command("test")
 def test(address: Annotated[str, typer.Argument(help="adresse qui reçoit le message de test")]) -> None:
     """Envoie un message de test et affiche le dialogue SMTP (mot de passe masqué)."""
-    from services.mail import MailSettings, dialogue
+    from services.mail import MailSettings, dialogue  # on use: keeps CLI start-up fast
 
     if "@" not in address or any(c.isspace() for c in address.strip()):
         raise UserError(f"adresse e-mail invalide : {address!r}")

@@ -28,6 +28,7 @@ import typer
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
 from jobs.jsonlines import json_objects
+from store.models import Candidate, Household, Offer
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
@@ -72,7 +73,7 @@ def match_files(
     now: datetime | None = None,
 ) -> MatchFileReport:
     """Rank the offers of ``offers_path`` for each candidate of ``candidates_path``; write JSON Lines."""
-    from matching.rank import OfferDoc, OfferIndex, Profile, Ranker
+    from matching.rank import OfferDoc, OfferIndex, Profile, Ranker  # on use: keeps CLI start-up fast
 
     started = time.perf_counter()
     now = now or datetime.now(UTC)
@@ -133,7 +134,7 @@ def _offline(offers: Path, candidates: Path, output: Path | None, top: int) -> N
 
 
 def _rerank(candidate_ids: list[int] | None, top: int) -> None:
-    from services.matching import rerank_database
+    from services.matching import rerank_database  # on use: keeps CLI start-up fast
 
     db = open_db()
     with err.status("Rapprochement offres × prospects …"), db.session() as session:
@@ -184,8 +185,7 @@ def show(
     limit: int = typer.Option(10, "--limit", min=1, help="Nombre d'offres affichées."),
 ) -> None:
     """Affiche les offres proposées à un prospect, avec les raisons."""
-    from services.matching import matches_for_candidate
-    from store.models import Candidate, Offer
+    from services.matching import matches_for_candidate  # on use: keeps CLI start-up fast
 
     db = open_db(quiet=True)
     with db.session() as session:
@@ -211,8 +211,7 @@ def offer(
     limit: int = typer.Option(10, "--limit", min=1, help="Nombre de prospects affichés."),
 ) -> None:
     """Affiche les prospects les mieux placés pour une offre (calcul en direct)."""
-    from services.matching import candidates_for_offer
-    from store.models import Candidate, Offer
+    from services.matching import candidates_for_offer  # on use: keeps CLI start-up fast
 
     db = open_db(quiet=True)
     with db.session() as session:
@@ -238,8 +237,7 @@ def household(
     communes: bool = typer.Option(False, "--communes", help="Classer des communes plutôt que des EPCI."),
 ) -> None:
     """Affiche les lieux où chaque membre du foyer a des offres à sa portée, avec les paires d'offres."""
-    from services.matching import household_places
-    from store.models import Household
+    from services.matching import household_places  # on use: keeps CLI start-up fast
 
     db = open_db(quiet=True)
     with db.session() as session:
@@ -259,7 +257,7 @@ def household(
 @match_app.command("evaluate")
 def evaluate(k: int = typer.Option(10, "--top", min=1, help="Profondeur des propositions évaluées.")) -> None:
     """Confronte les propositions enregistrées aux avis de l'équipe (pertinent / non pertinent)."""
-    from services.matching import feedback_evaluation
+    from services.matching import feedback_evaluation  # on use: keeps CLI start-up fast
 
     db = open_db(quiet=True)
     with db.session() as session:
@@ -291,7 +289,7 @@ def feedback(
     staff: str = typer.Option(..., "--par", help="Adresse e-mail du membre de l'équipe."),
 ) -> None:
     """Enregistre l'avis d'un membre de l'équipe sur une proposition (conservé lors des reclassements)."""
-    from services.matching import record_feedback
+    from services.matching import record_feedback  # on use: keeps CLI start-up fast
 
     db = open_db(quiet=True)
     with db.session() as session:

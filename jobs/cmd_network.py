@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from jobs.console import err, open_db, out
 from jobs.errors import UserError
+from store.audit import current_actor
+from store.models import NetworkMember
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
@@ -33,30 +35,25 @@ def digest(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="montrer sans rien envoyer")] = False,
 ) -> None:
     """Envoie aux membres d'un secteur ou d'un territoire les profils des prospects qui l'ont accepté."""
-    from services import mail
-    from services.network.common import NetworkError, OutreachSettings
-    from services.network.digests import send_digest
-    from store.audit import current_actor
+    from services.network.common import OutreachSettings  # on use: keeps CLI start-up fast
+    from services.network.digests import send_digest  # on use: keeps CLI start-up fast
 
     if not sector and not territory:
         raise UserError("indiquez --sector et/ou --territory (un envoi à tout le réseau se fait depuis le site)")
     db = open_db()
     with db.session() as session:
-        try:
-            report = send_digest(
-                session,
-                OutreachSettings(),
-                sector=sector or None,
-                territory=territory or None,
-                days=days,
-                rome_prefixes=rome.split(","),
-                limit=limit,
-                actor=current_actor(),
-                dry_run=dry_run,
-            )
-        except (NetworkError, mail.MailNotConfigured) as exc:
-            session.rollback()
-            raise UserError(str(exc)) from exc
+        # a refusal (NetworkError, MailNotConfigured) rolls the session back and reaches jobs/cli.py
+        report = send_digest(
+            session,
+            OutreachSettings(),
+            sector=sector or None,
+            territory=territory or None,
+            days=days,
+            rome_prefixes=rome.split(","),
+            limit=limit,
+            actor=current_actor(),
+            dry_run=dry_run,
+        )
         names = ", ".join(m.employer.name for m in report.members) or "aucun"
         out.print(f"Membres destinataires ({len(report.members)}) : {names}")
         out.print(
@@ -82,8 +79,6 @@ def members(
     status: Annotated[str, typer.Option(help="pending, member ou refused")] = "",
 ) -> None:
     """L'annuaire du réseau (employeur, SIRET, secteur, commune, contact, état)."""
-    from store.models import NetworkMember
-
     if status and status not in {"pending", "member", "refused"}:
         raise UserError(f"état inconnu : {status!r} (pending, member ou refused)")
     db = open_db()
@@ -103,7 +98,7 @@ def members(
 @network.command("visibility")
 def visibility() -> None:
     """Réapplique les relectures de l'équipe à la publication des offres (après « dedupe --full »)."""
-    from services.network.offers import apply_visibility
+    from services.network.offers import apply_visibility  # on use: keeps CLI start-up fast
 
     db = open_db()
     with db.session() as session:

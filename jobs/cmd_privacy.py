@@ -27,7 +27,7 @@ def _now(text: str | None) -> datetime | None:
     """``--now`` (tests, rehearsals): an ISO date or datetime, taken as UTC."""
     if not text:
         return None
-    from store.candidates import aware
+    from store.candidates import aware  # on use: keeps CLI start-up fast
 
     try:
         return aware(datetime.fromisoformat(text))
@@ -45,7 +45,7 @@ def purge_command(
     staff: str | None = typer.Option(None, "--staff", help="Qui lance la purge (sinon OHMYLOT_STAFF)"),
 ) -> None:
     """Anonymise les prospects sans contact depuis 2 ans ; annonce ceux qui le seront sous 30 jours."""
-    from store.privacy import purge
+    from store.privacy import purge  # on use: keeps CLI start-up fast
 
     db = open_db()
     with db.session() as session:
@@ -73,7 +73,7 @@ def export_command(
     staff: str | None = typer.Option(None, "--staff", help="Qui exporte (sinon OHMYLOT_STAFF)"),
 ) -> None:
     """Exporte en JSON tout ce qui est conservé sur une personne (droit d'accès)."""
-    from store.privacy import export_person
+    from store.privacy import export_person  # on use: keeps CLI start-up fast
 
     db = open_db(quiet=out_file is None)
     with db.session() as session:
@@ -98,6 +98,7 @@ def erase_command(
     staff: str | None = typer.Option(None, "--staff", help="Qui efface (sinon OHMYLOT_STAFF)"),
 ) -> None:
     """Efface une personne partout (droit à l'effacement) ; les statistiques anonymes restent."""
+    # on use: keeps CLI start-up fast
     from store.privacy import erase_person, find_ambassadors, find_directory_contacts, find_person
 
     db = open_db()

@@ -7,13 +7,11 @@ import json
 
 import typer
 
+from jobs.cmd_crawl import sources_app
 from jobs.console import out
-from jobs.errors import UserError
 
 
 def register(app: typer.Typer) -> None:
-    from jobs.cmd_crawl import sources_app
-
     sources_app.command("probe")(probe)
 
 
@@ -22,12 +20,13 @@ def probe(
     as_json: bool = typer.Option(False, "--json", help="Une ligne JSON (platform, items, with_title…)."),
 ) -> None:
     """Examine un flux d'offres (XML, RSS/Atom, JSON, CSV/XLSX) et propose l'entrée du registre qui le lit."""
-    from services.sources import FIELD_LABELS, SourceProbeError, probe_target, proposed_entry
+    from services.sources import (  # on use: keeps CLI start-up fast
+        FIELD_LABELS,
+        probe_target,
+        proposed_entry,
+    )
 
-    try:
-        report = probe_target(target)
-    except SourceProbeError as exc:
-        raise UserError(str(exc)) from exc
+    report = probe_target(target)
     if as_json:
         payload = {key: value for key, value in report.as_dict().items()}
         payload["entry"] = proposed_entry(report, target)

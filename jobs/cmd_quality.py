@@ -26,6 +26,7 @@ from sqlalchemy import case, func, select
 
 from jobs.console import open_db, out
 from jobs.errors import UserError
+from store.models import Posting
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
@@ -61,8 +62,6 @@ class SourceQuality:
 
 def source_quality(session: Any, *, source: str | None = None, include_closed: bool = False) -> list[SourceQuality]:
     """Per-source field coverage of postings (one grouped SQL query; works on SQLite and PostgreSQL)."""
-    from store.models import Posting
-
     def present(column: Any) -> Any:
         return func.sum(case((column.is_not(None), 1), else_=0))
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from jobs.console import open_db, out
 from jobs.errors import UserError
+from store.models import Candidate, CandidateEvent, CandidateStatus, Event
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
@@ -75,8 +76,7 @@ def _sector_of_codes(codes: list[Any]) -> str | None:
 
 def yearly_report(session: Session, year: int) -> YearlyReport:
     """Compute the figures of ``year`` from meetings (candidate_event) and paths (candidate_status)."""
-    from store.candidates import aware
-    from store.models import Candidate, CandidateEvent, CandidateStatus, Event
+    from store.candidates import aware  # on use: keeps CLI start-up fast
 
     report = YearlyReport(year=year)
     per_event: Counter[int] = Counter()
@@ -129,7 +129,7 @@ def yearly_report(session: Session, year: int) -> YearlyReport:
     report.households_settled = len(settled)
     report.gave_up = len(gave_up)
     report.hires_by_sector = dict(sorted(sectors.items(), key=lambda item: (-item[1], item[0])))
-    from services.welcome_report import welcome_figures
+    from services.welcome_report import welcome_figures  # on use: keeps CLI start-up fast
 
     report.welcome = welcome_figures(session, year).rows()
     return report
@@ -149,8 +149,6 @@ def report_command(
 ) -> None:
     """Bilan annuel du programme : prospects rencontrés par évènement, accompagnés, foyers installés, embauches."""
     if year is None:
-        from datetime import UTC, datetime
-
         year = datetime.now(UTC).year
     if not 2000 <= year <= 2100:
         raise UserError(f"année invalide : {year} (exemple : --year 2025)")

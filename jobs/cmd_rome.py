@@ -57,7 +57,7 @@ def classify(
 
     Exemple : echo "Aide-soignant(e) de nuit H/F" | ohmylot rome classify --top 3
     """
-    from matching.rome import get_classifier
+    from matching.rome import get_classifier  # on use: keeps CLI start-up fast
 
     if input_path is not None and not input_path.is_file():
         raise UserError(f"fichier introuvable : {input_path}")
@@ -101,7 +101,7 @@ def classify(
 @rome_app.command("label")
 def label(codes: list[str] = typer.Argument(..., help="Un ou plusieurs codes ROME, par exemple J1501.")) -> None:
     """Affiche le libellé d'un code ROME, son domaine professionnel et son grand domaine."""
-    from matching.rome import domain_label, grand_domain, rome_domain, rome_label
+    from matching.rome import domain_label, grand_domain, rome_domain, rome_label  # on use: keeps CLI start-up fast
 
     unknown = []
     for code in codes:
@@ -128,9 +128,9 @@ def evaluate(
     if split not in ("dev", "test", "all"):
         raise UserError("--split attend dev, test ou all")
     # Imported here, not at the top: scikit-learn would slow down every ``ohmylot`` start.
-    from services.rome_evaluation import EVAL_FILE
-    from services.rome_evaluation import errors as list_errors
-    from services.rome_evaluation import evaluate as run_evaluation
+    from services.rome_evaluation import EVAL_FILE  # on use: keeps CLI start-up fast
+    from services.rome_evaluation import errors as list_errors  # on use: keeps CLI start-up fast
+    from services.rome_evaluation import evaluate as run_evaluation  # on use: keeps CLI start-up fast
 
     if not EVAL_FILE.exists():
         raise UserError(f"jeu d'évaluation introuvable : {EVAL_FILE}")

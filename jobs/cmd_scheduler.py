@@ -14,6 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from jobs.console import err, open_db, out, require
 from jobs.errors import UserError
+from store.logs import configure_logging
+from store.models import JobRun
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
@@ -23,7 +25,7 @@ log = logging.getLogger("ohmylot.scheduler")
 
 def _beat(db) -> None:  # type: ignore[no-untyped-def]
     """Record the scheduler's heartbeat; a database away for a while is logged, not fatal."""
-    from services.operations import beat
+    from services.operations import beat  # on use: keeps CLI start-up fast
 
     try:
         beat(db, "scheduler")
@@ -42,11 +44,10 @@ def scheduler(ctx: typer.Context) -> None:
     """Sans sous-commande : lance le planificateur (un seul processus, arrêt par Ctrl-C ou SIGTERM)."""
     if ctx.invoked_subcommand is not None:
         return
-    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.background import BackgroundScheduler  # on use: keeps CLI start-up fast
 
-    from jobs.scheduler import build_scheduler, job_specs, refresh_jobs, sync_jobs
-    from services.operations import HEARTBEAT_SECONDS, forget
-    from store.logs import configure_logging
+    from jobs.scheduler import build_scheduler, job_specs, refresh_jobs, sync_jobs  # on use: keeps CLI start-up fast
+    from services.operations import HEARTBEAT_SECONDS, forget  # on use: keeps CLI start-up fast
 
     require(crawling=True)
     configure_logging("scheduler")
@@ -77,7 +78,7 @@ def scheduler(ctx: typer.Context) -> None:
 @sched.command("list")
 def list_jobs() -> None:
     """Affiche les tâches planifiées et leur prochaine exécution."""
-    from jobs.scheduler import ScheduleSettings, job_specs
+    from jobs.scheduler import ScheduleSettings, job_specs  # on use: keeps CLI start-up fast
 
     settings = ScheduleSettings()
     now = datetime.now(UTC)
@@ -100,7 +101,7 @@ def run(
     force: bool = typer.Option(False, "--force", help="Exécute même si le créneau courant a déjà tourné."),
 ) -> None:
     """Exécute une tâche maintenant (une seule fois par créneau, sauf --force)."""
-    from jobs.scheduler import run_now
+    from jobs.scheduler import run_now  # on use: keeps CLI start-up fast
 
     db = open_db()
     try:
@@ -123,8 +124,6 @@ def history(
     limit: int = typer.Option(30, "--limit", min=1, help="Nombre de lignes."),
 ) -> None:
     """Historique des exécutions : résultat, durée, erreur."""
-    from store.models import JobRun
-
     db = open_db(quiet=True)
     query = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
     if job:

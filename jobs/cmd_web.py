@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from jobs.console import err, open_db, out, require
 from jobs.errors import UserError
+from store.logs import logging_config
+from store.models import User
 
 # The store, the services, the engine and the crawlers are imported inside the commands: `ohmylot` loads every
 # jobs/cmd_*.py module at start (jobs/cli.py), and importing them here would add seconds to every command.
@@ -21,7 +23,7 @@ def _read_password(generate: bool) -> tuple[str, bool]:
         line = sys.stdin.readline().rstrip("\r\n")
         if line:
             return line, False
-    from services.auth import generate_password
+    from services.auth import generate_password  # on use: keeps CLI start-up fast
 
     return generate_password(), True
 
@@ -35,9 +37,8 @@ def serve(
     workers: Annotated[int, typer.Option(help="processus serveurs", min=1, max=32)] = 1,
 ) -> None:
     """Lance l'application web (équipe, employeurs, site public « Le Lot recrute »)."""
-    import uvicorn
+    import uvicorn  # on use: keeps CLI start-up fast
 
-    from store.logs import logging_config
 
     require(serving=True)  # data directory, database at its migration, secret key
     open_db()  # migrate once before the workers start
@@ -63,7 +64,7 @@ def add(
     generate: Annotated[bool, typer.Option(help="générer le mot de passe (ignorer l'entrée standard)")] = False,
 ) -> None:
     """Crée un compte. Le mot de passe est lu sur l'entrée standard, ou généré et affiché une seule fois."""
-    from services.auth import create_user
+    from services.auth import create_user  # on use: keeps CLI start-up fast
 
     password, generated = _read_password(generate)
     codes = [code.strip() for code in territory.split(",") if code.strip()]
@@ -85,8 +86,6 @@ def add(
 @users.command("list")
 def list_users() -> None:
     """Liste les comptes (sans les mots de passe)."""
-    from store.models import User
-
     db = open_db(quiet=True)
     with db.session() as session:
         for user in session.scalars(select(User).order_by(User.email)):
@@ -98,8 +97,7 @@ def list_users() -> None:
 @users.command("disable")
 def disable(email: Annotated[str, typer.Argument(help="adresse du compte")]) -> None:
     """Désactive un compte et ferme toutes ses sessions."""
-    from services.auth import disable_user
-    from store.models import User
+    from services.auth import disable_user  # on use: keeps CLI start-up fast
 
     db = open_db(quiet=True)
     with db.session() as session:

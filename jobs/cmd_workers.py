@@ -34,10 +34,10 @@ def crawl_workers(
     timeout: float = typer.Option(3600, "--timeout", min=1, help="Durée maximale de chaque travailleur (s)."),
 ) -> None:
     """Collecte distribuée : N travailleurs Scrapy partagent une file et un filtre de doublons dans Redis."""
-    import redis
+    import redis  # on use: keeps CLI start-up fast
 
-    from crawlers.distributed import distributed_settings, reset_run
-    from crawlers.runner import run_crawl
+    from crawlers.distributed import distributed_settings, reset_run  # on use: keeps CLI start-up fast
+    from crawlers.runner import run_crawl  # on use: keeps CLI start-up fast
 
     require(crawling=True)
     key = run_key or f"{source_id}-{datetime.now(UTC):%Y%m%d}"

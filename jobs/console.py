@@ -13,7 +13,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def open_db(*, quiet: bool = False, auto_upgrade: bool = True):  # type: ignore[no-untyped-def]
     """Open (and migrate) the configured database; print where it is unless ``quiet``."""
     # Imported here: every `ohmylot` start loads this module, and the store (pydantic, Alembic) costs seconds.
-    from store.db import DatabaseError, open_database
+    from store.db import DatabaseError, open_database  # on use: keeps CLI start-up fast
 
     try:
         db = open_database(auto_upgrade=auto_upgrade)
@@ -26,7 +26,7 @@ def open_db(*, quiet: bool = False, auto_upgrade: bool = True):  # type: ignore[
 
 def require(*, serving: bool = False, crawling: bool = False) -> None:
     """The start checks of a long or writing process (``services.startup``): refuse with one French line."""
-    from services.startup import StartupError, check_startup
+    from services.startup import StartupError, check_startup  # on use: keeps CLI start-up fast
 
     try:
         check_startup(serving=serving, crawling=crawling)

@@ -7,6 +7,7 @@ Each function takes the opened database and returns a JSON-able ``detail`` dict 
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 from collections import defaultdict
 from dataclasses import asdict, is_dataclass
@@ -16,13 +17,17 @@ from typing import Any
 from sqlalchemy import select
 
 from crawlers.runner import CrawlSetupError, run_crawl
+from services import mail
 from services.mail import MailNotConfigured, StaffSettings, build_message, send
 from services.network.common import OutreachSettings
 from services.network.digests import send_digest
+from services.referents import send_weekly_digests
+from services.retention import purge_logs as purge
 from store import privacy
 from store.db import Database
 from store.dedup import dedupe_database
 from store.models import Candidate, CrawlRun, Match, Offer, Posting, User
+from store.settings import get_store_settings
 
 log = logging.getLogger("ohmylot.jobs")
 
@@ -70,8 +75,7 @@ def crawl_source(
 
 def post_crawl_chain(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """Deduplicate → re-rank → notify the référents of new good matches."""
-    # Imported here: scikit-learn costs seconds and `ohmylot scheduler list` loads this module.
-    from services.matching import rerank_database
+    from services.matching import rerank_database  # scikit-learn costs seconds; `scheduler list` loads this module
 
     with db.session() as session:
         dedup = dedupe_database(session, now=now)
@@ -192,9 +196,6 @@ def privacy_purge(db: Database, *, wet_run: bool, now: datetime | None = None) -
 
 def purge_logs(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """Crawl logs, run ledger and audit log past their retention period (services/retention.py)."""
-    from services.retention import purge_logs as purge
-    from store.settings import get_store_settings
-
     with db.session() as session:
         return purge(session, get_store_settings().resolved_data_dir() / "logs", now=now)
 
@@ -216,11 +217,6 @@ def talent_digest(db: Database, *, territory: str = "46", now: datetime | None =
 
 def welcome_digest(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
     """The weekly e-mail of each référent accueil: their households' next settling steps, stale directory entries."""
-    import os
-
-    from services import mail
-    from services.referents import send_weekly_digests
-
     today = (now or datetime.now(UTC)).date()
     with db.session() as session:
         try:

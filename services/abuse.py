@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from store.models import FormEvent, utcnow
@@ -138,6 +138,4 @@ def refusal_counts(session: Session, *, since: datetime) -> list[tuple[str, str,
 
 def forget_old_events(session: Session, *, now: datetime | None = None) -> None:
     """Submissions are kept 30 days (client addresses are personal data)."""
-    from sqlalchemy import delete
-
     session.execute(delete(FormEvent).where(FormEvent.at < (now or utcnow()) - KEPT))

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from matching.ambassadors import FAMILY_LABELS, AmbassadorFacts, HouseholdNeeds, Proposal, propose_ambassadors
 from matching.geo import get_gazetteer
+from services.errors import ServiceError
 from services.signing import key_ring
 from services.welcome import household_communes
 from store.audit import audit
@@ -45,7 +46,7 @@ CONSENT_TEXT = (
 Send = Callable[[EmailMessage], None]
 
 
-class AmbassadorError(ValueError):
+class AmbassadorError(ServiceError, ValueError):
     """An ambassador action that cannot be done; the message is French, one line."""
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from matching.geo import get_gazetteer
 from matching.text import fold
+from services.errors import ServiceError
 from services.spreadsheet import ImportFileError, Rows, cell_text, header_key, parse_french_date, read_sheets
 from store.audit import audit
 from store.models import DirectoryEntry, utcnow
@@ -77,7 +78,7 @@ _ALIAS = {alias: name for name, aliases in HEADER_ALIASES.items() for alias in a
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
-class DirectoryError(ValueError):
+class DirectoryError(ServiceError, ValueError):
     """A directory action that cannot be done; the message is French, one line."""
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.errors import ServiceError
 from store.audit import audit
 from store.candidates import STATUS_LABELS, set_status
 from store.models import (
@@ -41,7 +42,7 @@ AUDIT_WORDS = {
 }
 
 
-class FollowUpError(ValueError):
+class FollowUpError(ServiceError, ValueError):
     """A follow-up action that cannot be done; the message is French, for staff."""
 
 
@@ -349,8 +350,6 @@ def territory_figures(session: Session, *, scope: object, epcis: list[str], toda
     """The figures of a référent's territory: prospects per step, households, open offers, work to do.
 
     ``scope`` is the SQL condition on ``Candidate`` of the référent's territory (``web.visibility``)."""
-    from sqlalchemy import func
-
     visible = [Candidate.anonymized_at.is_(None), scope]
     counts = dict(session.execute(
         select(Candidate.status, func.count()).where(*visible).group_by(Candidate.status)  # type: ignore[arg-type]

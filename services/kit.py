@@ -15,6 +15,7 @@ import os
 import secrets
 from pathlib import Path
 
+from services.errors import ServiceError
 from store.models import KitFile
 from store.settings import StoreSettings
 
@@ -33,7 +34,7 @@ EXTENSIONS = {
 }
 
 
-class KitError(ValueError):
+class KitError(ServiceError, ValueError):
     """An upload refused, with a French reason."""
 
 

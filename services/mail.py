@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.errors import ServiceError
+
 if TYPE_CHECKING:
     from services.settings import WebSettings
 
@@ -71,7 +73,7 @@ class StaffSettings(BaseSettings):
         return [address.strip() for address in self.staff_emails.split(",") if address.strip()]
 
 
-class MailNotConfigured(RuntimeError):
+class MailNotConfigured(ServiceError, RuntimeError):
     """No SMTP host is configured."""
 
 

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from matching.geo import get_gazetteer
 from services.directory import stale_entries
+from services.errors import ServiceError
 from services.welcome import STEPS, steps_of
 from store.audit import audit
-from store.candidates import assign_referent
+from store.candidates import assign_referent, household_members
 from store.models import Candidate, User
 
 SENDER = "Oh my Lot ! <ne-pas-repondre@ohmylot.invalid>"
@@ -28,7 +29,7 @@ SENDER = "Oh my Lot ! <ne-pas-repondre@ohmylot.invalid>"
 QUIET_DAYS = 21
 
 
-class ReferentError(ValueError):
+class ReferentError(ServiceError, ValueError):
     """A référent action that cannot be done; the message is French, one line."""
 
 
@@ -48,8 +49,6 @@ def assign_from_target_area(session: Session, candidate: Candidate) -> User | No
 
 def reassign(session: Session, candidate: Candidate, referent_id: int | None, *, actor: str | None) -> User | None:
     """Staff choose the household's référent (``None``: nobody); every member of the household follows."""
-    from store.candidates import household_members
-
     referent = None
     if referent_id is not None:
         referent = session.get(User, referent_id)

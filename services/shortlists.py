@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from services import documents, mail
 from services.audit import record
 from services.documents import CONTRACT_LABELS
+from services.errors import ServiceError
 from services.followup import AnswerNotice, answer_notice_text
 from services.followup import person_name as _name
 from services.letters import Signer, compose, signer_of
@@ -35,7 +36,7 @@ from services.pdf import html_to_pdf
 from services.reference import area_text
 from services.settings import WebSettings
 from services.signing import key_ring
-from store.models import Candidate, Offer, Shortlist, ShortlistEntry, User
+from store.models import Candidate, NetworkMember, Offer, Shortlist, ShortlistEntry, User
 from store.models import as_utc as _aware
 
 LINK_SALT = "ohmylot.employer-link.v1"
@@ -74,7 +75,7 @@ class ShortlistPublic(BaseModel):
     candidates: list[ShortlistCandidatePublic]
 
 
-class ShortlistError(ValueError):
+class ShortlistError(ServiceError, ValueError):
     """A shortlist action that cannot be done; the message is French, for staff."""
 
 
@@ -406,8 +407,6 @@ def notify_followers(session: Session, settings: WebSettings, notices: list[Answ
 def suggested_recipient(session: Session, offer: Offer) -> str:
     """The employer's contact for an offer: the employer's address, else its network member's contact,
     else the address of the last shortlist sent for this employer."""
-    from store.models import NetworkMember
-
     if offer.employer is not None and offer.employer.contact_email:
         return offer.employer.contact_email
     if offer.employer_id:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from crawlers.probe import ProbeReport, probe
+from matching.text import fold
+from services.errors import ServiceError
 
 #: the largest document probed (the crawl's own DOWNLOAD_MAXSIZE is of the same order)
 MAX_BYTES = 20 * 1024 * 1024
@@ -32,7 +34,7 @@ FIELD_LABELS = {
 }
 
 
-class SourceProbeError(ValueError):
+class SourceProbeError(ServiceError, ValueError):
     """The file or address cannot be probed, or holds no feed; the message is French, one line."""
 
 
@@ -88,8 +90,6 @@ def probe_target(target: str) -> ProbeReport:
 
 
 def _slug(text: str) -> str:
-    from matching.text import fold
-
     return re.sub(r"[^a-z0-9]+", "-", fold(text).lower()).strip("-")[:60] or "nouvelle-source"
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from matching.text import fold
+from services.errors import ServiceError
 
 Rows = list[tuple[int, list[Any]]]
 
@@ -34,7 +35,7 @@ _FRENCH_MONTHS = {
 }
 _NOW_WORDS = {"immediate", "immediatement", "de suite", "tout de suite", "des maintenant", "maintenant", "asap"}
 
-class ImportFileError(ValueError):
+class ImportFileError(ServiceError, ValueError):
     """The file cannot be read at all (missing, empty, not a spreadsheet); the message is French, one line."""
 
 

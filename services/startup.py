@@ -19,6 +19,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from services.settings import SettingsError, get_web_settings
 from store.db import DatabaseError, alembic_config, open_database
 from store.settings import get_store_settings
 
@@ -29,9 +33,6 @@ class StartupError(RuntimeError):
 
 def check_database(url: str | None = None, *, upgrade: bool = True) -> None:
     """The database answers and is at the expected migration (after migrating it when ``upgrade``)."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
     try:
         db = open_database(url, auto_upgrade=upgrade)
     except DatabaseError as exc:
@@ -68,8 +69,6 @@ def check_data_dir(path: Path | None = None) -> Path:
 
 def check_secret_key() -> None:
     """When serving pages: a real secret key outside development."""
-    from services.settings import SettingsError, get_web_settings
-
     try:
         get_web_settings().checked()
     except SettingsError as exc:
@@ -78,7 +77,7 @@ def check_secret_key() -> None:
 
 def check_sources() -> None:
     """The source registry (``crawlers/sources.toml`` or ``OHMYLOT_SOURCES``) can be read."""
-    from crawlers.registry import RegistryError, load_registry
+    from crawlers.registry import RegistryError, load_registry  # loads Scrapy: only the checks that crawl pay
 
     try:
         load_registry()

@@ -24,9 +24,12 @@ from sqlalchemy.orm import Session
 from matching.amenities import LEVEL_LABELS, SCHOOL_DEPARTEMENTS, STATION_CLASSES, get_amenities
 from matching.geo import distance_km, get_gazetteer
 from matching.types import Place
+from services import documents
 from services.directory import CATEGORIES, is_stale, list_entries
+from services.errors import ServiceError
+from services.pdf import html_to_pdf
 from store.audit import audit
-from store.candidates import household_members
+from store.candidates import household_members, set_status
 from store.models import (
     Ambassador,
     Candidate,
@@ -52,7 +55,7 @@ STEPS = {
 }
 
 
-class WelcomeError(ValueError):
+class WelcomeError(ServiceError, ValueError):
     """A welcome action that cannot be done; the message is French, one line."""
 
 
@@ -293,8 +296,6 @@ def record_step(
         session.add(row)
     row.done_on, row.staff, row.note, row.recorded_at = done_on, actor, (note or "").strip() or None, utcnow()
     if step == "moved_in" and candidate.status != "settled":
-        from store.candidates import set_status
-
         set_status(session, candidate, "settled", staff=actor, note=STEPS[step])
     audit(session, actor, "settling_step", "candidate", candidate.id, {"step": step, "on": done_on.isoformat()})
     session.flush()
@@ -365,7 +366,4 @@ def welcome_pack(session: Session, candidate: Candidate, *, today: date | None =
 
 def welcome_pack_pdf(pack: WelcomePack) -> bytes:
     """The welcome pack as a French PDF (WeasyPrint, like the employers' shortlist; fetches nothing)."""
-    from services import documents
-    from services.pdf import html_to_pdf
-
     return html_to_pdf(documents.render("welcome_pack_pdf.html", pack=pack, crow_flies=CROW_FLIES))

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.reference import domain_label, epci_name
+from services.welcome_report import welcome_figures
 from store.models import Candidate, CandidateEvent, CandidateStatus, Event, Offer
 
 PATH_STAGES = ["met", "accompanied", "interviewing", "hired", "settled"]
@@ -234,8 +235,6 @@ def yearly_chart(table: Table) -> bytes:
 
 def welcome_by_territory(session: Session, *, year: int | None = None) -> Table:
     """Households followed and settled per territory this year, with the introductions (last rows)."""
-    from services.welcome_report import welcome_figures
-
     figures = welcome_figures(session, year or datetime.now(UTC).year)
     rows = [[t["name"], t["followed"], t["settled"]] for t in figures.territories]
     return Table(columns=["Territoire", "Foyers suivis", "Foyers installés"], rows=rows)

@@ -21,6 +21,7 @@ from matching.sanitize import sanitize_html
 
 # One French format for dates, numbers, years and contracts in pages and documents.
 from services.documents import CONTRACT_LABELS, fr_date, fr_number, years_text
+from services.documents import TEMPLATES_DIR as DOCUMENTS_DIR
 from services.reference import epci_name  # its tables load on first use, not at import
 from store.candidates import STATUS_LABELS  # one list of path statuses, shared with the commands
 
@@ -121,7 +122,9 @@ def query_with(request: Request, **changes: object) -> str:
     return "?" + urlencode(params) if params else "?"
 
 
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# The pages, then the documents' templates: a page may include a block it shares with a PDF or an e-mail
+# (``_candidate_facts.html``), so that both say the same thing.
+templates = Jinja2Templates(directory=[str(TEMPLATES_DIR), str(DOCUMENTS_DIR)])
 templates.env.filters.update(
     fr_date=fr_date,
     fr_number=fr_number,

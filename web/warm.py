@@ -10,15 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from sqlalchemy import select
+
+from matching.rome import get_classifier
+from services.auth import hash_password, verify_password
+from services.matching import offer_index
 from services.reference import warm_up as warm_reference
+from store.models import Candidate, Offer
+from web.templating import templates
 
 log = logging.getLogger(__name__)
 
 
 def warm_templates() -> int:
     """Compile every template now (Jinja compiles on first use: ~50 ms per page otherwise)."""
-    from web.templating import templates  # here, not at module top: web.templating is itself warmed code
-
     env = templates.env
     names = env.list_templates(filter_func=lambda name: name.endswith((".html", ".txt")))
     for name in names:
@@ -28,26 +33,16 @@ def warm_templates() -> int:
 
 def warm_classifier() -> None:
     """Build the ROME classifier the ranker uses for a profile's jobs (tens of seconds on a busy machine)."""
-    from matching.rome import get_classifier  # heavy (scikit-learn): imported by the warm-up thread only
-
     get_classifier()
 
 
 def warm_password_hasher() -> None:
     """One argon2 hash and check, so that the first sign-in does not also pay for the first allocation."""
-    from services.auth import hash_password, verify_password  # noqa: I001 - kept with the step it serves
-
     verify_password(hash_password("warm-up passphrase"), "warm-up passphrase")
 
 
 def warm_database(db) -> None:  # type: ignore[no-untyped-def]
     """Open a pooled connection, compile the common queries and build the ranking engine's offer index."""
-    from sqlalchemy import select
-
-    # The ranking engine imports scikit-learn: loaded by the warm-up thread, not when the app is imported.
-    from services.matching import offer_index
-    from store.models import Candidate, Offer
-
     with db.session() as session:
         session.execute(select(Offer.id).limit(1)).all()
         session.execute(select(Candidate.id).limit(1)).all()

@@ -10,6 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.errors import ServiceError
 from services.signing import key_ring
 
 MEMBER_PLATFORM = "manual"
@@ -48,7 +49,7 @@ class OutreachSettings(BaseSettings):
         return self.secret_key
 
 
-class NetworkError(ValueError):
+class NetworkError(ServiceError, ValueError):
     """A refused action, with a French message for staff or members."""
 
 

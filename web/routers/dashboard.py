@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import statistics
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,6 +16,7 @@ from services.auth import NotFoundForRole
 from services.followup import territory_figures
 from services.reference import epci_name
 from services.visibility import candidate_scope
+from services.welcome_report import welcome_figures
 from store.crawls import RUN_STATUS_LABELS
 from store.leases import reap_stale_runs
 from store.models import CrawlRun, LoginAttempt, Source
@@ -48,11 +51,6 @@ def dashboard(request: Request, session: SessionDep, user: StaffUser) -> Respons
 @router.get("/tableau/accueil.csv")
 def welcome_csv(session: SessionDep, user: StaffUser, annee: int | None = None) -> Response:
     """The welcome figures of a year as ``rubrique;libellé;valeur`` (UTF-8 with BOM, like ``ohmylot report``)."""
-    import csv
-    import io
-
-    from services.welcome_report import welcome_figures
-
     year = annee or datetime.now(UTC).year
     if not 2000 <= year <= 2100:
         raise HTTPException(status_code=404)

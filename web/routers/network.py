@@ -77,19 +77,20 @@ def join_thanks(request: Request) -> Response:
     return render(request, "network/thanks.html", {})
 
 
-def _interest_payload(token: str, settings) -> dict:  # type: ignore[no-untyped-def]
+def _interest_link(session, settings, token: str) -> tuple[dict, NetworkMember]:  # type: ignore[no-untyped-def]
+    """The payload of a "ce profil m'intéresse" link and the member it was sent to (410 / 404 otherwise)."""
     payload = unsign(settings.secret_key or "", "interest", token, max_age_days=INTEREST_LINK_DAYS)
     if payload is None:
         raise HTTPException(status_code=410, detail="Ce lien a expiré ou n'est pas valide.")
-    return payload
+    member = session.query(NetworkMember).filter_by(employer_id=payload.get("e")).one_or_none()
+    if member is None:
+        raise HTTPException(status_code=404)
+    return payload, member
 
 
 @router.get("/reseau/interet/{token}")
 def interest_page(request: Request, session: SessionDep, settings: SettingsDep, token: str) -> Response:
-    payload = _interest_payload(token, settings)
-    member = session.query(NetworkMember).filter_by(employer_id=payload.get("e")).one_or_none()
-    if member is None:
-        raise HTTPException(status_code=404)
+    payload, member = _interest_link(session, settings, token)
     return render(
         request,
         "network/interest.html",
@@ -99,10 +100,7 @@ def interest_page(request: Request, session: SessionDep, settings: SettingsDep, 
 
 @router.post("/reseau/interet/{token}")
 def interest_answer(request: Request, session: SessionDep, settings: SettingsDep, token: str) -> Response:
-    payload = _interest_payload(token, settings)
-    member = session.query(NetworkMember).filter_by(employer_id=payload.get("e")).one_or_none()
-    if member is None:
-        raise HTTPException(status_code=404)
+    payload, member = _interest_link(session, settings, token)
     try:
         record_interest(
             session,

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from matching.employers import naf_divisions, naf_sections
 from services import mail
 from services.auth import NotFoundForRole
+from services.errors import ServiceError
 from services.kit import KitError, max_bytes, store_upload
 from services.letters import signer_of
 from services.match_data import offers_for_candidate
@@ -360,7 +361,7 @@ def digest_send(
             rome_prefixes=rome.split(","),
             actor=user.email,
         )
-    except (NetworkError, mail.MailNotConfigured) as exc:
+    except ServiceError as exc:  # a refused digest or no mail server
         session.rollback()
         return _back("/equipe/reseau/profils", f"Envoi impossible : {exc}")
     session.commit()

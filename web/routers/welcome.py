@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from matching.ambassadors import FAMILY_LABELS
 from matching.geo import get_gazetteer
-from services.ambassadors import AmbassadorError, introduce, list_ambassadors, proposals_for
+from services.ambassadors import introduce, list_ambassadors, proposals_for
 from services.audit import record
 from services.auth import CurrentUser
 from services.directory import (
     CATEGORIES,
-    DirectoryError,
+    DirectoryImportReport,
     check_entry,
     import_directory,
     is_stale,
@@ -33,10 +33,10 @@ from services.directory import (
     mark_checked,
     save_entry,
 )
+from services.errors import ServiceError
 from services.referents import ReferentError, list_referents, reassign
 from services.settings import WebSettings
-from services.shortlists import ShortlistError, deliver
-from services.spreadsheet import ImportFileError
+from services.shortlists import deliver
 from services.welcome import (
     CROW_FLIES,
     STEPS,
@@ -216,10 +216,7 @@ def settling_introduce(
             public_url=settings.public_url,
             send=mailer(settings),
         )
-    except AmbassadorError as exc:
-        session.rollback()
-        return _back(_page_url(candidate.id), str(exc))
-    except ShortlistError as exc:  # the SMTP failure of web.shortlists.deliver: nothing is kept
+    except ServiceError as exc:  # refused, or the e-mail could not leave (ShortlistError): nothing is kept
         session.rollback()
         return _back(_page_url(candidate.id), str(exc))
     session.commit()
@@ -239,26 +236,40 @@ def _entry_or_404(session: Session, user: CurrentUser, entry_id: int) -> Directo
     return entry
 
 
-@router.get("/accueil/annuaire")
-def directory(request: Request, session: SessionDep, user: StaffUser, categorie: str = "") -> Response:
-    territory = _territory(user)
-    entries = list_entries(session, epcis=territory, category=categorie or None)
-    gazetteer = get_gazetteer()
+def _directory_page(
+    request: Request,
+    session: Session,
+    user: CurrentUser,
+    *,
+    categorie: str = "",
+    message: str | None = None,
+    report: DirectoryImportReport | None = None,
+    values: dict[str, str] | None = None,
+    errors: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The directory page of the user's territory: the list, and the form or import report to show again."""
     return render(
         request,
         "staff/directory.html",
         {
-            "entries": entries,
+            "entries": list_entries(session, epcis=_territory(user), category=categorie or None),
             "is_stale": is_stale,
             "categories": CATEGORIES,
             "categorie": categorie,
-            "epci_name": gazetteer.epci_name,
-            "message": request.query_params.get("message"),
-            "report": None,
-            "values": {},
-            "errors": [],
+            "epci_name": get_gazetteer().epci_name,
+            "message": message,
+            "report": report,
+            "values": values or {},
+            "errors": errors or [],
         },
+        status_code=status_code,
     )
+
+
+@router.get("/accueil/annuaire")
+def directory(request: Request, session: SessionDep, user: StaffUser, categorie: str = "") -> Response:
+    return _directory_page(request, session, user, categorie=categorie, message=request.query_params.get("message"))
 
 
 @router.post("/accueil/annuaire")
@@ -266,22 +277,7 @@ async def directory_add(request: Request, session: SessionDep, user: StaffWrite)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     check = check_entry(form, territory=_territory(user))
     if check.errors:
-        return render(
-            request,
-            "staff/directory.html",
-            {
-                "entries": list_entries(session, epcis=_territory(user)),
-                "is_stale": is_stale,
-                "categories": CATEGORIES,
-                "categorie": "",
-                "epci_name": get_gazetteer().epci_name,
-                "message": None,
-                "report": None,
-                "values": form,
-                "errors": check.errors,
-            },
-            status_code=422,
-        )
+        return _directory_page(request, session, user, values=form, errors=check.errors, status_code=422)
     entry, outcome = save_entry(session, check, actor=user.email)
     record(session, user.email, "directory_entry_saved", "directory", entry.id, {"outcome": outcome})
     session.commit()
@@ -304,24 +300,10 @@ async def directory_upload(
         path.write_bytes(data)
         try:
             report = import_directory(session, path, territory=_territory(user), actor=user.email)
-        except (ImportFileError, DirectoryError) as exc:
+        except ServiceError as exc:  # an unreadable file or a refused import
             return _back("/equipe/accueil/annuaire", str(exc))
     session.commit()
-    return render(
-        request,
-        "staff/directory.html",
-        {
-            "entries": list_entries(session, epcis=_territory(user)),
-            "is_stale": is_stale,
-            "categories": CATEGORIES,
-            "categorie": "",
-            "epci_name": get_gazetteer().epci_name,
-            "message": None,
-            "report": report,
-            "values": {},
-            "errors": [],
-        },
-    )
+    return _directory_page(request, session, user, report=report)
 
 
 @router.post("/accueil/annuaire/{entry_id}/verifiee")
