@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from matching import mobility
+from matching import mobility, rome_neighbours
 from matching.geo import distance_km
 from matching.rank_area import Area, AreaBox, area_box, area_distances, bbox_rows, profile_area, profiles_for_block
 from matching.rank_docs import (
@@ -73,20 +73,26 @@ class RankedOffer:
 
 def _rome_agreement(
     codes: Mapping[str, float], index: OfferIndex, rows: np.ndarray, weights: RankWeights
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """ROME agreement of each row with the best of the profile's codes, times that code's confidence (0 when one
-    side has no code)."""
+    side has no code), and whether the row's code is a neighbour (``matching.rome_neighbours``) of a code the
+    profile holds with a confidence of at least ``min_rome_evidence``."""
     best = np.zeros(rows.shape[0], dtype=np.float32)
+    neighbour = np.zeros(rows.shape[0], dtype=bool)
     for code, confidence in codes.items():
         same = index.rome.isin([code], rows)
         domain = index.rome_domain.isin([code[:3]], rows)
         grand = index.rome_grand.isin([code[:1]], rows)
-        value = np.where(
-            same, 1.0, np.where(domain, weights.rome_same_domain, np.where(grand, weights.rome_same_grand_domain, 0.0))
-        )
+        value = np.where(domain, weights.rome_same_domain, np.where(grand, weights.rome_same_grand_domain, 0.0))
+        if weights.rome_neighbour > 0:
+            near = index.rome.isin(rome_neighbours.neighbours(code), rows) & ~same
+            value = np.where(near, np.maximum(value, weights.rome_neighbour), value)
+            if confidence >= weights.min_rome_evidence:
+                neighbour |= near
+        value = np.where(same, 1.0, value)
         best = np.maximum(best, (confidence * value).astype(np.float32))
     best[~index.rome.known(rows)] = 0.0
-    return best
+    return best, neighbour
 
 
 class Ranker:
@@ -153,8 +159,12 @@ class Ranker:
         index, w = self.index, self.weights
         title, body, best_item = self._text_scores(profile, rows)
         text = (w.title * title + w.body * body) / (w.title + w.body)
+        phrases = profile.skill_terms()
+        skills = self.index.coverage(phrases, rows) if phrases and w.skills > 0 else np.zeros(rows.shape[0], np.float32)
+        if phrases and w.skills > 0:  # the profile's skills and diplomas found in the offer's text
+            text = (w.title * title + w.body * body + w.skills * skills) / (w.title + w.body + w.skills)
         codes = profile_rome_weights(profile)
-        rome = _rome_agreement(codes, index, rows, w)
+        rome, neighbour = _rome_agreement(codes, index, rows, w)
         rome_known = index.rome.known(rows) if codes else np.zeros(rows.shape[0], dtype=bool)
         # Without a ROME code on both sides, the text is the only evidence of the trade.
         topic = np.where(rome_known, (w.text * text + w.rome * rome) / (w.text + w.rome), text)
@@ -187,9 +197,10 @@ class Ranker:
         if profile.driving_licence is False:
             context = np.where(index.asks_licence[rows], context * w.driving_licence_missing, context)
         score = topic * ((1 - w.context_share) + w.context_share * context)
-        # A proposal needs evidence of the trade itself: a title like a desired job, or the very same ROME code
-        # (a shared domain alone would propose nurse posts to care workers).
-        evidence = (title >= w.min_title) | (rome >= w.min_rome_evidence)
+        # A proposal needs evidence of the trade itself: a title like a desired job, the very same ROME code, or
+        # a neighbouring trade (shared skills, never a regulated one: a shared domain alone would propose nurse
+        # posts to care workers).
+        evidence = (title >= w.min_title) | (rome >= w.min_rome_evidence) | neighbour
         score = np.where((topic >= w.min_topic) & evidence, score, 0.0)
         return {
             "score": score.astype(np.float64),
@@ -197,6 +208,7 @@ class Ranker:
             "text": text,
             "title": title,
             "body": body,
+            "skills": skills,
             "rome": rome,
             "distance": distance,
             "freshness": freshness,

@@ -17,6 +17,7 @@ from typing import Any
 
 from matching import reference
 from matching.parsers import parse_date, parse_day
+from matching.rank_terms import word_terms
 from matching.text import fold, strip_gender_marks
 
 CONTRACT_LABELS = {
@@ -86,6 +87,12 @@ def _parse_datetime(value: object) -> datetime | None:
 
 def _parse_date(value: object) -> date | None:
     return parse_day(value, naive=UTC)
+
+
+@lru_cache(maxsize=20_000)
+def _phrase_terms(text: str) -> list[list[str]]:
+    phrases = (list(dict.fromkeys(word_terms(part))) for part in re.split(r"[,;\n]", text))
+    return [terms for terms in phrases if terms]
 
 
 def accepts_contract(wanted: Sequence[str], offered: str) -> bool:
@@ -290,6 +297,10 @@ class Profile:
         text = strip_gender_marks(self.desired_jobs or "").replace("(", " ").replace(")", " ")
         items = [" ".join(p.split()) for p in re.split(r"[,;/|\n]|\bou\b", text) if p.strip()]
         return items or ([self.desired_jobs.strip()] if self.desired_jobs.strip() else [])
+
+    def skill_terms(self) -> list[list[str]]:
+        """Index terms of each skill and diploma ("CACES 3, chargement" → two phrases)."""
+        return _phrase_terms(f"{self.skills or ''}\n{self.diplomas or ''}")
 
     def full_text(self) -> str:
         return " ".join(part for part in (self.desired_jobs, self.skills, self.diplomas) if part)

@@ -177,6 +177,21 @@ class OfferIndex:
     def __len__(self) -> int:
         return len(self.offers)
 
+    def coverage(self, phrases: Sequence[Sequence[str]], rows: np.ndarray) -> np.ndarray:
+        """Share of ``phrases`` (each a list of index terms: one skill or diploma) found in the text of each of
+        ``rows``; a phrase is found when at least two thirds of its terms are (read from the CSC columns)."""
+        found = np.zeros(len(self.offers), dtype=np.float32)
+        vocabulary, matrix = self.model.words.vocabulary_, self.body_words
+        for terms in phrases:
+            columns = [vocabulary[t] for t in terms if t in vocabulary]
+            if not columns:
+                continue
+            counts = np.zeros(len(self.offers), dtype=np.int32)
+            for column in columns:
+                counts[matrix.indices[matrix.indptr[column] : matrix.indptr[column + 1]]] += 1
+            found += counts >= max(1, math.ceil(len(terms) * 2 / 3))
+        return found[rows] / max(1, len(phrases))
+
     # ---- similarity -------------------------------------------------------------------------------
 
     @staticmethod

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 
-from matching import mobility, reference
+from matching import mobility, reference, rome_neighbours
 from matching.geo import distance_km
 from matching.rank_docs import (
     CONTRACT_LABELS,
@@ -69,6 +69,12 @@ def _rome_sentence(codes: Sequence[str], offer: OfferDoc) -> str | None:
     offer_label = labels.get(oc, offer.rome_label or "")
     if oc in codes:
         return f"Code ROME identique : {oc} ({offer_label})."
+    near = [c for c in codes if oc in rome_neighbours.neighbours(c)]
+    if near:
+        return (
+            f"Métier voisin (savoir-faire communs selon le ROME) : offre en {oc} ({offer_label}), "
+            f"profil en {near[0]} ({labels.get(near[0], '')})."
+        )
     same_domain = [c for c in codes if c[:3] == oc[:3]]
     if same_domain:
         return (

@@ -21,6 +21,14 @@ from matching.text import FRENCH_STOP_WORDS, fast_tokens, fold, masculine, stem,
 ABBREVIATIONS: dict[str, list[str]] = {
     key: tokens(value) for key, value in _SHARED_ABBREVIATIONS.items() if key not in AMBIGUOUS_SHORT
 } | {"prof": ["professeur"], "maths": ["mathematiques"], "math": ["mathematiques"], "kines": ["kinesitherapeute"]}
+# Job-title synonyms staff type for the ROME's words (one way: the typed word keeps its own matches too):
+# "chauffeur de car" is a "conducteur de car", a "mécano auto" a "mécanicien automobile".
+ABBREVIATIONS |= {
+    "chauffeur": ["conducteur"],
+    "mecano": ["mecanicien"],
+    "auto": ["automobile"],
+    "autos": ["automobile"],
+}
 _SURFACE_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 

@@ -14,9 +14,13 @@ class RankWeights:
         job of the profile and the offer title (best desired job wins).
       - ``title`` / ``body``: shares of that title similarity and of the cosine between the whole profile
         text (jobs, skills, diplomas) and the offer text (title, ROME label, description) in the text score.
+      - ``skills``: share, in the text score, of the profile's skills and diplomas found in the offer text
+        (each one counts when two thirds of its terms are there); only for profiles that list some.
       - ``text`` / ``rome``: shares of the text score and of the ROME agreement in the topic.
       - ROME agreement: 1 for the same code, ``rome_same_domain`` for the same domaine professionnel
-        (3 characters, e.g. J15), ``rome_same_grand_domain`` for the same grand domaine (1 letter), 0
+        (3 characters, e.g. J15), ``rome_neighbour`` for a neighbouring trade (``matching.rome_neighbours``:
+        shared skills, never a regulated trade; the larger of the two applies), ``rome_same_grand_domain`` for
+        the same grand domaine (1 letter), 0
         otherwise, times the confidence of the profile's code (1 for codes given by staff, the classifier's
         score for the codes it proposes). When the offer or the profile has no ROME code, the topic is the
         text score alone (less evidence: a confirmed ROME agreement ranks above an unknown one at equal text).
@@ -38,22 +42,26 @@ class RankWeights:
 
     Final: ``score = topic × ((1 − context_share) + context_share × context)``, where ``context_share`` bounds
     what the context can change. Offers with a topic below ``min_topic`` are not proposed, nor offers whose
-    title similarity is below ``min_title`` without the same ROME code held with a confidence of at least
-    ``min_rome_evidence`` (no evidence of the trade itself). ``default_radius_km`` applies when the profile
-    gives no radius.
+    title similarity is below ``min_title`` without the same ROME code, or a neighbouring one, held with a
+    confidence of at least ``min_rome_evidence`` (no evidence of the trade itself). ``default_radius_km``
+    applies when the profile gives no radius.
 
     Values: set by reasoning, then the title/body split and ``context_share`` chosen on the dev half of the
-    relevance set (docs/matching.md).
+    relevance set (docs/matching.md); ``rome_neighbour`` (with ``matching.rome_neighbours.TOP`` and
+    ``MIN_SIMILARITY``) on the tuning half of the rural real-offer set, ``skills`` on both sets (neutral there:
+    few of their prospects list skills).
     """
 
     title_word: float = 0.5
     title_char: float = 0.5
     title: float = 0.5
     body: float = 0.5
+    skills: float = 0.25
     text: float = 0.55
     rome: float = 0.45
     rome_same_domain: float = 0.5
     rome_same_grand_domain: float = 0.15
+    rome_neighbour: float = 0.2
     distance: float = 0.35
     freshness: float = 0.15
     contract: float = 0.3
