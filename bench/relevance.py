@@ -426,7 +426,8 @@ class Systems:
         return profile, rows, _
 
     def rome_distance_top(self, record: Mapping[str, Any], k: int) -> list[str]:
-        from matching.rank import _haversine, profile_rome_codes
+        from matching.geo import haversine_km
+        from matching.rank import profile_rome_codes
 
         profile, rows, _ = self._eligible(record)
         codes = set(profile_rome_codes(profile))
@@ -437,7 +438,7 @@ class Systems:
             return [self.docs[i].id for i in rows[:k]]
         lat = float(np.mean([p[0] for p in points]))
         lon = float(np.mean([p[1] for p in points]))
-        dist = _haversine(self.index.lat[rows], self.index.lon[rows], lat, lon)
+        dist = haversine_km(self.index.lat[rows], self.index.lon[rows], lat, lon)
         dist = np.where(np.isnan(dist), np.inf, dist)
         order = sorted(range(rows.size), key=lambda j: (dist[j], self.docs[rows[j]].id))
         return [self.docs[rows[j]].id for j in order[:k]]

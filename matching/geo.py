@@ -39,7 +39,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -371,7 +373,7 @@ class Gazetteer:
             for dx in (-1, 0, 1):
                 for code in self._grid.get((cy + dy, cx + dx), ()):
                     c = self.communes[code]
-                    d = _haversine(lat, lon, c.lat, c.lon)  # type: ignore[arg-type]
+                    d = haversine_km(lat, lon, c.lat, c.lon)  # type: ignore[arg-type]
                     if d < best_d:
                         best, best_d = code, d
         return best
@@ -802,13 +804,33 @@ def _float_or_none(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    r = 6371.0088
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp = p2 - p1
-    dl = math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(min(1.0, math.sqrt(a)))
+EARTH_KM = 6371.0088
+
+
+def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
+    """Great-circle distance in km between points in degrees: the project's one distance formula.
+
+    Floats give a float (plain ``math``, for loops over a few communes); numpy arrays broadcast and give an
+    array (the ranker measures thousands of offers at once)."""
+    if all(isinstance(v, (int, float)) for v in (lat1, lon1, lat2, lon2)):
+        p1, p2 = math.radians(lat1), math.radians(lat2)
+        a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+        return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(lon2) - np.radians(lon1)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """(n, 3) points on the unit sphere, for k-d trees (the chord between two of them gives their distance)."""
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+
+
+def chord_km(chord: np.ndarray) -> np.ndarray:
+    """Great-circle km of chords between ``unit_vectors`` points."""
+    return 2 * EARTH_KM * np.arcsin(np.clip(chord / 2, 0, 1))
 
 
 def _coords(value: object) -> tuple[float, float] | None:
@@ -833,7 +855,7 @@ def distance_km(a: object, b: object) -> float | None:
     ca, cb = _coords(a), _coords(b)
     if ca is None or cb is None:
         return None
-    return _haversine(ca[0], ca[1], cb[0], cb[1])
+    return haversine_km(ca[0], ca[1], cb[0], cb[1])
 
 
 @lru_cache(maxsize=1)

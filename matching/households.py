@@ -19,16 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import numpy as np
-
 from matching import reference
+from matching.geo import haversine_km
 from matching.rank import (
     DEFAULT_WEIGHTS,
     OfferIndex,
     Profile,
     RankedOffer,
     RankWeights,
-    _haversine,
     rank_offers,
 )
 
@@ -78,7 +76,7 @@ def _reachable(
         offer = index.offers[index.position[item.offer_id]]
         if offer.lat is None or offer.lon is None:
             continue
-        km = float(_haversine(np.array([offer.lat]), np.array([offer.lon]), lat, lon)[0])
+        km = float(haversine_km(offer.lat, offer.lon, lat, lon))
         if km <= radius:
             found.append(ReachableOffer(member.id, offer.id, item.score, round(km, 1), offer.title, offer.place_label))
     return found

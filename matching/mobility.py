@@ -14,7 +14,6 @@ Data "gares de voyageurs", ODbL, see SOURCES.md). Pure module: reads only its pa
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,11 +21,10 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
-from matching.geo import distance_km
+from matching.geo import chord_km, distance_km, haversine_km, unit_vectors
 
 CYCLING_KM = 10.0
 STATION_KM = 3.0
-_EARTH_KM = 6371.0088
 _STATIONS = Path(__file__).resolve().parent / "data" / "stations.csv"
 
 
@@ -44,21 +42,16 @@ def stations() -> tuple[Station, ...]:
         return tuple(Station(r["name"], r["insee"], float(r["lat"]), float(r["lon"])) for r in csv.DictReader(handle))
 
 
-def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
-
-
 @lru_cache(maxsize=1)
 def _tree() -> cKDTree:
     items = stations()
-    return cKDTree(_unit(np.array([s.lat for s in items]), np.array([s.lon for s in items])))
+    return cKDTree(unit_vectors(np.array([s.lat for s in items]), np.array([s.lon for s in items])))
 
 
 def nearest_station(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(km to the nearest passenger station, its index in ``stations()``) for arrays of points."""
-    chord, idx = _tree().query(_unit(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)), k=1)
-    return 2 * _EARTH_KM * np.arcsin(np.clip(chord / 2, 0, 1)), idx
+    chord, idx = _tree().query(unit_vectors(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)), k=1)
+    return chord_km(chord), idx
 
 
 def reachable_without_car(
@@ -71,7 +64,7 @@ def reachable_without_car(
     if home is None or not known.any():
         return none, none
     near = np.zeros(lat.shape[0], dtype=bool)
-    near[known] = _km(home, lat[known], lon[known]) <= CYCLING_KM
+    near[known] = haversine_km(lat[known], lon[known], home[0], home[1]) <= CYCLING_KM
     home_station, _ = nearest_station(np.array([home[0]]), np.array([home[1]]))
     by_train = np.zeros(lat.shape[0], dtype=bool)
     if home_station[0] <= STATION_KM:
@@ -79,13 +72,6 @@ def reachable_without_car(
         by_train[known] = km <= STATION_KM
     by_train &= ~near
     return near | by_train, by_train
-
-
-def _km(home: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    p1, p2 = math.radians(home[0]), np.radians(lat)
-    dp, dl = p2 - p1, np.radians(lon) - math.radians(home[1])
-    a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * _EARTH_KM * np.arcsin(np.sqrt(a))
 
 
 def sentence(home: tuple[float, float] | None, offer: tuple[float, float] | None) -> str | None:

@@ -25,13 +25,12 @@ from __future__ import annotations
 import html as html_lib
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from matching.text import fold, strip_gender_marks
+from matching.text import fast_fold, fold, strip_gender_marks
 
 try:
     from zoneinfo import ZoneInfo
@@ -105,19 +104,6 @@ def _text(value: object, limit: int = _MAX_LEN) -> str:
     if len(text) > limit:
         text = text[:limit]
     return text.strip()
-
-
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "’": "'", "‘": "'", "`": "'",
-                            "\u00a0": " ", "\u202f": " "})
-_COMBINING = re.compile(r"[\u0300-\u036f]+")
-
-
-def fast_fold(text: str) -> str:
-    """``matching.text.fold`` for French text, at C speed (descriptions are long): lower case, accents and
-    ligatures removed, typographic apostrophes and non-breaking spaces normalised."""
-    if text.isascii():
-        return text.lower()
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(_LIGATURES))).lower()
 
 
 def _folded(value: object, limit: int = _MAX_LEN) -> str:
@@ -422,24 +408,35 @@ def _offset(text: str | None) -> Any:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
-def parse_date(text: object) -> datetime | None:
-    """A timezone-aware UTC datetime from the date formats offers use, or None (see module docstring)."""
+def parse_date(text: object, *, naive: Any = None) -> datetime | None:
+    """A timezone-aware UTC datetime from the date formats offers use, or None (see module docstring).
+
+    Times without an offset are read in ``naive`` (default Paris time; ``UTC`` for values a database stored
+    in UTC)."""
+    naive = naive or PARIS
     if isinstance(text, datetime):
-        value = text if text.tzinfo else text.replace(tzinfo=PARIS)
+        value = text if text.tzinfo else text.replace(tzinfo=naive)
         value = value.astimezone(UTC)
         return value if 1990 <= value.year <= 2100 else None
     if isinstance(text, date):
-        return _build(text.year, text.month, text.day)
+        return _build(text.year, text.month, text.day, tz=naive)
     raw = _text(text, 100)
     if not raw or len(raw) > 60:
         return None
     try:
-        return _parse_date(raw)
+        return _parse_date(raw, naive)
     except (ValueError, OverflowError, TypeError, IndexError):
         return None
 
 
-def _parse_date(raw: str) -> datetime | None:
+def parse_day(text: object, *, naive: Any = None) -> date | None:
+    """The calendar date of ``parse_date(text, naive=naive)`` where it was written (a date alone stays that
+    day: "2026-03-01" is 1 March, not the UTC day of Paris midnight)."""
+    value = parse_date(text, naive=naive)
+    return value.astimezone(naive or PARIS).date() if value else None
+
+
+def _parse_date(raw: str, naive: Any) -> datetime | None:
     m = _ISO.match(raw)
     if m:
         y, mo, d, h, mi, s, frac, tz = m.groups()
@@ -447,23 +444,23 @@ def _parse_date(raw: str) -> datetime | None:
         offset = _offset(tz) if tz else None
         if tz and offset is None:
             return None
-        return _build(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro, offset)
+        return _build(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro, offset or naive)
     m = _COMPACT.match(raw)
     if m:
         y, mo, d, h, mi, s, z = m.groups()
         return _build(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
-                      tz=UTC if z else None)
+                      tz=UTC if z else naive)
     folded = fold(raw).strip()
     m = _DMY.match(folded)
     if m:
         d, mo, y, h, mi, s = m.groups()
-        return _build(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0))
+        return _build(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tz=naive)
     m = _FRENCH.match(folded)
     if m:
         d, month_name, y, h, mi = m.groups()
         month = _MONTHS.get(month_name)
         if month:
-            return _build(int(y), month, int(d), int(h or 0), int(mi or 0))
+            return _build(int(y), month, int(d), int(h or 0), int(mi or 0), tz=naive)
         return None
     if _RFC822_HINT.match(raw):
         try:
@@ -473,7 +470,7 @@ def _parse_date(raw: str) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=PARIS)
+            value = value.replace(tzinfo=naive)
         value = value.astimezone(UTC)
         return value if 1990 <= value.year <= 2100 else None
     return None

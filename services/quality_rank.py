@@ -91,7 +91,7 @@ QUERIES: list[tuple[str, str, str]] = [
     ("boulanger", "", "D1102"),
     ("coiffeuse", "", "D1202"),
     ("ouvrier agricole en maraîchage", "", "A1414"),
-    ("conducteur de travaux", "", "F1202"),
+    ("conducteur de travaux", "", "F1201"),  # ROME: "Conducteur de travaux" is F1201 (F1202: chef de chantier)
 ]
 
 
