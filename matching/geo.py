@@ -43,6 +43,7 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from matching.once import built_once
 from matching.text import fold
 from matching.types import Place
 
@@ -836,7 +837,7 @@ def distance_km(a: object, b: object) -> float | None:
     return _haversine(ca[0], ca[1], cb[0], cb[1])
 
 
-@lru_cache(maxsize=1)
+@built_once
 def get_gazetteer() -> Gazetteer:
     """The process-wide gazetteer (built on first use)."""
     return Gazetteer()

@@ -72,7 +72,8 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
         # Warm the caches in the background (reference data, templates, the ranking engine's offer index,
         # the connection pool), so that the first visits do not pay for them. No scheduler here, ever (J4).
         if settings.warm_up:
-            threading.Thread(target=warm_up, args=(db,), name="ohmylot-warm-up", daemon=True).start()
+            threading.Thread(target=warm_up, args=(db,), kwargs={"metrics": _app.state.metrics},
+                             name="ohmylot-warm-up", daemon=True).start()
         yield
 
     app = FastAPI(

@@ -8,7 +8,9 @@ Nothing here is required: a failure only means the first visit pays for what was
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from typing import Any
 
 from services.reference import warm_up as warm_reference
 
@@ -54,17 +56,31 @@ def warm_database(db) -> None:  # type: ignore[no-untyped-def]
         offer_index(session)
 
 
-def warm_up(db=None) -> list[str]:  # type: ignore[no-untyped-def]
-    """Run every warm-up step; returns the names of the steps that failed (logged, never raised)."""
-    steps: list[tuple[str, Callable[[], object]]] = [("reference", warm_reference), ("templates", warm_templates)]
+def warm_up(db=None, *, metrics: Any = None) -> list[str]:  # type: ignore[no-untyped-def]
+    """Run every warm-up step; returns the names of the steps that failed (logged, never raised).
+
+    Cheapest first, each what a first visit needs: the sign-in's hasher, the templates, the reference tables
+    (the staff pages' place names), the database (the household page's offer index); the ROME classifier
+    (only for a profile whose jobs have no code yet) last. ``metrics`` (``web.observability.WebMetrics``)
+    records when it is over (``ohmylot_web_warm_up_seconds``), for whoever waits for a warm server.
+    """
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("password hasher", warm_password_hasher), ("templates", warm_templates), ("reference", warm_reference)]
     if db is not None:
         steps.append(("database", lambda: warm_database(db)))
-    steps += [("password hasher", warm_password_hasher), ("classifier", warm_classifier)]
-    failed = []
+    steps.append(("classifier", warm_classifier))
+    failed, timings, started = [], {}, time.perf_counter()
     for name, step in steps:
+        begun = time.perf_counter()
         try:
             step()
         except Exception:  # noqa: BLE001 - a failed warm-up only slows the first visit down
             log.warning("warm-up step %s failed", name, exc_info=True)
             failed.append(name)
+        timings[name] = round(time.perf_counter() - begun, 2)
+    total = time.perf_counter() - started
+    log.info("warm-up finished in %.1f s (%s)", total, ", ".join(f"{k} {v} s" for k, v in timings.items()))
+    if metrics is not None:
+        metrics.warm_up_seconds.set(total)
+        metrics.warm_up_failed_steps.set(len(failed))
     return failed
