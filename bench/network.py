@@ -49,16 +49,9 @@ def run(quick: bool = False) -> dict[str, object]:
     from matching.employers import check_siret
     from matching.normalize import normalize_posting
     from matching.types import RawPosting
-    from services.network import (
-        apply_visibility,
-        approve_member,
-        check_join_form,
-        check_offer_form,
-        digest_profiles,
-        profile_card,
-        submit_join,
-        submit_member_offer,
-    )
+    from services.network.digests import digest_profiles, profile_card
+    from services.network.members import approve_member, check_join_form, submit_join
+    from services.network.offers import apply_visibility, check_offer_form, submit_member_offer
     from store.db import open_database
     from store.dedup import dedupe_database
     from store.models import Candidate

@@ -34,7 +34,8 @@ def digest(
 ) -> None:
     """Envoie aux membres d'un secteur ou d'un territoire les profils des prospects qui l'ont accepté."""
     from services import mail
-    from services.network import NetworkError, OutreachSettings, send_digest
+    from services.network.common import NetworkError, OutreachSettings
+    from services.network.digests import send_digest
     from store.audit import current_actor
 
     if not sector and not territory:
@@ -102,7 +103,7 @@ def members(
 @network.command("visibility")
 def visibility() -> None:
     """Réapplique les relectures de l'équipe à la publication des offres (après « dedupe --full »)."""
-    from services.network import apply_visibility
+    from services.network.offers import apply_visibility
 
     db = open_db()
     with db.session() as session:

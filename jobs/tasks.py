@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from crawlers.runner import CrawlSetupError, run_crawl
 from services.mail import MailNotConfigured, StaffSettings, build_message, send
-from services.network import OutreachSettings, send_digest
+from services.network.common import OutreachSettings
+from services.network.digests import send_digest
 from store import privacy
 from store.db import Database
 from store.dedup import dedupe_database

@@ -1,8 +1,8 @@
 """E-mails people can answer: written in the name of a staff member or référent, with their Reply-To,
 signature and phone, a Date and a Message-ID, and both a plain-text and an HTML part.
 
-``compose`` builds the message; sending is the caller's (SMTP settings differ between the web app and the
-commands).
+``compose`` builds the message on ``services.mail.build_message``; it leaves through ``services.mail.send``
+(the commands' settings from the environment, the web app's through ``MailSettings.of_web``).
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import parseaddr
 
 from markupsafe import escape
 
+from services.mail import build_message
 from store.models import User
 
 PROGRAMME = "Oh my Lot !"
@@ -83,20 +84,15 @@ def compose(
     sender = sender_for(signer, from_address)
     domain = parseaddr(sender)[1].partition("@")[2]
     signature = "\n".join(signer.lines())
-    full_text = f"{text.rstrip()}\n\n-- \n{signature}\n"
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = ", ".join(to)
-    if signer.email:
-        message["Reply-To"] = Address(display_name=signer.name, addr_spec=signer.email)
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=domain or "ohmylot.fr")
-    for key, value in (headers or {}).items():
-        message[key] = value
-    message.set_content(full_text)
     signature_html = "<br>\n".join(str(escape(line)) for line in signer.lines())
     html_body = html or text_to_html(text)
-    html_body = html_body.replace("</body>", f'<p style="color:#444">{signature_html}</p></body>')
-    message.add_alternative(html_body, subtype="html")
-    return message
+    return build_message(
+        to,
+        subject,
+        f"{text.rstrip()}\n\n-- \n{signature}\n",
+        html=html_body.replace("</body>", f'<p style="color:#444">{signature_html}</p></body>'),
+        sender=sender,
+        reply_to=Address(display_name=signer.name, addr_spec=signer.email) if signer.email else None,
+        headers=headers,
+        msgid_domain=domain or "ohmylot.fr",
+    )

@@ -6,6 +6,10 @@ Settings (environment), the same names and defaults as the web app's (``services
   ``OHMYLOT_SMTP_SSL`` (false: implicit TLS, port 465), ``OHMYLOT_SMTP_TIMEOUT`` (30 s),
   ``OHMYLOT_SMTP_FROM`` (sender address), ``OHMYLOT_STAFF_EMAILS`` (comma-separated, for staff reports).
 
+This is the one SMTP path of the project: the commands read these settings from the environment
+(``MailSettings()``), the web app passes its own (``MailSettings.of_web(settings)``, the same variables read
+by ``services/settings.py``); ``services/letters.compose`` builds answerable messages on ``build_message``.
+
 ``dialogue(to)`` sends a test message and returns the SMTP conversation (``ohmylot mail test``).
 """
 
@@ -14,11 +18,16 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from services.settings import WebSettings
 
 
 class MailSettings(BaseSettings):
@@ -35,6 +44,20 @@ class MailSettings(BaseSettings):
     # ``OHMYLOT_SMTP_FROM``: ``from`` is a Python keyword, hence the field name
     from_: str = Field(default="Oh my Lot ! <ne-pas-repondre@ohmylot.fr>", validation_alias="OHMYLOT_SMTP_FROM")
     timeout: float = 30.0
+
+    @classmethod
+    def of_web(cls, web: WebSettings) -> MailSettings:
+        """The web app's SMTP settings (``WebSettings.smtp_*``, the same environment variables)."""
+        return cls(
+            host=web.smtp_host,
+            port=web.smtp_port,
+            user=web.smtp_user,
+            password=web.smtp_password,
+            starttls=web.smtp_starttls,
+            ssl=web.smtp_ssl,
+            timeout=web.smtp_timeout,
+            **{"OHMYLOT_SMTP_FROM": web.smtp_from},
+        )
 
 
 class StaffSettings(BaseSettings):
@@ -53,18 +76,27 @@ class MailNotConfigured(RuntimeError):
 
 
 def build_message(
-    to: list[str], subject: str, text: str, *, html: str | None = None,
-    attachments: list[tuple[str, bytes, str]] | None = None, sender: str | None = None,
+    to: list[str],
+    subject: str,
+    text: str,
+    *,
+    html: str | None = None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+    sender: str | None = None,
+    reply_to: str | Address | None = None,
     headers: dict[str, str] | None = None,
+    msgid_domain: str = "ohmylot.invalid",
 ) -> EmailMessage:
-    """A MIME message: plain text, optional HTML alternative and attachments ``(filename, data, mime)``."""
-    settings = MailSettings()
+    """A MIME message with Date and Message-ID: plain text, optional HTML alternative and attachments
+    ``(filename, data, mime)``; from ``sender`` (default ``OHMYLOT_SMTP_FROM``), answered to ``reply_to``."""
     message = EmailMessage()
-    message["From"] = sender or settings.from_
+    message["From"] = sender or MailSettings().from_
     message["To"] = ", ".join(to)
+    if reply_to:
+        message["Reply-To"] = reply_to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain="ohmylot.invalid")
+    message["Message-ID"] = make_msgid(domain=msgid_domain)
     for key, value in (headers or {}).items():
         message[key] = value
     message.set_content(text)

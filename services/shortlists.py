@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import secrets
 import smtplib
-import ssl
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -26,7 +25,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services import documents
+from services import documents, mail
 from services.audit import record
 from services.documents import CONTRACT_LABELS
 from services.followup import AnswerNotice, answer_notice_text
@@ -346,23 +345,11 @@ def _message(
 
 
 def deliver(message: EmailMessage, settings: WebSettings) -> None:
-    """Send one message through the configured SMTP server."""
-    if not settings.smtp_host:
-        raise ShortlistError("aucun serveur d'envoi configuré (OHMYLOT_SMTP_HOST)")
+    """Send one message through ``services.mail`` with the web app's SMTP settings; failures as ``ShortlistError``."""
     try:
-        if settings.smtp_ssl:
-            context = ssl.create_default_context()
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout, context=context
-            )
-        else:
-            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout)
-        with client:
-            if not settings.smtp_ssl and settings.smtp_starttls:
-                client.starttls(context=ssl.create_default_context())
-            if settings.smtp_user:
-                client.login(settings.smtp_user, settings.smtp_password or "")
-            client.send_message(message)
+        mail.send(message, mail.MailSettings.of_web(settings))
+    except mail.MailNotConfigured as exc:
+        raise ShortlistError("aucun serveur d'envoi configuré (OHMYLOT_SMTP_HOST)") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise ShortlistError(f"l'envoi du courriel a échoué ({type(exc).__name__} : {exc})") from exc
 

@@ -18,21 +18,10 @@ from services import mail
 from services.abuse import check_form
 from services.auth import CurrentUser, NotFoundForRole, hash_password
 from services.kit import file_path
-from services.network import (
-    CONTRACT_CHOICES,
-    PROFILE_FIELDS,
-    PROFILE_LABELS,
-    NetworkError,
-    check_offer_form,
-    consume_login_token,
-    member_offers,
-    member_source_id,
-    profile_card,
-    record_interest,
-    send_login_link,
-    shareable,
-    submit_member_offer,
-)
+from services.network.common import CONTRACT_CHOICES, NetworkError
+from services.network.digests import PROFILE_FIELDS, PROFILE_LABELS, profile_card, record_interest, shareable
+from services.network.members import consume_login_token, send_login_link
+from services.network.offers import check_offer_form, member_offers, member_source_id, submit_member_offer
 from store.audit import audit
 from store.models import (
     Candidate,

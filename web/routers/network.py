@@ -12,16 +12,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.abuse import carried_stamp, check_form, form_stamp
-from services.network import (
-    INTEREST_LINK_DAYS,
-    NetworkError,
-    check_join_form,
-    record_interest,
-    sector_choices,
-    submit_join,
-    unsign,
-    unsubscribe,
-)
+from services.network.common import INTEREST_LINK_DAYS, NetworkError, unsign
+from services.network.digests import record_interest
+from services.network.members import check_join_form, sector_choices, submit_join
+from services.network.selections import unsubscribe
 from store.models import Candidate, NetworkMember
 from web.deps import SessionDep, SettingsDep
 from web.templating import render

@@ -17,22 +17,19 @@ from services.auth import NotFoundForRole
 from services.kit import KitError, max_bytes, store_upload
 from services.letters import signer_of
 from services.match_data import offers_for_candidate
-from services.network import (
+from services.network.common import NetworkError, OutreachSettings
+from services.network.digests import (
     PROFILE_FIELDS,
     PROFILE_LABELS,
-    NetworkError,
-    OutreachSettings,
-    approve_member,
     check_sector,
     digest_profiles,
     digest_recipients,
     profile_card,
-    refuse_member,
-    review_member_offer,
     send_digest,
-    send_login_link,
-    send_selection,
 )
+from services.network.members import approve_member, refuse_member, send_login_link
+from services.network.offers import review_member_offer
+from services.network.selections import send_selection
 from services.visibility import can_see_candidate
 from store.audit import audit
 from store.models import (
