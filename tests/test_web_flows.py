@@ -354,6 +354,8 @@ def test_referent_menu_and_pages_have_no_dead_link(client, db) -> None:
             if link.startswith("/equipe/") and not link.endswith(".svg"):
                 assert client.get(link).status_code == 200, f"{href} → {link}"
     assert client.get("/equipe/collecte").status_code == 404
+    # Every account's failed sign-ins are not a territory's business either.
+    assert client.get("/equipe/securite").status_code == 404
 
 
 def test_referent_dashboard_shows_the_territory(client, db) -> None:
