@@ -19,7 +19,7 @@ class built_once(Generic[T]):  # noqa: N801 - used as a decorator, like functool
 
     def __init__(self, build: Callable[[], T]) -> None:
         self._build = build
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a build that asks for its own value fails loudly, never hangs
         self._value: list[T] = []
         self.__doc__ = build.__doc__
         self.__name__ = build.__name__
