@@ -45,6 +45,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from matching.once import built_once
 from matching.text import fold
 from matching.types import Place
 
@@ -858,7 +859,7 @@ def distance_km(a: object, b: object) -> float | None:
     return haversine_km(ca[0], ca[1], cb[0], cb[1])
 
 
-@lru_cache(maxsize=1)
+@built_once
 def get_gazetteer() -> Gazetteer:
     """The process-wide gazetteer (built on first use)."""
     return Gazetteer()

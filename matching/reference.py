@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from matching.once import built_once
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
@@ -46,7 +48,7 @@ def _float(value: str) -> float | None:
         return None
 
 
-@lru_cache(maxsize=1)
+@built_once
 def communes() -> CommuneTable:
     """The commune table (loaded once, ~0.1 s)."""
     by_insee: dict[str, CommuneRef] = {}

@@ -105,6 +105,9 @@ def candidate_profile(candidate: Candidate) -> Profile:
 # --------------------------------------------------------------------------------------------------
 
 _cache_lock = Lock()
+# One build at a time: a request arriving while the start-up warm-up builds the index waits for that index
+# instead of building a second one beside it (each would slow the other down).
+_build_lock = Lock()
 _cache: dict[tuple[Any, ...], OfferIndex] = {}
 
 
@@ -122,11 +125,16 @@ def offer_index(session: Session) -> OfferIndex:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    offers = session.scalars(select(Offer).where(Offer.status == "open").order_by(Offer.id)).all()
-    index = OfferIndex([offer_doc(o) for o in offers if (o.title_clean or o.title)])
-    with _cache_lock:
-        _cache.clear()
-        _cache[key] = index
+    with _build_lock:
+        with _cache_lock:
+            cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        offers = session.scalars(select(Offer).where(Offer.status == "open").order_by(Offer.id)).all()
+        index = OfferIndex([offer_doc(o) for o in offers if (o.title_clean or o.title)])
+        with _cache_lock:
+            _cache.clear()
+            _cache[key] = index
     return index
 
 

@@ -3,6 +3,9 @@
 A prospect is in a référent's territory when they live in a commune of one of the référent's EPCIs, or
 when their target area names one of those EPCIs (or one of their communes). Everyone else on the staff
 sees every prospect; employers see none (they only get shortlists).
+
+Likewise for the employers' network: a référent sees the members whose seat is in one of their EPCIs (and,
+through them, those members' offers and kit downloads); the staff see every member.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from services.auth import CurrentUser
 from services.reference import communes_of_epcis
-from store.models import Candidate
+from store.models import Candidate, NetworkMember
 
 
 def _area_matches(area: dict[str, Any] | None, epcis: set[str], communes: set[str]) -> bool:
@@ -76,3 +79,19 @@ def can_see_candidate(user: CurrentUser, candidate: Candidate) -> bool:
     if candidate.commune_insee and candidate.commune_insee in communes:
         return True
     return _area_matches(candidate.target_area, epcis, communes)
+
+
+def member_scope(user: CurrentUser) -> ColumnElement[bool] | None:
+    """A SQL condition restricting network members to what ``user`` may see (None: no restriction)."""
+    if user.role in {"admin", "staff"}:
+        return None
+    if user.role != "referent":
+        return false()
+    return NetworkMember.epci.in_(sorted(set(user.territory or [])) or ["-"])
+
+
+def can_see_member(user: CurrentUser, member: NetworkMember) -> bool:
+    """Whether ``user`` may open this network member's page (and act on its offers)."""
+    if user.role in {"admin", "staff"}:
+        return True
+    return user.role == "referent" and member.epci is not None and member.epci in set(user.territory or [])

@@ -378,3 +378,85 @@ def test_roles_on_network_pages(client, db):
     assert anonymous.get("/equipe/reseau").status_code == 303
     assert anonymous.get("/membre").status_code == 303
     assert anonymous.get("/reseau/adherer").status_code == 200
+
+
+CAHORS_EPCI, FIGEAC_EPCI = "200023737", "200067361"
+
+
+def _member_with_offer_interest_and_download(session, name: str, insee: str, town: str, epci: str, prospect) -> dict:
+    """A network member of ``town`` with an offer to review, an interest in ``prospect`` and a kit download."""
+    from store.models import AuditLog, Employer, MemberOffer, NetworkMember, TalentInterest
+
+    email = f"rh@{name.lower().replace(' ', '-')}.fr"
+    employer = Employer(name=name, normalized_name=name.lower(), commune_insee=insee, is_member=True)
+    session.add(employer)
+    session.flush()
+    member = NetworkMember(employer_id=employer.id, status="member", commune_insee=insee, commune_name=town,
+                           departement="46", epci=epci, contact_name=f"Contact {town}", contact_email=email)
+    offer = add_offer(session, title=f"Serveur à {town}", commune_name=town, commune_insee=insee, epci=epci,
+                      source_id="reseau", ref=f"membre-{employer.id}")
+    member_offer = MemberOffer(employer_id=employer.id, posting_id=offer.best_posting_id)
+    interest = TalentInterest(employer_id=employer.id, candidate_id=prospect.id)
+    session.add_all([member, member_offer, interest])
+    session.add(AuditLog(actor=email, action="network.kit_download", object_type="kit_file", object_id="1"))
+    session.flush()
+    return {"member": member.id, "member_offer": member_offer.id, "interest": interest.id, "email": email}
+
+
+def test_referent_sees_only_their_territory_on_the_network_pages(client, db):
+    """Fault: the members' offers, the interests and the kit's downloads showed a référent accueil the whole
+    département (and links to member pages of other territories)."""
+    from store.models import KitFile
+
+    add_user(db, email="ref@ohmylot.fr", role="referent", territory=[CAHORS_EPCI])
+    add_user(db, email="agent@ohmylot.fr")
+    with db.session() as session:
+        olga = add_candidate(session, "Olga", "Cahors")  # lives in Cahors: the référent's prospect
+        felix = add_candidate(session, "Félix", "Figeac", commune_insee="46102", current_place="Figeac")
+        # The Figeac employer is interested in the Cahors prospect, and the other way round.
+        ours = _member_with_offer_interest_and_download(session, "Bistrot du Pont", "46042", "Cahors",
+                                                        CAHORS_EPCI, felix)
+        theirs = _member_with_offer_interest_and_download(session, "Auberge du Célé", "46102", "Figeac",
+                                                          FIGEAC_EPCI, olga)
+        session.add(KitFile(title="Affiche", filename="affiche.pdf", stored_name="k1", mime="application/pdf",
+                            size=10, sha256="0" * 64))
+
+    login(client, "ref@ohmylot.fr")
+    offers = client.get("/equipe/reseau/offres?etat=").text
+    assert "Serveur à Cahors" in offers
+    assert "Serveur à Figeac" not in offers
+    interests = client.get("/equipe/reseau/interets").text
+    assert "Olga" in interests  # their prospect, even though the employer is in Figeac
+    assert "Félix" not in interests
+    assert "Auberge du Célé" in interests  # who to put in touch with …
+    assert f"/equipe/reseau/membres/{theirs['member']}" not in interests  # … but no link to a closed page
+    kit = client.get("/equipe/reseau/kit").text
+    assert ours["email"] in kit
+    assert theirs["email"] not in kit
+    assert 'action="/equipe/reseau/kit"' not in kit  # the département's kit is the staff's to change
+    # No link on these pages leads to a page the référent cannot open.
+    for page in (offers, interests, kit, client.get("/equipe/reseau").text):
+        for href in set(re.findall(r'href="(/equipe/[^"?#]*)', page)):
+            assert client.get(href).status_code == 200, href
+    # Nor can they act outside their territory by typing the address.
+    token = csrf_of(client, "/equipe/reseau/interets")
+    assert client.get(f"/equipe/reseau/membres/{theirs['member']}").status_code == 404
+    assert client.get(f"/equipe/reseau/membres/{ours['member']}").status_code == 200
+    assert client.post(f"/equipe/reseau/offres/{theirs['member_offer']}/publier",
+                       data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/equipe/reseau/interets/{ours['interest']}/traite",
+                       data={"csrf_token": token}).status_code == 404
+    assert client.post("/equipe/reseau/kit/1/retirer", data={"csrf_token": token}).status_code == 404
+
+    # The staff still see the whole département.
+    client.post("/logout", data={"csrf_token": token})
+    login(client)
+    offers = client.get("/equipe/reseau/offres?etat=").text
+    assert "Serveur à Cahors" in offers
+    assert "Serveur à Figeac" in offers
+    interests = client.get("/equipe/reseau/interets").text
+    assert "Olga" in interests
+    assert "Félix" in interests
+    kit = client.get("/equipe/reseau/kit").text
+    assert theirs["email"] in kit
+    assert 'action="/equipe/reseau/kit"' in kit

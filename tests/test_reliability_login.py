@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -42,6 +43,17 @@ def test_thirty_wrong_passwords_from_one_address_then_the_right_one_from_another
         # the owner is told of the failed attempts on their account
         assert "31 tentatives de connexion échouées sur votre compte" in page.text
         assert "depuis 1 adresse(s)" in page.text
+        # … until they say they read it: the warning goes away for the rest of the session, on every page.
+        form = re.search(r'<form method="post" action="(/login/avis)">.*?name="csrf_token" value="([^"]+)"'
+                         r'.*?name="next" value="([^"]+)".*?<button[^>]*>([^<]+)</button>', page.text, re.S)
+        assert form is not None, page.text
+        assert form.group(4) == "J'ai lu, masquer cet avertissement"
+        assert staff.post(form.group(1), data={"next": form.group(3)}).status_code == 403  # no CSRF token
+        dismissed = staff.post(form.group(1), data={"csrf_token": form.group(2), "next": "//evil.example/"})
+        assert dismissed.status_code == 303
+        assert dismissed.headers["location"] == "/equipe/offres"
+        for path in ("/equipe/offres", "/equipe/prospects"):
+            assert "tentatives de connexion échouées" not in staff.get(path).text
 
 
 def test_delays_grow_and_the_pair_waits_but_not_the_account(db) -> None:

@@ -354,6 +354,8 @@ def test_referent_menu_and_pages_have_no_dead_link(client, db) -> None:
             if link.startswith("/equipe/") and not link.endswith(".svg"):
                 assert client.get(link).status_code == 200, f"{href} → {link}"
     assert client.get("/equipe/collecte").status_code == 404
+    # Every account's failed sign-ins are not a territory's business either.
+    assert client.get("/equipe/securite").status_code == 404
 
 
 def test_referent_dashboard_shows_the_territory(client, db) -> None:
@@ -506,15 +508,25 @@ def test_household_page_names_the_members(client, db) -> None:
 
 def test_warm_up_leaves_the_first_visits_nothing_to_build(db) -> None:
     """Fault: first visits took 1.2–2.4 s (caches built on the first request)."""
+    from prometheus_client import generate_latest
+
     import matching.rome as rome
+    from matching.geo import get_gazetteer
     from services.matching import _cache as offer_indexes
+    from web.observability import WebMetrics
     from web.templating import templates
     from web.warm import warm_up
 
     with db.session() as session:
         add_offer(session, title="Cuisinier")
     offer_indexes.clear()
-    assert warm_up(db) == []
+    get_gazetteer.cache_clear()
+    metrics = WebMetrics(db)
+    assert b"ohmylot_web_warm_up_seconds -1.0" in generate_latest(metrics.registry)
+    assert warm_up(db, metrics=metrics) == []
+    seconds = re.search(rb"^ohmylot_web_warm_up_seconds (\S+)$", generate_latest(metrics.registry), re.M)
+    assert float(seconds.group(1)) >= 0, "the gauge still says the warm-up runs"
+    assert get_gazetteer._value, "the gazetteer was not loaded"
     assert offer_indexes, "the offer index was not built"
     assert rome._instance is not None
     assert any("staff/prospect.html" in str(key) for key in templates.env.cache)

@@ -256,3 +256,31 @@ def test_hostile_descriptions_through_normalise_store_dedupe_and_pages(client, d
     for description in ET.fromstring(client.get("/offres/rss.xml").content).iter("description"):
         assert "<" not in (description.text or ""), description.text
     _assert_inert(client.get("/offres", params={"q": "Agent"}).text)
+
+
+def test_password_hashes_use_owasp_argon2id_and_old_hashes_are_upgraded_at_sign_in(db) -> None:
+    from argon2 import PasswordHasher, extract_parameters
+
+    from services.auth import authenticate
+    from store.models import User
+
+    user_id = add_user(db)
+    with db.session() as session:
+        user = session.get(User, user_id)
+        # OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane (a lighter hash would fail here).
+        fresh = extract_parameters(user.password_hash)
+        assert fresh.type.name == "ID"
+        assert fresh.memory_cost >= 19 * 1024
+        assert fresh.time_cost >= 2
+        # A hash made with argon2-cffi's defaults (the parameters before) still signs in, then is re-hashed.
+        user.password_hash = PasswordHasher().hash(PASSWORD)
+        email = user.email
+        session.commit()
+    with db.session() as session:
+        assert authenticate(session, email, PASSWORD, ip="203.0.113.9", max_failures=5) is not None
+        session.commit()
+    with db.session() as session:
+        upgraded = extract_parameters(session.get(User, user_id).password_hash)
+    assert (upgraded.memory_cost, upgraded.time_cost, upgraded.parallelism) == (
+        fresh.memory_cost, fresh.time_cost, fresh.parallelism)
+    assert (upgraded.memory_cost, upgraded.parallelism) != (65536, 4)

@@ -29,7 +29,7 @@ from web.observability import router as operations_router
 from web.routers import ROUTERS
 from web.security import SecurityMiddleware
 from web.templating import render
-from web.warm import warm_up
+from web.warm import warm_before_serving, warm_up
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -69,10 +69,13 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Warm the caches in the background (reference data, templates, the ranking engine's offer index,
-        # the connection pool), so that the first visits do not pay for them. No scheduler here, ever (J4).
+        # Warm the caches so that the first visits do not pay for them: the cheap ones before the server takes
+        # requests (hasher, templates, reference tables), the long ones (the ranking engine's offer index, the
+        # ROME classifier) in the background. No scheduler here, ever (J4).
         if settings.warm_up:
-            threading.Thread(target=warm_up, args=(db,), name="ohmylot-warm-up", daemon=True).start()
+            warm_before_serving()
+            threading.Thread(target=warm_up, args=(db,), kwargs={"metrics": _app.state.metrics, "served": True},
+                             name="ohmylot-warm-up", daemon=True).start()
         yield
 
     app = FastAPI(

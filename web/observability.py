@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -42,6 +42,13 @@ class WebMetrics:
         self.latency = Histogram("ohmylot_http_request_duration_seconds", "Time to serve an HTTP request",
                                  ["method", "route"], registry=self.registry,
                                  buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+        # -1 until the start-up warm-up (web.warm) is over: a deploy can wait for a warm server before
+        # sending it visitors.
+        self.warm_up_seconds = Gauge("ohmylot_web_warm_up_seconds", "How long the start-up warm-up took "
+                                     "(-1 while it runs or when it is off)", registry=self.registry)
+        self.warm_up_seconds.set(-1)
+        self.warm_up_failed_steps = Gauge("ohmylot_web_warm_up_failed_steps", "Warm-up steps that failed",
+                                          registry=self.registry)
         self.registry.register(DatabaseCollector(database))
 
 

@@ -231,3 +231,29 @@ def test_public_board_on_a_phone(live_server, browser, db) -> None:  # noqa: F81
         walk.check("/reseau/adherer")
         context.close()
         assert walk.problems == []
+
+
+def test_public_board_weighs_under_200_kb_as_transferred(live_server, browser, db) -> None:  # noqa: F811
+    """Item 5's budget: a full first page of the board (20 offers, long titles and names) on a phone, as
+    Chromium transferred it (navigation and every resource, headers included), stays ≤ 200 KB. The first
+    paint is measured by ``python -m bench web_paint`` (timings are not asserted)."""
+    from bench.web_paint import MEASURE_JS
+
+    base, _ = live_server
+    with db.session() as session:
+        for i in range(45):
+            add_offer(session, title=f"Aide-soignant / Aide-soignante de nuit en EHPAD, temps plein (H/F) {i}",
+                      employer_name="Établissement d'hébergement pour personnes âgées dépendantes du Quercy",
+                      commune_name="Saint-Céré", contract_type="CDD", rome_code="J1501")
+    context = browser.new_context(locale="fr-FR", viewport=SCREENS["telephone"])
+    page = context.new_page()
+    page.set_default_timeout(10000)
+    page.goto(f"{base}/offres", wait_until="load")
+    figures = page.evaluate(MEASURE_JS)
+    cards = page.locator("ul.cards li.card").count()
+    context.close()
+    assert cards == 20
+    paths = [path for path, _ in figures["resources"]]
+    assert "/static/ohmylot.css" in paths, paths
+    assert figures["decoded_bytes"] > 20 * 200, figures
+    assert figures["transferred_bytes"] <= 200_000, figures

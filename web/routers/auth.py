@@ -79,6 +79,18 @@ def logout(request: Request, session: SessionDep, settings: SettingsDep, user: U
     return response
 
 
+@router.post("/login/avis")
+def dismiss_notice(
+    session: SessionDep,
+    user: UserWrite,
+    next: Annotated[str, Form(max_length=2000)] = "",  # noqa: A002
+) -> Response:
+    """Hide the warning about failed sign-in attempts for the rest of this session (it was read)."""
+    user.session.notice = None
+    session.commit()
+    return RedirectResponse(safe_next(next, home_for(user.user)), status_code=303)
+
+
 @router.get("/")
 def home(user: OptionalUser) -> Response:
     if user is None:

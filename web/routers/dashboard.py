@@ -133,6 +133,8 @@ def crawl_health(request: Request, session: SessionDep, user: StaffUser) -> Resp
 @router.get("/securite")
 def security(request: Request, session: SessionDep, user: StaffUser) -> Response:
     """Refused public-form submissions and failed logins (docs/reliability.md R4, R7)."""
+    if user.role == "referent":
+        raise NotFoundForRole  # every account's failed sign-ins: the staff's to watch, not a territory's
     now = datetime.now(UTC)
     failures = session.execute(
         select(LoginAttempt.email, func.count(), func.count(func.distinct(LoginAttempt.ip)), func.max(LoginAttempt.at))

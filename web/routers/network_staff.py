@@ -31,7 +31,7 @@ from services.network.digests import (
 from services.network.members import approve_member, refuse_member, send_login_link
 from services.network.offers import review_member_offer
 from services.network.selections import send_selection
-from services.visibility import can_see_candidate
+from services.visibility import can_see_candidate, can_see_member, candidate_scope, member_scope
 from store.audit import audit
 from store.models import (
     AuditLog,
@@ -60,6 +60,15 @@ def _digest_role(user: StaffUser) -> None:
 
 DigestRole = Annotated[None, Depends(_digest_role)]
 
+
+def _kit_role(user: StaffUser) -> None:
+    """The communication kit is the département's: admins and staff change it, référents only read it."""
+    if user.role not in {"admin", "staff"}:
+        raise NotFoundForRole
+
+
+KitRole = Annotated[None, Depends(_kit_role)]
+
 STATUS_LABELS = {"pending": "demande à valider", "member": "membre", "refused": "refusée"}
 
 
@@ -73,9 +82,10 @@ def outreach_settings(settings) -> OutreachSettings:  # type: ignore[no-untyped-
     return OutreachSettings(secret_key=settings.secret_key, public_url=settings.public_url)
 
 
-def _member_or_404(session, member_id: int) -> NetworkMember:  # type: ignore[no-untyped-def]
+def _member_or_404(session, member_id: int, user) -> NetworkMember:  # type: ignore[no-untyped-def]
+    """The member, if ``user`` may see it (a référent: a member of their territory), else 404."""
     member = session.get(NetworkMember, member_id)
-    if member is None:
+    if member is None or not can_see_member(user, member):
         raise HTTPException(status_code=404)
     return member
 
@@ -92,10 +102,11 @@ def directory(
 ) -> Response:
     query = select(NetworkMember, Employer).join(Employer, Employer.id == NetworkMember.employer_id)
     counted = select(NetworkMember.status, func.count()).group_by(NetworkMember.status)
-    if user.role == "referent":
+    departements = select(NetworkMember.departement).distinct()
+    scope = member_scope(user)
+    if scope is not None:
         # A territorial référent sees the members of their territory, not the whole département.
-        query = query.where(NetworkMember.epci.in_(user.territory or ["-"]))
-        counted = counted.where(NetworkMember.epci.in_(user.territory or ["-"]))
+        query, counted, departements = query.where(scope), counted.where(scope), departements.where(scope)
     if statut in STATUS_LABELS:
         query = query.where(NetworkMember.status == statut)
     if secteur:
@@ -116,7 +127,7 @@ def directory(
         )
     rows = list(session.execute(query.order_by(NetworkMember.status.desc(), Employer.name).limit(500)))
     counts = dict(session.execute(counted).all())
-    departements = sorted(d for d in session.scalars(select(NetworkMember.departement).distinct()) if d)
+    departements = sorted(d for d in session.scalars(departements) if d)
     return render(
         request,
         "network/directory.html",
@@ -134,7 +145,7 @@ def directory(
 
 @router.get("/membres/{member_id}")
 def member_page(request: Request, session: SessionDep, user: StaffUser, member_id: int, message: str = "") -> Response:
-    member = _member_or_404(session, member_id)
+    member = _member_or_404(session, member_id, user)
     offers = list(session.scalars(select(MemberOffer).where(MemberOffer.employer_id == member.employer_id)))
     downloads = list(
         session.scalars(
@@ -163,7 +174,7 @@ def member_page(request: Request, session: SessionDep, user: StaffUser, member_i
 def member_approve(
     request: Request, session: SessionDep, settings: SettingsDep, user: StaffWrite, member_id: int
 ) -> Response:
-    member = _member_or_404(session, member_id)
+    member = _member_or_404(session, member_id, user)
     try:
         approve_member(session, member, user.email)
     except NetworkError as exc:
@@ -182,7 +193,7 @@ def member_approve(
 
 @router.post("/membres/{member_id}/lien")
 def member_send_link(session: SessionDep, settings: SettingsDep, user: StaffWrite, member_id: int) -> Response:
-    member = _member_or_404(session, member_id)
+    member = _member_or_404(session, member_id, user)
     if member.status != "member":
         raise HTTPException(status_code=404)
     try:
@@ -198,7 +209,7 @@ def member_send_link(session: SessionDep, settings: SettingsDep, user: StaffWrit
 def member_refuse(
     session: SessionDep, user: StaffWrite, member_id: int, note: Annotated[str, Form(max_length=2000)] = ""
 ) -> Response:
-    member = _member_or_404(session, member_id)
+    member = _member_or_404(session, member_id, user)
     try:
         refuse_member(session, member, user.email, note)
         message = "Demande refusée."
@@ -221,6 +232,9 @@ def offers_to_review(request: Request, session: SessionDep, user: StaffUser, eta
         .join(Employer, Employer.id == MemberOffer.employer_id)
         .order_by(MemberOffer.updated_at.desc())
     )
+    scope = member_scope(user)
+    if scope is not None:
+        query = query.join(NetworkMember, NetworkMember.employer_id == MemberOffer.employer_id).where(scope)
     if etat in {"pending", "approved", "rejected"}:
         query = query.where(MemberOffer.review == etat)
     rows = list(session.execute(query.limit(300)))
@@ -244,6 +258,9 @@ def offer_review(
     member_offer = session.get(MemberOffer, member_offer_id)
     if member_offer is None or decision not in {"publier", "refuser"}:
         raise HTTPException(status_code=404)
+    member = session.scalar(select(NetworkMember).where(NetworkMember.employer_id == member_offer.employer_id))
+    if user.role not in {"admin", "staff"} and (member is None or not can_see_member(user, member)):
+        raise HTTPException(status_code=404)
     review_member_offer(session, member_offer, approve=decision == "publier", staff=user.email, note=note)
     session.commit()
     return RedirectResponse("/equipe/reseau/offres?etat=pending", status_code=303)
@@ -257,14 +274,16 @@ def offer_review(
 @router.get("/kit")
 def kit_admin(request: Request, session: SessionDep, user: StaffUser, message: str = "") -> Response:
     files = list(session.scalars(select(KitFile).where(KitFile.active.is_(True)).order_by(KitFile.uploaded_at.desc())))
-    downloads = list(
-        session.scalars(
-            select(AuditLog).where(AuditLog.action == "network.kit_download").order_by(AuditLog.at.desc()).limit(300)
-        )
-    )
+    downloads = select(AuditLog).where(AuditLog.action == "network.kit_download")
+    scope = member_scope(user)
+    if scope is not None:
+        # A référent sees who downloaded the kit among the members of their territory.
+        downloads = downloads.where(AuditLog.actor.in_(select(NetworkMember.contact_email).where(scope)))
     names = {f.id: f.title for f in session.scalars(select(KitFile))}
     return render(
-        request, "network/kit_admin.html", {"files": files, "downloads": downloads, "names": names, "message": message}
+        request, "network/kit_admin.html",
+        {"files": files, "downloads": list(session.scalars(downloads.order_by(AuditLog.at.desc()).limit(300))),
+         "names": names, "message": message, "can_change": scope is None},
     )
 
 
@@ -272,6 +291,7 @@ def kit_admin(request: Request, session: SessionDep, user: StaffUser, message: s
 async def kit_upload(
     session: SessionDep,
     user: StaffWrite,
+    _: KitRole,
     file: Annotated[UploadFile, File()],
     title: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
@@ -288,7 +308,7 @@ async def kit_upload(
 
 
 @router.post("/kit/{file_id}/retirer")
-def kit_remove(session: SessionDep, user: StaffWrite, file_id: int) -> Response:
+def kit_remove(session: SessionDep, user: StaffWrite, _: KitRole, file_id: int) -> Response:
     row = session.get(KitFile, file_id)
     if row is None:
         raise HTTPException(status_code=404)
@@ -378,23 +398,27 @@ def digest_send(
 
 @router.get("/interets")
 def interests(request: Request, session: SessionDep, user: StaffUser) -> Response:
-    rows = list(
-        session.execute(
-            select(TalentInterest, NetworkMember, Candidate)
-            .join(NetworkMember, NetworkMember.employer_id == TalentInterest.employer_id)
-            .join(Candidate, Candidate.id == TalentInterest.candidate_id)
-            .order_by(TalentInterest.handled_at.is_not(None), TalentInterest.created_at.desc())
-            .limit(300)
-        )
+    """Interests in the prospects ``user`` may see (a référent: their territory's, whichever the employer),
+    with a link to the employer's page where ``user`` may open it."""
+    query = (
+        select(TalentInterest, NetworkMember, Candidate)
+        .join(NetworkMember, NetworkMember.employer_id == TalentInterest.employer_id)
+        .join(Candidate, Candidate.id == TalentInterest.candidate_id)
+        .order_by(TalentInterest.handled_at.is_not(None), TalentInterest.created_at.desc())
     )
-    rows = [r for r in rows if can_see_candidate(user, r[2])]
-    return render(request, "network/interests.html", {"rows": rows})
+    scope = candidate_scope(session, user)
+    if scope is not None:
+        query = query.where(scope)
+    rows = list(session.execute(query.limit(300)))
+    openable = {member.id for _, member, _ in rows if can_see_member(user, member)}
+    return render(request, "network/interests.html", {"rows": rows, "openable": openable})
 
 
 @router.post("/interets/{interest_id}/traite")
 def interest_handled(session: SessionDep, user: StaffWrite, interest_id: int) -> Response:
     row = session.get(TalentInterest, interest_id)
-    if row is None:
+    candidate = session.get(Candidate, row.candidate_id) if row is not None else None
+    if row is None or candidate is None or not can_see_candidate(user, candidate):
         raise HTTPException(status_code=404)
 
     row.handled_at, row.handled_by = utcnow(), user.email
