@@ -43,6 +43,7 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from matching.cache import cached_build
 from matching.text import fold
 from matching.types import Place
 
@@ -838,5 +839,5 @@ def distance_km(a: object, b: object) -> float | None:
 
 @lru_cache(maxsize=1)
 def get_gazetteer() -> Gazetteer:
-    """The process-wide gazetteer (built on first use)."""
-    return Gazetteer()
+    """The process-wide gazetteer (built on first use, or loaded prebuilt: ``matching.cache``)."""
+    return cached_build("gazetteer", Gazetteer)
