@@ -5,9 +5,9 @@ CSV files takes about 1.6 s of CPU and the gazetteer 0.5 s, while loading them b
 0.25 s and 0.2 s. ``cached_build(kind, build)`` returns ``build()``'s object, pickled the first time in the
 cache directory under a name keyed by the hash of what it is built from (every module and data file of
 ``matching/``, the Python and library versions): a changed model, CSV or code gives a new key, never a
-stale index. The file is written atomically (a temporary file, then a rename), so processes that start
-together at most build it twice; a missing, unreadable or corrupt file is rebuilt, and an unwritable
-directory only costs the build.
+stale index. The file is written atomically (a temporary file, then a rename) by one process at a time
+(a ``flock``: crawls started together wait for the first one's build, then load it); a missing, unreadable
+or corrupt file is rebuilt, and an unwritable directory only costs the build.
 
 ``OHMYLOT_CACHE_DIR`` sets the directory (default: the platform's per-user cache directory,
 ``~/.cache/ohmylot`` on Linux); ``OHMYLOT_CACHE_DIR=off`` builds in memory every time. Files of other keys
@@ -18,6 +18,7 @@ is code, so the directory must not be writable by others (it is created 0700).
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import gc
 import hashlib
 import logging
@@ -27,7 +28,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -114,11 +116,30 @@ def cached_build(kind: str, build: Callable[[], T], *, compact: Callable[[T], T]
     found = _load(path)
     if found is not None:
         return found  # type: ignore[no-any-return]
-    value = build()
-    if compact is not None:
-        value = compact(value)
-    _store(directory, path, value)
+    with _build_lock(directory, kind):  # crawls started together: one builds, the others wait and load
+        found = _load(path)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        value = build()
+        if compact is not None:
+            value = compact(value)
+        _store(directory, path, value)
     return value
+
+
+@contextmanager
+def _build_lock(directory: Path, kind: str) -> Iterator[None]:
+    """An exclusive ``flock`` on ``.<kind>.lock`` (released by the system if the builder dies); none when the
+    directory cannot be written."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle = (directory / f".{kind}.lock").open("a")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _load(path: Path) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -84,13 +85,16 @@ class CompactTfidf:
 
     def _char_wb(self, doc: str) -> list[str]:
         grams: list[str] = []
+        add = grams.extend
+        sizes = range(self.min_n, self.max_n + 1)
         for word in doc.split():
             word = f" {word} "
             length = len(word)
-            for n in range(self.min_n, self.max_n + 1):
-                grams.extend(word[i : i + n] for i in range(max(1, length - n + 1)))
+            for n in sizes:
                 if length <= n:  # a short word is counted once
+                    grams.append(word[:n])
                     break
+                add([word[i : i + n] for i in range(length - n + 1)])
         return grams
 
     def transform(self, docs: Iterable[str]) -> sparse.csr_matrix:
@@ -99,12 +103,9 @@ class CompactTfidf:
         indices: list[int] = []
         values: list[int] = []
         indptr = [0]
+        lookup = vocabulary.get
         for doc in docs:
-            counter: dict[int, int] = {}
-            for feature in self._features(doc):
-                j = vocabulary.get(feature)
-                if j is not None:
-                    counter[j] = counter.get(j, 0) + 1
+            counter = Counter([j for j in map(lookup, self._features(doc)) if j is not None])
             indices.extend(counter)
             values.extend(counter.values())
             indptr.append(len(indices))

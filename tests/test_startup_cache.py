@@ -164,3 +164,24 @@ def test_prebuilt_gazetteer_resolves_like_a_fresh_one(kind, tmp_path, monkeypatc
     fresh = Gazetteer()
     for text in ("Cahors", "ST CERE", "46 - FIGEAC", "Souillac (46200)", "Paris 15e", "Brive", "Toulouse, Occitanie"):
         assert loaded.resolve(text) == fresh.resolve(text)
+
+
+def test_processes_started_together_build_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Three processes asking for the same missing index at once: one builds it, the others load its file."""
+    script = (
+        "import sys, time\n"
+        "from matching.cache import cached_build\n"
+        "def build():\n"
+        "    print('built', flush=True)\n"
+        "    time.sleep(1.0)\n"
+        "    return list(range(1000))\n"
+        "assert cached_build('together', build) == list(range(1000))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OHMYLOT_CACHE_DIR": str(tmp_path / "cache")}
+    running = [
+        subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
+        for _ in range(3)
+    ]
+    outputs = [process.communicate(timeout=120)[0] for process in running]
+    assert [process.returncode for process in running] == [0, 0, 0]
+    assert "".join(outputs).count("built") == 1
