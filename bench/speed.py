@@ -54,7 +54,10 @@ def distinct_jobs(count: int, seed: int = 19) -> list[dict[str, str]]:
     """``count`` postings with distinct titles and descriptions (see module docstring)."""
     rng = random.Random(seed)
     with (DATA / "rome_appellations.csv").open(encoding="utf-8", newline="") as handle:
-        appellations = [(r["code"], r["appellation"]) for r in csv.DictReader(handle)]
+        # an appellation text listed under two codes is kept once (every title distinct)
+        appellations = [
+            (code, text) for text, code in {r["appellation"]: r["code"] for r in csv.DictReader(handle)}.items()
+        ]
     skills: dict[str, list[str]] = {}
     with (DATA / "rome_skills.csv").open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
