@@ -143,7 +143,7 @@ def compact_vectorizers(owner: object, samples: list[str]) -> list[str]:
     """Replace the fitted ``TfidfVectorizer`` attributes of ``owner`` by ``CompactTfidf`` equivalents when
     supported and bit-identical on ``samples``; returns the names of the attributes replaced."""
     replaced = []
-    for name, value in list(vars(owner).items()):
+    for name, value in list(getattr(owner, "__dict__", {}).items()):  # a slotted object keeps its own
         if not _is_sklearn_tfidf(value):
             continue
         params = value.get_params()
