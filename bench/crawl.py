@@ -116,15 +116,18 @@ def parse_normalize_store(count: int = 5000, batch: int = 500, *, classify_rome:
     """
     from crawlers.jsonld import extract_job_postings, job_posting_to_raw
     from matching import normalize as normalize_module
-    from matching.normalize import normalize_posting
+    from matching.normalize import normalize_posting, normalize_postings
 
     if not classify_rome:
         normalize_module.set_rome_classifier(None)
+    from bench.speed import distinct_jobs
     from store.crawls import start_run
     from store.db import open_database
     from store.postings import PostingInput, ensure_source, upsert_postings
 
     pages = _pages(count)
+    # Distinct titles and descriptions (ROME appellations × qualifiers): no cache of the normaliser helps.
+    distinct = distinct_jobs(count, seed=3)
     normalize_posting(job_posting_to_raw(extract_job_postings(pages[0])[0][0], source="warm-up"))  # load references
     with tempfile.TemporaryDirectory() as tmp:
         from store.models import Base
@@ -155,9 +158,11 @@ def parse_normalize_store(count: int = 5000, batch: int = 500, *, classify_rome:
             for page in pages[first : first + batch]:
                 for ld in extract_job_postings(page, "https://bench.invalid/")[0]:
                     raws.append(job_posting_to_raw(ld, source="bench", page_url="https://bench.invalid/"))
+            for raw, job in zip(raws, distinct[first : first + batch], strict=False):
+                raw.title, raw.description = job["title"], f"{raw.description or ''}{job['description']}"
             spend("parse", step)
             step = clock()
-            inputs = [PostingInput(normalize_posting(raw), raw) for raw in raws]
+            inputs = [PostingInput(p, raw) for p, raw in zip(normalize_postings(raws), raws, strict=True)]
             spend("normalize", step)
             step = clock()
             with db.session() as session:
@@ -169,7 +174,11 @@ def parse_normalize_store(count: int = 5000, batch: int = 500, *, classify_rome:
         db.engine.dispose()
     if not classify_rome:
         normalize_module._CLASSIFIER.clear()  # noqa: SLF001 - back to the default (loaded on first use)
+    baseline = _baselines(pages, stored)
     return {
+        **baseline,
+        "ratio_to_lxml_parse_cpu": round(stored / total_cpu / baseline["baseline_lxml_parse_per_cpu_s"], 4),
+        "ratio_to_bulk_insert_cpu": round(stored / total_cpu / baseline["baseline_bulk_insert_per_cpu_s"], 4),
         "postings": stored,
         "seconds": round(total, 3),
         "postings_per_s": round(stored / total, 1),
@@ -178,6 +187,21 @@ def parse_normalize_store(count: int = 5000, batch: int = 500, *, classify_rome:
         "postings_per_cpu_s": round(stored / total_cpu, 1) if total_cpu else None,
         "per_stage_postings_per_cpu_s": {name: round(stored / spent, 1) for name, spent in cpu.items() if spent},
     }
+
+
+def _baselines(pages: list[str], count: int) -> dict[str, float]:
+    """Same run: lxml parsing the same pages alone, and a bulk insert of as many rows alone (per CPU second)."""
+    import lxml.html
+
+    from bench.speed import insert_baseline
+
+    cpu = time.process_time()
+    for page in pages:
+        lxml.html.fromstring(page).xpath("//script[@type='application/ld+json']")
+    parse = len(pages) / max(time.process_time() - cpu, 1e-9)
+    with tempfile.TemporaryDirectory() as tmp:
+        insert = insert_baseline(Path(tmp), max(count, 1))
+    return {"baseline_lxml_parse_per_cpu_s": round(parse), "baseline_bulk_insert_per_cpu_s": insert["rows_per_cpu_s"]}
 
 
 def run(quick: bool = False) -> dict[str, object]:

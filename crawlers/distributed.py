@@ -25,7 +25,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import redis
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
@@ -62,6 +61,8 @@ def distributed_settings(
 
 def reset_run(redis_url: str, run_key: str) -> None:
     """Delete the queue, duplicate filter and activity keys of a run (before starting its workers)."""
+    import redis  # noqa: PLC0415 - distributed mode only: every crawl process loads this module (start-up)
+
     client = redis.Redis.from_url(redis_url)
     client.delete(*run_keys(run_key).values())
     client.close()
@@ -94,6 +95,8 @@ class WaitForOtherWorkers:
         self.crawler = crawler
         self.keys = run_keys(settings.get("OHMYLOT_DISTRIBUTED_KEY", "default"))
         self.idle = settings.getfloat("OHMYLOT_DISTRIBUTED_IDLE", 3.0)
+        import redis  # noqa: PLC0415 - see reset_run
+
         self.client = redis.Redis.from_url(settings.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
         self.started = time.time()
         crawler.signals.connect(self.response_received, signal=signals.response_received)

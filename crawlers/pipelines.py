@@ -9,6 +9,7 @@ Every drop raises ``DropItem`` and counts ``offers/drop/<reason>``; a dropped po
 is kept alive in the database (``crawlers.drops``). Field coverage: ``offers/field/<name>/missing``.
 
 Settings:
+- ``OHMYLOT_NORMALIZE_BATCH`` (default 500): most items normalised together (``NormalizePipeline``).
 - ``OHMYLOT_STORE_ENABLED`` (default True): store postings in the configured database
   (``OHMYLOT_DATABASE_URL``); False only normalises (``-O`` still writes the offers).
 - ``OHMYLOT_STORE_BATCH`` (default 500): postings per database write.
@@ -17,6 +18,7 @@ Settings:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -26,7 +28,7 @@ from typing import Any
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawlers.drops import DROP_PREFIX, IDENTIFIED_KEY, INCOMPLETE_KEY
-from matching.normalize import normalize_posting
+from matching.normalize import normalize_posting, normalize_postings
 from matching.types import NormalizedPosting, RawPosting
 
 logger = logging.getLogger(__name__)
@@ -84,23 +86,70 @@ class _Component:
 
 
 class NormalizePipeline(_Component):
-    """``RawPosting`` → ``CrawlItem`` (normalised); drops with the normaliser's reason."""
+    """``RawPosting`` → ``CrawlItem`` (normalised); drops with the normaliser's reason.
 
-    def process_item(self, item: Any, spider: Any = None) -> CrawlItem:
+    Items are normalised in batches (``matching.normalize.normalize_postings``: the ROME classifier scores a
+    whole batch in one matrix product), with the same values as one at a time. Each item waits, as an
+    asyncio future, for the batch it joined: the batch is normalised when ``OHMYLOT_NORMALIZE_BATCH`` items
+    wait, or as soon as the event loop has started the items in flight (Scrapy's ``CONCURRENT_ITEMS`` per
+    response), so memory stays bounded by the batch size whatever the feed's size.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self.batch_size = max(1, crawler.settings.getint("OHMYLOT_NORMALIZE_BATCH", 500))
+        self.pending: list[tuple[RawPosting, asyncio.Future[NormalizedPosting]]] = []
+        self.scheduled = False
+
+    async def process_item(self, item: Any, spider: Any = None) -> CrawlItem:
         crawler = self.crawler
         if not isinstance(item, RawPosting):
             raise _drop(crawler, "not_a_posting", [], f"objet {type(item).__name__} reçu au lieu d'une RawPosting")
         source_id = getattr(crawler.spider, "source_id", None) or item.source
         if source_id and item.source != source_id:
             item.source = source_id
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[NormalizedPosting] = loop.create_future()
+        self.pending.append((item, future))
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+        elif not self.scheduled:
+            self.scheduled = True
+            loop.call_soon(self.flush)  # after the items already started have joined the batch
         try:
-            posting = normalize_posting(item)
+            posting = await future
         except Exception as exc:  # noqa: BLE001 - C6: one bad item never stops the crawl
             logger.exception("normalisation impossible pour %s", item.source_id or item.url)
             raise _drop(crawler, "normalize_error", [item.source_id, item.url], repr(exc)) from exc
         if posting.drop_reason:
             raise _drop(crawler, posting.drop_reason, [item.source_id, item.url], item.url or item.source_id or "")
         return CrawlItem(item, posting)
+
+    def flush(self) -> None:
+        """Normalise the waiting items and wake them up (one failing item fails alone)."""
+        batch, self.pending, self.scheduled = self.pending, [], False
+        if not batch:
+            return
+        try:
+            postings = normalize_postings([raw for raw, _ in batch])
+        except Exception:  # noqa: BLE001 - isolate the failing item: one at a time
+            for raw, future in batch:
+                _settle(future, normalize_posting, raw)
+            return
+        for (_, future), posting in zip(batch, postings, strict=True):
+            if not future.done():
+                future.set_result(posting)
+
+
+def _settle(future: asyncio.Future[NormalizedPosting], normalize: Any, raw: RawPosting) -> None:
+    try:
+        result = normalize(raw)
+    except Exception as exc:  # noqa: BLE001 - handed to the waiting item, which drops it
+        if not future.done():
+            future.set_exception(exc)
+        return
+    if not future.done():
+        future.set_result(result)
 
 
 class ValidatePipeline(_Component):

@@ -24,7 +24,7 @@ from pathlib import Path
 from crawlers.managed import find_source
 from crawlers.registry import SourceEntry
 from store.crawls import fail_run, start_run, sync_sources
-from store.db import open_database
+from store.db import Database, open_database
 from store.leases import SourceBusy, release
 from store.models import CrawlRun
 from store.postings import ensure_source
@@ -151,7 +151,61 @@ def run_crawl(
     crawl share ``lease_key``). While the crawl runs, this process gives the run's heartbeat.
     """
     full_env = {**os.environ, **(env or {})}
-    entry: SourceEntry | None = find_source(source_id, database_url=full_env.get("OHMYLOT_DATABASE_URL") or None)
+    target = _resolve_target(
+        source_id, url=url, spider=spider, spider_args=spider_args, allow_inactive=allow_inactive,
+        database_url=full_env.get("OHMYLOT_DATABASE_URL") or None,
+    )
+    shared = (settings or {}).get("OHMYLOT_DISTRIBUTED_KEY")  # the workers of one distributed run share a lease
+    key = lease_key or (f"distributed:{shared}" if shared else secrets.token_hex(16))
+    with _OPEN_LOCK:
+        db = open_database(full_env.get("OHMYLOT_DATABASE_URL") or None)
+    full_env["OHMYLOT_DATABASE_URL"] = db.url
+    try:
+        run_id = _start_run(db, target, key)
+        log_path = _open_log(db, full_env, source_id, run_id)
+        command = build_command(
+            target.platform,
+            source_id,
+            url=target.start_url,
+            settings={
+                "CLOSESPIDER_TIMEOUT": graceful_timeout(timeout),
+                **(settings or {}),
+                "OHMYLOT_RUN_ID": run_id,
+                "OHMYLOT_LEASE_KEY": key,
+                "LOG_FILE": str(log_path),
+            },
+            spider_args=target.args,
+        )
+        _crawl_environment(full_env)
+        started = time.monotonic()
+        watch = _Watch(db, source_id, run_id, key, started, timeout, cancel, on_progress)
+        returncode = _run_process(command, full_env, log_path, watch)
+        return _finish(db, watch, returncode, time.monotonic() - started, log_path)
+    finally:
+        db.engine.dispose()
+
+
+@dataclass
+class _Target:
+    """What to crawl: the registry entry (if any), the spider, the start URL(s) and the spider arguments."""
+
+    source_id: str
+    entry: SourceEntry | None
+    platform: str
+    start_url: str
+    args: dict[str, str]
+
+
+def _resolve_target(
+    source_id: str,
+    *,
+    url: str | None,
+    spider: str | None,
+    spider_args: dict[str, str] | None,
+    allow_inactive: bool,
+    database_url: str | None,
+) -> _Target:
+    entry: SourceEntry | None = find_source(source_id, database_url=database_url)
     if entry is None and not spider:
         raise CrawlSetupError(f"source inconnue : {source_id} (voir « ohmylot sources list »)")
     if entry is not None and not entry.active and not allow_inactive and url is None:
@@ -162,112 +216,129 @@ def run_crawl(
         raise CrawlSetupError(f"la source {source_id} n'a pas d'adresse : indiquez-en une (--url)")
     args = dict(entry.args) if entry is not None else {}
     args.update(spider_args or {})
+    return _Target(source_id, entry, platform, start_url, args)
 
-    shared = (settings or {}).get("OHMYLOT_DISTRIBUTED_KEY")  # the workers of one distributed run share a lease
-    key = lease_key or (f"distributed:{shared}" if shared else secrets.token_hex(16))
-    with _OPEN_LOCK:
-        db = open_database(full_env.get("OHMYLOT_DATABASE_URL") or None)
-    full_env["OHMYLOT_DATABASE_URL"] = db.url
-    try:
-        with db.session() as session:
-            if entry is not None:
-                sync_sources(session, [entry], prune=False)
-            else:
-                ensure_source(session, source_id, platform=platform)
-            try:
-                run_id = start_run(session, source_id, lease_key=key).id
-            except SourceBusy as exc:
-                raise CrawlSetupError(str(exc)) from exc
+
+def _start_run(db: Database, target: _Target, key: str) -> int:
+    """Sync the source row and create the run (taking the source's lease); returns the run's id."""
+    with db.session() as session:
+        if target.entry is not None:
+            sync_sources(session, [target.entry], prune=False)
+        else:
+            ensure_source(session, target.source_id, platform=target.platform)
         try:
-            log_path = _log_dir(full_env) / f"crawl-{source_id}-{run_id}.log"
-            log_path.touch()
-        except OSError as exc:  # disk full, permission lost: the run fails with its reason, never stays running
-            reason = f"journal de collecte impossible à écrire ({exc.strerror or exc}) : vérifiez OHMYLOT_DATA_DIR"
-            with db.session() as session:
-                fail_run(session, run_id, "setup_failed", detail=reason)
-            raise CrawlSetupError(reason) from exc
-        command = build_command(
-            platform,
-            source_id,
-            url=start_url,
-            settings={
-                "CLOSESPIDER_TIMEOUT": graceful_timeout(timeout),
-                **(settings or {}),
-                "OHMYLOT_RUN_ID": run_id,
-                "OHMYLOT_LEASE_KEY": key,
-                "LOG_FILE": str(log_path),
-            },
-            spider_args=args,
-        )
-        # Installed from a wheel there is no scrapy.cfg: name the settings module so that ``scrapy crawl`` works.
-        full_env.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
-        full_env["PYTHONPATH"] = os.pathsep.join(
-            [str(ROOT), *[p for p in full_env.get("PYTHONPATH", "").split(os.pathsep) if p]]
-        )
-        started = last_beat = time.monotonic()
-        timed_out = cancelled = False
-        with open(os.devnull, "wb") as devnull, open(log_path, "ab") as log:
-            try:
-                process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                    command, cwd=ROOT, env=full_env, stdout=devnull, stderr=log, start_new_session=True
-                )
-            except OSError as exc:  # out of memory or processes: the run fails with its reason
-                with db.session() as session:
-                    fail_run(session, run_id, "setup_failed", detail=f"lancement impossible : {exc}")
-                raise CrawlSetupError(f"collecte de {source_id} impossible à lancer : {exc}") from exc
-            try:
-                while True:
-                    remaining = timeout - (time.monotonic() - started)
-                    if cancel is not None and cancel.is_set():
-                        cancelled = True
-                        _kill(process)
-                        break
-                    if remaining <= 0:
-                        timed_out = True
-                        _kill(process)
-                        break
-                    try:
-                        process.wait(timeout=min(POLL_SECONDS, remaining))
-                        break
-                    except subprocess.TimeoutExpired:
-                        if on_progress is not None:
-                            _report(db, source_id, run_id, started, on_progress)
-                        last_beat = _beat(db, run_id, key, last_beat)
-            except BaseException:
-                _kill(process)
-                raise
-        duration = time.monotonic() - started
+            return start_run(session, target.source_id, lease_key=key).id
+        except SourceBusy as exc:
+            raise CrawlSetupError(str(exc)) from exc
+
+
+def _open_log(db: Database, env: Mapping[str, str], source_id: str, run_id: int) -> Path:
+    """The crawl's log file, created; a log that cannot be written fails the run with its reason."""
+    try:
+        log_path = _log_dir(env) / f"crawl-{source_id}-{run_id}.log"
+        log_path.touch()
+    except OSError as exc:  # disk full, permission lost: the run fails with its reason, never stays running
+        reason = f"journal de collecte impossible à écrire ({exc.strerror or exc}) : vérifiez OHMYLOT_DATA_DIR"
         with db.session() as session:
-            release(session, source_id, key)
-            if cancelled:
-                fail_run(session, run_id, "cancelled", detail="interrompue")
-            elif timed_out:
-                fail_run(session, run_id, "timeout", detail=f"arrêtée après {timeout:g} s")
-            elif process.returncode != 0:
-                fail_run(session, run_id, "crashed", detail=f"code de sortie {process.returncode}")
-            else:
-                fail_run(session, run_id, "not_recorded", detail="la collecte n'a pas enregistré son résultat")
-            run = session.get(CrawlRun, run_id)
-            stats = dict(run.stats or {}) if run else {}
-            return CrawlOutcome(
-                source_id=source_id,
-                returncode=process.returncode,
-                run_id=run_id,
-                status=run.status if run else "failed",
-                items_scraped=run.items_scraped if run else 0,
-                items_dropped=run.items_dropped if run else 0,
-                new=run.items_new if run else 0,
-                updated=run.items_updated if run else 0,
-                closed=run.items_closed if run else 0,
-                duration_s=round(duration, 3),
-                timed_out=timed_out,
-                finish_reason=run.finish_reason if run else None,
-                log_path=str(log_path),
-                health=tuple(issue.get("message", "") for issue in stats.get("health", []) if isinstance(issue, dict)),
-                partial_reasons=tuple(stats.get("partial_reasons", [])),
+            fail_run(session, run_id, "setup_failed", detail=reason)
+        raise CrawlSetupError(reason) from exc
+    return log_path
+
+
+def _crawl_environment(env: dict[str, str]) -> None:
+    """The subprocess's settings module and import path (this repository first)."""
+    # Installed from a wheel there is no scrapy.cfg: name the settings module so that ``scrapy crawl`` works.
+    env.setdefault("SCRAPY_SETTINGS_MODULE", "crawlers.settings")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]])
+
+
+@dataclass
+class _Watch:
+    """What the runner watches while the subprocess runs, and how it ended (timed out, cancelled)."""
+
+    db: Database
+    source_id: str
+    run_id: int
+    key: str
+    started: float
+    timeout: float
+    cancel: threading.Event | None
+    on_progress: Callable[[CrawlProgress], None] | None
+    timed_out: bool = False
+    cancelled: bool = False
+
+
+def _run_process(command: list[str], env: dict[str, str], log_path: Path, watch: _Watch) -> int | None:
+    """Start the crawl subprocess and wait for it (progress, heartbeat, timeout, cancel); its return code."""
+    with open(os.devnull, "wb") as devnull, open(log_path, "ab") as log:
+        try:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+                command, cwd=ROOT, env=env, stdout=devnull, stderr=log, start_new_session=True
             )
-    finally:
-        db.engine.dispose()
+        except OSError as exc:  # out of memory or processes: the run fails with its reason
+            with watch.db.session() as session:
+                fail_run(session, watch.run_id, "setup_failed", detail=f"lancement impossible : {exc}")
+            raise CrawlSetupError(f"collecte de {watch.source_id} impossible à lancer : {exc}") from exc
+        try:
+            _wait(process, watch)
+        except BaseException:
+            _kill(process)
+            raise
+    return process.returncode
+
+
+def _wait(process: subprocess.Popen[bytes], watch: _Watch) -> None:
+    last_beat = watch.started
+    while True:
+        remaining = watch.timeout - (time.monotonic() - watch.started)
+        if watch.cancel is not None and watch.cancel.is_set():
+            watch.cancelled = True
+            _kill(process)
+            return
+        if remaining <= 0:
+            watch.timed_out = True
+            _kill(process)
+            return
+        try:
+            process.wait(timeout=min(POLL_SECONDS, remaining))
+            return
+        except subprocess.TimeoutExpired:
+            if watch.on_progress is not None:
+                _report(watch.db, watch.source_id, watch.run_id, watch.started, watch.on_progress)
+            last_beat = _beat(watch.db, watch.run_id, watch.key, last_beat)
+
+
+def _finish(db: Database, watch: _Watch, returncode: int | None, duration: float, log_path: Path) -> CrawlOutcome:
+    """Release the lease, fail the run if the subprocess did not record its end, and describe the outcome."""
+    with db.session() as session:
+        release(session, watch.source_id, watch.key)
+        if watch.cancelled:
+            fail_run(session, watch.run_id, "cancelled", detail="interrompue")
+        elif watch.timed_out:
+            fail_run(session, watch.run_id, "timeout", detail=f"arrêtée après {watch.timeout:g} s")
+        elif returncode != 0:
+            fail_run(session, watch.run_id, "crashed", detail=f"code de sortie {returncode}")
+        else:
+            fail_run(session, watch.run_id, "not_recorded", detail="la collecte n'a pas enregistré son résultat")
+        run = session.get(CrawlRun, watch.run_id)
+        stats = dict(run.stats or {}) if run else {}
+        return CrawlOutcome(
+            source_id=watch.source_id,
+            returncode=returncode,
+            run_id=watch.run_id,
+            status=run.status if run else "failed",
+            items_scraped=run.items_scraped if run else 0,
+            items_dropped=run.items_dropped if run else 0,
+            new=run.items_new if run else 0,
+            updated=run.items_updated if run else 0,
+            closed=run.items_closed if run else 0,
+            duration_s=round(duration, 3),
+            timed_out=watch.timed_out,
+            finish_reason=run.finish_reason if run else None,
+            log_path=str(log_path),
+            health=tuple(issue.get("message", "") for issue in stats.get("health", []) if isinstance(issue, dict)),
+            partial_reasons=tuple(stats.get("partial_reasons", [])),
+        )
 
 
 def _beat(db: object, run_id: int, key: str, last: float) -> float:

@@ -4,6 +4,8 @@ Spiders are polite by default; the demo and benchmarks lower the delays for the 
 (``-s DOWNLOAD_DELAY=0``). Every ``OHMYLOT_*`` setting here is documented in docs/crawling.md.
 """
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "ohmylot"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
@@ -62,12 +64,21 @@ EXTENSIONS = {
     "crawlers.extensions.CrawlRunRecorder": 100,
     "crawlers.distributed.WaitForOtherWorkers": 200,
 }
+# Scrapy imports every extension it lists, even disabled ones: the remote control (aiohttp, ~0.2 s of start-up)
+# and the telnet console, both off below, are left out of the list.
+EXTENSIONS_BASE = {
+    path: order
+    for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+    if path.rsplit(".", 1)[-1] not in ("RemoteControl", "TelnetConsole")
+}
 SPIDER_MIDDLEWARES = {
     "crawlers.distributed.FilterableStartRequests": 50,
 }
 
 # Store postings in the configured database (OHMYLOT_DATABASE_URL); False only normalises.
 OHMYLOT_STORE_ENABLED = True
+# Postings normalised together (the ROME classifier scores a batch in one product; crawlers/pipelines.py).
+OHMYLOT_NORMALIZE_BATCH = 500
 # Postings per database write, and the longest wait between two writes (progress display).
 OHMYLOT_STORE_BATCH = 500
 OHMYLOT_STORE_FLUSH_SECONDS = 2.0

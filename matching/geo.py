@@ -45,6 +45,7 @@ import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from matching.cache import cached_build
 from matching.once import built_once
 from matching.text import fold
 from matching.types import Place
@@ -861,5 +862,5 @@ def distance_km(a: object, b: object) -> float | None:
 
 @built_once
 def get_gazetteer() -> Gazetteer:
-    """The process-wide gazetteer (built on first use)."""
-    return Gazetteer()
+    """The process-wide gazetteer (built on first use, or loaded prebuilt: ``matching.cache``)."""
+    return cached_build("gazetteer", Gazetteer)

@@ -25,6 +25,7 @@ Scores are in [0, 1]; they rank codes for one title and are not calibrated proba
 
 from __future__ import annotations
 
+import copy
 import csv
 import html
 import re
@@ -41,6 +42,7 @@ from scipy import sparse
 
 from matching import rome_model
 from matching.abbreviations import ABBREVIATIONS, AMBIGUOUS_SHORT, STRUCTURES
+from matching.cache import cached_build
 from matching.rome_aliases import ALIASES
 from matching.text import FRENCH_STOP_WORDS, fold, stem, strip_gender_marks
 
@@ -741,8 +743,37 @@ def get_classifier() -> RomeClassifier:
     if _instance is None:
         with _instance_lock:
             if _instance is None:
-                _instance = RomeClassifier()
+                _instance = cached_build("rome", _build_classifier, compact=_compact_classifier)
     return _instance
+
+
+def _build_classifier() -> RomeClassifier:
+    """A classifier with its description channel built too (what ``matching.cache`` keeps on disk)."""
+    classifier = RomeClassifier()
+    classifier._profiles()  # noqa: SLF001 - built once here rather than at the first description
+    return classifier
+
+
+def _compact_classifier(classifier: RomeClassifier) -> RomeClassifier:
+    """The classifier kept on disk: its TF-IDF vectorisers loadable without scikit-learn (``matching.tfidf``)."""
+    if classifier.models is not None:
+        from matching.tfidf import compact_vectorizers  # noqa: PLC0415 - only when building
+
+        classifier.models = copy.copy(classifier.models)  # rome_model.load()'s own object keeps scikit-learn's
+        compact_vectorizers(classifier.models, classifier._ref_text + _TFIDF_CHECKS)  # noqa: SLF001
+    return classifier
+
+
+#: texts the compact TF-IDF must transform exactly like scikit-learn (beside every reference title)
+_TFIDF_CHECKS = [
+    "",
+    "  Aide-soignant(e)  H/F   -  CDI 35h  ",
+    "CHAUFFEUR POIDS LOURD\tSPL\nnuit & week-end",
+    "Infirmier·ère DE — Unité de soins, l'hôpital d'Étampes ; 1 800 € brut/mois",
+    "<p>Vous assurez l'accueil des clients, la mise en rayon et l'encaissement.</p>",
+    "Œnologue caviste — cœur de métier : vinification, élevage, dégustation (Cahors AOC)",
+    "a b c x y 12 345 ÀÉÎÕÜ ß ﬁ ² ½ ™",
+]
 
 
 def _low_confidence() -> float:

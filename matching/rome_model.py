@@ -19,10 +19,13 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "rome_model.npz"
 FORMAT_VERSION = 1
@@ -45,6 +48,9 @@ class Fusion:
 
 def vectorizer(params: dict[str, object], vocabulary: list[str], idf: np.ndarray) -> TfidfVectorizer:
     """A fitted TF-IDF vectoriser rebuilt from its vocabulary and idf (no pickle)."""
+    # Imported here: scikit-learn costs ~0.9 s of CPU, and a crawl loads the prebuilt classifier (matching.cache).
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
+
     vec = TfidfVectorizer(vocabulary={term: i for i, term in enumerate(vocabulary)}, **params)  # type: ignore[arg-type]
     vec.idf_ = idf
     return vec

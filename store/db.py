@@ -15,17 +15,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.settings import get_store_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger("ohmylot.db")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -56,6 +56,9 @@ def make_engine(url: str) -> Engine:
 
 def alembic_config(url: str) -> Config:
     """An Alembic configuration pointing at our migrations and at ``url``."""
+    # Alembic is imported where it is used: a crawl process (the runner migrated already) never needs it.
+    from alembic.config import Config  # noqa: PLC0415
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -80,11 +83,15 @@ def migration_wait_seconds() -> float:
 
 def script_heads(url: str) -> set[str]:
     """The head revisions of the migrations shipped with this code."""
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - see alembic_config
+
     return set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
 
 
 def database_heads(conn: Connection) -> set[str]:
     """The revisions the database is at (empty when never migrated)."""
+    from alembic.runtime.migration import MigrationContext  # noqa: PLC0415 - see alembic_config
+
     return set(MigrationContext.configure(conn).get_current_heads())
 
 
@@ -149,6 +156,8 @@ def upgrade(url: str, revision: str = "head", *, wait: float | None = None) -> b
                 log.info("schema migration to %s started", revision)
                 cfg = alembic_config(url)
                 cfg.attributes["connection"] = conn
+                from alembic import command  # noqa: PLC0415 - see alembic_config
+
                 command.upgrade(cfg, revision)
                 log.info("schema migration to %s finished", revision)
                 return True

@@ -176,8 +176,6 @@ def posting_fields(posting: NormalizedPosting) -> dict[str, Any]:
     return {name: _fit(name, value) for name, value in values.items()}
 
 
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return _aware(value).isoformat()  # type: ignore[union-attr]
@@ -238,79 +236,109 @@ def upsert_postings(
 ) -> UpsertStats:
     """Insert or update a batch of postings of one source; returns what changed. Does not commit."""
     now = _aware(now) or utcnow()
-    stats = UpsertStats()
     # The last occurrence of a ref in the batch wins (a listing may show a posting twice).
     by_ref: dict[str, PostingInput] = {}
     for item in items:
         ref = make_source_ref(item.posting)
         if ref:
             by_ref[ref] = item
-    refs = list(by_ref)
-    # Only what decides insert / touch / update is read here; the old values of changed postings come later.
+    existing = _existing_rows(session, source_id, list(by_ref))
+    plan = _Plan(source_id=source_id, run_id=run_id, now=now)
+    for ref, item in by_ref.items():
+        plan.add(ref, item, existing.get(ref))
+    _diff_changed(session, plan)
+    _write(session, plan)
+    return plan.stats
+
+
+def _existing_rows(session: Session, source_id: str, refs: list[str]) -> dict[str, Any]:
+    """Only what decides insert / touch / update, per ref; the old values of changed postings come later."""
     existing: dict[str, Any] = {}
     light = (Posting.id, Posting.source_ref, Posting.content_hash, Posting.status, Posting.closed_reason)
     for chunk in _chunks(refs):
         rows = session.execute(select(*light).where(Posting.source_id == source_id, Posting.source_ref.in_(chunk)))
         existing.update({row.source_ref: row for row in rows})
-    changed: list[tuple[Any, dict[str, Any], dict[str, Any], dict[str, Any], PostingInput, str]] = []
+    return existing
 
-    inserts: list[dict[str, Any]] = []
-    touches: list[int] = []
-    updates: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    for ref, item in by_ref.items():
+
+@dataclass
+class _Plan:
+    """The writes of one batch: rows to insert, ids to touch, rows to update, change records."""
+
+    source_id: str
+    run_id: int | None
+    now: datetime
+    stats: UpsertStats = field(default_factory=UpsertStats)
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    touches: list[int] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    #: (existing row, update values, status change, new fields, item, content hash) of changed postings
+    changed: list[tuple[Any, dict[str, Any], dict[str, Any], dict[str, Any], PostingInput, str]] = field(
+        default_factory=list
+    )
+
+    def add(self, ref: str, item: PostingInput, row: Any) -> None:
+        """Plan one posting: insert when new, else touch, reopen/close or update."""
         fields = posting_fields(item.posting)
         digest = content_hash(fields)
-        expired = _is_expired(fields, now)
-        row = existing.get(ref)
+        expired = _is_expired(fields, self.now)
         if row is None:
-            inserts.append(
-                {
-                    **fields,
-                    "source_id": source_id,
-                    "source_ref": _fit("source_ref", ref),
-                    "content_hash": digest,
-                    "first_seen_at": now,
-                    "last_seen_at": now,
-                    "last_run_id": run_id,
-                    "missed_runs": 0,
-                    "status": "closed" if expired else "open",
-                    "closed_at": now if expired else None,
-                    "closed_reason": "expired" if expired else None,
-                    "raw": _raw_json(item),
-                }
-            )
-            stats.new += 1
-            stats.closed_expired += int(expired)
-            continue
+            self._insert(ref, item, fields, digest, expired)
+            return
+        now, run_id = self.now, self.run_id
         status_change: dict[str, Any] = {}
         values: dict[str, Any] = {"id": row.id, "last_seen_at": now, "last_run_id": run_id, "missed_runs": 0}
         if row.status == "closed" and not expired:
             values.update(status="open", closed_at=None, closed_reason=None)
             status_change = {"status": ["closed", "open"], "closed_reason": [row.closed_reason, None]}
-            stats.reopened += 1
+            self.stats.reopened += 1
         elif row.status == "open" and expired:
             values.update(status="closed", closed_at=now, closed_reason="expired")
             status_change = {"status": ["open", "closed"], "closed_reason": [None, "expired"]}
-            stats.closed_expired += 1
-        if row.content_hash == digest:
-            if status_change:
-                updates.append(values)
-                changes.append({"posting_id": row.id, "run_id": run_id, "changed_at": now, "changes": status_change})
-            else:
-                touches.append(row.id)
-            stats.unchanged += 1
-            continue
-        changed.append((row, values, status_change, fields, item, digest))
-        stats.updated += 1
+            self.stats.closed_expired += 1
+        if row.content_hash != digest:
+            self.changed.append((row, values, status_change, fields, item, digest))
+            self.stats.updated += 1
+            return
+        if status_change:
+            self.updates.append(values)
+            self.changes.append({"posting_id": row.id, "run_id": run_id, "changed_at": now, "changes": status_change})
+        else:
+            self.touches.append(row.id)
+        self.stats.unchanged += 1
 
+    def _insert(self, ref: str, item: PostingInput, fields: dict[str, Any], digest: str, expired: bool) -> None:
+        now = self.now
+        self.inserts.append(
+            {
+                **fields,
+                "source_id": self.source_id,
+                "source_ref": _fit("source_ref", ref),
+                "content_hash": digest,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "last_run_id": self.run_id,
+                "missed_runs": 0,
+                "status": "closed" if expired else "open",
+                "closed_at": now if expired else None,
+                "closed_reason": "expired" if expired else None,
+                "raw": _raw_json(item),
+            }
+        )
+        self.stats.new += 1
+        self.stats.closed_expired += int(expired)
+
+
+def _diff_changed(session: Session, plan: _Plan) -> None:
+    """Read the old values of the changed postings; plan their update and the ``PostingChange`` of each."""
     old_values: dict[int, Any] = {}
     tracked = [getattr(Posting, name) for name in TRACKED_FIELDS]
-    for chunk in _chunks([entry[0].id for entry in changed]):
+    for chunk in _chunks([entry[0].id for entry in plan.changed]):
         old_values.update(
             {row.id: row for row in session.execute(select(Posting.id, *tracked).where(Posting.id.in_(chunk)))}
         )
-    for row, values, status_change, fields, item, digest in changed:
+    for row, values, status_change, fields, item, digest in plan.changed:
         old = old_values[row.id]
         diff = {
             name: [_history_value(getattr(old, name)), _history_value(value)]
@@ -319,25 +347,27 @@ def upsert_postings(
         }
         values.update(fields)
         values.update(content_hash=digest, raw=_raw_json(item))
-        updates.append(values)
-        changes.append(
-            {"posting_id": row.id, "run_id": run_id, "changed_at": now, "changes": {**diff, **status_change}}
+        plan.updates.append(values)
+        plan.changes.append(
+            {"posting_id": row.id, "run_id": plan.run_id, "changed_at": plan.now, "changes": {**diff, **status_change}}
         )
 
-    if inserts:
-        session.execute(insert(Posting), inserts)
-    if updates:
-        session.execute(update(Posting), updates)
-    for chunk in _chunks(touches):
+
+def _write(session: Session, plan: _Plan) -> None:
+    """Bulk INSERT, bulk UPDATE by primary key, UPDATE … IN for touched postings, then the change records."""
+    if plan.inserts:
+        session.execute(insert(Posting), plan.inserts)
+    if plan.updates:
+        session.execute(update(Posting), plan.updates)
+    for chunk in _chunks(plan.touches):
         session.execute(
             update(Posting)
             .where(Posting.id.in_(chunk))
-            .values(last_seen_at=now, last_run_id=run_id, missed_runs=0)
+            .values(last_seen_at=plan.now, last_run_id=plan.run_id, missed_runs=0)
             .execution_options(synchronize_session=False)
         )
-    if changes:
-        session.execute(insert(PostingChange), changes)
-    return stats
+    if plan.changes:
+        session.execute(insert(PostingChange), plan.changes)
 
 
 _RAW_FIELDS = tuple(f.name for f in dataclass_fields(RawPosting))

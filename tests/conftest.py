@@ -24,6 +24,9 @@ if not FEEDS.exists():  # a copy shipped in the repository
     FEEDS = DATA / "feeds"
 
 _counter = itertools.count()
+# The prebuilt classifier and gazetteer (matching/cache.py) of every test process and crawl subprocess: kept
+# between runs, beside pytest's own cache, rather than in the user's cache directory.
+os.environ.setdefault("OHMYLOT_CACHE_DIR", str(ROOT / ".pytest_cache" / "ohmylot"))
 
 
 def _pg_admin_url() -> str | None:
