@@ -101,6 +101,7 @@ def test_real_offers_match_the_recorded_checksum_and_split_by_title() -> None:
     assert hashlib.sha256(real_offers.OUT_FILE.read_bytes()).hexdigest() == recorded
     offers = real_offers.load_offers()
     assert len(offers) >= 1000
+    assert sum(o["split"] == "test" for o in offers) >= 1000  # the issue: ≥ 1,000 real titles evaluated
     tuning = {rome.title_key(o["title"]) for o in offers if o["split"] == "tuning"}
     test = {rome.title_key(o["title"]) for o in offers if o["split"] == "test"}
     assert not tuning & test
