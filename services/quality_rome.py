@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from matching import rome
-from services.real_offers import MISSING, load_offers
+from services.real_offers import MISSING, from_keyword_search, load_offers
 
 
 class NearestTitleBaseline:
@@ -107,15 +107,11 @@ def evaluate(offers: list[dict] | None = None, *, split: str = "test") -> dict[s
     }
 
 
-# Sources that are a keyword search (not every offer of a place): "data" jobs, reported apart as well.
-KEYWORD_SOURCES = frozenset({"anp67x/France-Travail-API-project"})
-
-
 def _all_trades(
     rows: list[dict], gold: list[str], ours: list[list[str]], baseline: list[list[str]]
 ) -> dict[str, object]:
     """Ours and the baseline on the offers of the all-trades sources (keyword searches left out)."""
-    idx = [i for i, row in enumerate(rows) if row["source"].split(":")[0] not in KEYWORD_SOURCES]
+    idx = [i for i, row in enumerate(rows) if not from_keyword_search(row)]
     return {
         "ours": accuracy([gold[i] for i in idx], [ours[i] for i in idx]),
         "baseline": accuracy([gold[i] for i in idx], [baseline[i] for i in idx]),
