@@ -1,8 +1,8 @@
 """Build the real-offer evaluation set ``tests/data/real_offers/offers.jsonl`` from public snapshots.
 
-The offers are France Travail job offers (API "Offres d'emploi v2" answers) that two public data-engineering
-projects saved in their Git history. Neither repository carries a licence, so the offers are **not committed**:
-this script rebuilds the file from local snapshots of the two repositories, checks each source blob against
+The offers are France Travail job offers (API "Offres d'emploi v2" answers) that four public projects saved in
+their Git history. None of them carries a licence, so the offers are **not committed**: this script rebuilds
+the file from local snapshots of the repositories (``SOURCES``), checks each source blob against
 the checksum recorded below, and writes one JSON line per distinct offer. Every evaluation that needs the file
 skips with a message when it is absent. See ``tests/data/real_offers/README.md``.
 
@@ -10,8 +10,8 @@ Rebuild::
 
     PYTHONPATH=. python -m bench.real_offers --mirror /work/.mirror
 
-``--mirror`` is a folder holding bare Git copies of the two repositories as ``owner+name/repo`` (what the
-session tool ``fetch`` produces), or pass ``--chuck`` / ``--turbomils`` with each Git directory.
+``--mirror`` is a folder holding bare Git copies of the repositories as ``owner+name/repo`` (what the session
+tool ``fetch`` produces); ``--chuck`` / ``--turbomils`` may point elsewhere for those two.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import io
 import json
 import sqlite3
 import subprocess
@@ -50,7 +51,27 @@ SOURCES: list[tuple[str, str, str, str]] = [
         "1d04bf0894fc8e9c3955f0ae41d7c4987b719280",
         "sqlite_offres",
     ),
+    (
+        "sarahlakh/Syst-me-d-int-gration-de-donn-es-pour-l-optimisation-de-la-recherche-d-emploi",
+        "francetravail.json",
+        "3398665e80cb47a8620a4561280fc7756e1bb9ce",
+        "json",
+    ),
+    (
+        "anp67x/France-Travail-API-project",
+        "offres_data_final.csv",
+        "4cb07eb701ea75ffd4ba5af52c7f5256775c7904",
+        "csv_flat",
+    ),
+    (
+        "anp67x/France-Travail-API-project",
+        "offres_data_with_salary.csv",
+        "7b5fae568f72c5e3c7b5b802a75e956441dfdd14",
+        "csv_flat",
+    ),
 ]
+# Where each repository's Git directory is found under --mirror (``owner+name/repo``, as ``fetch`` makes it).
+REPOS: list[str] = list(dict.fromkeys(repo for repo, _, _, _ in SOURCES))
 
 
 def git_blob(git_dir: Path, blob: str) -> bytes:
@@ -70,9 +91,37 @@ def _parents() -> dict[str, str]:
         return {row["fiche_code"]: row["code"] for row in csv.DictReader(handle)}
 
 
+def _flat_offers(data: bytes) -> Iterator[dict]:
+    """Offers exported as a flat CSV (one column per API field, ``anp67x``): back to the API's shape."""
+    for row in csv.DictReader(io.StringIO(data.decode("utf-8"))):
+        insee = (row.get("commune") or "").removesuffix(".0")
+        yield {
+            "id": row["id"],
+            "intitule": row["intitule"],
+            "description": row["description"],
+            "dateCreation": row.get("date_creation"),
+            "dateActualisation": row.get("date_actualisation"),
+            "romeCode": row["rome_code"],
+            "romeLibelle": row.get("rome_libelle"),
+            "appellationlibelle": row.get("appellation_libelle"),
+            "lieuTravail": {
+                "libelle": row.get("lieu_libelle"),
+                "commune": insee.zfill(5) if insee.isdigit() else insee or None,
+                "codePostal": (row.get("code_postal") or "").removesuffix(".0") or None,
+                "latitude": float(row["latitude"]) if row.get("latitude") else None,
+                "longitude": float(row["longitude"]) if row.get("longitude") else None,
+            },
+            "entreprise": {"nom": row.get("nom_entreprise") or None},
+            "typeContrat": row.get("type_contrat"),
+        }
+
+
 def _api_offers(kind: str, data: bytes) -> Iterator[dict]:
     if kind == "json":
         yield from json.loads(data.decode("utf-8")).get("resultats", [])
+        return
+    if kind == "csv_flat":
+        yield from _flat_offers(data)
         return
     with tempfile.NamedTemporaryFile(suffix=".db") as tmp:
         tmp.write(data)
@@ -149,14 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turbomils", type=Path, help="Git directory of TurboMils/francetravail-data-pipeline")
     parser.add_argument("--output", type=Path, default=OUT_FILE)
     args = parser.parse_args(argv)
+    explicit = {"chuck-gcc/FranceTravailDb": args.chuck, "TurboMils/francetravail-data-pipeline": args.turbomils}
     git_dirs: dict[str, Path] = {}
-    for repo, explicit in (
-        ("chuck-gcc/FranceTravailDb", args.chuck),
-        ("TurboMils/francetravail-data-pipeline", args.turbomils),
-    ):
-        path = explicit or (args.mirror / repo.replace("/", "+") / "repo" if args.mirror else None)
+    for repo in REPOS:
+        path = explicit.get(repo) or (args.mirror / repo.replace("/", "+") / "repo" if args.mirror else None)
         if path is None or not path.is_dir():
-            print(f"copie Git introuvable pour {repo} : donnez --mirror ou --chuck/--turbomils", file=sys.stderr)
+            print(f"copie Git introuvable pour {repo} : donnez --mirror DOSSIER (voir le README)", file=sys.stderr)
             return 2
         git_dirs[repo] = path
     rows = build(git_dirs)

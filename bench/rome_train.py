@@ -17,6 +17,7 @@ out; the script says so.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -37,10 +38,13 @@ if str(ROOT) not in sys.path:
 from matching import rome, rome_model  # noqa: E402
 from matching.rome_aliases import ALIASES  # noqa: E402
 from services.real_offers import OUT_FILE as OFFERS_FILE  # noqa: E402
-from services.real_offers import load_offers  # noqa: E402
+from services.real_offers import from_keyword_search, load_offers  # noqa: E402
 
-# Chosen by ``--tune`` (inner split of the tuning part, 2026-12-07): see docs/rome.md.
-RECORDED_FUSION = rome_model.Fusion(rules=0.7, title=0.6, description=0.3, temperature=12.0, low_confidence=0.5)
+# Chosen on the tuning part (3 folds by title, out-of-fold scores; ``--tune`` redoes it on one inner split),
+# 2026-12-07: see docs/rome.md and BENCHMARKS.md.
+RECORDED_FUSION = rome_model.Fusion(
+    rules=0.5, title=0.6, description=0.2, profile=0.2, prior=0.2, temperature=12.0, low_confidence=0.5
+)
 REAL_TITLE_WEIGHT = 3.0  # a real offer title counts as much as three appellations
 KEEP_WEIGHTS = 400_000  # largest |weights| kept per model (size of the shipped file)
 
@@ -108,6 +112,9 @@ def train(classifier: rome.RomeClassifier, tuning: list[dict], *, keep: int = KE
         "char_idf": char.idf_.astype(np.float32),
         **_pack("title", coef),
         "title_bias": bias,
+        "code_prior": rome_model.code_prior(
+            classifier.codes, [r["rome_code"] for r in tuning if not from_keyword_search(r)]
+        ),
     }
     with_desc = [r for r in tuning if r.get("description")]
     if len(with_desc) >= 200:
@@ -145,27 +152,42 @@ def tune(classifier: rome.RomeClassifier, tuning: list[dict]) -> rome_model.Fusi
     tmp.parent.mkdir(exist_ok=True)
     write(tmp, train(classifier, inner), _meta(classifier, RECORDED_FUSION, inner))
     models = rome_model.LinearModels(tmp)
-    rules = classifier.rule_scores([r["title"] for r in held], [r["description"] for r in held])
-    title = models.title_scores([" ".join(classifier.prepare(r["title"]).words) for r in held])
-    desc = models.description_scores([r["description"] for r in held])
+    descriptions = [r["description"] for r in held]
+    channels = {
+        "rules": classifier.rule_scores([r["title"] for r in held], descriptions),
+        "title": models.title_scores([" ".join(classifier.prepare(r["title"]).words) for r in held]),
+        "description": models.description_scores(descriptions),
+        "profile": classifier._description_scores(descriptions),  # noqa: SLF001 - the rules' own channel
+        "prior": np.broadcast_to(models.code_prior, (len(held), len(classifier.codes))),
+    }
     gold = np.array([classifier.codes.index(r["rome_code"]) for r in held])
-    best: tuple[float, rome_model.Fusion] | None = None
-    for w_rules, w_title, w_desc in itertools.product((0.3, 0.5, 0.7, 1.0), (0.0, 0.3, 0.6, 1.0), (0.0, 0.1, 0.2, 0.3)):
-        fused = w_rules * rules + w_title * title + (w_desc * desc if desc is not None else 0.0)
+    grid = {
+        "rules": (0.3, 0.5, 0.8),
+        "title": (0.3, 0.6, 1.0),
+        "description": (0.0, 0.1, 0.2, 0.3),
+        "profile": (0.0, 0.1, 0.2, 0.3),
+        "prior": (0.0, 0.2, 0.4, 0.6),
+    }
+    best: tuple[float, dict[str, float]] | None = None
+    for values in itertools.product(*grid.values()):
+        weights = dict(zip(grid, values, strict=True))
+        fused = sum(w * channels[k] for k, w in weights.items() if channels[k] is not None)
         order = np.argsort(-fused, axis=1)[:, :3]
         value = float(np.mean(order[:, 0] == gold)) + 0.5 * float(np.mean((order == gold[:, None]).any(axis=1)))
         if best is None or value > best[0]:
-            best = (value, rome_model.Fusion(rules=w_rules, title=w_title, description=w_desc))
+            best = (value, weights)
     assert best is not None
-    fusion = best[1]
-    fused = fusion.rules * rules + fusion.title * title + (fusion.description * desc if desc is not None else 0.0)
-    temps = [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0]
-    nll = [float(-np.mean(np.log(rome_model.confidence(fused, t)[np.arange(len(gold)), gold] + 1e-12))) for t in temps]
+    weights = best[1]
+    total = sum(weights.values())
+    fused = sum(w * channels[k] for k, w in weights.items() if channels[k] is not None) / total
+    temps = [4.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0]
+    nll = [
+        float(-np.mean(np.log(rome_model.confidence(fused, t * total)[np.arange(len(gold)), gold] + 1e-12)))
+        for t in temps
+    ]
     temperature = temps[int(np.argmin(nll))]
-    print(f"  tuned on {len(held)} held titles: {fusion}, temperature {temperature}", file=sys.stderr)
-    return rome_model.Fusion(
-        fusion.rules, fusion.title, fusion.description, temperature, RECORDED_FUSION.low_confidence
-    )
+    print(f"  tuned on {len(held)} held titles: {weights}, temperature {temperature}", file=sys.stderr)
+    return rome_model.Fusion(**weights, temperature=temperature, low_confidence=RECORDED_FUSION.low_confidence)
 
 
 def _bucket(title: str, modulo: int) -> int:
@@ -177,7 +199,7 @@ def _meta(classifier: rome.RomeClassifier, fusion: rome_model.Fusion, tuning: li
     return {
         "format": rome_model.FORMAT_VERSION,
         "codes": classifier.codes,
-        "fusion": {k: getattr(fusion, k) for k in ("rules", "title", "description", "temperature", "low_confidence")},
+        "fusion": dataclasses.asdict(fusion),
         "trained_on": {"real_tuning_titles": len(tuning), "real_offers_sha256": digest},
         "sklearn": sklearn.__version__,
         "built": time.strftime("%Y-%m-%d"),

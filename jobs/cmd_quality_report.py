@@ -38,6 +38,18 @@ def _rome_real() -> list[Row]:
         ("acc@3 (titre + description)", r["ours_title_description"]["acc@3"], base["acc@3"], "idem"),
         ("acc@1 (règles seules, avant)", r["rules_title_description"]["acc@1"], base["acc@1"], "idem"),
         (
+            "acc@1 (titre + desc.), tous métiers",
+            r["all_trades"]["ours"]["acc@1"],
+            r["all_trades"]["baseline"]["acc@1"],
+            f"idem, n={r['all_trades']['ours']['n']} (sans la recherche « data »)",
+        ),
+        (
+            "acc@3 (titre + desc.), tous métiers",
+            r["all_trades"]["ours"]["acc@3"],
+            r["all_trades"]["baseline"]["acc@3"],
+            "idem",
+        ),
+        (
             "acc@1 des codes sûrs",
             r["sure"]["acc@1"],
             r["uncertain"]["acc@1"],

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "rome_model.npz"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: fusion weights ``profile`` and ``prior`` and the ``code_prior`` array
+READABLE_FORMATS = frozenset({1, 2})
 
 WORD_PARAMS: dict[str, object] = {"analyzer": "word", "ngram_range": (1, 2), "sublinear_tf": True}
 CHAR_PARAMS: dict[str, object] = {"analyzer": "char_wb", "ngram_range": (2, 5), "sublinear_tf": True}
@@ -42,6 +43,8 @@ class Fusion:
     rules: float = 1.0  # the rule-based title (+ description) scores of ``RomeClassifier``
     title: float = 0.0  # the title model, each row rescaled to [0, 1]
     description: float = 0.0  # the description model, rescaled likewise
+    profile: float = 0.0  # the rules' description profiles (titles + skills of each code), when a description is given
+    prior: float = 0.0  # how often employers chose each code in the tuning offers (``code_prior``, in [0, 1])
     temperature: float = 10.0  # softmax temperature turning fused scores into a confidence
     low_confidence: float = 0.5  # below this the best code is shown as uncertain
 
@@ -62,7 +65,7 @@ class LinearModels:
     def __init__(self, path: Path = MODEL_FILE) -> None:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            if meta.get("format") != FORMAT_VERSION:
+            if meta.get("format") not in READABLE_FORMATS:
                 raise ValueError(f"{path}: format {meta.get('format')} (expected {FORMAT_VERSION})")
             self.meta = meta
             self.codes: list[str] = list(meta["codes"])
@@ -71,6 +74,12 @@ class LinearModels:
             self._char = vectorizer(CHAR_PARAMS, list(data["char_vocab"]), data["char_idf"])
             self._title_coef = _csr(data, "title")
             self._title_bias = data["title_bias"].astype(np.float32)
+            # log share of each code among the employers' choices, rescaled to [0, 1]; zeros when absent
+            self.code_prior = (
+                data["code_prior"].astype(np.float32)
+                if "code_prior" in data.files
+                else np.zeros(len(self.codes), dtype=np.float32)
+            )
             self._desc: TfidfVectorizer | None = None
             if "desc_vocab" in data.files:
                 self._desc = vectorizer(DESC_PARAMS, list(data["desc_vocab"]), data["desc_idf"])
@@ -88,6 +97,15 @@ class LinearModels:
         return _rescale((self._desc.transform(descriptions) @ self._desc_coef).toarray() + self._desc_bias)
 
 
+def code_prior(codes: list[str], chosen: list[str]) -> np.ndarray:
+    """Log share of each code among ``chosen`` (add-one smoothed), rescaled to [0, 1], in ``codes`` order."""
+    index = {c: i for i, c in enumerate(codes)}
+    counts = np.bincount([index[c] for c in chosen if c in index], minlength=len(codes)).astype(np.float64)
+    log_share = np.log((counts + 1.0) / (counts.sum() + len(codes)))
+    span = max(float(log_share.max() - log_share.min()), 1e-9)
+    return ((log_share - log_share.min()) / span).astype(np.float32)
+
+
 def _csr(data: np.lib.npyio.NpzFile, name: str) -> sparse.csr_matrix:
     """A (features × codes) weight matrix stored as CSR arrays."""
     return sparse.csr_matrix(
@@ -103,8 +121,8 @@ def _rescale(values: np.ndarray) -> np.ndarray:
     return ((values - low) / span).astype(np.float32)
 
 
-def confidence(fused: np.ndarray, temperature: float) -> np.ndarray:
-    """Softmax of fused scores (rows), i.e. a probability per code calibrated by ``temperature``."""
+def confidence(fused: np.ndarray, temperature: float | np.ndarray) -> np.ndarray:
+    """Softmax of fused scores (rows), i.e. a probability per code calibrated by ``temperature`` (or one per row)."""
     z = fused * temperature
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)

@@ -9,6 +9,8 @@ Figures on the **test** part (titles never seen in training or tuning), all from
 - ``baseline``: plain character TF-IDF (``char_wb`` 2–4-grams), nearest title among the ROME appellations
   **and the tuning titles** (the same supervision as ours), codes of the nearest titles in order;
 - calibration: accuracy of the best code when it is shown as sure vs uncertain;
+- ``by_source``: ours (title + description) and the baseline per source repository (the ``anp67x`` offers are
+  a national search for the keyword "data", mostly data/IT jobs; the others cover all trades);
 - speed: milliseconds a title when classifying the test titles in one batch (CPU time of this process).
 """
 
@@ -20,7 +22,7 @@ import time
 import numpy as np
 
 from matching import rome
-from services.real_offers import MISSING, load_offers
+from services.real_offers import MISSING, from_keyword_search, load_offers
 
 
 class NearestTitleBaseline:
@@ -99,7 +101,36 @@ def evaluate(offers: list[dict] | None = None, *, split: str = "test") -> dict[s
             "share": round(len(unsure) / max(len(rows), 1), 3),
             **accuracy([gold[i] for i in unsure], [best[i] for i in unsure]),
         },
+        "by_source": _by_source(rows, gold, best, baseline),
+        "all_trades": _all_trades(rows, gold, best, baseline),
         "ms_per_title_batch_cpu": round(per_title_ms, 3),
+    }
+
+
+def _all_trades(
+    rows: list[dict], gold: list[str], ours: list[list[str]], baseline: list[list[str]]
+) -> dict[str, object]:
+    """Ours and the baseline on the offers of the all-trades sources (keyword searches left out)."""
+    idx = [i for i, row in enumerate(rows) if not from_keyword_search(row)]
+    return {
+        "ours": accuracy([gold[i] for i in idx], [ours[i] for i in idx]),
+        "baseline": accuracy([gold[i] for i in idx], [baseline[i] for i in idx]),
+    }
+
+
+def _by_source(
+    rows: list[dict], gold: list[str], ours: list[list[str]], baseline: list[list[str]]
+) -> dict[str, dict[str, object]]:
+    """Ours and the baseline per source repository of the offers."""
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        groups.setdefault(row["source"].split(":")[0], []).append(i)
+    return {
+        repo: {
+            "ours": accuracy([gold[i] for i in idx], [ours[i] for i in idx]),
+            "baseline": accuracy([gold[i] for i in idx], [baseline[i] for i in idx]),
+        }
+        for repo, idx in sorted(groups.items())
     }
 
 

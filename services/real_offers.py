@@ -32,6 +32,16 @@ def load_offers(path: Path = OUT_FILE) -> list[dict]:
     return rows
 
 
+# Sources that are a keyword search rather than every offer of a place ("data" jobs): a biased sample of the
+# codes employers choose, so they are left out of the code prior and reported apart.
+KEYWORD_SOURCES = frozenset({"anp67x/France-Travail-API-project"})
+
+
+def from_keyword_search(offer: dict) -> bool:
+    """True for an offer of a keyword-search source (``KEYWORD_SOURCES``)."""
+    return str(offer.get("source", "")).split(":")[0] in KEYWORD_SOURCES
+
+
 MISSING = (
     "offres réelles absentes : construisez tests/data/real_offers/offers.jsonl avec "
     "`PYTHONPATH=. python -m bench.real_offers --mirror DOSSIER` (voir tests/data/real_offers/README.md)"
