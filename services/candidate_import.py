@@ -14,12 +14,14 @@ The other jobs live in their own modules (their public names are importable from
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.prospect_check import ProspectCheck, validate_prospect
@@ -45,6 +47,8 @@ from store.candidates import (
     link_pending_partners,
     upsert_candidate,
 )
+from store.models import Candidate, CandidateSource
+from store.prospect_sources import BatchSeen, known_prospect, record_source
 
 # The names other modules import from here (the import's public interface, kept where it always was).
 __all__ = [
@@ -97,6 +101,9 @@ def save_prospect(
     audit_action: str | None = None,
     link_partner: bool = False,
     fill_only_ids: Collection[int] = (),
+    file_name: str | None = None,
+    line: int | None = None,
+    batch: str | None = None,
 ) -> Any:
     """Record one checked prospect (a booth-form entry or an import row) met at ``event`` (an ``Event``).
 
@@ -105,17 +112,23 @@ def save_prospect(
     ``audit_action`` (the booth form: ``"candidates.form"``) an audit row names ``actor``. ``channel`` says how
     consent was collected (``"formulaire stand"``). Returns ``store.candidates.UpsertResult``; its ``outcome``
     is ``updated`` when only the event link is new. Raises ``ValueError`` when ``check`` has errors.
+
+    What this entry said is kept as a source of the prospect (``store.prospect_sources``: ``file_name`` and
+    ``line`` of an import row, ``batch`` the import it belongs to), so that a wrong merge can be split.
     """
     if check.errors:
         raise ValueError("; ".join(check.errors))
     now = now or datetime.now(UTC)
     met_at = met_at or event_datetime(event, now)
+    known = known_prospect(session, check.values, event_id=event.id, file_name=file_name)
     result = upsert_candidate(
-        session, check.values, met_at=met_at, channel=channel, now=now, fill_only_ids=fill_only_ids
+        session, check.values, met_at=met_at, channel=channel, now=now, fill_only_ids=fill_only_ids, known=known
     )
     candidate = result.candidate
     if link_event(session, candidate, event, met_at) and result.outcome == "unchanged":
         result.outcome = "updated"
+    record_source(session, candidate, check.values, event_id=event.id, channel=channel, file_name=file_name,
+                  line=line, batch=batch or uuid.uuid4().hex, outcome=result.outcome, met_at=met_at, now=now)
     assign_referent(session, candidate, check.values.get("target_epcis", []) + check.values.get("home_epcis", []))
     if link_partner and candidate.partner_hint:
         link_pending_partners(session, [candidate])
@@ -179,6 +192,7 @@ class _ImportRun:
     event_place: str | None
     event_kind: str | None
     actor: str | None
+    batch: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def execute(self, session: Session, *, own_session: bool) -> ImportReport:
         report = ImportReport(
@@ -192,8 +206,8 @@ class _ImportRun:
         )
         if event.date is None:  # an undated event happened on the day of its first import
             event.date = self.now.date()
-        touched = self._import_rows(session, event, report)
-        self._link_households(session, report, touched)
+        self._import_rows(session, event, report)
+        self._link_households(session, report)
         audit(session, self.actor, "candidates.import", "event", event.id, {
             "file": self.path.name, "imported": report.imported, "updated": report.updated,
             "unchanged": report.unchanged, "rejected": len(report.rejected), "dry_run": self.dry_run,
@@ -206,12 +220,12 @@ class _ImportRun:
             session.flush()
         return report
 
-    def _import_rows(self, session: Session, event: Any, report: ImportReport) -> list[tuple[int, Any]]:
-        """Check and save every row; returns the (line, prospect) pairs that name a partner."""
+    def _import_rows(self, session: Session, event: Any, report: ImportReport) -> None:
+        """Check and save every row, counting each person once per file."""
         met_at = event_datetime(event, self.now)
         channel = f"import {self.path.name}"[:80]
-        seen: dict[int, int] = {}  # candidate id → first line of this file
-        touched = []
+        # the prospects already saved by this import, asked to the database: no per-row memory
+        seen = BatchSeen(session, self.batch)
         for line, cells in self.table.rows:
             row = {name: cells[i] if i < len(cells) else None for i, name in self.table.columns.items()}
             if not any(cell_text(v) for v in row.values()):
@@ -223,34 +237,33 @@ class _ImportRun:
                 report.rejected.append({"line": line, "reason": " ; ".join(check.errors)})
                 continue
             result = save_prospect(
-                session, check, event=event, met_at=met_at, channel=channel, now=self.now, fill_only_ids=seen.keys()
+                session, check, event=event, met_at=met_at, channel=channel, now=self.now, fill_only_ids=seen,
+                file_name=self.path.name, line=line, batch=self.batch,
             )
-            candidate = result.candidate
             _warn_about_matches(report, line, result)
             outcome = result.outcome
-            if candidate.id in seen:
-                report.warnings.append({"line": line, "reason": f"même personne qu'à la ligne {seen[candidate.id]}"})
+            first = seen.first_line(result.candidate.id, before=line)
+            if first is not None:
+                report.warnings.append({"line": line, "reason": f"même personne qu'à la ligne {first}"})
                 # one person counts once per file: a repeated row that adds data is an update of that person
                 if outcome == "imported":
                     outcome = "updated"
-            else:
-                seen[candidate.id] = line
             setattr(report, outcome, getattr(report, outcome) + 1)
-            if candidate.partner_hint:
-                touched.append((line, candidate))
-        return touched
 
-    @staticmethod
-    def _link_households(session: Session, report: ImportReport, touched: list[tuple[int, Any]]) -> None:
+    def _link_households(self, session: Session, report: ImportReport) -> None:
         """Form the households whose partner is now known; warn about the partners still unknown."""
-        linked = {pair[0] for pair in link_pending_partners(session)}
-        report.households = len(linked)
-        for line, candidate in touched:
-            if candidate.id not in linked and candidate.partner_hint and candidate.household_id is None:
-                report.warnings.append({
-                    "line": line,
-                    "reason": "conjoint pas encore connu : le foyer sera formé quand il sera enregistré",
-                })
+        report.households = len({pair[0] for pair in link_pending_partners(session)})
+        waiting = session.execute(
+            select(CandidateSource.line).join(Candidate, Candidate.id == CandidateSource.candidate_id)
+            .where(CandidateSource.batch == self.batch, Candidate.partner_hint.is_not(None),
+                   Candidate.household_id.is_(None))
+            .order_by(CandidateSource.line)
+        ).scalars()
+        for line in waiting:
+            report.warnings.append({
+                "line": line,
+                "reason": "conjoint pas encore connu : le foyer sera formé quand il sera enregistré",
+            })
 
 
 def _warn_about_matches(report: ImportReport, line: int, result: Any) -> None:
