@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -22,7 +23,6 @@ from typing import Any
 from services.prospect_fields import field_for_header, is_forbidden_header
 from services.spreadsheet import (
     ImportFileError,
-    decode_bytes,
     file_kind,
     looks_binary,
     open_workbook,
@@ -51,27 +51,77 @@ class Table:
 
 
 
-def _csv_rows(data: bytes) -> tuple[Iterator[tuple[int, list[Any]]], str, str]:
-    text, encoding = decode_bytes(data)
-    if looks_binary(text):
-        raise ImportFileError("ce fichier n'est pas un tableur lisible (CSV ou XLSX attendu)")
+#: how much of a CSV file is read at once while its encoding is checked
+_BLOCK = 1 << 16
+
+
+def _csv_encoding(file: Path) -> str:
+    """``decode_bytes``' choice, made block by block: UTF-16 or UTF-8 by their byte-order mark, UTF-8 when the
+    whole file decodes as UTF-8, else Windows-1252."""
+    with file.open("rb") as handle:
+        block = handle.read(4)
+        if block.startswith(codecs.BOM_UTF16_LE) or block.startswith(codecs.BOM_UTF16_BE):
+            return "utf-16"
+        if block.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while block:
+                decoder.decode(block)
+                block = handle.read(_BLOCK)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def _head_lines(handle: Any) -> list[str]:
+    """The first lines of a text file: at least 4,000 characters and 6 non-empty lines (or the whole file),
+    enough to tell a binary file and to pick the separator exactly as on the whole text."""
+    lines: list[str] = []
+    size = filled = 0
+    while size < 4000 or filled < 6:
+        line = handle.readline()
+        if not line:
+            break
+        lines.append(line)
+        size += len(line)
+        filled += bool(line.strip())
+    return lines
+
+
+def _csv_rows(file: Path) -> tuple[Iterator[tuple[int, list[Any]]], str, str]:
+    """The rows of a CSV file as a stream (the file is never held whole), its encoding and separator."""
+    encoding = _csv_encoding(file)
+    errors = "replace" if encoding in ("utf-8-sig", "cp1252") else "strict"
+    handle = file.open(encoding=encoding, errors=errors, newline="")
+    try:
+        head = "".join(_head_lines(handle))
+        if looks_binary(head):
+            raise ImportFileError("ce fichier n'est pas un tableur lisible (CSV ou XLSX attendu)")
+    except (UnicodeDecodeError, ImportFileError):
+        handle.close()
+        raise
     # Excel's "sep=;" first line names the separator and is not shown as a row
-    hint = re.match(r"\s*sep=(.)\s*?\r?\n", text)
+    hint = re.match(r"\s*sep=(.)\s*?\r?\n", head)
     if hint:
-        text = text[hint.end():]
+        head = head[hint.end():]
     # No limit on a cell's size while reading (the csv module stops at 128 KiB by default): long cells are
     # cut to MAX_CELL_CHARS afterwards, with a warning on their row.
     csv.field_size_limit(CSV_FIELD_LIMIT)
-    delimiter = hint[1] if hint else pick_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return _numbered_csv(reader), encoding, delimiter
+    delimiter = hint[1] if hint else pick_delimiter(head)
+    reader = csv.reader(itertools.chain(io.StringIO(head, newline=""), handle), delimiter=delimiter)
+    return _numbered_csv(reader, handle), encoding, delimiter
 
 
-def _numbered_csv(reader: Any) -> Iterator[tuple[int, list[Any]]]:
+def _numbered_csv(reader: Any, handle: Any) -> Iterator[tuple[int, list[Any]]]:
+    """The reader's rows numbered from 1; the file is closed when the stream ends."""
     try:
         yield from enumerate(reader, start=1)
-    except csv.Error as exc:
+    except (csv.Error, UnicodeDecodeError) as exc:
         raise ImportFileError(f"CSV illisible vers la ligne {reader.line_num} : {exc}") from exc
+    finally:
+        handle.close()
 
 
 def _xlsx_sheets(path: Path) -> Iterator[Iterator[tuple[int, list[Any]]]]:
@@ -135,10 +185,9 @@ def read_table(path: str | Path, columns: Mapping[str, str] | None = None) -> Ta
         sheets = _xlsx_sheets(file)  # openpyxl reads the file itself, in streaming mode
     else:
         try:
-            data = file.read_bytes()
+            rows, encoding, delimiter = _csv_rows(file)
         except OSError as exc:
             raise ImportFileError(f"fichier illisible : {file} ({exc.strerror})") from exc
-        rows, encoding, delimiter = _csv_rows(data)
         sheets = iter([rows])
     for stream in sheets:
         head = list(itertools.islice(stream, HEADER_SCAN))
