@@ -159,6 +159,57 @@ def household_decide(
         out.print(f"Proposition n° {link.id} : {LINK_LABELS[link.status]}.")
 
 
+@candidates_app.command("sources")
+def sources(
+    candidate_id: int = typer.Argument(..., help="Numéro du prospect"),
+    staff: str | None = typer.Option(None, "--staff", help="Qui consulte (sinon OHMYLOT_STAFF)"),
+) -> None:
+    """Ce que chaque import (ligne de fichier) ou formulaire a dit de ce prospect : les fiches fusionnées."""
+    from services.prospect_merges import source_label, sources_with_events
+    from store.audit import audit
+
+    db = open_db(quiet=True)
+    with db.session() as session:
+        c = _get_candidate(session, candidate_id)
+        audit(session, staff, "candidates.sources", "candidate", c.id)
+        rows = sources_with_events(session, c.id)
+        if not rows:
+            out.print(f"Aucune source enregistrée pour le prospect n° {c.id}.")
+            return
+        for source, event_name in rows:
+            f = source.fields
+            said = ", ".join(str(f[k]) for k in ("first_name", "last_name", "email", "phone", "desired_jobs") if k in f)
+            out.print(f"source n° {source.id} — {_iso(source.met_at)[:10]} {source_label(source, event_name)} : {said}",
+                      markup=False)
+        if len(rows) > 1:
+            out.print("Séparer une source fusionnée à tort : ohmylot candidates separer N° DE SOURCE")
+
+
+@candidates_app.command("separer")
+def split(
+    source_id: int = typer.Argument(..., help="Numéro de la source (voir « ohmylot candidates sources N »)."),
+    yes: bool = typer.Option(False, "--oui", help="Ne pas demander de confirmation."),
+    staff: str = typer.Option(None, "--par", help="Qui sépare (adresse de l'équipe)."),
+) -> None:
+    """Sépare une source fusionnée à tort : elle redevient un prospect à part, chacun retrouve ses champs."""
+    from services.prospect_merges import MergeError, source_label, split_source, splittable_source
+    from store.models import Event
+
+    db = open_db(quiet=True)
+    with db.session() as session:
+        try:
+            source, candidate = splittable_source(session, source_id)
+        except MergeError as exc:
+            raise UserError(str(exc)) from None
+        event = session.get(Event, source.event_id) if source.event_id else None
+        label = source_label(source, event.name if event else None)
+        if not yes and not typer.confirm(f"Séparer « {label} » de la fiche n° {candidate.id} ?", default=False):
+            raise UserError("rien n'a été modifié")
+        result = split_source(session, source_id, staff=staff)
+        out.print(f"Fiche n° {result.kept.id} séparée : la source n° {source_id} est devenue la fiche n° "
+                  f"{result.created.id} ({len(result.restored)} champ(s) rendus à la fiche n° {result.kept.id}).")
+
+
 @candidates_app.command("template")
 def template(
     file: Path = typer.Argument(Path("modele-prospects.csv"), help="Fichier CSV à créer"),

@@ -57,6 +57,9 @@ def purge_command(
             f"  n° {item['id']} {report.name_of(item['id'])} — dernier contact {item['last_contact_at'][:10]}",
             markup=False,
         )
+    if report.old_sources:
+        done = "supprimée(s)" if wet_run else "à supprimer"
+        out.print(f"{report.old_sources} source(s) de fiche (ligne d'import de plus de 2 ans) {done}")
     out.print(f"{len(report.announced)} prospect(s) anonymisé(s) dans les 30 jours sans nouveau contact :")
     for item in report.announced:
         out.print(

@@ -95,7 +95,10 @@ def _csv_rows(data: bytes) -> tuple[list[tuple[int, list[Any]]], str, str]:
     return rows, encoding, delimiter
 
 
-def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
+def open_workbook(path: Path) -> Any:
+    """An XLSX workbook in openpyxl's read-only (streaming) mode; ``ImportFileError`` for ``.ods`` or a broken file.
+
+    The caller closes it (``workbook.close()``)."""
     from openpyxl import load_workbook  # imported here: CSV-only imports do not pay for it
 
     try:
@@ -107,9 +110,13 @@ def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
     except zipfile.BadZipFile as exc:
         raise ImportFileError(f"classeur XLSX illisible : {path.name}") from exc
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ImportFileError(f"classeur XLSX illisible : {path.name}") from exc
+
+
+def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
+    workbook = open_workbook(path)
     sheets = []
     try:
         for sheet in workbook.worksheets:
@@ -126,29 +133,51 @@ def _xlsx_sheets(path: Path) -> list[list[tuple[int, list[Any]]]]:
     return sheets
 
 
-def read_sheets(file: Path) -> tuple[list[Rows], str | None, str | None]:
-    """The sheets of a CSV or XLSX file as numbered rows, with the CSV encoding and separator.
+#: bytes that make a file "empty" when it holds nothing else (spaces, line ends, NULs, byte-order marks)
+_BLANK = b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"
 
-    Raises ``ImportFileError`` (one French line) when the file cannot be read at all.
+
+def file_kind(file: Path) -> str:
+    """``"xlsx"`` or ``"csv"`` for a spreadsheet file, read by blocks (a file of any size is never held whole).
+
+    Raises ``ImportFileError`` (one French line) for a missing, unreadable or empty file, or an old ``.xls``.
     """
     if not file.exists():
         raise ImportFileError(f"fichier introuvable : {file}")
     if file.is_dir():
         raise ImportFileError(f"{file} est un dossier, pas un fichier")
     try:
-        data = file.read_bytes()
+        with file.open("rb") as handle:
+            head = handle.read(8)
+            block = head
+            while block and not block.strip(_BLANK):
+                block = handle.read(1 << 16)
     except OSError as exc:
         raise ImportFileError(f"fichier illisible : {file} ({exc.strerror})") from exc
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+    if not block.strip(_BLANK):
         raise ImportFileError(f"fichier vide : {file}")
-    encoding = delimiter = None
-    if data.startswith(b"PK\x03\x04"):
-        sheets = _xlsx_sheets(file)
-    elif data.startswith(b"\xd0\xcf\x11\xe0"):
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError(
             f"ancien format Excel (.xls) non pris en charge : enregistrez {file.name} en .xlsx ou en CSV"
         )
+    return "csv"
+
+
+def read_sheets(file: Path) -> tuple[list[Rows], str | None, str | None]:
+    """The sheets of a CSV or XLSX file as numbered rows, with the CSV encoding and separator.
+
+    Raises ``ImportFileError`` (one French line) when the file cannot be read at all.
+    """
+    encoding = delimiter = None
+    if file_kind(file) == "xlsx":
+        sheets = _xlsx_sheets(file)
     else:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise ImportFileError(f"fichier illisible : {file} ({exc.strerror})") from exc
         rows, encoding, delimiter = _csv_rows(data)
         sheets = [rows]
     return sheets, encoding, delimiter

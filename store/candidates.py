@@ -219,20 +219,23 @@ def upsert_candidate(
     channel: str,
     now: datetime | None = None,
     fill_only_ids: Collection[int] = (),
+    known: Candidate | None = None,
 ) -> UpsertResult:
     """Create or update the prospect described by ``values`` (the output of ``validate_prospect``).
 
     A known prospect (same e-mail or phone) gets every non-empty value; empty values never blank what is
     known; notes are appended. Older information (``met_at`` before the last contact) and repeated rows of
     one file (prospects in ``fill_only_ids``) only fill what is missing, so re-importing an old file never
-    undoes a newer one. Consent is stamped with ``met_at`` and ``channel``.
+    undoes a newer one. Consent is stamped with ``met_at`` and ``channel``. ``known`` is the prospect this very
+    row went to before (``store.prospect_sources.known_prospect``): it is the one updated, whoever else matches.
     """
     now = now or utcnow()
-    found = find_candidates(session, email=values.get("email"), phone=values.get("phone"))
+    found = [known] if known is not None else find_candidates(
+        session, email=values.get("email"), phone=values.get("phone"))
     # A shared phone alone never makes two people one: a phone-only match whose name or e-mail differs is
     # another person of the household (a shared landline), proposed to staff as such.
     email = (values.get("email") or "").strip().lower()
-    by_email = [c for c in found if email and c.email == email]
+    by_email = [c for c in found if (email and c.email == email) or c is known]
     others = [c for c in found if c not in by_email and same_person(c, values)]
     housemates = [c for c in found if c not in by_email and c not in others]
     matches = by_email + others

@@ -440,6 +440,34 @@ class HouseholdLink(Base):
     decided_by: Mapped[str | None] = mapped_column(String(320))
 
 
+class CandidateSource(Base):
+    """What one import row or booth-form entry said about a prospect (issue 18: reversible merges).
+
+    A prospect merged from several sources keeps each one: staff see them and can split a wrongly merged
+    source back into its own prospect. Personal data: exported, erased and purged with the prospect."""
+
+    __tablename__ = "candidate_source"
+    __table_args__ = (Index("ix_candidate_source_batch_candidate", "batch", "candidate_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"))
+    # how it came: "import salon.csv", "formulaire stand"
+    channel: Mapped[str] = mapped_column(String(80))
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    line: Mapped[int | None] = mapped_column(Integer)
+    # the checked fields as this source gave them (``validate_prospect`` values, JSON-ready)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # sha256 of ``fields``: the same row imported again is the same source, not a new one
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    # imported (a new prospect) | updated / unchanged (merged into a known prospect), when first given
+    outcome: Mapped[str] = mapped_column(String(20))
+    # the import (one per file imported, one per form entry) that last gave it
+    batch: Mapped[str] = mapped_column(String(32))
+    met_at: Mapped[datetime] = mapped_column(default=utcnow)
+    given_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CandidateStatus(Base):
     """One step of a prospect's path (met → accompanied → … → settled / gave up)."""
 

@@ -9,7 +9,10 @@
   what the yearly statistics need: events met, path steps (status, date, sector), ROME codes, target EPCIs /
   départements, household link.
 - ``export_person``: everything held on one person (profile, consent, events, path, household, matches,
-  feedback, shortlists, audit rows about them) as a JSON-ready dictionary.
+  feedback, shortlists, audit rows about them, the sources: what each import row or form entry said) as a
+  JSON-ready dictionary.
+- The sources of a prospect (``CandidateSource``, reversible merges) are deleted by anonymisation (erasure and
+  purge); a wet purge also deletes every source last given 2 years ago or more.
 - The welcome loop (issue 21): export and erasure also cover the household's settling steps, welcome plan and
   introductions, the ambassadors registered with the identifier (their personal fields emptied, pending
   introductions declined) and the directory entries whose contact it is (contact name and e-mail removed).
@@ -38,6 +41,7 @@ from store.models import (
     Base,
     Candidate,
     CandidateEvent,
+    CandidateSource,
     CandidateStatus,
     DirectoryEntry,
     Event,
@@ -94,6 +98,8 @@ class PurgeReport:
     wet_run: bool
     due: list[dict[str, Any]] = field(default_factory=list)
     announced: list[dict[str, Any]] = field(default_factory=list)
+    # sources of prospects (what an import row said) last given 2 years ago or more: deleted by a wet run
+    old_sources: int = 0
 
     def __post_init__(self) -> None:
         self._names: dict[int, str] = {}  # not a field: ``asdict`` and the run ledger never see it
@@ -130,6 +136,8 @@ def anonymise_candidate(session: Session, candidate: Candidate, *, now: datetime
     session.execute(delete(Match).where(Match.candidate_id == candidate.id))
     session.execute(delete(MatchFeedback).where(MatchFeedback.candidate_id == candidate.id))
     session.execute(delete(ShortlistEntry).where(ShortlistEntry.candidate_id == candidate.id))
+    # what each import row said about the person (issue 18): personal data, gone with the person
+    session.execute(delete(CandidateSource).where(CandidateSource.candidate_id == candidate.id))
     session.flush()
 
 
@@ -162,14 +170,19 @@ def purge(
             report.announced.append(item)
             if wet_run and candidate.purge_notice_at is None:
                 candidate.purge_notice_at = now
+    too_old = CandidateSource.given_at < now - RETENTION
+    report.old_sources = session.scalar(select(func.count()).select_from(CandidateSource).where(too_old)) or 0
     if wet_run:
+        # a source last given 2 years ago is past its retention even when the person came back since
+        session.execute(delete(CandidateSource).where(too_old))
         audit(
             session,
             actor,
             "privacy.purge",
             None,
             None,
-            {"anonymised": [d["id"] for d in report.due], "announced": [d["id"] for d in report.announced]},
+            {"anonymised": [d["id"] for d in report.due], "announced": [d["id"] for d in report.announced],
+             "old_sources": report.old_sources},
             at=now,
         )
         if report.due:
@@ -324,6 +337,14 @@ def export_person(session: Session, identifier: str, *, actor: str | None = None
                 .where(AuditLog.object_type == "candidate", AuditLog.object_id == str(c.id))
                 .order_by(AuditLog.at)
             ).scalars()
+        ]
+        data["sources"] = [
+            {"event": name, "channel": src.channel, "file": src.file_name, "line": src.line, "fields": src.fields,
+             "met_at": _iso(src.met_at), "given_at": _iso(src.given_at)}
+            for src, name in session.execute(
+                select(CandidateSource, Event.name).outerjoin(Event, Event.id == CandidateSource.event_id)
+                .where(CandidateSource.candidate_id == c.id).order_by(CandidateSource.met_at, CandidateSource.id)
+            ).all()
         ]
         data.update(_welcome_of(session, c.id))
         exported.append(data)

@@ -203,7 +203,7 @@ def test_unknown_commune_warns_and_keeps_the_text(monkeypatch: pytest.MonkeyPatc
         def in_territory(self, place) -> bool:  # type: ignore[no-untyped-def]
             return place.departement == "46"
 
-    import services.candidate_import as module
+    import services.prospect_check as module
 
     monkeypatch.setattr(module, "_gazetteer", lambda: FakeGazetteer())
     check = validate_prospect({"Nom": "Moreau", "Tél": "0600000001", "Commune actuelle": "Atlantis-sur-Mer",
@@ -363,7 +363,7 @@ def test_referent_is_assigned_from_the_target_epci(db, monkeypatch: pytest.Monke
         def in_territory(self, place) -> bool:  # type: ignore[no-untyped-def]
             return True
 
-    import services.candidate_import as module
+    import services.prospect_check as module
 
     monkeypatch.setattr(module, "_gazetteer", lambda: FakeGazetteer())
     with db.session() as session:
@@ -431,7 +431,7 @@ def test_a_commune_name_inside_another_word_is_not_taken_for_it() -> None:
                 return Place("46042", "Cahors", "46000", "46", "200023737", 44.4475, 1.4406)
             return None
 
-    from services.candidate_import import _resolve_place
+    from services.prospect_check import _resolve_place
 
     gazetteer = SubstringGazetteer()
     assert _resolve_place(gazetteer, "Atlantis-sur-Mer") is None

@@ -27,6 +27,7 @@ from services.followup import (
 )
 from services.match_data import offers_for_candidate, record_feedback
 from services.matching import household_places
+from services.prospect_merges import MergeError, source_label, sources_with_events, split_source, splittable_source
 from services.reference import area_text
 from services.shortlists import tell_new_referent
 from services.visibility import can_see_candidate, candidate_scope
@@ -79,6 +80,7 @@ def prospect_page(request: Request, session: SessionDep, user: StaffUser, candid
         "staff/prospect.html",
         {"candidate": candidate, "matches": matches, "partners": partners, "referent": referent,
          "timeline": timeline(session, candidate), "area": area_text(candidate.target_area, candidate.radius_km),
+         "sources": sources_with_events(session, candidate.id),
          "referents": referents(session, except_id=candidate.referent_id), "today": date.today(),
          "saved": request.query_params.get("avis") == "ok", "message": request.query_params.get("message"),
          "error": request.query_params.get("erreur")},
@@ -164,6 +166,41 @@ def prospect_hand_over(
     if user.role == "referent" and not can_see_candidate(user, candidate):
         return RedirectResponse(f"/equipe/prospects?{urlencode({'message': message})}", status_code=303)
     return _to_prospect(candidate_id, message=message)
+
+
+def _source_to_split(session, user, candidate_id: int, source_id: int):  # type: ignore[no-untyped-def]
+    """The source and its event name, when it belongs to this prospect and can be split off; else 404."""
+    prospect_or_404(session, user, candidate_id)
+    try:
+        source, candidate = splittable_source(session, source_id)
+    except MergeError as exc:
+        raise HTTPException(status_code=404) from exc
+    if candidate.id != candidate_id:
+        raise HTTPException(status_code=404)
+    event = session.get(Event, source.event_id) if source.event_id else None
+    return source, candidate, source_label(source, event.name if event else None)
+
+
+@router.get("/prospects/{candidate_id}/sources/{source_id}/separer")
+def prospect_split_page(request: Request, session: SessionDep, user: StaffUser, candidate_id: int,
+                        source_id: int) -> Response:
+    """Confirmation: what the new prospect will hold, before a wrongly merged source is split off."""
+    source, candidate, label = _source_to_split(session, user, candidate_id, source_id)
+    record(session, user.email, "view_prospect", "candidate", candidate.id)
+    session.commit()
+    return render(request, "staff/prospect_split.html",
+                  {"candidate": candidate, "source": source, "label": label, "fields": source.fields})
+
+
+@router.post("/prospects/{candidate_id}/sources/{source_id}/separer")
+def prospect_split(session: SessionDep, user: StaffWrite, candidate_id: int, source_id: int) -> Response:
+    """Split the source off into its own prospect; the page of the new prospect says what was done."""
+    _source_to_split(session, user, candidate_id, source_id)
+    result = split_source(session, source_id, staff=user.email)
+    session.commit()
+    return _to_prospect(result.created.id, anchor="sources", message=(
+        f"Fiche séparée : cette personne a maintenant sa propre fiche ; la fiche n° {result.kept.id} a retrouvé "
+        f"ses propres informations ({len(result.restored)} champ(s))."))
 
 
 @router.get("/a-faire")
