@@ -25,7 +25,7 @@ from tests.crawl_servers import Route, SiteServer, site_server
 from tests.feeds_support import scrapy_crawls
 
 DATA = Path(__file__).resolve().parent / "data" / "career-sites"
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "career-sites"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "career-sites"  # ../shared beside the clone
 
 
 def load(name: str) -> Any:
