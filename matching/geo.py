@@ -482,9 +482,41 @@ class Gazetteer:
         raw = _SUR.sub("sur ", _CEDEX.sub(" ", text.replace("\u00a0", " "))).strip()
         if not raw:
             return None
-        # Codes written in the text: "(46)", "46 - ", " - 46", "46400".
+        raw, dep_in_text = self._strip_departement_codes(raw)
+        codes = [c.upper() for c in _FIVE_DIGITS.findall(raw)]
+        raw = _FIVE_DIGITS.sub(" ", raw)
+        raw = re.sub(r"[()\[\]]", " ", raw)
+        postal_in_text = None
+        insee_in_text = None
+        for code in codes:
+            if code in self._by_postal and postal_in_text is None:
+                postal_in_text = code
+            elif self.commune(code) and insee_in_text is None:
+                insee_in_text = code
+        postal = postal or postal_in_text
+        dep = dep or dep_in_text
+        if dep is None and postal:
+            dep = departement_of_postal_code(postal)
+
+        keys, area = self._name_keys(raw, has_code=bool(postal or dep))
+        only_dep_named = not keys and bool(dep_in_text) and not postal_in_text and not insee_in_text
+        place = self._resolve_names(keys, postal, dep, area)
+        if place is not None:
+            return place
+        # Names did not resolve: codes from the text.
+        if postal_in_text:
+            place = self._from_postal(postal_in_text, dep)
+            if place:
+                return place
+        if insee_in_text:
+            return self.commune(insee_in_text)
+        if dep_in_text and (only_dep_named or keys):
+            return self.departement_place(dep_in_text)
+        return None
+
+    def _strip_departement_codes(self, raw: str) -> tuple[str, str | None]:
+        """Département codes written in the text ("(46)", "46 - ", " - 46"): the text without them, the code."""
         dep_in_text: str | None = None
-        only_dep_named = False
         m = _PREFIX_CODE.match(raw)
         if m and self._dep_code(m.group(1)):
             dep_in_text = self._dep_code(m.group(1))
@@ -501,25 +533,13 @@ class Gazetteer:
         if m and not _ARRONDISSEMENT.match(place_key(raw)) and self._dep_code(m.group(2)):
             dep_in_text = dep_in_text or self._dep_code(m.group(2))
             raw = m.group(1)
-        codes = [c.upper() for c in _FIVE_DIGITS.findall(raw)]
-        raw = _FIVE_DIGITS.sub(" ", raw)
-        raw = re.sub(r"[()\[\]]", " ", raw)
-        postal_in_text = None
-        insee_in_text = None
-        for code in codes:
-            if code in self._by_postal and postal_in_text is None:
-                postal_in_text = code
-            elif self.commune(code) and insee_in_text is None:
-                insee_in_text = code
-        postal = postal or postal_in_text
-        dep = dep or dep_in_text
-        if dep is None and postal:
-            dep = departement_of_postal_code(postal)
+        return raw, dep_in_text
 
+    def _name_keys(self, raw: str, *, has_code: bool) -> tuple[list[str], set[str]]:
+        """The place names of the text as keys, and the départements of the regions it names (context)."""
         parts = [p for p in (_SPLIT.split(raw)) if p and p.strip(" -–—")]
         keys = []
         area: set[str] = set()
-        has_code = bool(postal or dep)
         for part in parts:
             key = place_key(part)
             if key not in self._by_key:  # "Tremblay-en-France" keeps its "France"
@@ -532,9 +552,10 @@ class Gazetteer:
                 if not has_code:
                     continue
             keys.append(key)
-        if not keys and dep_in_text and not postal_in_text and not insee_in_text:
-            only_dep_named = True
+        return keys, area
 
+    def _resolve_names(self, keys: list[str], postal: str | None, dep: str | None, area: set[str]) -> Place | None:
+        """The commune the names designate, else the first département named, else None."""
         # A name that contains a separator ("Sarroux - Saint Julien"): the whole string first.
         if len(keys) > 1:
             codes = self._by_key.get(" ".join(keys))
@@ -551,18 +572,7 @@ class Gazetteer:
             # "Lot, Cahors": a département named before the commune narrows the search, it is not the answer.
             departement_only = departement_only or place
             dep = dep or place.departement
-        if departement_only is not None:
-            return departement_only
-        # Names did not resolve: codes from the text.
-        if postal_in_text:
-            place = self._from_postal(postal_in_text, dep)
-            if place:
-                return place
-        if insee_in_text:
-            return self.commune(insee_in_text)
-        if dep_in_text and (only_dep_named or keys):
-            return self.departement_place(dep_in_text)
-        return None
+        return departement_only
 
     def _resolve_key(self, key: str, postal: str | None, dep: str | None, area: set[str]) -> Place | None:
         arr = _ARRONDISSEMENT.match(key)
