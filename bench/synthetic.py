@@ -23,6 +23,10 @@ Usage::
     generate(1_000_000, seed=1, scope="france")  # national scale, lazily
 
 ``python -m bench.synthetic 1000 > postings.jsonl`` writes postings (with ``vacancy`` and ``kind``).
+
+Size (issue 20): over 600 lines on purpose: most of it is the job and employer templates the generator
+draws from, in one place with the draws, so that the order of the random draws (hence every corpus) stays
+readable and stable.
 """
 
 from __future__ import annotations

@@ -314,8 +314,6 @@ MAX_HOUSEHOLD_PROPOSALS = 5
 def same_person(candidate: Candidate, values: dict[str, Any]) -> bool:
     """Whether a prospect found by phone alone may be the person ``values`` describe: no different e-mail,
     no different first or last name (accents, case and punctuation ignored)."""
-    from matching.text import fold
-
     email = (values.get("email") or "").strip().lower()
     if email and candidate.email and candidate.email.lower() != email:
         return False
