@@ -11,6 +11,10 @@
   SIRENs) holds the prospect's target EPCI.
 
 Datetimes read back from SQLite are naive; ``aware()`` treats them as UTC before any comparison.
+
+Size (issue 20): a little over 600 lines on purpose: the household helpers use the prospect look-ups
+(``find_candidates``, ``normalize_phone``) and ``upsert_candidate`` proposes households, so moving them to a
+module of their own while this one re-exports them would make an import cycle.
 """
 
 from __future__ import annotations
