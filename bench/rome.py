@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import subprocess
 import sys
 import time
@@ -54,8 +55,6 @@ def description_effect(classifier: rome.RomeClassifier | None = None, seed: int 
     ``other_code``: six items of a random code's skills (a misleading one); ``boilerplate``: recruitment
     chatter. The description channel should help the first and hardly hurt the other two.
     """
-    import random
-
     classifier = classifier or rome.get_classifier()
     rows = [r for r in load_eval() if r.split == "dev"]
     skills: dict[str, list[str]] = defaultdict(list)
