@@ -17,6 +17,7 @@ gives the commune's INSEE code.
 
 from __future__ import annotations
 
+import csv
 import gc
 import json
 import subprocess
@@ -111,8 +112,6 @@ def _throughput(raws: list[RawPosting], repeat: int, batch: bool = False) -> tup
 
 def _region_names() -> dict[str, str]:
     """Département code → name of its region (what "Ville, Région, France" places write)."""
-    import csv
-
     from matching.geo import DATA_DIR
 
     with open(DATA_DIR / "regions.csv", encoding="utf-8", newline="") as fh:

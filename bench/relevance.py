@@ -20,6 +20,7 @@ prospect's intent is the annotation ``intents.json`` (never shown to the systems
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 import re
@@ -102,8 +103,6 @@ def _lot_communes() -> tuple[list[str], list[float]]:
     table = communes()
     rows = [c for c in table.by_departement["46"] if c.lat is not None]
     populations = {}
-    import csv
-
     with (ROOT / "matching" / "data" / "communes.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if row["departement"] == "46":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from matching import rome  # noqa: E402
+from matching import rome, rome_titles  # noqa: E402
 from matching.text import stem  # noqa: E402
 from services.rome_evaluation import accuracy, errors, evaluate, load_eval  # noqa: E402
 
@@ -54,8 +55,6 @@ def description_effect(classifier: rome.RomeClassifier | None = None, seed: int 
     ``other_code``: six items of a random code's skills (a misleading one); ``boilerplate``: recruitment
     chatter. The description channel should help the first and hardly hurt the other two.
     """
-    import random
-
     classifier = classifier or rome.get_classifier()
     rows = [r for r in load_eval() if r.split == "dev"]
     skills: dict[str, list[str]] = defaultdict(list)
@@ -86,7 +85,7 @@ def description_effect(classifier: rome.RomeClassifier | None = None, seed: int 
 
 def speed(n_titles: int = 10_000) -> dict[str, float]:
     """Load time of a fresh classifier and time to classify ``n_titles`` titles (batch, then one by one)."""
-    for cached in (rome._codes, rome._place_words, rome._skill_words, rome._word_grams, stem):
+    for cached in (rome._codes, rome._place_words, rome._skill_words, rome_titles._word_grams, stem):
         cached.cache_clear()  # a cold build, as in a fresh process
     started, cpu = time.perf_counter(), time.process_time()
     classifier = rome.RomeClassifier()

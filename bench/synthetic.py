@@ -23,6 +23,10 @@ Usage::
     generate(1_000_000, seed=1, scope="france")  # national scale, lazily
 
 ``python -m bench.synthetic 1000 > postings.jsonl`` writes postings (with ``vacancy`` and ``kind``).
+
+Size (issue 20): over 600 lines on purpose: most of it is the job and employer templates the generator
+draws from, in one place with the draws, so that the order of the random draws (hence every corpus) stays
+readable and stable.
 """
 
 from __future__ import annotations
@@ -896,13 +900,11 @@ class Generator:
             text = text[:cut].rsplit(" ", 1)[0] + "…"
         return text
 
-    def render(self, v: Vacancy, source: str, kind: str, published: datetime) -> SyntheticPosting:
-        rng = self.rng
-        self.next_posting += 1
-        ref = f"{source[:2].upper()}{self.next_posting:07d}"
+    def _employer_name(self, v: Vacancy, source: str) -> str | None:
+        """The employer's name as a source writes it (upper case, abbreviated, or missing on Indeed)."""
         employer_name: str | None = v.employer.name
         if source != "site":
-            roll = rng.random()
+            roll = self.rng.random()
             if roll < 0.2:
                 employer_name = employer_name.upper()
             elif roll < 0.35:
@@ -910,20 +912,12 @@ class Generator:
                     employer_name = employer_name.replace(long, short)
             elif roll < 0.4 and source == "indeed":
                 employer_name = None
-        commune = v.commune
-        place: dict[str, Any] = {
-            "label": f"{commune.name} ({commune.postal_code})",
-            "insee": commune.insee,
-            "name": commune.name,
-            "postal_code": commune.postal_code,
-            "departement": commune.departement,
-            "epci": commune.epci,
-            "lat": commune.lat,
-            "lon": commune.lon,
-            "level": "commune",
-        }
-        if source in ("hellowork", "indeed") and rng.random() < 0.15:
-            place = {
+        return employer_name
+
+    def _place(self, commune: Commune, source: str) -> dict[str, Any]:
+        """The place as a source gives it: the commune, or the département only on job boards."""
+        if source in ("hellowork", "indeed") and self.rng.random() < 0.15:
+            return {
                 "label": f"{commune.departement} - Lot",
                 "insee": None,
                 "name": None,
@@ -934,15 +928,44 @@ class Generator:
                 "lon": None,
                 "level": "departement",
             }
+        return {
+            "label": f"{commune.name} ({commune.postal_code})",
+            "insee": commune.insee,
+            "name": commune.name,
+            "postal_code": commune.postal_code,
+            "departement": commune.departement,
+            "epci": commune.epci,
+            "lat": commune.lat,
+            "lon": commune.lon,
+            "level": "commune",
+        }
+
+    def _salary(self, v: Vacancy, source: str) -> dict[str, Any]:
+        """The salary, left out by most job-board postings."""
         low, high, period = v.salary
         salary = {"min": low, "max": high, "period": period, "text": None}
-        if source in ("hellowork", "indeed") and rng.random() < 0.7:
+        if source in ("hellowork", "indeed") and self.rng.random() < 0.7:
             salary = {"min": None, "max": None, "period": None, "text": None}
+        return salary
+
+    def _contract(self, v: Vacancy, source: str) -> str:
+        """The contract as a source names it."""
         contract = v.contract
         if source == "francetravail" and contract == "saisonnier":
             contract = "CDD"
-        if source == "fonction_publique" and contract == "titulaire" and rng.random() < 0.5:
+        if source == "fonction_publique" and contract == "titulaire" and self.rng.random() < 0.5:
             contract = "contractuel"
+        return contract
+
+    def render(self, v: Vacancy, source: str, kind: str, published: datetime) -> SyntheticPosting:
+        rng = self.rng
+        self.next_posting += 1
+        ref = f"{source[:2].upper()}{self.next_posting:07d}"
+        # The order of the draws below is the generator's: changing it changes every corpus.
+        employer_name = self._employer_name(v, source)
+        place = self._place(v.commune, source)
+        salary = self._salary(v, source)
+        contract = self._contract(v, source)
         site_url = f"https://www.{v.employer.domain}/recrutement/offre-{v.id}"
         urls = {
             "site": site_url,

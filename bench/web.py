@@ -15,6 +15,7 @@ at the end. ``--concurrency N`` changes the requests in flight.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import csv
 import json
@@ -22,10 +23,12 @@ import os
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -151,8 +154,6 @@ def build_database(url: str, *, offers: int, prospects: int, seed: int = 46) -> 
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -289,8 +290,6 @@ def cpu_per_request(url: str, *, repeat: int = 5) -> dict[str, float]:
 
 def _postgres_database(admin_url: str) -> tuple[str, object]:
     """A new empty database next to ``admin_url``'s; returns its URL and a function that drops it."""
-    import uuid
-
     from sqlalchemy import create_engine, text
 
     base = "postgresql+psycopg://" + admin_url.split("://", 1)[1]
@@ -370,8 +369,6 @@ def run(quick: bool = False, *, postgres: str | None = None, concurrency: int | 
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
-
     parser = argparse.ArgumentParser(description="Web pages under load (p50/p95/p99 per page).")
     parser.add_argument("--quick", action="store_true", help="1,000 offers, a few seconds")
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL URL: benchmark on a temporary database there")

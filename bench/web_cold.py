@@ -24,6 +24,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date
@@ -149,9 +151,6 @@ def one_start(url: str, folder: Path, targets: dict[str, int], mode: str) -> dic
 
 def _hash_as_served(url: str) -> None:
     """The bench account's password hashed by the code being served (a baseline hashes as it did)."""
-    import subprocess
-    import sys
-
     script = ("import sys; from sqlalchemy import update; from services.auth import hash_password; "
               "from store.db import open_database; from store.models import User; db = open_database(sys.argv[1]); "
               "s = db.sessions(); s.execute(update(User).where(User.email == 'bench@ohmylot.fr')"

@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import scrapy
+
 from crawlers.feeds import JsonFeedSpider, decode_feed, json_value
 from matching.types import RawPosting
 
@@ -74,8 +76,6 @@ class CareerSiteSpider(JsonFeedSpider):
 
     # -- requests -----------------------------------------------------------------------------------------
     def page_request(self, url: str, page: int, offset: int) -> Any:
-        import scrapy
-
         meta = {"page": page, "offset": offset, "listing": url}
         if self.paging == "offset":
             url = with_query(url, **{self.offset_param: offset, self.limit_param: self.page_size})
@@ -121,8 +121,6 @@ class CareerSiteSpider(JsonFeedSpider):
             self.drop(DROP_TOO_MANY_PAGES, f"plus de {self.max_pages} pages : liste coupée (-a max_pages=)")
             return None
         if self.paging == "next_link":
-            import scrapy
-
             return scrapy.Request(response.urljoin(link), callback=self.parse, dont_filter=True,
                                   meta={"page": page + 1, "offset": offset + count, "listing": listing},
                                   headers={"Accept": "application/json"})

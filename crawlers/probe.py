@@ -310,6 +310,7 @@ def _score(postings: list[RawPosting]) -> tuple[int, int, int]:
 
 def platform_spiders() -> dict[str, type[FeedSpider]]:
     """The known platforms whose spider reads one document (``platform`` → class)."""
+    # Imported here: the platform spiders are loaded only when a document is probed, not with this module.
     from crawlers.spiders.apec import ApecSpider
     from crawlers.spiders.flatchr import FlatchrSpider
     from crawlers.spiders.fonction_publique_rss import FonctionPubliqueRssSpider
@@ -351,7 +352,7 @@ def read_with(spider: FeedSpider, body: bytes, http_charset: str | None = None) 
 
 def probe(body: bytes, *, http_charset: str | None = None) -> ProbeReport:
     """Probe one document (see the module docstring); never raises."""
-    from crawlers.spiders.feed import DeclaredFeedSpider
+    from crawlers.spiders.feed import DeclaredFeedSpider  # here: crawlers.spiders.feed imports this module
 
     family = detect_family(body, http_charset=http_charset)
     if family is None:

@@ -25,7 +25,7 @@ from crawlers.managed import find_source
 from crawlers.registry import SourceEntry
 from store.crawls import fail_run, start_run, sync_sources
 from store.db import Database, open_database
-from store.leases import SourceBusy, release
+from store.leases import SourceBusy, beat, lease_timing, release
 from store.models import CrawlRun
 from store.postings import ensure_source
 from store.settings import get_store_settings
@@ -343,8 +343,6 @@ def _finish(db: Database, watch: _Watch, returncode: int | None, duration: float
 
 def _beat(db: object, run_id: int, key: str, last: float) -> float:
     """Give the run's heartbeat when it is due; returns when it was last given."""
-    from store.leases import beat, lease_timing
-
     if time.monotonic() - last < lease_timing().heartbeat_s:
         return last
     try:

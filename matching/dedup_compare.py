@@ -296,7 +296,7 @@ def description_cosines(records: Sequence[DedupRecord], pairs: np.ndarray, chunk
     out, accents stripped) by its IDF, fitted on the records given, so the IDF reflects the batch being
     deduplicated.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when descriptions are compared
 
     result = np.full(len(pairs), np.nan, dtype=np.float32)
     if len(pairs) == 0:

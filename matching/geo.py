@@ -26,12 +26,16 @@ then by the territory of interest (``OHMYLOT_TERRITORY``, comma-separated dépar
 ``46,12,15,19,24,47,82``: the Lot and its neighbours), then by population.
 
 ``get_gazetteer()`` builds the index once per process (about 0.3 s: plain CSV reading, no cache file).
+Distances (``haversine_km``, ``distance_km``…) live in ``matching.distances`` and are re-exported here.
+
+Size (issue 20): over 600 lines on purpose: the ``Gazetteer`` is one index whose resolution steps (codes,
+names, homonyms, typos, coordinates) all read the private tables its loader builds; splitting the class
+would expose those tables rather than hide them.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 import os
 import re
 import unicodedata
@@ -39,13 +43,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from matching.cache import cached_build
+from matching.distances import EARTH_KM as EARTH_KM  # re-exported: callers import distances from here
+from matching.distances import chord_km as chord_km
+from matching.distances import distance_km as distance_km
+from matching.distances import float_or_none as _float_or_none
+from matching.distances import haversine_km as haversine_km
+from matching.distances import unit_vectors as unit_vectors
 from matching.once import built_once
 from matching.text import fold
 from matching.types import Place
@@ -482,9 +490,41 @@ class Gazetteer:
         raw = _SUR.sub("sur ", _CEDEX.sub(" ", text.replace("\u00a0", " "))).strip()
         if not raw:
             return None
-        # Codes written in the text: "(46)", "46 - ", " - 46", "46400".
+        raw, dep_in_text = self._strip_departement_codes(raw)
+        codes = [c.upper() for c in _FIVE_DIGITS.findall(raw)]
+        raw = _FIVE_DIGITS.sub(" ", raw)
+        raw = re.sub(r"[()\[\]]", " ", raw)
+        postal_in_text = None
+        insee_in_text = None
+        for code in codes:
+            if code in self._by_postal and postal_in_text is None:
+                postal_in_text = code
+            elif self.commune(code) and insee_in_text is None:
+                insee_in_text = code
+        postal = postal or postal_in_text
+        dep = dep or dep_in_text
+        if dep is None and postal:
+            dep = departement_of_postal_code(postal)
+
+        keys, area = self._name_keys(raw, has_code=bool(postal or dep))
+        only_dep_named = not keys and bool(dep_in_text) and not postal_in_text and not insee_in_text
+        place = self._resolve_names(keys, postal, dep, area)
+        if place is not None:
+            return place
+        # Names did not resolve: codes from the text.
+        if postal_in_text:
+            place = self._from_postal(postal_in_text, dep)
+            if place:
+                return place
+        if insee_in_text:
+            return self.commune(insee_in_text)
+        if dep_in_text and (only_dep_named or keys):
+            return self.departement_place(dep_in_text)
+        return None
+
+    def _strip_departement_codes(self, raw: str) -> tuple[str, str | None]:
+        """Département codes written in the text ("(46)", "46 - ", " - 46"): the text without them, the code."""
         dep_in_text: str | None = None
-        only_dep_named = False
         m = _PREFIX_CODE.match(raw)
         if m and self._dep_code(m.group(1)):
             dep_in_text = self._dep_code(m.group(1))
@@ -501,25 +541,13 @@ class Gazetteer:
         if m and not _ARRONDISSEMENT.match(place_key(raw)) and self._dep_code(m.group(2)):
             dep_in_text = dep_in_text or self._dep_code(m.group(2))
             raw = m.group(1)
-        codes = [c.upper() for c in _FIVE_DIGITS.findall(raw)]
-        raw = _FIVE_DIGITS.sub(" ", raw)
-        raw = re.sub(r"[()\[\]]", " ", raw)
-        postal_in_text = None
-        insee_in_text = None
-        for code in codes:
-            if code in self._by_postal and postal_in_text is None:
-                postal_in_text = code
-            elif self.commune(code) and insee_in_text is None:
-                insee_in_text = code
-        postal = postal or postal_in_text
-        dep = dep or dep_in_text
-        if dep is None and postal:
-            dep = departement_of_postal_code(postal)
+        return raw, dep_in_text
 
+    def _name_keys(self, raw: str, *, has_code: bool) -> tuple[list[str], set[str]]:
+        """The place names of the text as keys, and the départements of the regions it names (context)."""
         parts = [p for p in (_SPLIT.split(raw)) if p and p.strip(" -–—")]
         keys = []
         area: set[str] = set()
-        has_code = bool(postal or dep)
         for part in parts:
             key = place_key(part)
             if key not in self._by_key:  # "Tremblay-en-France" keeps its "France"
@@ -532,9 +560,10 @@ class Gazetteer:
                 if not has_code:
                     continue
             keys.append(key)
-        if not keys and dep_in_text and not postal_in_text and not insee_in_text:
-            only_dep_named = True
+        return keys, area
 
+    def _resolve_names(self, keys: list[str], postal: str | None, dep: str | None, area: set[str]) -> Place | None:
+        """The commune the names designate, else the first département named, else None."""
         # A name that contains a separator ("Sarroux - Saint Julien"): the whole string first.
         if len(keys) > 1:
             codes = self._by_key.get(" ".join(keys))
@@ -551,18 +580,7 @@ class Gazetteer:
             # "Lot, Cahors": a département named before the commune narrows the search, it is not the answer.
             departement_only = departement_only or place
             dep = dep or place.departement
-        if departement_only is not None:
-            return departement_only
-        # Names did not resolve: codes from the text.
-        if postal_in_text:
-            place = self._from_postal(postal_in_text, dep)
-            if place:
-                return place
-        if insee_in_text:
-            return self.commune(insee_in_text)
-        if dep_in_text and (only_dep_named or keys):
-            return self.departement_place(dep_in_text)
-        return None
+        return departement_only
 
     def _resolve_key(self, key: str, postal: str | None, dep: str | None, area: set[str]) -> Place | None:
         arr = _ARRONDISSEMENT.match(key)
@@ -794,70 +812,6 @@ def _only_code(value: str | None) -> str | None:
     if len(text) == 5 and (text.isdigit() or (text[:2] in ("2A", "2B") and text[2:].isdigit())):
         return text
     return None
-
-
-def _float_or_none(value: object) -> float | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = float(str(value).replace(",", "."))
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-EARTH_KM = 6371.0088
-
-
-def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
-    """Great-circle distance in km between points in degrees: the project's one distance formula.
-
-    Floats give a float (plain ``math``, for loops over a few communes); numpy arrays broadcast and give an
-    array (the ranker measures thousands of offers at once)."""
-    if all(isinstance(v, (int, float)) for v in (lat1, lon1, lat2, lon2)):
-        p1, p2 = math.radians(lat1), math.radians(lat2)
-        a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-        return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dl = np.radians(lon2) - np.radians(lon1)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-
-
-def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """(n, 3) points on the unit sphere, for k-d trees (the chord between two of them gives their distance)."""
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
-
-
-def chord_km(chord: np.ndarray) -> np.ndarray:
-    """Great-circle km of chords between ``unit_vectors`` points."""
-    return 2 * EARTH_KM * np.arcsin(np.clip(chord / 2, 0, 1))
-
-
-def _coords(value: object) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    if isinstance(value, Place):
-        if value.lat is None or value.lon is None:
-            return None
-        return value.lat, value.lon
-    try:
-        lat, lon = value  # type: ignore[misc]
-    except (TypeError, ValueError):
-        return None
-    la, lo = _float_or_none(lat), _float_or_none(lon)
-    if la is None or lo is None:
-        return None
-    return la, lo
-
-
-def distance_km(a: object, b: object) -> float | None:
-    """Great-circle (haversine) distance in km between two Places or (lat, lon) pairs; None if unknown."""
-    ca, cb = _coords(a), _coords(b)
-    if ca is None or cb is None:
-        return None
-    return haversine_km(ca[0], ca[1], cb[0], cb[1])
 
 
 @built_once

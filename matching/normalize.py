@@ -27,6 +27,8 @@ from typing import Any
 from matching.geo import get_gazetteer
 from matching.parsers import (
     Contract,
+    Experience,
+    Salary,
     WorkingTime,
     clean_title,
     contract_in_text,
@@ -289,34 +291,7 @@ def _normalize(raw: RawPosting, now: datetime | None, classify: bool = True) -> 
         description = _clean(description, 200_000)
     description_html = sanitize_html(description) or None
     description_text = html_to_text(description) or None
-
-    contract = parse_contract(raw.contract, duration=raw.contract_duration)
-    if contract.type is None and not _clean(raw.contract):
-        # No contract field at all: the title often says it ("Alternance - Développeur Web F/H").
-        inferred = parse_contract(title)
-        if inferred.type in ("apprentissage", "professionnalisation", "stage", "interim", "saisonnier"):
-            contract = Contract(inferred.type, contract.duration_months or inferred.duration_months)
-    working = parse_working_time(raw.working_time)
-    if working.kind is None and working.hours_per_week is None:
-        working = parse_working_time(raw.contract)
-    salary = parse_salary(raw.salary, minimum=raw.salary_min, maximum=raw.salary_max, unit=raw.salary_unit)
-    experience = parse_experience(raw.experience)
-    # Fields the source left empty but the description states explicitly ("Poste en CDI, à temps plein").
-    if description_text:
-        if contract.type is None:
-            stated = contract_in_text(description_text)
-            if stated.type is not None:
-                contract = Contract(stated.type, contract.duration_months or stated.duration_months)
-        if working.kind is None or working.hours_per_week is None:
-            stated_time = working_time_in_text(description_text)
-            if stated_time.kind is not None and working.kind in (None, stated_time.kind):
-                working = WorkingTime(stated_time.kind, working.hours_per_week or stated_time.hours_per_week)
-        if salary.min is None:
-            stated_salary = salary_in_text(description_text)
-            if stated_salary.min is not None:
-                salary = stated_salary
-        if experience.level is None:
-            experience = experience_in_text(description_text)
+    contract, working, salary, experience = _conditions(raw, title, description_text)
 
     posting = NormalizedPosting(
         source=_clean(raw.source, 100) or "",
@@ -350,29 +325,70 @@ def _normalize(raw: RawPosting, now: datetime | None, classify: bool = True) -> 
         posting.drop_reason = "missing_title"
     elif not source_id:
         posting.drop_reason = "missing_id"
+    _apply_place(posting, raw)
+    if posting.expires_at is not None and posting.expires_at < now:
+        posting.flags.append(FLAG_EXPIRED)
+    _apply_rome(posting, raw, classify=classify)
+    return posting
 
-    # Place and its flags.
+
+def _conditions(
+    raw: RawPosting, title: str, description_text: str | None
+) -> tuple[Contract, WorkingTime, Salary, Experience]:
+    """Contract, working time, salary and experience: the source's fields, then what the text states."""
+    contract = parse_contract(raw.contract, duration=raw.contract_duration)
+    if contract.type is None and not _clean(raw.contract):
+        # No contract field at all: the title often says it ("Alternance - Développeur Web F/H").
+        inferred = parse_contract(title)
+        if inferred.type in ("apprentissage", "professionnalisation", "stage", "interim", "saisonnier"):
+            contract = Contract(inferred.type, contract.duration_months or inferred.duration_months)
+    working = parse_working_time(raw.working_time)
+    if working.kind is None and working.hours_per_week is None:
+        working = parse_working_time(raw.contract)
+    salary = parse_salary(raw.salary, minimum=raw.salary_min, maximum=raw.salary_max, unit=raw.salary_unit)
+    experience = parse_experience(raw.experience)
+    # Fields the source left empty but the description states explicitly ("Poste en CDI, à temps plein").
+    if description_text:
+        if contract.type is None:
+            stated = contract_in_text(description_text)
+            if stated.type is not None:
+                contract = Contract(stated.type, contract.duration_months or stated.duration_months)
+        if working.kind is None or working.hours_per_week is None:
+            stated_time = working_time_in_text(description_text)
+            if stated_time.kind is not None and working.kind in (None, stated_time.kind):
+                working = WorkingTime(stated_time.kind, working.hours_per_week or stated_time.hours_per_week)
+        if salary.min is None:
+            stated_salary = salary_in_text(description_text)
+            if stated_salary.min is not None:
+                salary = stated_salary
+        if experience.level is None:
+            experience = experience_in_text(description_text)
+    return contract, working, salary, experience
+
+
+def _apply_place(posting: NormalizedPosting, raw: RawPosting) -> None:
+    """The place of the posting and its flags (unresolved, département only, outside the territory)."""
     place = _place(raw)
     posting.place = place
     if place is None:
         posting.flags.append(FLAG_PLACE_UNRESOLVED)
-    else:
-        if place.level == "departement":
-            posting.flags.append(FLAG_PLACE_DEPARTEMENT_ONLY)
-        if not get_gazetteer().in_territory(place):
-            posting.flags.append(FLAG_OUTSIDE_TERRITORY)
-        if posting.location_label is None:
-            posting.location_label = place.name
-    if posting.expires_at is not None and posting.expires_at < now:
-        posting.flags.append(FLAG_EXPIRED)
+        return
+    if place.level == "departement":
+        posting.flags.append(FLAG_PLACE_DEPARTEMENT_ONLY)
+    if not get_gazetteer().in_territory(place):
+        posting.flags.append(FLAG_OUTSIDE_TERRITORY)
+    if posting.location_label is None:
+        posting.location_label = place.name
 
-    # ROME code: the source's, else the classifier's (not for postings that will be dropped anyway).
+
+def _apply_rome(posting: NormalizedPosting, raw: RawPosting, *, classify: bool) -> None:
+    """ROME code: the source's, else the classifier's (not for postings that will be dropped anyway)."""
     code = (_clean(raw.rome_code, 10) or "").upper()
     if _ROME_CODE.match(code):
         posting.rome_code = code
         posting.rome_label = _plain(raw.rome_label, 300) or _rome_label(code)
-    elif classify and posting.drop_reason is None and title_clean:
-        guess = _rome_from_classifier(title_clean, (description_text or "")[:_ROME_DESCRIPTION_CHARS] or None)
+    elif classify and posting.drop_reason is None and posting.title_clean:
+        description = (posting.description_text or "")[:_ROME_DESCRIPTION_CHARS] or None
+        guess = _rome_from_classifier(posting.title_clean, description)
         if guess:
             _apply_guess(posting, guess)
-    return posting

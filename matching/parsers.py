@@ -1,5 +1,6 @@
 """Field parsers for job offers: contract, working time, salary, dates, experience, remote work, positions,
-title cleaning.
+title cleaning. Dates live in ``matching.dates`` and title cleaning in ``matching.titles`` (issue 20); both
+are re-exported here, so ``from matching.parsers import parse_date, clean_title`` keeps working.
 
 Every parser is total: any input (None, numbers, bytes, empty or huge strings, HTML soup) gives a value or
 "unknown" (None fields), never an exception. Nothing is guessed: "selon profil" is an unknown salary, an
@@ -26,24 +27,18 @@ import html as html_lib
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
-from typing import Any
 
-from matching.text import fast_fold, fold, strip_gender_marks
-
-try:
-    from zoneinfo import ZoneInfo
-
-    PARIS: Any = ZoneInfo("Europe/Paris")
-except Exception:  # noqa: BLE001 - no tz database: fall back to UTC rather than fail
-    PARIS = UTC
+from matching.dates import PARIS as PARIS  # re-exported: callers import dates from here
+from matching.dates import parse_date as parse_date
+from matching.dates import parse_day as parse_day
+from matching.field_text import bounded_text as _text
+from matching.field_text import folded_text as _folded
+from matching.titles import clean_title as clean_title  # re-exported
 
 CONTRACT_TYPES = (
     "CDI", "CDD", "interim", "apprentissage", "professionnalisation", "stage", "saisonnier", "liberal",
     "titulaire", "contractuel", "independant", "autre",
 )
-_MAX_LEN = 5_000  # parsers look at the first characters only: a field is never longer
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,26 +83,6 @@ class Experience:
                 return f"{round(self.min_years * 12)} mois"
             return f"{self.min_years:g} an" + ("s" if self.min_years >= 2 else "")
         return self.level
-
-
-def _text(value: object, limit: int = _MAX_LEN) -> str:
-    """Any value as a bounded, stripped string ("" for None)."""
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="replace")
-    if isinstance(value, (list, tuple, set)):
-        value = " ".join(_text(v, limit) for v in value)
-    elif isinstance(value, dict):
-        value = " ".join(_text(v, limit) for v in value.values())
-    text = str(value)
-    if len(text) > limit:
-        text = text[:limit]
-    return text.strip()
-
-
-def _folded(value: object, limit: int = _MAX_LEN) -> str:
-    return fast_fold(_text(value, limit))
 
 
 # --------------------------------------------------------------------------------------------- contract
@@ -359,123 +334,6 @@ def parse_salary(text: object, *, minimum: object = None, maximum: object = None
     return Salary(round(lo, 2), round(hi, 2), period, written)
 
 
-# ----------------------------------------------------------------------------------------------- dates
-
-_MONTHS = {
-    "janvier": 1, "janv": 1, "jan": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "mar": 3, "avril": 4,
-    "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "sep": 9,
-    "octobre": 10, "oct": 10, "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
-    "january": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5, "june": 6, "jun": 6,
-    "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "october": 10, "november": 11,
-    "december": 12,
-}
-_ISO = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
-    r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$",
-    re.IGNORECASE,
-)
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T?(\d{2})(\d{2})(\d{2})?)?(Z)?$")
-_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+(?:a\s+)?(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?$")
-_FRENCH = re.compile(
-    r"^(?:[a-z]+\.?,?\s+)?(\d{1,2})(?:er)?\s+([a-z]+)\.?\s+(\d{4})(?:\s*(?:a|,)?\s*(\d{1,2})\s*[:h]\s*(\d{2})?)?$"
-)
-_RFC822_HINT = re.compile(r"^[A-Za-z]{3},?\s+\d{1,2}\s+[A-Za-z]{3}\s+\d{4}")
-
-
-def _build(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0,
-           micro: int = 0, tz: Any = None) -> datetime | None:
-    if not 1990 <= year <= 2100:
-        return None
-    try:
-        value = datetime(year, month, day, hour, minute, second, micro)
-    except ValueError:
-        return None
-    value = value.replace(tzinfo=tz or PARIS)
-    return value.astimezone(UTC)
-
-
-def _offset(text: str | None) -> Any:
-    if not text:
-        return None
-    upper = text.upper()
-    if upper in ("Z", "UTC", "GMT"):
-        return UTC
-    sign = -1 if upper[0] == "-" else 1
-    digits = upper[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:4])
-    if hours > 14 or minutes > 59:
-        return None
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
-
-
-def parse_date(text: object, *, naive: Any = None) -> datetime | None:
-    """A timezone-aware UTC datetime from the date formats offers use, or None (see module docstring).
-
-    Times without an offset are read in ``naive`` (default Paris time; ``UTC`` for values a database stored
-    in UTC)."""
-    naive = naive or PARIS
-    if isinstance(text, datetime):
-        value = text if text.tzinfo else text.replace(tzinfo=naive)
-        value = value.astimezone(UTC)
-        return value if 1990 <= value.year <= 2100 else None
-    if isinstance(text, date):
-        return _build(text.year, text.month, text.day, tz=naive)
-    raw = _text(text, 100)
-    if not raw or len(raw) > 60:
-        return None
-    try:
-        return _parse_date(raw, naive)
-    except (ValueError, OverflowError, TypeError, IndexError):
-        return None
-
-
-def parse_day(text: object, *, naive: Any = None) -> date | None:
-    """The calendar date of ``parse_date(text, naive=naive)`` where it was written (a date alone stays that
-    day: "2026-03-01" is 1 March, not the UTC day of Paris midnight)."""
-    value = parse_date(text, naive=naive)
-    return value.astimezone(naive or PARIS).date() if value else None
-
-
-def _parse_date(raw: str, naive: Any) -> datetime | None:
-    m = _ISO.match(raw)
-    if m:
-        y, mo, d, h, mi, s, frac, tz = m.groups()
-        micro = int((frac or "0")[:6].ljust(6, "0"))
-        offset = _offset(tz) if tz else None
-        if tz and offset is None:
-            return None
-        return _build(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), micro, offset or naive)
-    m = _COMPACT.match(raw)
-    if m:
-        y, mo, d, h, mi, s, z = m.groups()
-        return _build(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
-                      tz=UTC if z else naive)
-    folded = fold(raw).strip()
-    m = _DMY.match(folded)
-    if m:
-        d, mo, y, h, mi, s = m.groups()
-        return _build(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tz=naive)
-    m = _FRENCH.match(folded)
-    if m:
-        d, month_name, y, h, mi = m.groups()
-        month = _MONTHS.get(month_name)
-        if month:
-            return _build(int(y), month, int(d), int(h or 0), int(mi or 0), tz=naive)
-        return None
-    if _RFC822_HINT.match(raw):
-        try:
-            value = parsedate_to_datetime(raw)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=naive)
-        value = value.astimezone(UTC)
-        return value if 1990 <= value.year <= 2100 else None
-    return None
-
-
 # ------------------------------------------------------------------------------------------ experience
 
 _HW_EXPERIENCE = re.compile(r"^(?:sup|plus)_(\d{1,2})$|^(\d{1,2})_(\d{1,2})$|^(?:moins|inf)_(\d{1,2})$")
@@ -563,87 +421,6 @@ def parse_positions(value: object) -> int | None:
         number = int(m.group(1))
         return number if 1 <= number <= 1000 else None
     return None
-
-
-# -------------------------------------------------------------------------------------------- titles
-
-_TAG = re.compile(r"<[^>]*>")
-_GENDER_EXTRA = [
-    re.compile(r"\(\s*[hfmx]\s*/\s*[hfmx]\s*(?:/\s*[hfmx]\s*)*\)", re.IGNORECASE),
-    re.compile(r"(?<![\w])[hfm]\s*/\s*[hfm](?:\s*/\s*[hfmx])?(?![\w])", re.IGNORECASE),
-    re.compile(r"(?<![\w])[hf]\s*-\s*[hf](?![\w])", re.IGNORECASE),
-    re.compile(r"\((?:ve|ive|trice|rice|euse|ère|ere|le|ne|te|se|e|es|s|fe|sse|sse)\)", re.IGNORECASE),
-    re.compile(r"(?<=\w)\s*/\s*(?:trice|rice|euse|ère|ere|ive|enne|nne|ne|se|e)\b", re.IGNORECASE),
-]
-_DOUBLE_FORM = re.compile(r"\b([^\W\d_][\w'-]{2,})\s*/\s*([^\W\d_][\w'-]{2,})\b")
-_PREFIX = re.compile(
-    r"^\s*(?:alternance|alternant|apprentissage|apprenti|stage|stagiaire|cdi|cdd|interim|intérim|vie|v\.i\.e"
-    r"|job d'été|job etudiant|saisonnier|urgent|offre|recrutement)\s*[-|:–—/]+\s*",
-    re.IGNORECASE,
-)
-_SUFFIX_CODE = re.compile(r"\s*[-–—(]\s*(?:\d{2,3}|2[AB])\s*\)?\s*$")
-_SEPARATORS = re.compile(r"(?:\s*[-–—|]\s*){2,}")
-_ACRONYMS = frozenset(
-    """ash as ide idel aes amp avs atsem ehpad ssiad caces btp rh it sav bts cap bep pl spl vl cdi cdd admr
-    ssr usld pmi chu ch drh daf qhse hse ia cnc plc dsi dg dga rssi sql php sap erp crm b2b btob b2c vrd cvc
-    tp ssi sst esat ime mas fam pcr ibode iade adv ase dut but ms mba bac smur samu ifsi vtc spl ecm sdr ge
-    ui ux api web seo aeh ehpa""".split()
-)
-
-
-def _first_form(match: re.Match[str]) -> str:
-    """Keep the first of "Serveur/Serveuse" or "Aide-soignant / Aide-soignante" (shared stem)."""
-    a, b = match.group(1), match.group(2)
-    fa, fb = fold(a), fold(b)
-    common = 0
-    for x, y in zip(fa, fb, strict=False):
-        if x != y:
-            break
-        common += 1
-    return a if common >= 3 and common >= min(len(fa), len(fb)) // 2 else match.group(0)
-
-
-def _sentence_case(title: str) -> str:
-    words = title.split(" ")
-    out = []
-    for i, word in enumerate(words):
-        core = fold(word).strip("()[],.;:!?'\"")
-        if core in _ACRONYMS or any(ch.isdigit() for ch in word):
-            out.append(word)
-        else:
-            lower = word.lower()
-            out.append(lower[:1].upper() + lower[1:] if i == 0 else lower)
-    return " ".join(out)
-
-
-def clean_title(title: object) -> str:
-    """A clean job title for display and comparison (the original is kept by the caller).
-
-    "Aide-soignant(e) de nuit H/F" → "Aide-soignant de nuit"; "Alternance - Développeur Web F/H" →
-    "Développeur Web"; "CONSEILLER(E) EN CHARGE DE L'INDEMNISATION - 92" → "Conseiller en charge de
-    l'indemnisation".
-    """
-    raw = _text(title, 1000)
-    if not raw:
-        return ""
-    value = html_lib.unescape(_TAG.sub(" ", raw)) if "<" in raw or "&" in raw else raw
-    value = re.sub(r"\s+", " ", value).strip()
-    original = value
-    for pattern in _GENDER_EXTRA:
-        value = pattern.sub(" ", value)
-    value = strip_gender_marks(value)
-    value = _DOUBLE_FORM.sub(_first_form, value)
-    for _ in range(2):
-        value = _PREFIX.sub("", value)
-    value = _SUFFIX_CODE.sub("", value)
-    value = _SEPARATORS.sub(" - ", value)
-    value = re.sub(r"\(\s*\)", " ", value)
-    value = re.sub(r"\s+", " ", value).strip(" -–—|/:,;")
-    letters = [c for c in value if c.isalpha()]
-    if letters and sum(c.isupper() for c in letters) / len(letters) > 0.8 and len(letters) > 4:
-        value = _sentence_case(value)
-    value = value[:300].strip()
-    return value or original[:300]
 
 
 # ------------------------------------------------------------------------- fields stated in the text

@@ -11,6 +11,10 @@
   SIRENs) holds the prospect's target EPCI.
 
 Datetimes read back from SQLite are naive; ``aware()`` treats them as UTC before any comparison.
+
+Size (issue 20): a little over 600 lines on purpose: the household helpers use the prospect look-ups
+(``find_candidates``, ``normalize_phone``) and ``upsert_candidate`` proposes households, so moving them to a
+module of their own while this one re-exports them would make an import cycle.
 """
 
 from __future__ import annotations
@@ -239,7 +243,6 @@ def upsert_candidate(
     others = [c for c in found if c not in by_email and same_person(c, values)]
     housemates = [c for c in found if c not in by_email and c not in others]
     matches = by_email + others
-    changed: list[str] = []
     fill_only = False
     if matches:
         candidate = matches[0]
@@ -256,8 +259,32 @@ def upsert_candidate(
         outcome = "imported"
     # The phone belongs to another known prospect than the e-mail: keep it there, staff are warned.
     conflicting = {"phone"} if len(found) > 1 else set()
+    changed = _apply_values(candidate, values, skip=conflicting, fill_only=fill_only, met_at=met_at, channel=channel)
+    last = aware(candidate.last_contact_at)
+    if last is None or met_at > last:
+        candidate.last_contact_at = met_at
+        if outcome == "updated":
+            changed.append("last_contact_at")
+    if outcome == "updated":
+        if changed:
+            candidate.updated_at = now
+            candidate.purge_notice_at = None  # a new contact restarts the retention period
+        else:
+            outcome = "unchanged"
+    session.flush()
+    proposed = [mate.id for mate in housemates[:MAX_HOUSEHOLD_PROPOSALS]
+                if propose_household(session, candidate, mate, "même téléphone, autre nom ou autre courriel")]
+    conflicts = [c.id for c in matches[1:]] + ([c.id for c in housemates] if by_email else [])
+    return UpsertResult(candidate, outcome, changed, conflicts, proposed)
+
+
+def _apply_values(
+    candidate: Candidate, values: dict[str, Any], *, skip: set[str], fill_only: bool, met_at: datetime, channel: str
+) -> list[str]:
+    """Write the non-empty ``values`` on ``candidate`` (only where empty when ``fill_only``): the fields changed."""
+    changed: list[str] = []
     for name in PROFILE_FIELDS:
-        if name in conflicting:
+        if name in skip:
             continue
         value = values.get(name)
         if value is None or value == "" or value == [] or value == {}:
@@ -281,22 +308,7 @@ def upsert_candidate(
         if fill_only and given is False:
             given = None  # an older "no" does not withdraw a newer "yes"
         _record_consent(candidate, purpose, given, met_at, channel, changed)
-    last = aware(candidate.last_contact_at)
-    if last is None or met_at > last:
-        candidate.last_contact_at = met_at
-        if outcome == "updated":
-            changed.append("last_contact_at")
-    if outcome == "updated":
-        if changed:
-            candidate.updated_at = now
-            candidate.purge_notice_at = None  # a new contact restarts the retention period
-        else:
-            outcome = "unchanged"
-    session.flush()
-    proposed = [mate.id for mate in housemates[:MAX_HOUSEHOLD_PROPOSALS]
-                if propose_household(session, candidate, mate, "même téléphone, autre nom ou autre courriel")]
-    conflicts = [c.id for c in matches[1:]] + ([c.id for c in housemates] if by_email else [])
-    return UpsertResult(candidate, outcome, changed, conflicts, proposed)
+    return changed
 
 
 #: a phone shared by more people than this is a switchboard, not a household: only the first are proposed
@@ -306,8 +318,6 @@ MAX_HOUSEHOLD_PROPOSALS = 5
 def same_person(candidate: Candidate, values: dict[str, Any]) -> bool:
     """Whether a prospect found by phone alone may be the person ``values`` describe: no different e-mail,
     no different first or last name (accents, case and punctuation ignored)."""
-    from matching.text import fold
-
     email = (values.get("email") or "").strip().lower()
     if email and candidate.email and candidate.email.lower() != email:
         return False

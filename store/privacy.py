@@ -279,75 +279,7 @@ def export_person(session: Session, identifier: str, *, actor: str | None = None
     people = find_person(session, identifier)
     exported = []
     for c in people:
-        data: dict[str, Any] = {"profile": _columns(c)}
-        data["consents"] = [
-            {
-                "purpose": purpose,
-                "given": getattr(c, f"consent_{key}"),
-                "at": _iso(getattr(c, f"consent_{key}_at")),
-                "channel": getattr(c, f"consent_{key}_channel"),
-            }
-            for key, purpose in (
-                ("contact", "être contacté(e) par le programme"),
-                ("share", "partage du profil avec des employeurs"),
-            )
-        ]
-        data["events"] = [
-            {"event": e.name, "date": _iso(e.date), "place": e.place, "met_at": _iso(met_at)}
-            for e, met_at in session.execute(
-                select(Event, CandidateEvent.met_at).join(CandidateEvent).where(CandidateEvent.candidate_id == c.id)
-            ).all()
-        ]
-        data["path"] = [_columns(step) for step in c.path]
-        data["household"] = None
-        if c.household_id:
-            members = (
-                session.execute(
-                    select(Candidate.id).where(Candidate.household_id == c.household_id, Candidate.id != c.id)
-                )
-                .scalars()
-                .all()
-            )
-            data["household"] = {"id": c.household_id, "other_member_ids": members}
-        data["matches"] = [
-            {**_columns(m), "offer_title": title}
-            for m, title in session.execute(
-                select(Match, Offer.title).join(Offer, Offer.id == Match.offer_id).where(Match.candidate_id == c.id)
-            ).all()
-        ]
-        data["match_feedback"] = [
-            _columns(f)
-            for f in session.execute(select(MatchFeedback).where(MatchFeedback.candidate_id == c.id)).scalars()
-        ]
-        data["shortlists"] = [
-            {
-                **_columns(entry),
-                "offer_id": shortlist.offer_id,
-                "recipient": shortlist.recipient_email,
-                "sent_at": _iso(shortlist.sent_at),
-            }
-            for entry, shortlist in session.execute(
-                select(ShortlistEntry, Shortlist).join(Shortlist).where(ShortlistEntry.candidate_id == c.id)
-            ).all()
-        ]
-        data["audit"] = [
-            {"at": _iso(a.at), "actor": a.actor, "action": a.action}
-            for a in session.execute(
-                select(AuditLog)
-                .where(AuditLog.object_type == "candidate", AuditLog.object_id == str(c.id))
-                .order_by(AuditLog.at)
-            ).scalars()
-        ]
-        data["sources"] = [
-            {"event": name, "channel": src.channel, "file": src.file_name, "line": src.line, "fields": src.fields,
-             "met_at": _iso(src.met_at), "given_at": _iso(src.given_at)}
-            for src, name in session.execute(
-                select(CandidateSource, Event.name).outerjoin(Event, Event.id == CandidateSource.event_id)
-                .where(CandidateSource.candidate_id == c.id).order_by(CandidateSource.met_at, CandidateSource.id)
-            ).all()
-        ]
-        data.update(_welcome_of(session, c.id))
-        exported.append(data)
+        exported.append(_candidate_export(session, c))
         audit(session, actor, "privacy.export", "candidate", c.id)
     ambassadors = find_ambassadors(session, identifier)
     for a in ambassadors:
@@ -357,17 +289,99 @@ def export_person(session: Session, identifier: str, *, actor: str | None = None
     return {
         "exported_at": utcnow().isoformat(),
         "people": exported,
-        "ambassadors": [
-            {
-                **_columns(a),
-                "introductions": [
-                    {k: v for k, v in _columns(i).items() if not k.endswith("_nonce") and k != "candidate_id"}
-                    for i in session.scalars(select(Introduction).where(Introduction.ambassador_id == a.id))
-                ],
-            }
-            for a in ambassadors
-        ],
+        "ambassadors": [_ambassador_export(session, a) for a in ambassadors],
         "directory_contacts": [_columns(e) for e in contacts],
+    }
+
+
+def _candidate_export(session: Session, c: Candidate) -> dict[str, Any]:
+    """One candidate's profile, consents, events and path, then what the programme recorded about them."""
+    data: dict[str, Any] = {"profile": _columns(c)}
+    data["consents"] = [
+        {
+            "purpose": purpose,
+            "given": getattr(c, f"consent_{key}"),
+            "at": _iso(getattr(c, f"consent_{key}_at")),
+            "channel": getattr(c, f"consent_{key}_channel"),
+        }
+        for key, purpose in (
+            ("contact", "être contacté(e) par le programme"),
+            ("share", "partage du profil avec des employeurs"),
+        )
+    ]
+    data["events"] = [
+        {"event": e.name, "date": _iso(e.date), "place": e.place, "met_at": _iso(met_at)}
+        for e, met_at in session.execute(
+            select(Event, CandidateEvent.met_at).join(CandidateEvent).where(CandidateEvent.candidate_id == c.id)
+        ).all()
+    ]
+    data["path"] = [_columns(step) for step in c.path]
+    data.update(_candidate_records(session, c))
+    return data
+
+
+def _candidate_records(session: Session, c: Candidate) -> dict[str, Any]:
+    """Household, matches, feedback, shortlists, audit trail, sources and welcome records of one candidate."""
+    data: dict[str, Any] = {}
+    data["household"] = None
+    if c.household_id:
+        members = (
+            session.execute(
+                select(Candidate.id).where(Candidate.household_id == c.household_id, Candidate.id != c.id)
+            )
+            .scalars()
+            .all()
+        )
+        data["household"] = {"id": c.household_id, "other_member_ids": members}
+    data["matches"] = [
+        {**_columns(m), "offer_title": title}
+        for m, title in session.execute(
+            select(Match, Offer.title).join(Offer, Offer.id == Match.offer_id).where(Match.candidate_id == c.id)
+        ).all()
+    ]
+    data["match_feedback"] = [
+        _columns(f)
+        for f in session.execute(select(MatchFeedback).where(MatchFeedback.candidate_id == c.id)).scalars()
+    ]
+    data["shortlists"] = [
+        {
+            **_columns(entry),
+            "offer_id": shortlist.offer_id,
+            "recipient": shortlist.recipient_email,
+            "sent_at": _iso(shortlist.sent_at),
+        }
+        for entry, shortlist in session.execute(
+            select(ShortlistEntry, Shortlist).join(Shortlist).where(ShortlistEntry.candidate_id == c.id)
+        ).all()
+    ]
+    data["audit"] = [
+        {"at": _iso(a.at), "actor": a.actor, "action": a.action}
+        for a in session.execute(
+            select(AuditLog)
+            .where(AuditLog.object_type == "candidate", AuditLog.object_id == str(c.id))
+            .order_by(AuditLog.at)
+        ).scalars()
+    ]
+    data["sources"] = [
+        {"event": name, "channel": src.channel, "file": src.file_name, "line": src.line, "fields": src.fields,
+         "met_at": _iso(src.met_at), "given_at": _iso(src.given_at)}
+        for src, name in session.execute(
+            select(CandidateSource, Event.name).outerjoin(Event, Event.id == CandidateSource.event_id)
+            .where(CandidateSource.candidate_id == c.id).order_by(CandidateSource.met_at, CandidateSource.id)
+        ).all()
+    ]
+    data.update(_welcome_of(session, c.id))
+    return data
+
+
+def _ambassador_export(session: Session, a: Ambassador) -> dict[str, Any]:
+    """One ambassador's columns and their introductions (without the candidate or the nonces)."""
+    return {
+        **_columns(a),
+        "introductions": [
+            {k: v for k, v in _columns(i).items() if not k.endswith("_nonce") and k != "candidate_id"}
+            for i in session.scalars(select(Introduction).where(Introduction.ambassador_id == a.id))
+        ],
     }
 
 

@@ -23,6 +23,9 @@ from crawlers.feeds import (
     json_value,
     xml_value,
 )
+from crawlers.managed import find_source
+from crawlers.probe import guess_format, guess_xml_items
+from crawlers.registry import RegistryError
 from crawlers.sheets import SheetRow, header_key, read_spreadsheet
 from matching.types import RawPosting
 
@@ -52,9 +55,6 @@ class DeclaredFeedSpider(FeedSpider):
             self.use_format(self.feed_format)
 
     def _registered_format(self) -> FeedFormat | None:
-        from crawlers.managed import find_source
-        from crawlers.registry import RegistryError
-
         try:
             entry = find_source(self.source_id)
         except RegistryError:
@@ -73,8 +73,6 @@ class DeclaredFeedSpider(FeedSpider):
 
     def items_from_body(self, body: bytes, *, http_charset: str | None = None) -> Iterator[tuple[str, Any]]:
         if self.feed_format is None:
-            from crawlers.probe import guess_format
-
             guessed = guess_format(body, http_charset=http_charset)
             if guessed is None:
                 self.drop(DROP_NOT_A_FEED, "format non reconnu (ni XML, ni JSON, ni tableau avec des offres)")
@@ -84,8 +82,6 @@ class DeclaredFeedSpider(FeedSpider):
         family = self.active_format.family
         if family in ("xml", "rss"):
             if not self.item_tags:
-                from crawlers.probe import guess_xml_items
-
                 self.item_tags = (guess_xml_items(body) or "job",)
             yield from XmlFeedSpider.items_from_body(self, body, http_charset=http_charset)  # type: ignore[arg-type]
         elif family == "json":

@@ -98,10 +98,6 @@ def offer_to_raw(offer: dict[str, Any], *, source: str) -> RawPosting:
     """Map one France Travail offer to a ``RawPosting`` (the recruiter's contact name and e-mail are not kept)."""
     place = _dict(offer.get("lieuTravail"))
     libelle = _text(place.get("libelle"))
-    departement = None
-    if libelle and " - " in libelle:
-        head = libelle.split(" - ", 1)[0].strip()
-        departement = head if re.fullmatch(r"\d{2,3}|2[AB]", head) else None
     company = _dict(offer.get("entreprise"))
     origin = _dict(offer.get("origineOffre"))
     alternance = bool(offer.get("alternance"))
@@ -116,17 +112,6 @@ def offer_to_raw(offer: dict[str, Any], *, source: str) -> RawPosting:
         for part in (_text(offer.get("dureeTravailLibelleConverti")), _text(offer.get("dureeTravailLibelle")))
         if part
     )
-    salary = _dict(offer.get("salaire"))
-    salary_text = " ; ".join(
-        part
-        for part in (
-            _text(salary.get("libelle")),
-            _text(salary.get("commentaire")),
-            _text(salary.get("complement1")),
-            _text(salary.get("complement2")),
-        )
-        if part
-    )
     offer_id = _text(offer.get("id"))
     url = DETAIL_URL.format(id=offer_id) if offer_id else None
     partners = [
@@ -134,28 +119,6 @@ def offer_to_raw(offer: dict[str, Any], *, source: str) -> RawPosting:
         for p in (origin.get("partenaires") if isinstance(origin.get("partenaires"), list) else [])
         if isinstance(p, dict)
     ]
-    extra = {
-        key: offer[key]
-        for key in (
-            "typeContrat",
-            "natureContrat",
-            "appellationlibelle",
-            "qualificationLibelle",
-            "secteurActiviteLibelle",
-            "accessibleTH",
-            "offresManqueCandidats",
-            "alternance",
-            "dateActualisation",
-            "experienceExige",
-            "formations",
-            "competences",
-            "qualitesProfessionnelles",
-            "entrepriseAdaptee",
-        )
-        if offer.get(key) not in (None, "", [], {})
-    }
-    if origin:
-        extra["origine"] = {"origine": origin.get("origine"), "urlOrigine": origin.get("urlOrigine")}
     return RawPosting(
         source=source,
         source_id=offer_id,
@@ -168,13 +131,13 @@ def offer_to_raw(offer: dict[str, Any], *, source: str) -> RawPosting:
         location=libelle,
         city=None,
         postal_code=_text(place.get("codePostal")),
-        departement=departement,
+        departement=_departement(libelle),
         insee=_text(place.get("commune")),
         lat=place.get("latitude") if isinstance(place.get("latitude"), int | float | str) else None,
         lon=place.get("longitude") if isinstance(place.get("longitude"), int | float | str) else None,
         contract=contract,
         working_time=working or None,
-        salary=salary_text or None,
+        salary=_salary_text(offer) or None,
         experience=_text(offer.get("experienceLibelle")),
         published_at=_text(offer.get("dateCreation")),
         rome_code=_text(offer.get("romeCode")),
@@ -182,8 +145,58 @@ def offer_to_raw(offer: dict[str, Any], *, source: str) -> RawPosting:
         apply_url=_text(_get(offer, "contact", "urlPostulation")) or _text(origin.get("urlOrigine")) or url,
         positions=offer.get("nombrePostes") if isinstance(offer.get("nombrePostes"), int | str) else None,
         partners=partners,
-        extra=extra,
+        extra=_extra(offer, origin),
     )
+
+
+def _departement(libelle: str | None) -> str | None:
+    """The département code a place label starts with ("46 - Cahors"), if any."""
+    if libelle and " - " in libelle:
+        head = libelle.split(" - ", 1)[0].strip()
+        return head if re.fullmatch(r"\d{2,3}|2[AB]", head) else None
+    return None
+
+
+def _salary_text(offer: dict[str, Any]) -> str:
+    """The salary label and its comments, joined."""
+    salary = _dict(offer.get("salaire"))
+    return " ; ".join(
+        part
+        for part in (
+            _text(salary.get("libelle")),
+            _text(salary.get("commentaire")),
+            _text(salary.get("complement1")),
+            _text(salary.get("complement2")),
+        )
+        if part
+    )
+
+
+#: offer fields kept as they are in ``RawPosting.extra``
+_EXTRA_KEYS = (
+    "typeContrat",
+    "natureContrat",
+    "appellationlibelle",
+    "qualificationLibelle",
+    "secteurActiviteLibelle",
+    "accessibleTH",
+    "offresManqueCandidats",
+    "alternance",
+    "dateActualisation",
+    "experienceExige",
+    "formations",
+    "competences",
+    "qualitesProfessionnelles",
+    "entrepriseAdaptee",
+)
+
+
+def _extra(offer: dict[str, Any], origin: dict[str, Any]) -> dict[str, Any]:
+    """The offer's fields kept as they are (when not empty), and where the offer came from."""
+    extra = {key: offer[key] for key in _EXTRA_KEYS if offer.get(key) not in (None, "", [], {})}
+    if origin:
+        extra["origine"] = {"origine": origin.get("origine"), "urlOrigine": origin.get("urlOrigine")}
+    return extra
 
 
 @dataclass

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+import scrapy
+
 from crawlers.careers import CareerSiteSpider
 from crawlers.feeds import Paths, clean_value, decode_feed, json_value
 from matching.types import RawPosting
@@ -78,8 +80,6 @@ class WorkdaySpider(CareerSiteSpider):
             if isinstance(result, RawPosting) and result.extra.get("path"):
                 result.url = public + result.extra["path"]
                 if self.details:
-                    import scrapy
-
                     yield scrapy.Request(api + result.extra["path"], callback=self.parse, dont_filter=True,
                                          meta={"detail": True, "posting": result},
                                          headers={"Accept": "application/json"})
