@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from crawlers.monitors import FIELD_LABELS as MONITOR_FIELD_LABELS
 from crawlers.probe import ProbeReport, probe
 from matching.text import fold
 from services.errors import ServiceError
@@ -23,15 +24,9 @@ MAX_BYTES = 20 * 1024 * 1024
 TIMEOUT_S = 30
 
 
-#: the RawPosting fields as staff name them (probe reports, the web app's preview)
-FIELD_LABELS = {
-    "title": "intitulé", "source_id": "identifiant", "url": "adresse de l'offre", "apply_url": "candidature",
-    "employer": "employeur", "city": "commune", "postal_code": "code postal", "departement": "département",
-    "location": "lieu", "lat": "latitude", "lon": "longitude", "contract": "contrat",
-    "contract_duration": "durée du contrat", "working_time": "temps de travail", "salary": "salaire",
-    "published_at": "date de publication", "expires_at": "date limite", "description": "description",
-    "experience": "expérience", "remote": "télétravail",
-}
+#: the RawPosting fields as staff name them (probe reports, the web app's preview): the crawl health names,
+#: with the two words the probe's table uses
+FIELD_LABELS = {**MONITOR_FIELD_LABELS, "title": "intitulé", "apply_url": "candidature"}
 
 
 class SourceProbeError(ServiceError, ValueError):
