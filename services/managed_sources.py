@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from crawlers.managed import managed_entry
 from crawlers.registry import PLATFORMS, RegistryError, SourceEntry, entry_from_table, load_registry
+from services.address_guard import AddressRefused, check_public_address
 from services.audit import record
 from services.sources import MAX_BYTES, SourceProbeError, format_toml, probe_bytes, probe_target, proposed_entry
 from store.crawls import sync_sources
@@ -105,8 +106,8 @@ def preview(*, url: str = "", token: str = "", name: str = "le fichier") -> Any:
             return probe_bytes(path.read_bytes(), name=name)
         if not re.match(r"^https?://", url.strip(), re.IGNORECASE):
             raise ManagedSourceError("indiquez une adresse http(s):// ou déposez un fichier")
-        return probe_target(url.strip())
-    except SourceProbeError as exc:
+        return probe_target(url.strip(), public_only=True)
+    except (SourceProbeError, AddressRefused) as exc:
         raise ManagedSourceError(str(exc)) from exc
 
 
@@ -187,6 +188,11 @@ def save_source(session: Session, form: SourceForm, *, actor: str, new: bool = T
     if not new and row is None:
         raise ManagedSourceError(f"source inconnue : {source_id}")
     table = _declaration(form)
+    if "url" in table:
+        try:
+            check_public_address(table["url"])
+        except AddressRefused as exc:
+            raise ManagedSourceError(str(exc)) from exc
     reads_sample = "url" not in table and bool(form.sample_token)
     if reads_sample:
         table["url"] = "file:///en-attente"  # checked now, replaced by the stored file's address below

@@ -17,6 +17,7 @@ from typing import Any
 from crawlers.monitors import FIELD_LABELS as MONITOR_FIELD_LABELS
 from crawlers.probe import ProbeReport, probe
 from matching.text import fold
+from services.address_guard import PublicRedirects, check_public_address
 from services.errors import ServiceError
 
 #: the largest document probed (the crawl's own DOWNLOAD_MAXSIZE is of the same order)
@@ -33,13 +34,19 @@ class SourceProbeError(ServiceError, ValueError):
     """The file or address cannot be probed, or holds no feed; the message is French, one line."""
 
 
-def read_target(target: str, *, timeout: float = TIMEOUT_S) -> tuple[bytes, str | None]:
-    """The bytes of a file path, ``file://`` or ``http(s)://`` address, and the HTTP charset if any."""
+def read_target(target: str, *, timeout: float = TIMEOUT_S, public_only: bool = False) -> tuple[bytes, str | None]:
+    """The bytes of a file path, ``file://`` or ``http(s)://`` address, and the HTTP charset if any.
+
+    ``public_only`` (an address typed in the web app): only http(s) to public addresses, redirects included
+    (``services.address_guard``)."""
+    if public_only:
+        check_public_address(target)
     if re.match(r"^https?://", target, re.IGNORECASE):
         request = urllib.request.Request(  # noqa: S310 - the scheme is http(s), checked above
             target, headers={"User-Agent": "ohmylot-probe (+Oh my Lot !)"})
+        opener = urllib.request.build_opener(PublicRedirects) if public_only else urllib.request.build_opener()
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only
+            with opener.open(request, timeout=timeout) as response:
                 body = response.read(MAX_BYTES + 1)
                 charset = response.headers.get_content_charset()
         except urllib.error.HTTPError as exc:
@@ -78,9 +85,9 @@ def probe_bytes(body: bytes, *, http_charset: str | None = None, name: str = "le
     return report
 
 
-def probe_target(target: str) -> ProbeReport:
+def probe_target(target: str, *, public_only: bool = False) -> ProbeReport:
     """Probe a file or an address (see :func:`read_target`, :func:`probe_bytes`)."""
-    body, charset = read_target(target)
+    body, charset = read_target(target, public_only=public_only)
     return probe_bytes(body, http_charset=charset, name=target)
 
 

@@ -256,3 +256,42 @@ def test_bad_id_and_stale_pending_samples(db) -> None:
     fresh = keep_pending(b"nouveau")
     assert not path.exists()
     assert (sources_dir() / "_en-attente" / fresh).read_bytes() == b"nouveau"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8046/offres.xml", "http://localhost/flux.xml",
+                                 "http://169.254.169.254/latest/meta-data/", "http://[::1]/x.xml",
+                                 "http://10.0.0.7/offres.csv", "file:///etc/passwd"])
+def test_web_declared_address_must_be_public(db, url, monkeypatch) -> None:
+    from services.managed_sources import ManagedSourceError, preview, save_source
+
+    monkeypatch.delenv("OHMYLOT_SOURCES_ALLOW_PRIVATE", raising=False)
+    with pytest.raises(ManagedSourceError) as caught:
+        preview(url=url)
+    assert "\n" not in str(caught.value)
+    with db.session() as session, pytest.raises(ManagedSourceError, match="interne|http"):
+        save_source(session, _form(url=url), actor="a")
+
+
+def test_preview_does_not_follow_a_redirect_inside(db, monkeypatch) -> None:
+    """A public address that redirects to the internal network is refused at the redirect."""
+    import urllib.request
+
+    from services import address_guard
+    from services.address_guard import AddressRefused, PublicRedirects
+
+    monkeypatch.delenv("OHMYLOT_SOURCES_ALLOW_PRIVATE", raising=False)
+    request = urllib.request.Request("https://partenaire.example/offres.xml")
+    handler = PublicRedirects()
+    with pytest.raises(AddressRefused, match="interne"):
+        handler.redirect_request(request, None, 302, "Found", {}, "http://127.0.0.1:5432/")
+    monkeypatch.setattr(address_guard, "_addresses", lambda host, port: [__import__("ipaddress").ip_address("93.184.215.14")])
+    assert handler.redirect_request(request, None, 302, "Found", {}, "https://ailleurs.example/o.xml") is not None
+
+
+def test_private_addresses_allowed_by_it(db, monkeypatch) -> None:
+    from services.address_guard import check_public_address
+
+    monkeypatch.setenv("OHMYLOT_SOURCES_ALLOW_PRIVATE", "1")
+    check_public_address("http://10.0.0.7/offres.csv")  # the intranet feed IT allowed
+    with pytest.raises(ValueError, match="http"):
+        check_public_address("file:///etc/passwd")  # never a file of the server
