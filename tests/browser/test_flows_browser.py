@@ -1,6 +1,6 @@
 """Issue 23 in Chromium, on a desktop screen and on a 375 px phone: every page walked is checked by axe-core
 (``axe-playwright-python``: 0 violations, any impact) and, on the phone, for horizontal scrolling
-(``document.documentElement.scrollWidth`` no wider than the window).
+(``document.documentElement.scrollWidth`` no wider than the window) and for a header of at most 130 px.
 
 Flows: a prospect followed up (step, dated task, the "à faire" page), a shortlist built (ticks kept across a
 search, recipient prefilled), approved and sent with no step undone, the employer answering on a phone (an
@@ -31,6 +31,8 @@ pytestmark = [
 
 SCREENS = {"ordinateur": {"width": 1280, "height": 800}, "telephone": {"width": 375, "height": 740}}
 CAHORS = "200023737"
+#: the header (brand, staff menu, sign-out) on a phone leaves the first screen to the page
+MAX_PHONE_HEADER_PX = 130
 
 
 class Walk:
@@ -53,6 +55,9 @@ class Walk:
         widths = self.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         if widths[0] > widths[1]:
             self.problems.append(f"{self.screen} {label}: {widths[0]} px wide on a {widths[1]} px screen")
+        header = self.page.evaluate("document.querySelector('.site-header')?.getBoundingClientRect().height ?? 0")
+        if self.screen == "telephone" and header > MAX_PHONE_HEADER_PX:  # was 290 px with the staff menu
+            self.problems.append(f"{self.screen} {label}: header {header:.0f} px high (> {MAX_PHONE_HEADER_PX})")
 
     def close(self) -> None:
         self.context.close()
