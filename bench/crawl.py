@@ -26,6 +26,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import lxml.html
+
+from bench.speed import distinct_jobs, insert_baseline
+from crawlers.jsonld import extract_job_postings, job_posting_to_raw
+from crawlers.runner import run_crawl
+from crawlers.sandbox.server import serve
+from crawlers.sandbox.site import Sandbox
+from matching import normalize as normalize_module
+from matching.normalize import normalize_posting, normalize_postings
+from store.crawls import start_run
+from store.db import open_database
+from store.models import Base
+from store.postings import PostingInput, ensure_source, upsert_postings
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -59,9 +73,6 @@ def scrapy_bench(seconds: int = 10) -> dict[str, float]:
 
 def crawl_sandbox(vacancies: int = 3000, site: str = "sante-lot") -> dict[str, Any]:
     """Our spider and pipelines on a sandbox career site, delays off, Scrapy's default concurrency."""
-    from crawlers.runner import run_crawl
-    from crawlers.sandbox.server import serve
-    from crawlers.sandbox.site import Sandbox
 
     sandbox = Sandbox(today=date(2026, 11, 25), count=vacancies)
     with tempfile.TemporaryDirectory() as tmp, serve(sandbox.handle) as base:
@@ -96,8 +107,6 @@ def crawl_sandbox(vacancies: int = 3000, site: str = "sante-lot") -> dict[str, A
 
 
 def _pages(count: int) -> list[str]:
-    from crawlers.sandbox.site import Sandbox
-
     sandbox = Sandbox(today=date(2026, 11, 25), count=max(300, min(count, 3000)))
     sandbox.set_base_url("https://bench.invalid")
     templates = [(sandbox.posting_page(v), sandbox.site_ref(v)) for v in sandbox.vacancies if "site" in v.sources]
@@ -114,23 +123,15 @@ def parse_normalize_store(count: int = 5000, batch: int = 500, *, classify_rome:
     ``classify_rome=False`` switches off the ROME classifier of the normaliser (as for sources that give the
     code, like France Travail), to separate its cost from the crawl core's.
     """
-    from crawlers.jsonld import extract_job_postings, job_posting_to_raw
-    from matching import normalize as normalize_module
-    from matching.normalize import normalize_posting, normalize_postings
 
     if not classify_rome:
         normalize_module.set_rome_classifier(None)
-    from bench.speed import distinct_jobs
-    from store.crawls import start_run
-    from store.db import open_database
-    from store.postings import PostingInput, ensure_source, upsert_postings
 
     pages = _pages(count)
     # Distinct titles and descriptions (ROME appellations × qualifiers): no cache of the normaliser helps.
     distinct = distinct_jobs(count, seed=3)
     normalize_posting(job_posting_to_raw(extract_job_postings(pages[0])[0][0], source="warm-up"))  # load references
     with tempfile.TemporaryDirectory() as tmp:
-        from store.models import Base
 
         # create_all rather than the migrations: same tables, seconds less (the migrations are tested elsewhere)
         db = open_database(f"sqlite:///{tmp}/bench.sqlite3", auto_upgrade=False)
@@ -191,9 +192,7 @@ def parse_normalize_store(count: int = 5000, batch: int = 500, *, classify_rome:
 
 def _baselines(pages: list[str], count: int) -> dict[str, float]:
     """Same run: lxml parsing the same pages alone, and a bulk insert of as many rows alone (per CPU second)."""
-    import lxml.html
 
-    from bench.speed import insert_baseline
 
     cpu = time.process_time()
     for page in pages:

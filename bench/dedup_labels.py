@@ -17,7 +17,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import matching.dedup_compare as engine
 from bench.synthetic import Generator, SyntheticPosting
+from matching.dedup import dedupe_records, record_from_json
 
 LABELS_DIR = Path(__file__).resolve().parent.parent / "tests" / "data" / "dedup"
 DUPLICATE_KINDS = ("exact", "near", "semantic", "temporal", "partial")
@@ -98,7 +100,6 @@ def load(directory: Path = LABELS_DIR) -> tuple[list[dict[str, Any]], list[dict[
 
 def cluster_postings(postings: list[dict[str, Any]]) -> dict[str, Any]:
     """Run the engine on the whole labelled corpus: posting id → group label."""
-    from matching.dedup import dedupe_records, record_from_json
 
     records = [record_from_json(p) for p in postings]
     labels = dedupe_records(records)
@@ -165,7 +166,6 @@ def _members(postings: list[dict[str, Any]], key: Any) -> dict[Any, list[str]]:
 
 def tune(directory: Path = LABELS_DIR) -> list[dict[str, Any]]:
     """Grid search of the match threshold and the one-sided title penalty on the dev split (by F1)."""
-    import matching.dedup_compare as engine
 
     postings, _ = load(directory)
     saved = (engine.MATCH_THRESHOLD, engine.ONE_SIDED_PENALTY)

@@ -8,11 +8,11 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from jobs.demo import run_demo
+from store.db import open_database
+
 
 def run(quick: bool = False) -> dict[str, object]:
-    from jobs.demo import run_demo
-    from store.db import open_database
-
     with tempfile.TemporaryDirectory(prefix="ohmylot-bench-demo-") as tmp:
         db = open_database(f"sqlite:///{Path(tmp) / 'demo.sqlite3'}")
         first = run_demo(db, data_dir=Path(tmp), today=date(2026, 11, 25))

@@ -21,6 +21,10 @@ from pathlib import Path
 
 from lxml import etree
 
+from crawlers.spiders.hellowork import HelloWorkSpider
+from crawlers.spiders.spreadsheet import SpreadsheetSpider
+from crawlers.spiders.talentsoft_json import TalentsoftJsonSpider
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "data" / "feeds" / "hellowork.xml"
 
@@ -54,9 +58,6 @@ def _best(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
 
 def run(quick: bool = False) -> dict[str, object]:
     """Measure and return the figures (postings per second, ratio to the lxml baseline)."""
-    from crawlers.spiders.hellowork import HelloWorkSpider
-    from crawlers.spiders.spreadsheet import SpreadsheetSpider
-    from crawlers.spiders.talentsoft_json import TalentsoftJsonSpider
 
     # 2,000 HelloWork jobs are 9.3 MiB: the largest feed DOWNLOAD_MAXSIZE (10 MiB) lets through.
     count = 500 if quick else 2_000

@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from openpyxl import Workbook
+
 HEADERS = ["Nom", "Prénom", "Courriel", "Téléphone", "Métier recherché", "Commune actuelle", "Consentement contact"]
 JOBS = ["Infirmière", "Aide-soignant", "Menuisier", "Comptable", "Boulanger", "Électricien", "Cuisinier", "Maçon"]
 PLACES = ["Toulouse", "Bordeaux", "Cahors", "Figeac", "Montauban", "Rodez"]
@@ -33,7 +35,6 @@ def person(i: int) -> list[str]:
 
 def write_file(path: Path, rows: int) -> Path:
     if path.suffix == ".xlsx":
-        from openpyxl import Workbook
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet()

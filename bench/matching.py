@@ -27,11 +27,20 @@ from typing import Any
 import numpy as np
 
 from bench.matching_synthetic import NOW, departement_offers, departement_shares, national_offers, prospects
+from bench.relevance import evaluate
+from matching.rank import (
+    OfferIndex,
+    Profile,
+    Ranker,
+    TextModel,
+    area_box,
+    merge_top,
+    profile_rome_weights,
+    rank_blocked,
+)
 
 
 def _warm_classifier() -> None:
-    from matching.rank import Profile, profile_rome_weights
-
     profile_rome_weights(Profile(id="warm", desired_jobs="infirmier"))
 
 
@@ -40,8 +49,6 @@ def _peak_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 
 def single_prospect(n_offers: int, n_prospects: int) -> dict[str, Any]:
-    from matching.rank import OfferIndex, Ranker
-
     offers = national_offers(n_offers, seed=11)
     people = prospects(n_prospects, seed=12, no_area_share=0.2)
     started = time.perf_counter()
@@ -69,8 +76,6 @@ def single_prospect(n_offers: int, n_prospects: int) -> dict[str, Any]:
 
 
 def batch(n_prospects: int, n_offers: int) -> dict[str, Any]:
-    from matching.rank import OfferIndex, Ranker
-
     offers = national_offers(n_offers, seed=21)
     people = prospects(n_prospects, seed=22, no_area_share=0.1)
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -100,8 +105,6 @@ def _init_worker(model: Any, people: list[Any], boxes: list[Any]) -> None:
 
 
 def _work(task: tuple[list[tuple[str, int]], int]) -> tuple[dict[str, list[Any]], int, float]:
-    from matching.rank import rank_blocked
-
     departements, top = task
     blocks = (departement_offers(dep, n, seed=1000 + i) for i, (dep, n) in enumerate(departements))
     results = rank_blocked(_WORKER["people"], blocks, _WORKER["model"], top=top, now=NOW, boxes=_WORKER["boxes"])
@@ -109,8 +112,6 @@ def _work(task: tuple[list[tuple[str, int]], int]) -> tuple[dict[str, list[Any]]
 
 
 def huge(n_prospects: int, n_offers: int, *, top: int = 20, workers: int = 2, sample: int = 100_000) -> dict[str, Any]:
-    from matching.rank import TextModel, area_box, merge_top
-
     started = time.perf_counter()
     model = TextModel.fit(national_offers(min(sample, n_offers), seed=31))
     fitted = time.perf_counter()
@@ -159,7 +160,6 @@ def huge(n_prospects: int, n_offers: int, *, top: int = 20, workers: int = 2, sa
 
 def run(quick: bool = False, *, huge_run: bool = False) -> dict[str, object]:
     """Every figure of the benchmark (``quick``: small sizes, a few seconds)."""
-    from bench.relevance import evaluate
 
     _warm_classifier()
     figures: dict[str, object] = {"relevance": evaluate(full=not quick)}

@@ -26,6 +26,16 @@ import time
 from datetime import date
 from typing import Any
 
+from crawlers.sandbox.site import Sandbox
+from matching.geo import DATA_DIR, Gazetteer
+from matching.normalize import (
+    _classifier,
+    normalize_posting,
+    normalize_postings,
+    reset_rome_classifier,
+    set_rome_classifier,
+)
+from matching.text import fold
 from matching.types import RawPosting
 
 JSONLD_UNITS = {"hour": "HOUR", "month": "MONTH", "year": "YEAR"}
@@ -33,7 +43,6 @@ JSONLD_UNITS = {"hour": "HOUR", "month": "MONTH", "year": "YEAR"}
 
 def _corpus(count: int) -> list[RawPosting]:
     """``count`` raw postings in the shapes the spiders produce (France Travail and JSON-LD)."""
-    from crawlers.sandbox.site import Sandbox
 
     sandbox = Sandbox(today=date(2026, 11, 25), count=300)
     sandbox.set_base_url("http://127.0.0.1:1")
@@ -79,7 +88,6 @@ def _throughput(raws: list[RawPosting], repeat: int, batch: bool = False) -> tup
     """Best rates over ``repeat`` runs of ``normalize_posting`` (or ``normalize_postings``): per second of
     CPU time of this process (one core; what the machine's other load does not change) and per second of
     wall-clock time."""
-    from matching.normalize import normalize_posting, normalize_postings
 
     now = None
     for raw in raws[:50]:  # warm-up: lazy imports, gazetteer, classifier
@@ -112,7 +120,6 @@ def _throughput(raws: list[RawPosting], repeat: int, batch: bool = False) -> tup
 
 def _region_names() -> dict[str, str]:
     """Département code → name of its region (what "Ville, Région, France" places write)."""
-    from matching.geo import DATA_DIR
 
     with open(DATA_DIR / "regions.csv", encoding="utf-8", newline="") as fh:
         regions = {row["code"]: row["name"] for row in csv.DictReader(fh)}
@@ -121,8 +128,6 @@ def _region_names() -> dict[str, str]:
 
 
 def _forms(name: str, postal: str, dep: str, region: str) -> list[str]:
-    from matching.text import fold
-
     upper_abbrev = fold(name).upper().replace("SAINTE-", "STE ").replace("SAINT-", "ST ").replace("-", " ")
     return [
         upper_abbrev,
@@ -134,8 +139,6 @@ def _forms(name: str, postal: str, dep: str, region: str) -> list[str]:
 
 
 def _place_accuracy(limit: int | None) -> dict[str, Any]:
-    from matching.geo import Gazetteer
-
     gaz = Gazetteer()
     region_of = _region_names()
     communes = [c for c in gaz.communes.values() if c.departement in gaz.territory and c.postal_codes]
@@ -167,8 +170,6 @@ def _place_accuracy(limit: int | None) -> dict[str, Any]:
 
 
 def _load_time() -> dict[str, float]:
-    from matching.geo import Gazetteer
-
     timings = []
     cpu_timings = []
     for _ in range(3):
@@ -193,8 +194,6 @@ def _load_time() -> dict[str, float]:
 
 
 def run(quick: bool = False) -> dict[str, object]:
-    from matching.normalize import _classifier, reset_rome_classifier, set_rome_classifier
-
     result: dict[str, object] = {}
     result["load"] = _load_time()
     raws = _corpus(300 if quick else 6_000)

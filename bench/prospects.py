@@ -14,6 +14,10 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from services.candidate_import import import_candidates
+from store.db import open_database
+from store.privacy import erase_person, purge
+
 FIRST = ["Sophie", "Julien", "Élodie", "Karim", "Inès", "Lucas", "Hélène", "Rémi", "Anaïs", "Paul", "Léa", "Marc"]
 LAST = ["Martin", "Dubois", "Bernard", "Faure", "Roux", "Garcia", "Moreau", "Leroy", "Girard", "Nguyen", "Blanc"]
 JOBS = ["Infirmière", "Aide-soignant", "Menuisier", "Médecin généraliste", "Comptable", "Boulanger",
@@ -40,10 +44,6 @@ def write_fair(path: Path, rows: int, seed: int = 7) -> Path:
 
 
 def run(quick: bool = False) -> dict[str, object]:
-    from services.candidate_import import import_candidates
-    from store.db import open_database
-    from store.privacy import erase_person, purge
-
     rows = 60 if quick else 3000
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

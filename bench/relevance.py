@@ -33,6 +33,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bench.relevance_corpus import CONDITIONS, EMPLOYERS, OCCUPATIONS
+from bench.relevance_prospects import PROSPECTS
+from matching.geo import haversine_km
+from matching.metrics import summarize
+from matching.rank import CONTRACT_ACCEPTS, OfferDoc, OfferIndex, Profile, Ranker, distance_km, profile_rome_codes
+from matching.reference import communes, rome_labels
+from matching.text import analyze, fold, strip_gender_marks
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "relevance"
@@ -98,8 +107,6 @@ def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
 
 
 def _lot_communes() -> tuple[list[str], list[float]]:
-    from matching.reference import communes
-
     table = communes()
     rows = [c for c in table.by_departement["46"] if c.lat is not None]
     populations = {}
@@ -111,8 +118,6 @@ def _lot_communes() -> tuple[list[str], list[float]]:
 
 
 def _location(insee: str | None, departement: str | None = None) -> dict[str, Any]:
-    from matching.reference import communes
-
     ref = communes().by_insee.get(insee or "")
     if ref is None:
         return {
@@ -141,7 +146,6 @@ def _location(insee: str | None, departement: str | None = None) -> dict[str, An
 
 def generate_offers(occupations: list[dict[str, Any]], seed: int = SEED) -> list[dict[str, Any]]:
     """Realistic normalised offers of the Lot and around (``NormalizedPosting.as_json()`` fields plus ``id``)."""
-    from bench.relevance_corpus import CONDITIONS, EMPLOYERS
 
     rng = random.Random(seed)
     lot, weights = _lot_communes()
@@ -221,7 +225,6 @@ def generate_offers(occupations: list[dict[str, Any]], seed: int = SEED) -> list
 
 def _classify_rome(offers: list[dict[str, Any]]) -> None:
     """Offers without a source ROME code get the classifier's, as normalisation does."""
-    from matching.reference import rome_labels
 
     try:
         from matching.rome import get_classifier
@@ -242,7 +245,6 @@ def _classify_rome(offers: list[dict[str, Any]]) -> None:
 
 def prospect_records() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """(candidate JSON records, intents) from ``bench.relevance_prospects``."""
-    from bench.relevance_prospects import PROSPECTS
 
     records, intents = [], {}
     for row in PROSPECTS:
@@ -284,7 +286,6 @@ def _compiled(table_json: str) -> list[tuple[str, list[re.Pattern[str]]]]:
 def offer_trade(offer: Mapping[str, Any], occupations: list[dict[str, Any]]) -> str | None:
     """The trade of an offer (GUIDELINES §1): first table row matching the folded title, else the first
     sentence of the description."""
-    from matching.text import fold, strip_gender_marks
 
     compiled = _compiled(json.dumps(occupations))
     title = " ".join(fold(strip_gender_marks(str(offer.get("title") or ""))).replace("-", " ").split())
@@ -297,14 +298,10 @@ def offer_trade(offer: Mapping[str, Any], occupations: list[dict[str, Any]]) -> 
 
 
 def _first_sentence(text: str) -> str:
-    from matching.text import fold
-
     return fold(re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]) if text else ""
 
 
 def _anchors(record: Mapping[str, Any]) -> tuple[set[str], set[str], set[str], list[tuple[float, float]]]:
-    from matching.reference import communes
-
     table = communes()
     area = record.get("target_area") or {}
     c, e, d = set(area.get("communes") or []), set(area.get("epcis") or []), set(area.get("departements") or [])
@@ -324,7 +321,6 @@ def _anchors(record: Mapping[str, Any]) -> tuple[set[str], set[str], set[str], l
 
 def hard_violation(record: Mapping[str, Any], offer: Mapping[str, Any]) -> str | None:
     """The hard constraint ``offer`` breaks for the prospect (GUIDELINES §2), or None."""
-    from matching.rank import CONTRACT_ACCEPTS, distance_km
 
     if offer.get("status", "open") != "open":
         return "closed"
@@ -370,7 +366,6 @@ def judge(
     record: Mapping[str, Any], intent: Mapping[str, Any], offer: Mapping[str, Any], occupations: list[dict[str, Any]]
 ) -> int:
     """Grade 0/1/2 of ``offer`` for the prospect ``record`` with ``intent`` (GUIDELINES.md)."""
-    from matching.rank import CONTRACT_ACCEPTS
 
     if hard_violation(record, offer):  # §2
         return 0
@@ -401,11 +396,6 @@ class Systems:
     """The ranker and the two baselines over one offer pool, sharing the hard filters."""
 
     def __init__(self, offers: list[dict[str, Any]]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        from matching.rank import OfferDoc, OfferIndex, Ranker
-        from matching.text import analyze
-
         self.docs = [OfferDoc.from_json(o) for o in offers]
         self.index = OfferIndex(self.docs)
         self.ranker = Ranker(self.index)
@@ -413,21 +403,14 @@ class Systems:
         self.plain_matrix = self.plain.fit_transform([f"{d.title} {d.description}" for d in self.docs])
 
     def ranker_top(self, record: Mapping[str, Any], k: int) -> list[str]:
-        from matching.rank import Profile
-
         return [r.offer_id for r in self.ranker.rank(Profile.from_json(record), top=k, now=NOW)]
 
     def _eligible(self, record: Mapping[str, Any]) -> tuple[Any, np.ndarray, np.ndarray]:
-        from matching.rank import Profile
-
         profile = Profile.from_json(record)
         rows, _ = self.ranker.eligible(profile, NOW)
         return profile, rows, _
 
     def rome_distance_top(self, record: Mapping[str, Any], k: int) -> list[str]:
-        from matching.geo import haversine_km
-        from matching.rank import profile_rome_codes
-
         profile, rows, _ = self._eligible(record)
         codes = set(profile_rome_codes(profile))
         keep = np.array([self.docs[i].rome_code in codes for i in rows], dtype=bool) if rows.size else rows
@@ -467,7 +450,6 @@ SYSTEMS = ("ranker", "rome_distance", "tfidf")
 
 def build(data: Path = DATA, *, keep_pool: bool = True, regenerate_offers: bool = False) -> dict[str, Any]:
     """Regenerate the set: occupations table, offers, prospects, intents, the pool and its judgements."""
-    from bench.relevance_corpus import OCCUPATIONS
 
     data.mkdir(parents=True, exist_ok=True)
     table = [
@@ -507,7 +489,6 @@ def build(data: Path = DATA, *, keep_pool: bool = True, regenerate_offers: bool 
 
 def evaluate(data: Path = DATA, k: int = 10, *, full: bool = False) -> dict[str, Any]:
     """Measures of the three systems on the stored set, computed in the same run."""
-    from matching.metrics import summarize
 
     rel = load(data)
     systems = Systems(rel.offers)

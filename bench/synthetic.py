@@ -43,6 +43,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from matching.dedup_records import _EMPLOYER_KIND_WORDS, employer_key
+from matching.text import fold
+
 DATA = Path(__file__).resolve().parent.parent / "matching" / "data"
 LOT_AREA = ("46", "12", "15", "19", "24", "47", "82")
 EPOCH = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -696,14 +699,11 @@ class SyntheticPosting:
 
 
 def _slug(text: str) -> str:
-    from matching.text import fold
-
     return "-".join(w for w in "".join(c if c.isalnum() else " " for c in fold(text)).split())[:40]
 
 
 def _core_name(name: str) -> str:
     """An employer name without the words of its kind (two employers may not share it)."""
-    from matching.dedup_records import _EMPLOYER_KIND_WORDS, employer_key
 
     return " ".join(w for w in employer_key(name).split() if w not in _EMPLOYER_KIND_WORDS)
 

@@ -31,8 +31,15 @@ import time
 from datetime import date
 from pathlib import Path
 
+import httpx
+from sqlalchemy import select
+
 import bench.web as bench_web
 from bench.web import PASSWORD, build_database, start_server
+from jobs.demo import run_demo
+from services.auth import create_user
+from store.db import open_database
+from store.models import Candidate, Household, Offer
 
 WARM_WAIT_S = 60  # a server without the warm-up gauge: the visits begin this long after it answered
 PAGES = [("tableau", "/equipe/tableau"), ("offres_equipe", "/equipe/offres"),
@@ -50,9 +57,6 @@ def _cpu_seconds(pid: int) -> float:
 
 def demo_database(folder: Path) -> tuple[str, dict[str, object]]:
     """The demo's database (built by ``run_demo``) with a staff account for the bench."""
-    from jobs.demo import run_demo
-    from services.auth import create_user
-    from store.db import open_database
 
     url = f"sqlite:///{folder / 'demo.sqlite3'}"
     db = open_database(url)
@@ -65,10 +69,7 @@ def demo_database(folder: Path) -> tuple[str, dict[str, object]]:
 
 def _targets(url: str) -> dict[str, int]:
     """A household with its first member, and an open published offer; makes one when there is none."""
-    from sqlalchemy import select
 
-    from store.db import open_database
-    from store.models import Candidate, Household, Offer
 
     db = open_database(url)
     with db.session() as session:
@@ -128,7 +129,6 @@ def _visits(client, pid: int, targets: dict[str, int]) -> dict[str, dict[str, in
 
 def one_start(url: str, folder: Path, targets: dict[str, int], mode: str) -> dict[str, object]:
     """Start a server, wait as ``mode`` says, visit every page twice; the figures."""
-    import httpx
 
     os.environ["OHMYLOT_WARM_UP"] = "0" if mode == "no_warm_up" else "1"
     started = time.perf_counter()

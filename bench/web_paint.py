@@ -22,6 +22,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
+import httpx
+from playwright.sync_api import sync_playwright
+
 from bench.web import start_server
 from bench.web_cold import demo_database, wait_warm
 
@@ -76,8 +79,6 @@ def visit(browser, url: str, profile: dict) -> dict[str, object]:  # type: ignor
 
 
 def measure(base: str, rounds: int) -> dict[str, object]:
-    from playwright.sync_api import sync_playwright
-
     figures: dict[str, object] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -100,8 +101,6 @@ def measure(base: str, rounds: int) -> dict[str, object]:
 
 
 def run(quick: bool = False) -> dict[str, object]:
-    import httpx
-
     result: dict[str, object] = {"targets": {"fcp_ms": 1000, "weight_bytes": 200_000},
                                  "load_average_at_start": os.getloadavg()}
     folder = Path(tempfile.mkdtemp(prefix="ohmylot-bench-paint-"))
