@@ -15,9 +15,11 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.speed import distinct_jobs
+from matching import tfidf
 from matching.rome import RomeMatch, get_classifier
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -82,6 +84,24 @@ def test_one_at_a_time_gives_the_recorded_outputs_too(golden: dict[str, list[lis
     got = _single(*_cases())
     assert len(got) == len(golden["single"]) == 214
     assert _same(golden["single"], got) == []
+
+
+def test_tfidf_row_norms_are_the_same_by_block_and_row_by_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``CompactTfidf`` normalises rows in one zero-padded block, or row by row for a very long document."""
+    models = get_classifier().models
+    if models is None or not isinstance(models._desc, tfidf.CompactTfidf):  # noqa: SLF001
+        pytest.skip("modèle ROME absent")
+    titles, descriptions = _cases()
+    texts = [d or "" for d in descriptions] + titles + ["Œnologue — ÀÉÎÕÜ ß ﬁ ² ½ ™ e\u0301 c\u0327 " * 50]
+    for vectorizer in (models._desc, models._char, models._word):  # noqa: SLF001
+        block = vectorizer.transform(texts)
+        monkeypatch.setattr(tfidf, "_BLOCK_CELLS", 0)
+        rows = vectorizer.transform(texts)
+        monkeypatch.undo()
+        assert block.nnz > len(texts)
+        assert np.array_equal(block.indptr, rows.indptr)
+        assert np.array_equal(block.indices, rows.indices)
+        assert np.array_equal(block.data, rows.data)
 
 
 if __name__ == "__main__":
