@@ -585,20 +585,27 @@ class RomeClassifier:
 def _per_code_max(out: np.ndarray, sims: sparse.csr_matrix, ref_code: np.ndarray, ref_weight: np.ndarray) -> None:
     """``out[row, code] = max(out[row, code], best weighted similarity of the code's reference titles)``.
 
-    What ``np.maximum.at`` did, vectorised: the (row, code) keys of the non-zero similarities, sorted (they
-    already are when each row's columns are sorted, the references being stored code by code), then one
-    ``np.maximum.reduceat`` per run of equal keys. A maximum does not round: the values are bit-identical.
+    What ``np.maximum.at`` did, vectorised. The references are stored code by code, so each code's columns
+    are one run: the weighted similarities as a dense block (rows × references, the absent ones 0, which
+    the maximum with ``out``'s zeros ignores), then one ``np.maximum.reduceat`` per run. Otherwise the (row,
+    code) keys of the non-zero similarities are sorted and reduced. A maximum does not round: the values are
+    bit-identical to ``np.maximum.at``'s.
     """
-    sims.sort_indices()
+    starts = np.flatnonzero(np.concatenate(([True], ref_code[1:] != ref_code[:-1])))
+    if len(ref_code) and bool(np.all(ref_code[1:] >= ref_code[:-1])):
+        block = sims.toarray()
+        block *= ref_weight
+        columns = ref_code[starts]
+        out[:, columns] = np.maximum(out[:, columns], np.maximum.reduceat(block, starts, axis=1))
+        return
     values = sims.data * ref_weight[sims.indices]
     rows = np.repeat(np.arange(sims.shape[0], dtype=np.int64), np.diff(sims.indptr))
     keys = rows * out.shape[1] + ref_code[sims.indices]
-    if keys.size > 1 and not bool(np.all(keys[1:] >= keys[:-1])):
-        order = np.argsort(keys, kind="stable")
-        keys, values = keys[order], values[order]
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    runs = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     flat = out.reshape(-1)
-    flat[keys[starts]] = np.maximum(flat[keys[starts]], np.maximum.reduceat(values, starts))
+    flat[keys[runs]] = np.maximum(flat[keys[runs]], np.maximum.reduceat(values, runs))
 
 
 @lru_cache(maxsize=1)
