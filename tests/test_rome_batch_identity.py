@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -123,6 +124,22 @@ def test_per_code_maximum_equals_numpy_maximum_at() -> None:
         _per_code_max(got, matrix, code, weight)
         assert np.array_equal(got, expected)
     assert np.count_nonzero(expected) > 150 * 50
+
+
+def test_char_replacer_is_str_translate() -> None:
+    from matching import text  # noqa: PLC0415
+
+    rng = random.Random(19)
+    alphabet = "abcé œŒæÆß’‘`\u00a0\u202f<>&x\u0301"
+    samples = [
+        "",
+        "aucun caractère remplacé",
+        "Œuvre d’art",
+        *("".join(rng.choices(alphabet, k=rng.randint(1, 40))) for _ in range(3000)),
+    ]
+    for table in (text._LIGATURES, text._FAST_LIGATURES, {ord("a"): None, ord("b"): ord("c"), ord("é"): "e"}):  # noqa: SLF001
+        replace = text.char_replacer(table)
+        assert [replace(s) for s in samples] == [s.translate(table) for s in samples]
 
 
 if __name__ == "__main__":
