@@ -174,6 +174,29 @@ def xml_value(node: etree._Element, path: str, cache: dict[int, dict[str, etree.
     return node_text(target)
 
 
+def xml_first_value(node: etree._Element, paths: Iterable[str],
+                    cache: dict[int, dict[str, etree._Element]] | None = None) -> str | None:
+    """``first_value(xml_value(node, p, cache) for p in paths)``, the same value with fewer steps: a plain
+    one-step path (``title``, most fields of most feeds) is read straight from the item's child index."""
+    index = None
+    for path in paths:
+        kind, _, steps, _ = _compile(path)
+        if kind == "text" and steps is not None and len(steps) == 1:
+            if index is None:
+                index = _children(node, cache)
+            namespace, name = steps[0]
+            target = _child(index, namespace, name)
+            if target is None:  # the attribute tolerance of xml_value
+                value = clean_value(attribute(node, name)) if node.keys() else None
+            else:
+                value = node_text(target)
+        else:
+            value = xml_value(node, path, cache)
+        if value is not None:  # xml_value's values are already cleaned: first_value would keep them as they are
+            return value
+    return None
+
+
 def _key_fold(key: str) -> str:
     return re.sub(r"[\s_.-]+", "", key).lower()
 

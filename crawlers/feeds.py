@@ -79,6 +79,7 @@ from crawlers.feed_fields import looks_like_markup as looks_like_markup
 from crawlers.feed_fields import node_text as node_text
 from crawlers.feed_fields import split_pair as split_pair
 from crawlers.feed_fields import xml_element as xml_element
+from crawlers.feed_fields import xml_first_value
 from crawlers.feed_fields import xml_value as xml_value
 from matching.types import RawPosting
 
@@ -468,6 +469,11 @@ class XmlFeedSpider(FeedSpider):
 
     def value(self, item: Any, path: str) -> Any:
         return xml_value(item, path, getattr(self, "item_cache", None))
+
+    def get(self, item: Any, paths: Paths) -> str | None:
+        if type(self).value is not XmlFeedSpider.value:  # a subclass reads values its own way
+            return super().get(item, paths)
+        return xml_first_value(item, _as_paths(paths), getattr(self, "item_cache", None))
 
 
 class RssFeedSpider(XmlFeedSpider):

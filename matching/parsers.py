@@ -27,6 +27,7 @@ import html as html_lib
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from matching.dates import PARIS as PARIS  # re-exported: callers import dates from here
 from matching.dates import parse_date as parse_date
@@ -448,6 +449,13 @@ _TEXT_EXPERIENCE = re.compile(
 
 
 def _text_window(text: object, limit: int = 20_000) -> str:
+    if isinstance(text, str):  # the same description is read for the contract, the working time, the experience
+        return _folded_window(text, limit)
+    return _folded(text, limit)
+
+
+@lru_cache(maxsize=8)
+def _folded_window(text: str, limit: int) -> str:
     return _folded(text, limit)
 
 

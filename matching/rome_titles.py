@@ -10,7 +10,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from matching.text import FRENCH_STOP_WORDS, fold, stem, strip_gender_marks
+from matching.text import FRENCH_STOP_WORDS, char_replacer, fold, stem, strip_gender_marks
 
 _SPLIT = re.compile(r"\s+/\s+")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -93,12 +93,13 @@ def strip_all_gender(title: str) -> str:
 
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+_replace_ligatures = char_replacer(_LIGATURES)
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _fast_fold(text: str) -> str:
     """Same letters and digits as ``matching.text.fold`` (other characters dropped), several times faster."""
-    value = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    value = unicodedata.normalize("NFKD", _replace_ligatures(text))
     return value.encode("ascii", "ignore").decode("ascii").lower()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 import snowballstemmer
@@ -25,6 +26,26 @@ _FAST_LIGATURES = str.maketrans(
     {"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss", "’": "'", "‘": "'", "`": "'", "\u00a0": " ", "\u202f": " "}
 )
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
+
+
+def char_replacer(table: dict[int, str | int | None]) -> Callable[[str], str]:
+    """``lambda text: text.translate(table)`` for a small table, several times faster on long texts: most
+    texts hold none of the characters (one regular-expression search), the others are replaced one match
+    at a time. Same result as ``str.translate``."""
+    mapping = {chr(key): "" if value is None else chr(value) if isinstance(value, int) else value
+               for key, value in table.items()}  # fmt: skip
+    pattern = re.compile("[" + "".join(re.escape(char) for char in mapping) + "]")
+
+    def replace(text: str) -> str:
+        if pattern.search(text) is None:
+            return text
+        return pattern.sub(lambda match: mapping[match.group()], text)
+
+    return replace
+
+
+_replace_ligatures = char_replacer(_LIGATURES)
+_replace_fast_ligatures = char_replacer(_FAST_LIGATURES)
 _WORD = re.compile(r"[a-z0-9]+")
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)'", re.IGNORECASE)
 
@@ -53,7 +74,7 @@ def fold(text: object) -> str:
         return ""
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
-    value = str(text).translate(_LIGATURES)
+    value = _replace_ligatures(str(text))
     value = unicodedata.normalize("NFKD", value)
     value = "".join(ch for ch in value if not unicodedata.combining(ch))
     return value.lower()
@@ -64,7 +85,7 @@ def fast_fold(text: str) -> str:
     removed, typographic apostrophes and non-breaking spaces normalised; other non-ASCII characters kept."""
     if text.isascii():
         return text.lower()
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(_FAST_LIGATURES))).lower()
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", _replace_fast_ligatures(text))).lower()
 
 
 def fast_tokens(text: str) -> list[str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +21,8 @@ from scipy import sparse
 
 _WHITE_SPACES = re.compile(r"\s\s+")
 _WORD_PATTERN = r"(?u)\b\w\w+\b"
+_BLOCK_CELLS = 4_000_000  # most cells of the zero-padded block of squares (32 MB), else row by row
+_MEMO_WORDS = 200_000  # words whose char_wb ids are remembered (then the memo starts again)
 #: TfidfVectorizer options with the value(s) this module reproduces
 _SUPPORTED: dict[str, tuple[object, ...]] = {
     "input": ("content",),
@@ -40,10 +41,19 @@ _SUPPORTED: dict[str, tuple[object, ...]] = {
 }
 
 
+#: runs of characters from U+0300 on: the only ones that can be combining marks
+_MAYBE_COMBINING = re.compile("[\u0300-\U0010ffff]+")
+
+
+def _drop_combining(match: re.Match[str]) -> str:
+    return "".join(c for c in match.group(0) if not unicodedata.combining(c))
+
+
 def _strip_accents(text: str) -> str:
+    """scikit-learn's ``strip_accents_unicode``: NFKD, combining marks removed (only non-ASCII runs examined)."""
     if text.isascii():
         return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _MAYBE_COMBINING.sub(_drop_combining, unicodedata.normalize("NFKD", text))
 
 
 class CompactTfidf:
@@ -97,41 +107,86 @@ class CompactTfidf:
                 add([word[i : i + n] for i in range(length - n + 1)])
         return grams
 
+    def _ids(self, doc: str) -> list[int]:
+        """Vocabulary ids of the features of ``doc`` that are in the vocabulary, with repeats."""
+        lookup = self.vocabulary_.get
+        if self.analyzer != "char_wb":
+            return [j for j in map(lookup, self._features(doc)) if j is not None]
+        # char_wb n-grams never cross a word: each word's ids are computed once (titles share their words)
+        if self.lowercase:
+            doc = doc.lower()
+        if self.strip_accents:
+            doc = _strip_accents(doc)
+        memo = self.__dict__.get("_word_ids")
+        if memo is None or len(memo) > _MEMO_WORDS:
+            memo = self.__dict__["_word_ids"] = {}
+        ids: list[int] = []
+        for word in _WHITE_SPACES.sub(" ", doc).split():
+            found = memo.get(word)
+            if found is None:
+                found = memo[word] = [j for j in map(lookup, self._char_wb(word)) if j is not None]
+            ids.extend(found)
+        return ids
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_word_ids", None)  # a memo, not part of the fitted vectoriser
+        return state
+
     def transform(self, docs: Iterable[str]) -> sparse.csr_matrix:
-        """The l2-normalised TF-IDF rows of ``docs`` (float64 CSR, sorted column indices)."""
-        vocabulary = self.vocabulary_
-        indices: list[int] = []
-        values: list[int] = []
-        indptr = [0]
-        lookup = vocabulary.get
+        """The l2-normalised TF-IDF rows of ``docs`` (float64 CSR, sorted column indices).
+
+        Counts per (row, column) with one ``np.unique`` over the batch; each row's l2 norm is the sequential
+        sum of its squares (``np.cumsum`` along the rows of a zero-padded block: adding zeros changes nothing),
+        as scikit-learn's normaliser and this module's first, row-by-row version computed it.
+        """
+        ids: list[int] = []
+        lengths: list[int] = []
         for doc in docs:
-            counter = Counter([j for j in map(lookup, self._features(doc)) if j is not None])
-            indices.extend(counter)
-            values.extend(counter.values())
-            indptr.append(len(indices))
+            found = self._ids(doc)
+            ids.extend(found)
+            lengths.append(len(found))
+        n_docs, width = len(lengths), len(self.vocabulary_)
+        keys = np.repeat(np.arange(n_docs, dtype=np.int64), lengths) * width + np.asarray(ids, dtype=np.int64)
+        unique, counts = np.unique(keys, return_counts=True)
+        rows = unique // width
+        indptr = np.zeros(n_docs + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
         matrix = sparse.csr_matrix(
-            (
-                np.asarray(values, dtype=np.intc),
-                np.asarray(indices, dtype=np.int32),
-                np.asarray(indptr, dtype=np.int32),
-            ),
-            shape=(len(indptr) - 1, len(vocabulary)),
+            (counts.astype(np.intc), (unique - rows * width).astype(np.int32), indptr),
+            shape=(n_docs, width),
             dtype=self.dtype,
         )
-        matrix.sort_indices()
         data = matrix.data
         if self.sublinear_tf:
             np.log(data, data)
             data += 1.0
         data *= self.idf_[matrix.indices]
-        bounds = matrix.indptr.tolist()
+        _l2_rows(data, matrix.indptr)
+        return matrix
+
+
+def _l2_rows(data: np.ndarray, indptr: np.ndarray) -> None:
+    """Divide each CSR row by its l2 norm (in place), the squares summed sequentially; empty rows unchanged."""
+    lengths = np.diff(indptr)
+    if not data.size:
+        return
+    if len(lengths) * int(lengths.max()) > _BLOCK_CELLS:  # one very long document: row by row
+        bounds = indptr.tolist()
         for start, end in zip(bounds, bounds[1:], strict=False):
             if end > start:
                 row = data[start:end]
-                total = np.cumsum(row * row)[-1]  # sequential sum, as scikit-learn's l2 normaliser
+                total = np.cumsum(row * row)[-1]
                 if total != 0:
                     row /= np.sqrt(total)
-        return matrix
+        return
+    block = np.zeros((len(lengths), int(lengths.max())), dtype=data.dtype)
+    mask = np.arange(block.shape[1]) < lengths[:, None]
+    block[mask] = data * data
+    totals = np.cumsum(block, axis=1)[:, -1]
+    norms = np.sqrt(totals)
+    norms[totals == 0] = 1.0
+    data /= np.repeat(norms, lengths)
 
 
 def _is_sklearn_tfidf(value: object) -> bool:
