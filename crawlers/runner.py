@@ -6,10 +6,10 @@ started from the repository root, with the current ``OHMYLOT_DATABASE_URL``. The
 ``CrawlRun`` row first and passes it (``-s OHMYLOT_RUN_ID=N``), so a crawl that crashes or is killed at its
 timeout is still recorded, as ``failed``. The crawl's log goes to ``<data dir>/logs/``.
 
-When a pre-loaded crawl worker listens in the data directory (``crawlers.worker``, ``ohmylot crawl-worker``)
+When a pre-loaded crawl worker listens in the data directory (``crawlers.worker``, ``ohmylot crawl-server``)
 and runs the same code, the same command runs in a child forked by the worker instead (same arguments,
 environment, working directory, log and process group; about 2 s of CPU less per crawl). Without one, or
-with ``OHMYLOT_CRAWL_WORKER=off``, or when the worker refuses (other code), it is a subprocess as above.
+with ``OHMYLOT_CRAWL_SERVER=off``, or when the worker refuses (other code), it is a subprocess as above.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def run_crawl(
     being crawled already (``store.leases``: one crawl of a source at a time; the workers of one distributed
     crawl share ``lease_key``). While the crawl runs, this process gives the run's heartbeat.
     ``use_worker``: None runs the crawl in the data directory's crawl worker when a compatible one answers
-    (``OHMYLOT_CRAWL_WORKER=off``: never), False always in a subprocess, True only in the worker (a setup error
+    (``OHMYLOT_CRAWL_SERVER=off``: never), False always in a subprocess, True only in the worker (a setup error
     when none takes it).
     """
     full_env = {**os.environ, **(env or {})}
@@ -289,7 +289,7 @@ def _worker_wanted(use_worker: bool | None, env: Mapping[str, str]) -> bool | No
     """None: the worker if one answers; True: the worker only; False: a subprocess."""
     if use_worker is not None:
         return use_worker
-    if env.get("OHMYLOT_CRAWL_WORKER", "").strip().lower() in ("off", "0", "no", "non"):
+    if env.get("OHMYLOT_CRAWL_SERVER", "").strip().lower() in ("off", "0", "no", "non"):
         return False
     # a run asked to build its indexes (no cache) is not served from the worker's preloaded ones
     return False if env.get("OHMYLOT_CACHE_DIR", "").strip().lower() in ("off", "0", "none") else None
@@ -305,8 +305,8 @@ def _run_process(
             process = _start_in_worker(command, env, (stdin.fileno(), devnull.fileno(), log.fileno()), watch)
             if process is None and use_worker:
                 with watch.db.session() as session:
-                    fail_run(session, watch.run_id, "setup_failed", detail="aucun worker de collecte compatible")
-                raise CrawlSetupError(f"collecte de {watch.source_id} : aucun worker de collecte compatible")
+                    fail_run(session, watch.run_id, "setup_failed", detail="aucun serveur de collecte compatible")
+                raise CrawlSetupError(f"collecte de {watch.source_id} : aucun serveur de collecte compatible")
         if process is None:
             try:
                 process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -326,7 +326,7 @@ def _run_process(
 
 def _start_in_worker(command: list[str], env: dict[str, str], fds: tuple[int, int, int], watch: _Watch) -> Any:
     """The crawl handed to the data directory's worker (``crawlers.worker``), or None when none takes it."""
-    from crawlers.worker import WorkerUnavailable, socket_path, start_crawl  # noqa: PLC0415
+    from crawlers.worker_client import WorkerUnavailable, socket_path, start_crawl  # noqa: PLC0415
 
     data_dir = crawl_data_dir(env)
     if command[1:3] != ["-m", "scrapy"] or not socket_path(data_dir).exists():
@@ -334,7 +334,7 @@ def _start_in_worker(command: list[str], env: dict[str, str], fds: tuple[int, in
     try:
         return start_crawl(data_dir, command[3:], env, ROOT, fds)
     except WorkerUnavailable as exc:
-        logger.info("collecte de %s hors worker : %s", watch.source_id, exc)
+        logger.info("collecte de %s hors serveur de collecte : %s", watch.source_id, exc)
         return None
 
 

@@ -1,9 +1,9 @@
-"""A pre-loaded crawl worker ("zygote"): one long-lived process that forks one child per crawl.
+"""The crawl server (``ohmylot crawl-server``): a pre-loaded worker ("zygote") that forks one child per crawl.
 
 A ``scrapy crawl`` subprocess spends about 2 s of CPU before its first request: Scrapy and Twisted imports,
 ``store.models`` and SQLAlchemy, numpy, and loading the ROME classifier and the gazetteer. The worker does all
 of that once (``preload``) — without installing Twisted's reactor, opening a database or starting a thread —
-then listens on a Unix socket of the data directory (``<data dir>/crawl-worker.sock``, mode 0600, peers of
+then listens on a Unix socket of the data directory (``<data dir>/crawl-server.sock``, mode 0600, peers of
 the same uid only). For each request it forks a child that runs exactly what ``python -m scrapy crawl …``
 runs (``scrapy.cmdline.execute`` with the same arguments, environment and working directory; the file
 descriptors of its standard input, output and error are passed by the runner), in a session and process
@@ -14,7 +14,7 @@ worker answers the child's pid, reaps it when it ends (never a zombie) and sends
 A worker serves only requests of its own code: both sides compute ``code_version()`` (the content of
 ``crawlers/``, ``store/`` and ``matching/`` with their data, the Python and library versions); a request from
 other code, or a worker whose files changed on disk since it started, is refused (the worker then stops
-accepting and exits once its running crawls end, with ``EXIT_CODE_CHANGED``; ``ohmylot crawl-worker``
+accepting and exits once its running crawls end, with ``EXIT_CODE_CHANGED``; ``ohmylot crawl-server``
 starts again on the new code). The runner (``crawlers.runner.run_crawl``) falls back to a subprocess whenever
 no compatible worker answers. SIGTERM or SIGINT: stop accepting, forward SIGTERM to the running crawls (they
 close as recorded runs), wait for them (SIGKILL after ``STOP_GRACE_S``), exit 0.
@@ -27,148 +27,43 @@ Protocol (one JSON line each way per message): ``{"op": "ping"}`` → ``{"ok": t
 from __future__ import annotations
 
 import gc
-import hashlib
-import json
 import logging
 import os
 import selectors
 import signal
 import socket
-import struct
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from crawlers.worker_client import (
+    WorkerCrawl,
+    WorkerUnavailable,
+    _close_fds,
+    _Lines,
+    _send,
+    code_version,
+    peer_uid,
+    ping,
+    socket_path,
+    start_crawl,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
-SOCKET_NAME = "crawl-worker.sock"
-PROTOCOL = 1
-#: the packages whose code a crawl child runs (their content is the worker's version)
-CODE_PACKAGES = ("crawlers", "store", "matching")
 STOP_GRACE_S = 30.0
 #: the worker's exit code when it stopped because the code on disk changed (start it again)
 EXIT_CODE_CHANGED = 75
-_LIBRARIES = ("scrapy", "twisted", "sqlalchemy", "numpy", "scipy", "lxml", "rapidfuzz")
-_MAX_MESSAGE = 4 * 1024 * 1024
 
 log = logging.getLogger("ohmylot.crawl_worker")
+__all__ = ["CrawlWorker", "WorkerCrawl", "WorkerUnavailable", "code_version", "ping", "run_worker", "start_crawl"]
 
 
 class WorkerError(RuntimeError):
     """The worker cannot start or serve (message in French, for the IT person)."""
-
-
-# --------------------------------------------------------------------------------------------- version
-
-
-_file_digests: dict[Path, tuple[tuple[int, int, int], bytes]] = {}
-_library_versions: str | None = None
-
-
-def _code_files() -> Iterator[Path]:
-    for package in CODE_PACKAGES:
-        for path in sorted((ROOT / package).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
-                yield path
-
-
-def _file_digest(path: Path) -> bytes:
-    """The file's digest, recomputed only when its size, mtime or inode changed."""
-    info = path.stat()
-    key = (info.st_size, info.st_mtime_ns, info.st_ino)
-    known = _file_digests.get(path)
-    if known is not None and known[0] == key:
-        return known[1]
-    digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
-    _file_digests[path] = (key, digest)
-    return digest
-
-
-def _libraries() -> str:
-    global _library_versions
-    if _library_versions is None:
-        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - only when hashing
-
-        found = []
-        for name in _LIBRARIES:
-            try:
-                found.append(f"{name}={version(name)}")
-            except PackageNotFoundError:
-                found.append(f"{name}=-")
-        _library_versions = ",".join(found)
-    return _library_versions
-
-
-def code_version() -> str:
-    """Hash of the code a crawl runs: ``crawlers/``, ``store/``, ``matching/`` (with data), Python, libraries."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{PROTOCOL}|{sys.executable}|{sys.version}|{_libraries()}".encode())
-    for path in _code_files():
-        digest.update(str(path.relative_to(ROOT)).encode() + b"\0")
-        with suppress(OSError):
-            digest.update(_file_digest(path))
-    return digest.hexdigest()
-
-
-def socket_path(data_dir: Path) -> Path:
-    """The worker's socket in ``data_dir``."""
-    return data_dir / SOCKET_NAME
-
-
-# --------------------------------------------------------------------------------------------- messages
-
-
-def _send(sock: socket.socket, message: Mapping[str, Any], fds: list[int] | None = None) -> None:
-    data = (json.dumps(message, ensure_ascii=False) + "\n").encode()
-    if fds:
-        sent = socket.send_fds(sock, [data], fds)
-        data = data[sent:]
-    if data:
-        sock.sendall(data)
-
-
-class _Lines:
-    """JSON lines read from a socket (with the file descriptors that came with them)."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = b""
-        self.fds: list[int] = []
-        self.closed = False
-
-    def feed(self) -> None:
-        """Read what is there (the socket is readable); ``closed`` at end of stream."""
-        try:
-            data, fds, _flags, _addr = socket.recv_fds(self.sock, 65536, 8)
-        except (ConnectionResetError, BrokenPipeError):
-            data, fds = b"", []
-        self.fds.extend(fds)
-        if not data:
-            self.closed = True
-        self.buffer += data
-        if len(self.buffer) > _MAX_MESSAGE:
-            self.closed = True
-
-    def pop(self) -> dict[str, Any] | None:
-        line, found, rest = self.buffer.partition(b"\n")
-        if not found:
-            return None
-        self.buffer = rest
-        try:
-            message = json.loads(line)
-        except ValueError:
-            return {}
-        return message if isinstance(message, dict) else {}
-
-
-def peer_uid(sock: socket.socket) -> int:
-    """The uid of the process at the other end of a Unix socket (``SO_PEERCRED``)."""
-    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return int(uid)
 
 
 # --------------------------------------------------------------------------------------------- preload
@@ -197,7 +92,7 @@ def preload() -> None:
     get_classifier()
     get_gazetteer()
     if "twisted.internet.reactor" in sys.modules:  # a reactor installed here would be shared by every child
-        raise WorkerError("le réacteur Twisted a été installé au préchargement : worker inutilisable")
+        raise WorkerError("le réacteur Twisted a été installé au préchargement : serveur inutilisable")
     gc.collect()
     gc.freeze()  # the preloaded objects stay shared with the children (copy-on-write), never scanned again
 
@@ -205,7 +100,7 @@ def preload() -> None:
 # --------------------------------------------------------------------------------------------- the child
 
 
-def _child(request: Mapping[str, Any], fds: list[int], keep_closed: list[socket.socket]) -> None:
+def _child(request: Mapping[str, Any], fds: list[int], keep_closed: list[socket.socket], ready: int) -> None:
     """In the forked child: become a new session, take the runner's descriptors, run ``scrapy crawl``."""
     code = 70
     try:
@@ -215,6 +110,8 @@ def _child(request: Mapping[str, Any], fds: list[int], keep_closed: list[socket.
         for sock in keep_closed:
             sock.close()
         os.setsid()
+        os.write(ready, b"1")  # its process group exists: the runner may now signal it
+        os.close(ready)
         for target, fd in enumerate(fds[:3]):
             os.dup2(fd, target)
         for fd in fds:
@@ -261,6 +158,8 @@ class CrawlWorker:
 
     def __init__(self, data_dir: Path, *, code: str | None = None) -> None:
         self.path = socket_path(data_dir)
+        if len(os.fsencode(self.path)) >= 107:
+            raise WorkerError(f"chemin de socket trop long ({self.path}) : raccourcissez OHMYLOT_DATA_DIR")
         self.code = code or code_version()
         self.selector = selectors.DefaultSelector()
         self.listener: socket.socket | None = None
@@ -275,11 +174,9 @@ class CrawlWorker:
 
     def bind(self) -> None:
         """Listen on the socket (0600); refuse when another worker answers there."""
-        if len(os.fsencode(self.path)) >= 107:
-            raise WorkerError(f"chemin de socket trop long ({self.path}) : raccourcissez OHMYLOT_DATA_DIR")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if ping(self.path.parent, timeout=1.0) is not None:
-            raise WorkerError(f"un worker de collecte tourne déjà ({self.path})")
+            raise WorkerError(f"un serveur de collecte tourne déjà ({self.path})")
         with suppress(FileNotFoundError):
             self.path.unlink()
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -321,7 +218,7 @@ class CrawlWorker:
         if self.listener is None:
             self.bind()
         self._install_signals()
-        log.info("worker de collecte prêt : %s (pid %d)", self.path, os.getpid())
+        log.info("serveur de collecte prêt : %s (pid %d)", self.path, os.getpid())
         try:
             while not (self.stopping and not self.children):
                 timeout = 1.0
@@ -395,13 +292,13 @@ class CrawlWorker:
 
     def _refusal(self, message: Mapping[str, Any], fds: list[int]) -> dict[str, str] | None:
         if self.stopping:
-            return {"error": "stopping", "message": "le worker de collecte s'arrête"}
+            return {"error": "stopping", "message": "le serveur de collecte s'arrête"}
         if message.get("code") != self.code or code_version() != self.code:
             if code_version() != self.code:
-                log.warning("le code a changé depuis le démarrage : arrêt du worker (à relancer)")
+                log.warning("le code a changé depuis le démarrage : arrêt du serveur (à relancer)")
                 self.exit_code = EXIT_CODE_CHANGED
                 self.begin_stop()
-            return {"error": "code_changed", "message": "le code a changé : worker de collecte à redémarrer"}
+            return {"error": "code_changed", "message": "le code a changé : serveur de collecte à redémarrer"}
         argv, env, cwd = message.get("argv"), message.get("env"), message.get("cwd")
         if not (isinstance(argv, list) and argv[:1] == ["crawl"] and isinstance(env, dict) and isinstance(cwd, str)):
             return {"error": "bad_request", "message": "requête de collecte invalide"}
@@ -416,18 +313,26 @@ class CrawlWorker:
             return False
         assert self.listener is not None
         if threading.active_count() != 1:  # never fork with a thread running (its locks would stay held)
-            _send(conn, {"error": "threads", "message": "worker de collecte dans un état inattendu (threads)"})
+            _send(conn, {"error": "threads", "message": "serveur de collecte dans un état inattendu (threads)"})
             return False
         sys.stdout.flush()
         sys.stderr.flush()
+        ready_r, ready_w = os.pipe()
         try:
             pid = os.fork()
         except OSError as exc:
+            os.close(ready_r)
+            os.close(ready_w)
             _send(conn, {"error": "fork", "message": f"lancement impossible : {exc.strerror or exc}"})
             return False
         if pid == 0:
             others = [self.listener, self._wake_r, self._wake_w, conn, *self.readers, *self.children.values()]
-            _child(message, fds, others)
+            os.close(ready_r)
+            _child(message, fds, others, ready_w)
+        os.close(ready_w)
+        with suppress(OSError):
+            os.read(ready_r, 1)  # until the child has its own session (or has died)
+        os.close(ready_r)
         self.children[pid] = conn
         try:
             _send(conn, {"pid": pid})
@@ -486,129 +391,6 @@ class CrawlWorker:
         self._wake_w.close()
 
 
-def _close_fds(fds: list[int]) -> None:
-    for fd in fds:
-        with suppress(OSError):
-            os.close(fd)
-
-
-# --------------------------------------------------------------------------------------------- the client
-
-
-def _connect(data_dir: Path, timeout: float) -> socket.socket | None:
-    path = socket_path(data_dir)
-    if len(os.fsencode(path)) >= 107 or not path.exists():
-        return None
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(timeout)
-    try:
-        sock.connect(str(path))
-        if peer_uid(sock) != os.getuid():  # someone else's socket: never hand it our environment
-            raise ConnectionRefusedError
-    except OSError:
-        sock.close()
-        return None
-    return sock
-
-
-def _request(sock: socket.socket, message: Mapping[str, Any], fds: list[int] | None = None) -> dict[str, Any] | None:
-    _send(sock, message, fds)
-    lines = _Lines(sock)
-    while True:
-        found = lines.pop()
-        if found is not None:
-            _close_fds(lines.fds)
-            return found
-        lines.feed()
-        if lines.closed:
-            return None
-
-
-def ping(data_dir: Path, *, timeout: float = 2.0) -> dict[str, Any] | None:
-    """The worker's answer to a ping, or None when none listens in ``data_dir``."""
-    sock = _connect(data_dir, timeout)
-    if sock is None:
-        return None
-    try:
-        return _request(sock, {"op": "ping"})
-    except OSError:
-        return None
-    finally:
-        sock.close()
-
-
-class WorkerCrawl:
-    """A crawl running in a worker's child, with ``subprocess.Popen``'s ``pid``, ``wait`` and ``returncode``."""
-
-    def __init__(self, sock: socket.socket, pid: int) -> None:
-        self.sock = sock
-        self.pid = pid
-        self.returncode: int | None = None
-        self._lines = _Lines(sock)
-        self._lost = False
-
-    def wait(self, timeout: float | None = None) -> int:
-        """The exit code; ``subprocess.TimeoutExpired`` after ``timeout`` s (as ``Popen.wait``)."""
-        import subprocess  # noqa: PLC0415
-
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.returncode is None:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise subprocess.TimeoutExpired(["crawl-worker", str(self.pid)], timeout or 0)
-            if self._lost:  # the worker died: watch the child itself (its exit code is lost)
-                if not _alive(self.pid):
-                    self.returncode = 1
-                else:
-                    time.sleep(min(0.05, remaining if remaining is not None else 0.05))
-                continue
-            self.sock.settimeout(remaining)
-            try:
-                self._lines.feed()
-            except TimeoutError:
-                continue
-            except OSError:
-                self._lines.closed = True
-            message = self._lines.pop()
-            if message is not None and "exit" in message:
-                self.returncode = int(message["exit"])
-            elif self._lines.closed:
-                self._lost = True
-        self.sock.close()
-        return self.returncode
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class WorkerUnavailable(RuntimeError):
-    """No compatible worker took the crawl (the reason, in French); the runner falls back to a subprocess."""
-
-
-def start_crawl(
-    data_dir: Path, argv: list[str], env: Mapping[str, str], cwd: Path, fds: tuple[int, int, int]
-) -> WorkerCrawl:
-    """Hand one ``scrapy crawl`` (``argv`` without ``scrapy``) to the worker of ``data_dir``."""
-    sock = _connect(data_dir, timeout=5.0)
-    if sock is None:
-        raise WorkerUnavailable("aucun worker de collecte")
-    message = {"op": "crawl", "code": code_version(), "argv": argv, "env": dict(env), "cwd": str(cwd)}
-    try:
-        answer = _request(sock, message, list(fds))
-    except OSError as exc:
-        sock.close()
-        raise WorkerUnavailable(f"worker de collecte injoignable : {exc}") from exc
-    if not answer or "pid" not in answer:
-        sock.close()
-        raise WorkerUnavailable((answer or {}).get("message") or "le worker de collecte n'a pas répondu")
-    return WorkerCrawl(sock, int(answer["pid"]))
 
 
 # --------------------------------------------------------------------------------------------- running it
@@ -617,9 +399,9 @@ def start_crawl(
 def run_worker(data_dir: Path) -> int:
     """Preload, listen in ``data_dir`` and serve until stopped; the exit code (see ``CrawlWorker.serve``)."""
     code = code_version()  # the code as it is before the imports: a change during them is caught at once
-    if ping(data_dir, timeout=1.0) is not None:
-        raise WorkerError(f"un worker de collecte tourne déjà ({socket_path(data_dir)})")
     worker = CrawlWorker(data_dir, code=code)
+    if ping(data_dir, timeout=1.0) is not None:
+        raise WorkerError(f"un serveur de collecte tourne déjà ({socket_path(data_dir)})")
     started = time.process_time()
     preload()
     log.info("préchargement : %.2f s de CPU", time.process_time() - started)
@@ -630,7 +412,7 @@ def run_worker(data_dir: Path) -> int:
 def configure_worker_logging() -> None:
     """The worker's own lines on its standard error (a crawl's log goes to the crawl's file)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s crawl-worker %(levelname)s %(message)s"))
+    handler.setFormatter(logging.Formatter("%(asctime)s crawl-server %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
@@ -648,19 +430,6 @@ def _main(argv: list[str]) -> int:
         return 1
 
 
-__all__ = [
-    "EXIT_CODE_CHANGED",
-    "CrawlWorker",
-    "WorkerCrawl",
-    "WorkerError",
-    "WorkerUnavailable",
-    "code_version",
-    "ping",
-    "preload",
-    "run_worker",
-    "socket_path",
-    "start_crawl",
-]
 
 if __name__ == "__main__":
     sys.exit(_main(sys.argv[1:]))

@@ -56,7 +56,7 @@ def worker(data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
     yield process
     process.terminate()
     assert process.wait(timeout=60) == 0
-    assert not (data_dir / "crawl-worker.sock").exists()
+    assert not (data_dir / "crawl-server.sock").exists()
 
 
 def _children_states(pid: int) -> list[str]:
@@ -157,9 +157,9 @@ def test_a_crashed_child_is_reaped_and_the_worker_serves_on(worker, data_dir: Pa
 
 
 def test_the_socket_is_the_owners_only_and_other_code_is_refused(worker, data_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from crawlers import worker as module
+    from crawlers import worker_client as module
 
-    assert stat.S_IMODE((data_dir / "crawl-worker.sock").stat().st_mode) == 0o600
+    assert stat.S_IMODE((data_dir / "crawl-server.sock").stat().st_mode) == 0o600
     monkeypatch.setattr(module, "code_version", lambda: "0" * 32)  # this side runs other code
     with open(os.devnull, "wb") as out, pytest.raises(module.WorkerUnavailable, match="le code a changé"):
         module.start_crawl(data_dir, ["crawl", "hellowork"], {}, ROOT, (out.fileno(),) * 3)
@@ -179,7 +179,31 @@ def test_a_worker_whose_code_changed_refuses_and_stops(tmp_path: Path) -> None:
         with open(os.devnull, "wb") as out, pytest.raises(Exception, match="le code a changé"):
             start_crawl(data_dir, ["crawl", "hellowork"], {}, ROOT, (out.fileno(),) * 3)
         assert process.wait(timeout=30) == EXIT_CODE_CHANGED
-        assert not (data_dir / "crawl-worker.sock").exists()
+        assert not (data_dir / "crawl-server.sock").exists()
         assert code_version() != "old"
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_the_command_line_starts_and_stops_the_server_and_refuses_a_second_one(data_dir: Path) -> None:
+    from crawlers.worker_client import ping
+
+    directory = Path(tempfile.mkdtemp(prefix="ohmylot-c-"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OHMYLOT_DATA_DIR": str(directory)}
+    command = [sys.executable, "-m", "jobs", "crawl-server"]
+    try:
+        helped = subprocess.run([*command, "--help"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert helped.returncode == 0
+        assert "serveur de collecte préchargé" in helped.stdout
+        server = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)  # noqa: S603
+        _until(lambda: ping(directory) is not None or server.poll() is not None)
+        second = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 1
+        assert second.stderr.strip().splitlines()[-1].startswith("Erreur : un serveur de collecte tourne déjà")
+        assert "Traceback" not in second.stderr
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        assert "Serveur de collecte arrêté." in (server.stderr.read() if server.stderr else "")
+        assert not (directory / "crawl-server.sock").exists()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
