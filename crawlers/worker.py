@@ -123,8 +123,7 @@ def _child(request: Mapping[str, Any], fds: list[int], keep_closed: list[socket.
         root = logging.getLogger()
         for handler in list(root.handlers):
             root.removeHandler(handler)
-        sys.argv = ["scrapy", *request["argv"]]
-        gc.unfreeze()
+        sys.argv = ["scrapy", *request["argv"]]  # the preloaded objects stay frozen: the child's GC skips them
         code = _run_scrapy(sys.argv)
     except BaseException:  # noqa: BLE001 - anything: the child ends here, never back in the worker's loop
         import traceback  # noqa: PLC0415
