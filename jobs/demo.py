@@ -206,7 +206,7 @@ def _crawl_in_sandbox(db: Database, sandbox: Sandbox, say: Progress, timings: di
             say(f"bac à sable des sources partenaires : {base_url}")
             step = time.perf_counter()
             with crawl_worker({"OHMYLOT_DATABASE_URL": db.url}) as worker:  # every crawl forks from it
-                timings["crawl_worker"] = time.perf_counter() - step
+                timings["crawl_server"] = time.perf_counter() - step
                 say("serveur de collecte préchargé prêt" if worker.ready else "collectes sans serveur préchargé")
                 crawl_results = _crawl_sandbox(base_url, say, timings)
             timings["crawl"] = time.perf_counter() - step
