@@ -192,6 +192,8 @@ class CrawlWorker:
         self.readers: dict[socket.socket, _Lines] = {}
         self.children: dict[int, socket.socket] = {}
         self.stopping = False
+        self.stop_requested = False
+        self.signals: list[int] = []
         self.stop_deadline: float | None = None
         self.exit_code = 0
         self._wake_r, self._wake_w = socket.socketpair()
@@ -230,12 +232,19 @@ class CrawlWorker:
         signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes the loop through the wake-up fd
 
     def _on_stop(self, signum: int, _frame: object) -> None:
-        if self.stopping:  # a second signal: no more grace
-            self._signal_children(signal.SIGKILL)
-            return
-        log.info("arrêt demandé (signal %d) : fin des collectes en cours", signum)
-        self.begin_stop()
-        self._signal_children(signal.SIGTERM)
+        """The signal handler only records the signal: the loop acts on it (``_handle_signals``)."""
+        self.signals.append(signum)
+
+    def _handle_signals(self) -> None:
+        while self.signals:
+            signum = self.signals.pop(0)
+            if self.stopping and self.stop_requested:  # a second signal: no more grace
+                self._signal_children(signal.SIGKILL)
+                continue
+            log.info("arrêt demandé (signal %d) : fin des collectes en cours", signum)
+            self.stop_requested = True
+            self.begin_stop()
+            self._signal_children(signal.SIGTERM)
 
     # -- loop
 
@@ -254,6 +263,8 @@ class CrawlWorker:
                         self.stop_deadline = time.monotonic() + 5
                 for key, _events in self.selector.select(timeout):
                     self._dispatch(key)
+                    self._handle_signals()
+                self._handle_signals()
                 self._reap()
         finally:
             self._close()
@@ -270,7 +281,8 @@ class CrawlWorker:
             self._read(key.fileobj)  # type: ignore[arg-type]
 
     def _accept(self) -> None:
-        assert self.listener is not None
+        if self.stopping or self.listener is None:  # closed by a stop handled earlier in this round
+            return
         try:
             conn, _ = self.listener.accept()
         except (BlockingIOError, InterruptedError):

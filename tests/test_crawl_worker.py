@@ -186,7 +186,7 @@ def test_a_worker_whose_code_changed_refuses_and_stops(tmp_path: Path) -> None:
 
 
 def test_the_command_line_starts_and_stops_the_server_and_refuses_a_second_one(data_dir: Path) -> None:
-    from crawlers.worker_client import ping
+    from crawlers.worker_client import ping, start_crawl
 
     directory = Path(tempfile.mkdtemp(prefix="ohmylot-c-"))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OHMYLOT_DATA_DIR": str(directory)}
@@ -201,8 +201,21 @@ def test_the_command_line_starts_and_stops_the_server_and_refuses_a_second_one(d
         assert second.returncode == 1
         assert second.stderr.strip().splitlines()[-1].startswith("Erreur : un serveur de collecte tourne déjà")
         assert "Traceback" not in second.stderr
+        silent = socket.socket()  # a crawl that hangs on its first request while the server is stopped
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"url=http://127.0.0.1:{silent.getsockname()[1]}/offres.xml"
+        with open(os.devnull, "rb") as stdin, open(os.devnull, "wb") as out:
+            crawl = start_crawl(
+                directory, ["crawl", "hellowork", "-a", "source=x", "-a", url, "-s", "OHMYLOT_STORE_ENABLED=False",
+                 "-s", "DOWNLOAD_TIMEOUT=3"],
+                {**env, "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}, ROOT, (stdin.fileno(), out.fileno(), out.fileno()),
+            )  # fmt: skip
+        time.sleep(1)
         server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=60) == 0
+        assert server.wait(timeout=90) == 0
+        assert crawl.wait(timeout=5) is not None  # the running crawl was stopped and its end reported
+        silent.close()
         assert "Serveur de collecte arrêté." in (server.stderr.read() if server.stderr else "")
         assert not (directory / "crawl-server.sock").exists()
     finally:
