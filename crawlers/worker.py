@@ -374,8 +374,9 @@ class CrawlWorker:
         self.children[pid] = conn
         try:
             _send(conn, {"pid": pid})
-        except OSError:
-            pass  # the runner went away: the crawl goes on (as a subprocess would), reaped when it ends
+        except OSError:  # the runner gave up waiting (it may run the crawl itself): never two crawls of one run
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
         log.info("collecte lancée (pid %d) : %s", pid, " ".join(message["argv"][:2]))
         return True
 

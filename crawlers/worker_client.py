@@ -28,6 +28,8 @@ PROTOCOL = 1
 CODE_PACKAGES = ("crawlers", "store", "matching")
 _LIBRARIES = ("scrapy", "twisted", "sqlalchemy", "numpy", "scipy", "lxml", "rapidfuzz")
 _MAX_MESSAGE = 4 * 1024 * 1024
+#: how long a runner waits for the server to fork its crawl (it answers in milliseconds when not overloaded)
+ANSWER_TIMEOUT_S = 60.0
 
 
 class WorkerUnavailable(RuntimeError):
@@ -253,6 +255,7 @@ def start_crawl(
     if sock is None:
         raise WorkerUnavailable("aucun serveur de collecte")
     message = {"op": "crawl", "code": code_version(), "argv": argv, "env": dict(env), "cwd": str(cwd)}
+    sock.settimeout(ANSWER_TIMEOUT_S)  # long: a runner that gives up falls back to a subprocess (see the server)
     try:
         answer = _request(sock, message, list(fds))
     except OSError as exc:
