@@ -7,7 +7,10 @@ the skills of the appellation's code plus a sentence of their own, places cycle 
 1. ``startup``: ``run_crawl`` of a 10-offer HelloWork feed (``file://``), ROME classifier needed, from the
    call to the offers stored: wall time and the CPU time of the crawl process, prebuilt indexes on
    (``matching.cache``, warm) and off (``OHMYLOT_CACHE_DIR=off``: each process builds the classifier and the
-   gazetteer, as before issue 19). Baseline of the same run: a bare ``python -c "import scrapy.crawler"``.
+   gazetteer, as before issue 19), and in the pre-loaded crawl worker's forked child (``crawlers.worker``,
+   alternately with the warm subprocess); median of 5. Then ``python -m jobs crawl SOURCE`` from the
+   command to its end, with the worker and without (``OHMYLOT_CRAWL_SERVER=off``). Baseline of the same run:
+   a bare ``python -c "import scrapy.crawler"``.
 2. ``feed``: ``run_crawl`` of an N-posting feed (parse + normalise with ROME classified + store in SQLite).
    Figure: postings per second of the crawl after its start-up (Scrapy's ``elapsed_time_seconds`` minus the
    10-offer crawl's), and per CPU second of the crawl process, and its peak memory (``memusage/max``).
@@ -105,15 +108,19 @@ def write_feed(path: Path, jobs: list[dict[str, str]]) -> Path:
     return path
 
 
-def _crawl(feed: Path, workdir: Path, env: dict[str, str]) -> dict[str, Any]:
-    """``run_crawl`` of the feed; wall time, the crawl process's CPU time, and its Scrapy stats."""
+def _crawl(feed: Path, workdir: Path, env: dict[str, str], worker_pid: int | None = None) -> dict[str, Any]:
+    """``run_crawl`` of the feed; wall time, the crawl process's CPU time, and its Scrapy stats. With
+    ``worker_pid``, the crawl runs in that worker's forked child (its CPU: the worker's reaped children's)."""
     from crawlers.runner import run_crawl
 
-    before = _children_cpu()
+    before = _children_cpu() if worker_pid is None else _reaped_cpu(worker_pid)
     started = time.perf_counter()
-    outcome = run_crawl("bench-speed", spider="hellowork", url=feed.as_uri(), env=env, timeout=3600)
+    outcome = run_crawl(
+        "bench-speed", spider="hellowork", url=feed.as_uri(), env=env, timeout=3600,
+        use_worker=worker_pid is not None,
+    )  # fmt: skip
     wall = time.perf_counter() - started
-    cpu = _children_cpu() - before
+    cpu = (_children_cpu() if worker_pid is None else _reaped_cpu(worker_pid)) - before
     log = Path(outcome.log_path or "").read_text(encoding="utf-8", errors="replace")
     stats = {name: float(value) for name, value in _STAT.findall(log)}
     return {
@@ -124,6 +131,17 @@ def _crawl(feed: Path, workdir: Path, env: dict[str, str]) -> dict[str, Any]:
         "scrapy_elapsed_s": round(stats.get("elapsed_time_seconds", float("nan")), 3),
         "peak_memory_mb": round(stats.get("memusage/max", 0) / 2**20, 1),
     }
+
+
+def _reaped_cpu(pid: int) -> float:
+    """CPU seconds of the reaped children of ``pid`` (``/proc/PID/stat`` cutime + cstime)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu() -> float:
@@ -148,26 +166,81 @@ def _database(workdir: Path, name: str) -> dict[str, str]:
     return {"OHMYLOT_DATABASE_URL": url, "OHMYLOT_DATA_DIR": str(workdir)}
 
 
-def startup(workdir: Path, runs: int = 3) -> dict[str, Any]:
-    """A 10-offer feed, prebuilt indexes on (warm) and off; a fresh database each run (the offers are new)."""
+def _median(results: list[dict[str, Any]], runs: int) -> dict[str, Any]:
+    return {
+        "stored": [r["stored"] for r in results],
+        "median_wall_s": sorted(r["wall_s"] for r in results)[runs // 2],
+        "median_crawl_cpu_s": sorted(r["crawl_cpu_s"] for r in results)[runs // 2],
+    }
+
+
+def startup(workdir: Path, runs: int = 5) -> dict[str, Any]:
+    """A 10-offer feed: in a subprocess with prebuilt indexes (warm), in the pre-loaded crawl worker's forked
+    child (``crawlers.worker``), alternately in the same minutes, and in a subprocess with indexes off; a fresh
+    database each run (the offers are new). Then ``python -m jobs crawl SOURCE`` with and without the worker."""
+    from crawlers.worker import ping
+    from crawlers.worker_spawn import crawl_worker
+
     feed = write_feed(workdir / "ten.xml", distinct_jobs(10, seed=7))
-    figures: dict[str, Any] = {}
-    for label, cache in (("prebuilt", os.environ.get("OHMYLOT_CACHE_DIR", "")), ("off", "off")):
-        env_cache = {"OHMYLOT_CACHE_DIR": cache} if cache else {}
-        if label == "prebuilt":  # warm the cache (a first crawl builds it)
-            _crawl(feed, workdir, {**_database(workdir, "warm"), **env_cache})
-        results = [_crawl(feed, workdir, {**_database(workdir, f"{label}{i}"), **env_cache}) for i in range(runs)]
-        figures[label] = {
-            "stored": [r["stored"] for r in results],
-            "median_wall_s": sorted(r["wall_s"] for r in results)[runs // 2],
-            "median_crawl_cpu_s": sorted(r["crawl_cpu_s"] for r in results)[runs // 2],
-        }
+    cache = os.environ.get("OHMYLOT_CACHE_DIR", "")
+    env_cache = {"OHMYLOT_CACHE_DIR": cache} if cache else {}
+    figures: dict[str, Any] = {"load_before": os.getloadavg()[0]}
+    _crawl(feed, workdir, {**_database(workdir, "warm"), **env_cache})  # warm the cache (a first crawl builds it)
+    started = time.perf_counter()
+    with crawl_worker({"OHMYLOT_DATA_DIR": str(workdir), **env_cache}) as worker:
+        pid = int((ping(workdir) or {})["pid"])
+        figures["worker_ready_wall_s"] = round(time.perf_counter() - started, 3)
+        figures["worker_preload_cpu_s"] = round(_own_cpu(pid), 3)
+        plain, forked = [], []
+        for i in range(runs):  # alternately: both paths see the same load
+            plain.append(_crawl(feed, workdir, {**_database(workdir, f"plain{i}"), **env_cache}))
+            forked.append(_crawl(feed, workdir, {**_database(workdir, f"worker{i}"), **env_cache}, worker_pid=pid))
+        figures["prebuilt"], figures["worker"] = _median(plain, runs), _median(forked, runs)
+        figures["cli"] = cli_crawl(feed, workdir, env_cache, runs, worker_pid=pid if worker.ready else None)
+    figures["off"] = _median(
+        [_crawl(feed, workdir, {**_database(workdir, f"off{i}"), "OHMYLOT_CACHE_DIR": "off"}) for i in range(runs)],
+        runs,
+    )
     floor = []
     for _ in range(runs):
         before = _children_cpu()
         subprocess.run([sys.executable, "-c", "import scrapy.crawler"], check=True)  # noqa: S603
         floor.append(_children_cpu() - before)
     figures["baseline_import_scrapy_cpu_s"] = round(sorted(floor)[runs // 2], 3)
+    figures["ratio_worker_to_subprocess_cpu"] = round(
+        figures["worker"]["median_crawl_cpu_s"] / figures["prebuilt"]["median_crawl_cpu_s"], 3
+    )
+    figures["load_after"] = os.getloadavg()[0]
+    return figures
+
+
+def cli_crawl(
+    feed: Path, workdir: Path, env_cache: dict[str, str], runs: int, worker_pid: int | None
+) -> dict[str, Any]:
+    """``python -m jobs crawl SOURCE`` of the feed: wall time from the command to its end, the CLI process's
+    CPU and the crawl's (the worker's child, or the subprocess), with the worker and without it."""
+    registry = workdir / "sources.toml"
+    registry.write_text(
+        f'[[source]]\nid = "bench-cli"\nplatform = "hellowork"\nname = "Bench"\nurl = "{feed.as_uri()}"\n',
+        encoding="utf-8",
+    )
+    figures: dict[str, Any] = {}
+    for label, extra in (("worker", {}), ("subprocess", {"OHMYLOT_CRAWL_SERVER": "off"})):
+        results = []
+        for i in range(runs):
+            env = {
+                **os.environ, **env_cache, **_database(workdir, f"cli-{label}{i}"), **extra,
+                "OHMYLOT_SOURCES": str(registry), "PYTHONPATH": str(ROOT),
+            }  # fmt: skip
+            before, reaped = _children_cpu(), _reaped_cpu(worker_pid) if worker_pid else 0.0
+            started = time.perf_counter()
+            done = subprocess.run(  # noqa: S603
+                [sys.executable, "-m", "jobs", "crawl", "bench-cli"], env=env, cwd=ROOT, capture_output=True
+            )
+            wall = time.perf_counter() - started
+            cpu = _children_cpu() - before + ((_reaped_cpu(worker_pid) - reaped) if worker_pid else 0.0)
+            results.append({"stored": done.returncode == 0, "wall_s": round(wall, 3), "crawl_cpu_s": round(cpu, 3)})
+        figures[label] = _median(results, runs)
     return figures
 
 
@@ -247,7 +320,7 @@ def feed_throughput(workdir: Path, count: int, startup_s: float, startup_cpu_s: 
 def run(quick: bool = False, count: int | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        figures: dict[str, object] = {"startup": startup(workdir, runs=1 if quick else 3)}
+        figures: dict[str, object] = {"startup": startup(workdir, runs=1 if quick else 5)}
         warm = figures["startup"]["prebuilt"]  # type: ignore[index]
         # Start-up inside Scrapy's elapsed time: the 10-offer crawl's own elapsed time stands for it.
         ten = _crawl(workdir / "ten.xml", workdir, _database(workdir, "ten"))

@@ -40,7 +40,7 @@ from typing import Any
 
 from lxml import etree
 
-from crawlers.feeds import NAMESPACES, xml_value
+from crawlers.feed_fields import NAMESPACES, xml_value  # not crawlers.feeds: the registry loads without Scrapy
 from matching.types import RawPosting
 
 FAMILIES = ("xml", "rss", "json", "csv")

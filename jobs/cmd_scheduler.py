@@ -64,11 +64,17 @@ def scheduler(ctx: typer.Context) -> None:
     for job in sorted(scheduler.get_jobs(), key=lambda j: j.next_run_time):
         err.print(f"  {job.id:<40} prochaine exécution {job.next_run_time:%Y-%m-%d %H:%M %Z}")
     _beat(db)
-    while not stop.wait(HEARTBEAT_SECONDS):  # the heartbeat /readyz reads
-        _beat(db)
-        refresh_jobs(scheduler)  # sources added, paused or removed by staff in the web app
-    err.print("Arrêt du planificateur (les tâches en cours se terminent)…")
-    scheduler.shutdown(wait=True)
+    from crawlers.worker_spawn import crawl_worker  # on use: keeps CLI start-up fast
+
+    with crawl_worker({"OHMYLOT_DATABASE_URL": db.url}, ready_timeout=30) as worker:  # the nightly crawls fork from it
+        if worker.ready:
+            err.print("Serveur de collecte préchargé prêt.")
+        while not stop.wait(HEARTBEAT_SECONDS):  # the heartbeat /readyz reads
+            _beat(db)
+            refresh_jobs(scheduler)  # sources added, paused or removed by staff in the web app
+            worker.ensure()  # started again after a code upgrade stopped it
+        err.print("Arrêt du planificateur (les tâches en cours se terminent)…")
+        scheduler.shutdown(wait=True)
     try:
         forget(db, "scheduler")
     except SQLAlchemyError:

@@ -25,6 +25,7 @@ from crawlers.runner import run_crawl
 from crawlers.sandbox.generator import PROSPECT_HEADERS, generate_prospects, prospect_rows
 from crawlers.sandbox.server import serve
 from crawlers.sandbox.site import Sandbox
+from crawlers.worker_spawn import crawl_worker
 from services.candidate_import import import_candidates
 from services.matching import household_places, matches_for_candidate, rerank_database
 from services.welcome_demo import seed_welcome
@@ -204,7 +205,10 @@ def _crawl_in_sandbox(db: Database, sandbox: Sandbox, say: Progress, timings: di
             timings["sandbox"] = time.perf_counter() - step
             say(f"bac à sable des sources partenaires : {base_url}")
             step = time.perf_counter()
-            crawl_results = _crawl_sandbox(base_url, say, timings)
+            with crawl_worker({"OHMYLOT_DATABASE_URL": db.url}) as worker:  # every crawl forks from it
+                timings["crawl_server"] = time.perf_counter() - step
+                say("serveur de collecte préchargé prêt" if worker.ready else "collectes sans serveur préchargé")
+                crawl_results = _crawl_sandbox(base_url, say, timings)
             timings["crawl"] = time.perf_counter() - step
     finally:
         for key, value in old_env.items():
