@@ -26,6 +26,7 @@ from services.settings import WebSettings, get_web_settings
 from store.db import open_database
 from web.observability import ObservabilityMiddleware, WebMetrics
 from web.observability import router as operations_router
+from web.public_cache import PublicCacheMiddleware
 from web.routers import ROUTERS
 from web.security import SecurityMiddleware
 from web.templating import render
@@ -92,7 +93,9 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
 
     app.state.metrics = WebMetrics(db)
     # Starlette runs the last added middleware first: forwarded headers are applied (from trusted proxies
-    # only) before the request is logged, counted and checked.
+    # only) before the request is logged, counted and checked; the public cache is innermost, so that a
+    # cached page still gets its own request id, log line and security headers.
+    app.add_middleware(PublicCacheMiddleware, ttl=settings.public_cache_seconds)
     app.add_middleware(SecurityMiddleware, public_origin=settings.public_origin)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
