@@ -207,9 +207,7 @@ def search_offers(
     order = (Offer.published_at.desc().nulls_last(), Offer.id.desc())
     if match is not None:
         # One ranked pass over the matches (up to the cap) gives the count and the page's ids.
-        found = list(session.scalars(
-            query.with_only_columns(Offer.id).order_by(match.relevance, *order).limit(COUNT_CAP + 1)
-        ))
+        found = _ids(session, query.with_only_columns(Offer.id).order_by(match.relevance, *order).limit(COUNT_CAP + 1))
         _count(page, found)
         wanted = found[offset: offset + page_size]
         by_id = {offer.id: offer for offer in session.scalars(select(Offer).where(Offer.id.in_(wanted)))}
@@ -219,7 +217,7 @@ def search_offers(
     # One pass collects the matches' ids (up to the cap): that is the count, and when the cap is not reached
     # the page is sorted from those rows only. Only broad lists (cap reached: matches are dense) walk the
     # (status, published_at) index for the page, which then stops after a few rows.
-    found = list(session.scalars(query.with_only_columns(Offer.id).limit(COUNT_CAP + 1)))
+    found = _ids(session, query.with_only_columns(Offer.id).limit(COUNT_CAP + 1))
     _count(page, found)
     if not page.total:
         page.offers = []
@@ -231,6 +229,12 @@ def search_offers(
         page.offers = list(session.scalars(query.order_by(*order).limit(page_size).offset(offset)))
     _add_sources(session, page)
     return page
+
+
+def _ids(session: Session, query: Select) -> list[int]:
+    """The ids a query selects, read through the session's connection: up to 5,001 plain integers do not need
+    the ORM's row processing (3× the CPU of the query itself at 100,000 offers)."""
+    return list(session.connection().execute(query).scalars().all())
 
 
 def _count(page: OfferPage, found: list[int]) -> None:
