@@ -29,8 +29,8 @@ from web.observability import router as operations_router
 from web.public_cache import PublicCacheMiddleware
 from web.routers import ROUTERS
 from web.security import SecurityMiddleware
-from web.templating import render
-from web.warm import warm_before_serving, warm_up
+from web.templating import render, templates
+from web.warm import freeze_heap, warm_before_serving, warm_up
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -75,6 +75,7 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
         # ROME classifier) in the background. No scheduler here, ever (J4).
         if settings.warm_up:
             warm_before_serving()
+            freeze_heap()
             threading.Thread(target=warm_up, args=(db,), kwargs={"metrics": _app.state.metrics, "served": True},
                              name="ohmylot-warm-up", daemon=True).start()
         yield
@@ -90,6 +91,8 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
     )
     app.state.settings = settings
     app.state.db = db
+    # Templates are read from disk once; only development picks up an edited template without a restart.
+    templates.env.auto_reload = settings.is_development
 
     app.state.metrics = WebMetrics(db)
     # Starlette runs the last added middleware first: forwarded headers are applied (from trusted proxies
