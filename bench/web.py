@@ -2,15 +2,19 @@
 
 Builds a SQLite database with N offers (each with one or two postings, some duplicated across sources),
 M prospects and their matches, starts ``python -m jobs serve`` on an ephemeral port in a subprocess, signs
-in, and drives a bounded asyncio/httpx loop (``concurrency`` requests in flight) over the staff and public
-list/search pages and the JSON API. Reports p50 / p95 / p99 latencies per page and the throughput.
+in, waits until every worker's background warm-up is over (a deploy waits for it too: measuring while the
+workers build their ranking index measures the warm-up, not the pages), and drives a raw keep-alive HTTP/1.1
+client (``bench.http_load``, ``concurrency`` requests in flight) over the staff and public list/search pages
+and the JSON API. Reports p50 / p95 / p99 latencies per page, the throughput, the server's CPU per request
+(all its processes, from ``/proc``) and the load client's own share of the CPU.
 
 Target (issue 8): list and search pages p95 < 200 ms with 100,000 offers and 10,000 prospects.
 
 ``python -m bench.web`` (full: 100,000 offers, 10,000 prospects, 8 requests in flight),
 ``python -m bench.web --quick``; ``--postgres postgresql://postgres@127.0.0.1:5432/postgres`` runs it on
 PostgreSQL: the bench creates a temporary database next to the one named (``ohmylot_bench_…``) and drops it
-at the end. ``--concurrency N`` changes the requests in flight.
+at the end. ``--concurrency N`` changes the requests in flight; ``--public-cache SECONDS`` sets the server's
+``OHMYLOT_PUBLIC_CACHE_SECONDS`` (default: the server's own default; ``0`` measures every public page built).
 """
 
 from __future__ import annotations
@@ -159,12 +163,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(url: str, data_dir: Path, *, workers: int = 1) -> tuple[subprocess.Popen, str]:
+def start_server(url: str, data_dir: Path, *, workers: int = 1,
+                 public_cache: float | None = None) -> tuple[subprocess.Popen, str]:
     """``python -m jobs serve`` on an ephemeral port; returns the process and its base URL."""
     import httpx
 
     port = _free_port()
-    env = dict(os.environ, OHMYLOT_DATABASE_URL=url, OHMYLOT_DATA_DIR=str(data_dir), OHMYLOT_ENV="production",
+    extra = {} if public_cache is None else {"OHMYLOT_PUBLIC_CACHE_SECONDS": str(public_cache)}
+    env = dict(os.environ, **extra, OHMYLOT_DATABASE_URL=url, OHMYLOT_DATA_DIR=str(data_dir), OHMYLOT_ENV="production",
                OHMYLOT_SECRET_KEY=SECRET, OHMYLOT_PUBLIC_URL=f"http://127.0.0.1:{port}",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     # The server's log goes to a file: an unread pipe fills up (64 KB) and then blocks the server mid-request.
@@ -189,6 +195,38 @@ def start_server(url: str, data_dir: Path, *, workers: int = 1) -> tuple[subproc
     raise RuntimeError("server did not start within 60 s")
 
 
+def wait_for_warm_up(log_path: Path, workers: int, *, timeout: float = 1800) -> float:
+    """Seconds waited until each worker logged the end of its background warm-up (``web.warm``)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if log_path.read_text(errors="replace").count('"message": "warm-up finished') >= workers:
+            return round(time.perf_counter() - started, 1)
+        time.sleep(1)
+    raise RuntimeError(f"the workers' warm-up did not finish within {timeout:.0f} s")
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of ``pid`` and all its live descendants, from ``/proc``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += times.get(current, 0.0)
+        todo.extend(children.get(current, []))
+    return total
+
+
 def _login(base: str, email: str = "bench@ohmylot.fr") -> str:
     """The session cookie header (the cookie is Secure: sent by hand over plain http here)."""
     import httpx
@@ -202,6 +240,7 @@ def _login(base: str, email: str = "bench@ohmylot.fr") -> str:
 
 async def _load(base: str, targets: list[tuple[str, str, bool]], *, cookies: dict[bool, str], rounds: int,
                 concurrency: int, timeout: float = 30) -> tuple[dict[str, list[float]], float, int]:
+    """The httpx load loop of the previous runs (kept for the warm-up rounds; the measure uses ``_raw_load``)."""
     import httpx
 
     latencies: dict[str, list[float]] = {name: [] for name, _, _ in targets}
@@ -227,6 +266,15 @@ async def _load(base: str, targets: list[tuple[str, str, bool]], *, cookies: dic
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
     return latencies, time.perf_counter() - started, errors
+
+
+def _raw_load(base: str, targets: list[tuple[str, str, bool]], *, cookies: dict[bool, str], rounds: int,
+              concurrency: int) -> tuple[dict[str, list[float]], float, int, float]:
+    """``rounds`` of every target through the cheap client; also returns the client's CPU seconds."""
+    from bench.http_load import load
+
+    requests = [(name, path, cookies[who]) for _ in range(rounds) for name, path, who in targets]
+    return asyncio.run(load(base, requests, concurrency=concurrency))
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -267,8 +315,9 @@ def cpu_per_request(url: str, *, repeat: int = 5) -> dict[str, float]:
     from store.db import open_database
     from web.app import create_app
 
-    app = create_app(WebSettings(env="production", secret_key=SECRET, public_url="https://bench.invalid"),
-                     database=open_database(url))
+    # The public cache is off here: this is the CPU of building each page, which a cached answer skips.
+    app = create_app(WebSettings(env="production", secret_key=SECRET, public_url="https://bench.invalid",
+                                 public_cache_seconds=0, warm_up=False), database=open_database(url))
     clients = {}
     for who, email in ((True, "bench@ohmylot.fr"), ("referent", "referent@ohmylot.fr"), (False, None)):
         client = TestClient(app, base_url="https://bench.invalid", follow_redirects=False)
@@ -306,7 +355,8 @@ def _postgres_database(admin_url: str) -> tuple[str, object]:
     return f"{base.rsplit('/', 1)[0]}/{name}", drop
 
 
-def run(quick: bool = False, *, postgres: str | None = None, concurrency: int | None = None) -> dict[str, object]:
+def run(quick: bool = False, *, postgres: str | None = None, concurrency: int | None = None,
+        public_cache: float | None = None) -> dict[str, object]:
     """Build the data, serve it, load it; figures per page."""
     offers, prospects = (1_000, 100) if quick else (100_000, 10_000)
     rounds, concurrency, workers = (2, concurrency or 4, 1) if quick else (40, concurrency or 8, 2)
@@ -315,7 +365,7 @@ def run(quick: bool = False, *, postgres: str | None = None, concurrency: int | 
     process = None
     try:
         built = build_database(url, offers=offers, prospects=prospects)
-        process, base = start_server(url, folder, workers=workers)
+        process, base = start_server(url, folder, workers=workers, public_cache=public_cache)
         staff_cookie = _login(base)
         referent_cookie = _login(base, "referent@ohmylot.fr")
         targets = [(n, p, s) for n, p, s in TARGETS]
@@ -328,9 +378,13 @@ def run(quick: bool = False, *, postgres: str | None = None, concurrency: int | 
             asyncio.run(_load(base, targets, cookies=cookies, rounds=1, concurrency=2,  # type: ignore[arg-type]
                               timeout=600))
         warm_up_s = round(time.perf_counter() - warm_started, 1)
-        latencies, elapsed, errors = asyncio.run(
-            _load(base, targets, cookies=cookies, rounds=rounds, concurrency=concurrency)  # type: ignore[arg-type]
-        )
+        background_warm_up_s = wait_for_warm_up(folder / "serve.log", workers)
+        load_before = os.getloadavg()[0]
+        server_cpu = process_tree_cpu(process.pid)
+        latencies, elapsed, errors, client_cpu = _raw_load(base, targets, cookies=cookies,  # type: ignore[arg-type]
+                                                           rounds=rounds, concurrency=concurrency)
+        server_cpu = process_tree_cpu(process.pid) - server_cpu
+        load_after = os.getloadavg()[0]
         cpu = cpu_per_request(url, repeat=2 if quick else 5)
         pages = {
             name: {"p50_ms": _pct(v, 0.5), "p95_ms": _pct(v, 0.95), "p99_ms": _pct(v, 0.99), "n": len(v),
@@ -343,6 +397,7 @@ def run(quick: bool = False, *, postgres: str | None = None, concurrency: int | 
             **built,
             "concurrency": concurrency,
             "warm_up_s": warm_up_s,
+            "background_warm_up_waited_s": background_warm_up_s,
             "requests": total,
             "errors": errors,
             "throughput_rps": round(total / elapsed, 1),
@@ -351,9 +406,14 @@ def run(quick: bool = False, *, postgres: str | None = None, concurrency: int | 
             "target_p95_ms": 200,
             "target_met": worst < 200 and errors == 0,
             "worst_page_cpu_ms": max(cpu.values()),
-            "load_average_1min": round(os.getloadavg()[0], 1),
+            "server_cpu_ms_per_request": round(server_cpu / total * 1000, 1),
+            "client_cpu_ms_per_request": round(client_cpu / total * 1000, 2),
+            "client_cpu_share": round(client_cpu / max(client_cpu + server_cpu, 1e-9), 3),
+            "cpu_use_of_2_cores": round((server_cpu + client_cpu) / elapsed / (os.cpu_count() or 1), 2),
+            "load_average_1min": [round(load_before, 1), round(load_after, 1)],
             "pages": pages,
-            "load_tool": f"httpx.AsyncClient, {concurrency} requests in flight, {rounds} rounds per page",
+            "load_tool": f"bench.http_load (raw HTTP/1.1), {concurrency} in flight, {rounds} rounds per page",
+            "public_cache_s": "server default" if public_cache is None else public_cache,
             "server": f"python -m jobs serve --workers {workers} (uvicorn), {'PostgreSQL' if postgres else 'SQLite'}",
         }
     finally:
@@ -373,9 +433,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 offers, a few seconds")
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL URL: benchmark on a temporary database there")
     parser.add_argument("--concurrency", type=int, help="requests in flight (default 8; 4 with --quick)")
+    parser.add_argument("--public-cache", type=float, metavar="SECONDS",
+                        help="OHMYLOT_PUBLIC_CACHE_SECONDS of the server (0: every public page built)")
     args = parser.parse_args(argv)
-    print(json.dumps(run(args.quick, postgres=args.postgres, concurrency=args.concurrency), indent=2,
-                     ensure_ascii=False))
+    print(json.dumps(run(args.quick, postgres=args.postgres, concurrency=args.concurrency,
+                         public_cache=args.public_cache), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

