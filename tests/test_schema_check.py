@@ -71,10 +71,21 @@ def test_the_crawl_command_migrates_a_database_behind_or_new(tmp_path, start) ->
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     if start:
         upgrade(url, start)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OHMYLOT_DATA_DIR": str(tmp_path), "OHMYLOT_DATABASE_URL": url,
-           "OHMYLOT_CRAWL_SERVER": "off"}
-    done = subprocess.run([sys.executable, "-m", "jobs", "crawl", "source-inconnue-xyz"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OHMYLOT_DATA_DIR": str(tmp_path),
+        "OHMYLOT_DATABASE_URL": url,
+        "OHMYLOT_CRAWL_SERVER": "off",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "jobs", "crawl", "source-inconnue-xyz"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert "source inconnue : source-inconnue-xyz" in done.stderr
