@@ -90,3 +90,22 @@ def test_the_crawl_command_migrates_a_database_behind_or_new(tmp_path, start) ->
     assert "Traceback" not in done.stderr
     assert "source inconnue : source-inconnue-xyz" in done.stderr
     assert _revision(url) == script_heads(url)
+
+
+@pytest.mark.db
+def test_on_the_test_database_a_missing_table_or_an_old_revision_leaves_it_to_alembic(database_url) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert schema_is_current(conn) is True  # the fixture's database is at head
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = 'web_02'"))
+        with engine.connect() as conn:
+            assert schema_is_current(conn) is False
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE alembic_version"))
+        with engine.connect() as conn:
+            assert schema_is_current(conn) is False  # the failed query is rolled back (PostgreSQL aborts it)
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
