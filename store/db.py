@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -120,6 +120,9 @@ def _file_revision(text: str) -> tuple[str, tuple[str, ...]] | None:
     return revision, parents
 
 
+_HEADS_READ: dict[str, Any] = {}
+
+
 def shipped_heads() -> set[str] | None:
     """The head revisions of the shipped migrations read from their files without Alembic (a few ms instead
     of ~0.3 s of imports); None when a file is not of the plain form read here (then Alembic decides)."""
@@ -127,6 +130,9 @@ def shipped_heads() -> set[str] | None:
     parents: set[str] = set()
     try:
         paths = sorted((MIGRATIONS_DIR / "versions").glob("*.py"))
+        stamp = tuple((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in paths)
+        if _HEADS_READ.get("stamp") == stamp:  # the same files as last time in this process
+            return set(_HEADS_READ["heads"]) if _HEADS_READ["heads"] is not None else None
         for path in paths:
             found = _file_revision(path.read_text(encoding="utf-8"))
             if found is None:
@@ -135,7 +141,9 @@ def shipped_heads() -> set[str] | None:
             parents.update(found[1])
     except OSError:
         return None
-    return (revisions - parents) or None
+    heads = (revisions - parents) or None
+    _HEADS_READ.update(stamp=stamp, heads=heads)
+    return set(heads) if heads is not None else None
 
 
 def schema_is_current(conn: Connection) -> bool:
