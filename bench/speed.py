@@ -18,7 +18,9 @@ the skills of the appellation's code plus a sentence of their own, places cycle 
    normalisation), and a bulk insert of as many rows into the same ``posting`` table (SQLAlchemy Core
    ``executemany``, no upsert logic); the ratios ours / baseline are printed beside them.
 
-``python -m bench speed`` (``--quick``: 200 postings). ``PYTHONPATH=. python -m bench.speed 100000`` for the
+``python -m bench speed`` (``--quick``: 200 postings). ``PYTHONPATH=. python -m bench.speed cli``: only the
+``python -m jobs crawl SOURCE`` figure with the crawl server, the CLI process's CPU apart, next to
+``python -c pass``. ``PYTHONPATH=. python -m bench.speed 100000`` for the
 memory figure of a 100,000-posting feed.
 """
 
@@ -215,17 +217,25 @@ def startup(workdir: Path, runs: int = 5) -> dict[str, Any]:
 
 
 def cli_crawl(
-    feed: Path, workdir: Path, env_cache: dict[str, str], runs: int, worker_pid: int | None
+    feed: Path,
+    workdir: Path,
+    env_cache: dict[str, str],
+    runs: int,
+    worker_pid: int | None,
+    labels: tuple[str, ...] = ("worker", "subprocess"),
 ) -> dict[str, Any]:
     """``python -m jobs crawl SOURCE`` of the feed: wall time from the command to its end, the CLI process's
-    CPU and the crawl's (the worker's child, or the subprocess), with the worker and without it."""
+    CPU (``cli_cpu_s``) and with the crawl's (``crawl_cpu_s``: the worker's child, or the subprocess), with the
+    worker and without it. Baseline of the same run: ``python -c pass`` (the interpreter's own start)."""
     registry = workdir / "sources.toml"
     registry.write_text(
         f'[[source]]\nid = "bench-cli"\nplatform = "hellowork"\nname = "Bench"\nurl = "{feed.as_uri()}"\n',
         encoding="utf-8",
     )
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = {"load_before": os.getloadavg()[0]}
     for label, extra in (("worker", {}), ("subprocess", {"OHMYLOT_CRAWL_SERVER": "off"})):
+        if label not in labels:
+            continue
         results = []
         for i in range(runs):
             env = {
@@ -238,10 +248,46 @@ def cli_crawl(
                 [sys.executable, "-m", "jobs", "crawl", "bench-cli"], env=env, cwd=ROOT, capture_output=True
             )
             wall = time.perf_counter() - started
-            cpu = _children_cpu() - before + ((_reaped_cpu(worker_pid) - reaped) if worker_pid else 0.0)
-            results.append({"stored": done.returncode == 0, "wall_s": round(wall, 3), "crawl_cpu_s": round(cpu, 3)})
-        figures[label] = _median(results, runs)
+            own = _children_cpu() - before
+            child = (_reaped_cpu(worker_pid) - reaped) if worker_pid and label == "worker" else 0.0
+            results.append(
+                {"stored": done.returncode == 0, "wall_s": round(wall, 3), "crawl_cpu_s": round(own + child, 3),
+                 "cli_cpu_s": round(own, 3)}
+            )  # fmt: skip
+        figures[label] = {
+            **_median(results, runs), "median_cli_cpu_s": sorted(r["cli_cpu_s"] for r in results)[runs // 2]
+        }  # fmt: skip
+    figures["baseline_python_pass"] = _python_pass(runs)
+    figures["load_after"] = os.getloadavg()[0]
     return figures
+
+
+def _python_pass(runs: int) -> dict[str, float]:
+    """``python -c pass``, median of ``runs``: the floor of any command."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        before, started = _children_cpu(), time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)  # noqa: S603
+        walls.append(time.perf_counter() - started)
+        cpus.append(_children_cpu() - before)
+    return {"median_wall_s": round(sorted(walls)[runs // 2], 3), "median_cpu_s": round(sorted(cpus)[runs // 2], 3)}
+
+
+def cli_only(workdir: Path, runs: int = 5) -> dict[str, Any]:
+    """Only the ``python -m jobs crawl SOURCE`` figure with the crawl server (``python -m bench.speed cli``)."""
+    from crawlers.worker import ping
+    from crawlers.worker_spawn import crawl_worker
+
+    feed = write_feed(workdir / "ten.xml", distinct_jobs(10, seed=7))
+    cache = os.environ.get("OHMYLOT_CACHE_DIR", "")
+    env_cache = {"OHMYLOT_CACHE_DIR": cache} if cache else {}
+    _crawl(feed, workdir, {**_database(workdir, "warm"), **env_cache})  # warm the cache (a first crawl builds it)
+    with crawl_worker({"OHMYLOT_DATA_DIR": str(workdir), **env_cache}) as worker:
+        pid = int((ping(workdir) or {})["pid"])
+        if not worker.ready:
+            raise RuntimeError("no crawl server answered")
+        cli_crawl(feed, workdir, env_cache, 1, worker_pid=pid, labels=("worker",))  # the first run fills caches
+        return cli_crawl(feed, workdir, env_cache, runs, worker_pid=pid, labels=("worker",))
 
 
 def lxml_baseline(feed: Path) -> dict[str, Any]:
@@ -330,7 +376,11 @@ def run(quick: bool = False, count: int | None = None) -> dict[str, object]:
     return figures
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1:2] == ["cli"]:
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory() as tmp:
+        print(json.dumps(cli_only(Path(tmp)), indent=2, ensure_ascii=False))
+elif __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     size = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else None
     print(json.dumps(run(quick="--quick" in sys.argv, count=size), indent=2, ensure_ascii=False))

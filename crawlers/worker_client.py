@@ -59,12 +59,26 @@ def _file_digest(path: Path) -> bytes:
         return known[1]
     digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
     _file_digests[path] = (key, digest)
+    _disk["dirty"] = True
     return digest
+
+
+def _library_key() -> str:
+    """What changes when a library is installed or upgraded: the interpreter and its site-packages' mtimes."""
+    stamps = [sys.executable, sys.version]
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")):
+            with suppress(OSError):
+                stamps.append(f"{entry}:{os.stat(entry).st_mtime_ns}")
+    return "|".join(stamps)
 
 
 def _libraries() -> str:
     global _library_versions
     if _library_versions is None:
+        _load_disk()
+    if _library_versions is None:
+        _disk["dirty"] = True
         from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415 - only when hashing
 
         found = []
@@ -78,14 +92,74 @@ def _libraries() -> str:
 
 
 def code_version() -> str:
-    """Hash of the code a crawl runs: ``crawlers/``, ``store/``, ``matching/`` (with data), Python, libraries."""
+    """Hash of the code a crawl runs: ``crawlers/``, ``store/``, ``matching/`` (with data), Python, libraries.
+
+    The files' digests and the libraries' versions are kept in ``<cache dir>/code-version.json`` (keyed by
+    each file's size, mtime and inode, and by the site-packages' mtimes): a new process (``ohmylot crawl``)
+    reads only what changed instead of every file and every library's metadata."""
+    _load_disk()
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{PROTOCOL}|{sys.executable}|{sys.version}|{_libraries()}".encode())
     for path in _code_files():
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0")
         with suppress(OSError):
             digest.update(_file_digest(path))
+    if _disk["dirty"]:
+        _save_disk()
     return digest.hexdigest()
+
+
+_DISK_NAME = "code-version.json"
+_disk: dict[str, bool] = {"loaded": False, "dirty": False}
+
+
+def _disk_path() -> Path | None:
+    from matching.cache import cache_dir  # noqa: PLC0415 - only when hashing
+
+    directory = cache_dir()
+    return None if directory is None else directory / _DISK_NAME
+
+
+def _load_disk() -> None:
+    """Once per process: the digests and library versions a previous process saved (when still valid)."""
+    global _library_versions
+    if _disk["loaded"]:
+        return
+    _disk["loaded"] = True
+    path = _disk_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+    except (OSError, ValueError):
+        return
+    if not isinstance(data, dict) or data.get("root") != str(ROOT):
+        return
+    libraries = data.get("libraries")
+    if _library_versions is None and isinstance(libraries, list) and libraries[:1] == [_library_key()]:
+        _library_versions = str(libraries[1])
+    files = data.get("files")
+    for relative, entry in (files if isinstance(files, dict) else {}).items():
+        with suppress(TypeError, ValueError):
+            size, mtime, inode, hexdigest = entry
+            _file_digests.setdefault(ROOT / relative, ((int(size), int(mtime), int(inode)), bytes.fromhex(hexdigest)))
+
+
+def _save_disk() -> None:
+    """Write the known digests for the next process (atomically; a cache that cannot be written is skipped)."""
+    _disk["dirty"] = False
+    path = _disk_path()
+    if path is None:
+        return
+    files = {
+        str(file.relative_to(ROOT)): [*key, digest.hex()]
+        for file, (key, digest) in _file_digests.items()
+        if file.is_relative_to(ROOT)
+    }
+    data = {"root": str(ROOT), "libraries": [_library_key(), _library_versions], "files": files}
+    with suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(partial, path)
 
 
 def socket_path(data_dir: Path) -> Path:
@@ -144,6 +218,7 @@ def peer_uid(sock: socket.socket) -> int:
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", creds)
     return int(uid)
+
 
 def _close_fds(fds: list[int]) -> None:
     for fd in fds:

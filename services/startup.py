@@ -19,11 +19,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-
 from services.settings import SettingsError, get_web_settings
-from store.db import DatabaseError, alembic_config, open_database
+from store.db import DatabaseError, database_heads, open_database, schema_is_current, script_heads
 from store.settings import get_store_settings
 
 
@@ -38,12 +35,12 @@ def check_database(url: str | None = None, *, upgrade: bool = True) -> None:
     except DatabaseError as exc:
         raise StartupError(f"{exc} : vérifiez OHMYLOT_DATABASE_URL et que le serveur répond") from exc
     try:
-        expected = set(ScriptDirectory.from_config(alembic_config(db.url)).get_heads())
-        with db.engine.connect() as conn:
-            current = set(MigrationContext.configure(conn).get_current_heads())
+        with db.engine.connect() as conn:  # one query when the schema is current; Alembic only otherwise
+            current = None if schema_is_current(conn) else database_heads(conn)
+        expected = script_heads(db.url) if current is not None else set()
     finally:
         db.engine.dispose()
-    if current != expected:
+    if current is not None and current != expected:
         raise StartupError(
             f"la base de données est à la révision {', '.join(sorted(current)) or 'vide'}, ce code attend "
             f"{', '.join(sorted(expected))} : lancez « ohmylot db upgrade » (ou mettez le code à jour)"

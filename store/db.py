@@ -7,15 +7,17 @@ directory for the SQLite default, applies pending migrations (``auto_upgrade``),
 
 from __future__ import annotations
 
+import ast
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
@@ -102,6 +104,69 @@ def database_heads(conn: Connection) -> set[str]:
     return set(MigrationContext.configure(conn).get_current_heads())
 
 
+_ASSIGNMENT = "^{name}\\s*(?::[^=\\n]*)?=\\s*(.+?)\\s*$"
+
+
+def _file_revision(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """A migration file's ``revision`` and ``down_revision``s when they are plain literals (None otherwise)."""
+    found: dict[str, object] = {}
+    for name in ("revision", "down_revision", "depends_on"):
+        match = re.search(_ASSIGNMENT.format(name=name), text, re.MULTILINE)
+        if match is None:
+            return None
+        try:
+            found[name] = ast.literal_eval(match.group(1))
+        except (ValueError, SyntaxError):
+            return None
+    revision, down = found["revision"], found["down_revision"]
+    if not isinstance(revision, str) or found["depends_on"] is not None:
+        return None
+    parents = (down,) if isinstance(down, str) else down if isinstance(down, tuple) else () if down is None else None
+    if parents is None or not all(isinstance(parent, str) for parent in parents):
+        return None
+    return revision, parents
+
+
+_HEADS_READ: dict[str, Any] = {}
+
+
+def shipped_heads() -> set[str] | None:
+    """The head revisions of the shipped migrations read from their files without Alembic (a few ms instead
+    of ~0.3 s of imports); None when a file is not of the plain form read here (then Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    try:
+        paths = sorted((MIGRATIONS_DIR / "versions").glob("*.py"))
+        stamp = tuple((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in paths)
+        if _HEADS_READ.get("stamp") == stamp:  # the same files as last time in this process
+            return set(_HEADS_READ["heads"]) if _HEADS_READ["heads"] is not None else None
+        for path in paths:
+            found = _file_revision(path.read_text(encoding="utf-8"))
+            if found is None:
+                return None
+            revisions.add(found[0])
+            parents.update(found[1])
+    except OSError:
+        return None
+    heads = (revisions - parents) or None
+    _HEADS_READ.update(stamp=stamp, heads=heads)
+    return set(heads) if heads is not None else None
+
+
+def schema_is_current(conn: Connection) -> bool:
+    """True when the database is at the shipped heads, read with one query of ``alembic_version``; False when
+    it is not, or when that cannot be told this way (no table yet, files of another form): Alembic decides."""
+    expected = shipped_heads()
+    if expected is None:
+        return False
+    try:
+        current = {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+    except SQLAlchemyError:
+        conn.rollback()  # no table yet (never migrated): the connection stays usable for Alembic
+        return False
+    return current == expected
+
+
 def _lock_postgres(conn: Connection, wait: float) -> None:
     deadline = time.monotonic() + wait
     while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY}).scalar():
@@ -177,8 +242,8 @@ def _ensure_latest(engine: Engine, url: str) -> None:
     if url in _UP_TO_DATE:
         return
     with engine.connect() as conn:
-        current = database_heads(conn)
-    if current != script_heads(url):
+        current = None if schema_is_current(conn) else database_heads(conn)
+    if current is not None and current != script_heads(url):  # behind (or unknown): Alembic, as always
         upgrade(url)
     _UP_TO_DATE.add(url)
 
