@@ -40,6 +40,16 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from lxml import etree
+from sqlalchemy import insert
+
+from crawlers.runner import run_crawl
+from crawlers.worker import ping
+from crawlers.worker_spawn import crawl_worker
+from store.db import open_database
+from store.models import Posting
+from store.postings import ensure_source
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "matching" / "data"
 QUALIFIERS = ("", " H/F", " – nuit", " en CDI", " (temps partiel)", " confirmé", " – week-end", " junior")
@@ -113,7 +123,6 @@ def write_feed(path: Path, jobs: list[dict[str, str]]) -> Path:
 def _crawl(feed: Path, workdir: Path, env: dict[str, str], worker_pid: int | None = None) -> dict[str, Any]:
     """``run_crawl`` of the feed; wall time, the crawl process's CPU time, and its Scrapy stats. With
     ``worker_pid``, the crawl runs in that worker's forked child (its CPU: the worker's reaped children's)."""
-    from crawlers.runner import run_crawl
 
     before = _children_cpu() if worker_pid is None else _reaped_cpu(worker_pid)
     started = time.perf_counter()
@@ -161,8 +170,6 @@ def _rates(count: int, wall: float, cpu: float, unit: str) -> dict[str, Any]:
 
 
 def _database(workdir: Path, name: str) -> dict[str, str]:
-    from store.db import open_database
-
     url = f"sqlite:///{workdir / name}.sqlite3"
     open_database(url).engine.dispose()  # migrated once, outside the timings
     return {"OHMYLOT_DATABASE_URL": url, "OHMYLOT_DATA_DIR": str(workdir)}
@@ -180,8 +187,6 @@ def startup(workdir: Path, runs: int = 5) -> dict[str, Any]:
     """A 10-offer feed: in a subprocess with prebuilt indexes (warm), in the pre-loaded crawl worker's forked
     child (``crawlers.worker``), alternately in the same minutes, and in a subprocess with indexes off; a fresh
     database each run (the offers are new). Then ``python -m jobs crawl SOURCE`` with and without the worker."""
-    from crawlers.worker import ping
-    from crawlers.worker_spawn import crawl_worker
 
     feed = write_feed(workdir / "ten.xml", distinct_jobs(10, seed=7))
     cache = os.environ.get("OHMYLOT_CACHE_DIR", "")
@@ -275,8 +280,6 @@ def _python_pass(runs: int) -> dict[str, float]:
 
 def cli_only(workdir: Path, runs: int = 5) -> dict[str, Any]:
     """Only the ``python -m jobs crawl SOURCE`` figure with the crawl server (``python -m bench.speed cli``)."""
-    from crawlers.worker import ping
-    from crawlers.worker_spawn import crawl_worker
 
     feed = write_feed(workdir / "ten.xml", distinct_jobs(10, seed=7))
     cache = os.environ.get("OHMYLOT_CACHE_DIR", "")
@@ -292,7 +295,6 @@ def cli_only(workdir: Path, runs: int = 5) -> dict[str, Any]:
 
 def lxml_baseline(feed: Path) -> dict[str, Any]:
     """lxml alone: parse the feed and read every job's fields (the floor of any XML feed spider)."""
-    from lxml import etree
 
     started, cpu = time.perf_counter(), time.process_time()
     count = 0
@@ -311,11 +313,7 @@ def lxml_baseline(feed: Path) -> dict[str, Any]:
 
 def insert_baseline(workdir: Path, count: int) -> dict[str, Any]:
     """A bulk insert alone: ``count`` rows into the ``posting`` table in batches of 500 (one transaction each)."""
-    from sqlalchemy import insert
 
-    from store.db import open_database
-    from store.models import Posting
-    from store.postings import ensure_source
 
     db = open_database(_database(workdir, "insert")["OHMYLOT_DATABASE_URL"])
     now = datetime.now(UTC)

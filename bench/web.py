@@ -36,6 +36,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, insert, text
+
+from bench.http_load import load
+from services.auth import create_user
+from services.settings import WebSettings
+from store.db import open_database
+from store.models import Candidate, Match, Offer, Posting, Source
+from web.app import create_app
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "matching" / "data"
 SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -78,11 +89,7 @@ def _rome_codes() -> list[tuple[str, str]]:
 
 def build_database(url: str, *, offers: int, prospects: int, seed: int = 46) -> dict[str, float]:
     """Fill a fresh database with realistic-looking offers, postings, prospects and matches."""
-    from sqlalchemy import insert
 
-    from services.auth import create_user
-    from store.db import open_database
-    from store.models import Candidate, Match, Offer, Posting, Source
 
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -166,7 +173,6 @@ def _free_port() -> int:
 def start_server(url: str, data_dir: Path, *, workers: int = 1,
                  public_cache: float | None = None) -> tuple[subprocess.Popen, str]:
     """``python -m jobs serve`` on an ephemeral port; returns the process and its base URL."""
-    import httpx
 
     port = _free_port()
     extra = {} if public_cache is None else {"OHMYLOT_PUBLIC_CACHE_SECONDS": str(public_cache)}
@@ -229,7 +235,6 @@ def process_tree_cpu(pid: int) -> float:
 
 def _login(base: str, email: str = "bench@ohmylot.fr") -> str:
     """The session cookie header (the cookie is Secure: sent by hand over plain http here)."""
-    import httpx
 
     response = httpx.post(f"{base}/login", data={"email": email, "password": PASSWORD},
                           headers={"Origin": base}, follow_redirects=False, timeout=60)
@@ -241,7 +246,6 @@ def _login(base: str, email: str = "bench@ohmylot.fr") -> str:
 async def _load(base: str, targets: list[tuple[str, str, bool]], *, cookies: dict[bool, str], rounds: int,
                 concurrency: int, timeout: float = 30) -> tuple[dict[str, list[float]], float, int]:
     """The httpx load loop of the previous runs (kept for the warm-up rounds; the measure uses ``_raw_load``)."""
-    import httpx
 
     latencies: dict[str, list[float]] = {name: [] for name, _, _ in targets}
     queue: asyncio.Queue[tuple[str, str, bool]] = asyncio.Queue()
@@ -271,7 +275,6 @@ async def _load(base: str, targets: list[tuple[str, str, bool]], *, cookies: dic
 def _raw_load(base: str, targets: list[tuple[str, str, bool]], *, cookies: dict[bool, str], rounds: int,
               concurrency: int) -> tuple[dict[str, list[float]], float, int, float]:
     """``rounds`` of every target through the cheap client; also returns the client's CPU seconds."""
-    from bench.http_load import load
 
     requests = [(name, path, cookies[who]) for _ in range(rounds) for name, path, who in targets]
     return asyncio.run(load(base, requests, concurrency=concurrency))
@@ -309,11 +312,7 @@ def cpu_per_request(url: str, *, repeat: int = 5) -> dict[str, float]:
     Unlike latencies, this does not depend on what else the machine runs: it is the service time the
     load test queues behind.
     """
-    from fastapi.testclient import TestClient
 
-    from services.settings import WebSettings
-    from store.db import open_database
-    from web.app import create_app
 
     # The public cache is off here: this is the CPU of building each page, which a cached answer skips.
     app = create_app(WebSettings(env="production", secret_key=SECRET, public_url="https://bench.invalid",
@@ -339,7 +338,6 @@ def cpu_per_request(url: str, *, repeat: int = 5) -> dict[str, float]:
 
 def _postgres_database(admin_url: str) -> tuple[str, object]:
     """A new empty database next to ``admin_url``'s; returns its URL and a function that drops it."""
-    from sqlalchemy import create_engine, text
 
     base = "postgresql+psycopg://" + admin_url.split("://", 1)[1]
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
