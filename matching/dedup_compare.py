@@ -15,12 +15,14 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from matching.dedup_records import DedupRecord, employer_similarity
-from matching.geo import distance_km
+from matching.geo import distance_km, haversine_km
 from matching.text import stem
 
 # Settings (tuned on the dev split; see docs/dedup.md)
@@ -81,7 +83,28 @@ def _contracts_compatible(a: str | None, b: str | None) -> bool | None:
         return None
     if a == b:
         return True
+    return _contracts_in_one_group(a, b)
+
+
+@lru_cache(maxsize=4096)
+def _contracts_in_one_group(a: str, b: str) -> bool:
     return any(a in group and b in group for group in _CONTRACT_GROUPS)
+
+
+@lru_cache(maxsize=262_144)
+def _title_similarity(a: str, b: str) -> tuple[float, float]:
+    """(ratio, token set ratio) of two folded titles, in [0, 1]; computed once per distinct pair of titles."""
+    return fuzz.ratio(a, b) / 100.0, fuzz.token_set_ratio(a, b) / 100.0
+
+
+def _distance(a: DedupRecord, b: DedupRecord) -> float | None:
+    """``distance_km`` of the two records' points, without its conversions when they are finite floats."""
+    la, oa, lb, ob = a.lat, a.lon, b.lat, b.lon
+    if type(la) is float and type(oa) is float and type(lb) is float and type(ob) is float and math.isfinite(
+        la + oa + lb + ob
+    ):
+        return haversine_km(la, oa, lb, ob)
+    return distance_km((la, oa), (lb, ob))
 
 
 _PERIOD_TO_MONTH = {"hour": 151.67, "month": 1.0, "year": 1 / 12}
@@ -170,13 +193,15 @@ def compare(a: DedupRecord, b: DedupRecord, desc_cosine: float | None = None) ->
         f.strong_link = True
     if a.urls & b.urls:
         f.strong_link = True
-    f.title_ratio = fuzz.ratio(a.title_text, b.title_text) / 100.0
-    f.title_set = fuzz.token_set_ratio(a.title_text, b.title_text) / 100.0
+    f.title_ratio, f.title_set = _title_similarity(a.title_text, b.title_text)
     if _acronym_of(a.title_words, b.title_words) or _acronym_of(b.title_words, a.title_words):
         f.title_ratio = f.title_set = max(f.title_set, 0.9)
     f.title_conflict, f.title_one_sided = _title_conflict(a, b)
     if a.desc_words and b.desc_words:
-        inter = len(set(a.desc_words).intersection(b.desc_words))
+        short, long = (a.desc_words, b.desc_words) if len(a.desc_words) <= len(b.desc_words) else (
+            b.desc_words, a.desc_words
+        )
+        inter = len(set(short).intersection(long))
         f.desc_containment = inter / min(len(a.desc_words), len(b.desc_words))
         f.desc_cosine = desc_cosine if desc_cosine is not None else inter / math.sqrt(
             len(a.desc_words) * len(b.desc_words)
@@ -189,7 +214,7 @@ def compare(a: DedupRecord, b: DedupRecord, desc_cosine: float | None = None) ->
     elif a.employer_key and b.employer_key:
         f.employer = employer_similarity(a.employer_key, b.employer_key)
     # place
-    f.distance_km = distance_km((a.lat, a.lon), (b.lat, b.lon))
+    f.distance_km = _distance(a, b)
     if a.commune_insee and b.commune_insee:
         if a.commune_insee == b.commune_insee:
             f.place = 1.0
@@ -296,19 +321,31 @@ def description_cosines(records: Sequence[DedupRecord], pairs: np.ndarray, chunk
     out, accents stripped) by its IDF, fitted on the records given, so the IDF reflects the batch being
     deduplicated.
     """
+    if len(pairs) == 0:
+        return np.full(0, np.nan, dtype=np.float32)
+    return _pair_cosines(_description_matrix(records), pairs, chunk)
+
+
+def _description_matrix(records: Sequence[DedupRecord]) -> tuple[Any, np.ndarray] | None:
+    """The TF-IDF rows of the records' descriptions and which records have one (None: no description)."""
     from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when descriptions are compared
 
-    result = np.full(len(pairs), np.nan, dtype=np.float32)
-    if len(pairs) == 0:
-        return result
     has = np.fromiter((bool(r.desc_words) for r in records), dtype=bool, count=len(records))
     if not has.any():
-        return result
+        return None
     vectorizer = TfidfVectorizer(analyzer=_identity, dtype=np.float32, min_df=1)
     try:
         matrix = vectorizer.fit_transform([r.desc_words for r in records]).tocsr()
     except ValueError:  # empty vocabulary
+        return None
+    return matrix, has
+
+
+def _pair_cosines(described: tuple[Any, np.ndarray] | None, pairs: np.ndarray, chunk: int = 20_000) -> np.ndarray:
+    result = np.full(len(pairs), np.nan, dtype=np.float32)
+    if described is None or len(pairs) == 0:
         return result
+    matrix, has = described
     for start in range(0, len(pairs), chunk):
         part = pairs[start : start + chunk]
         left, right = matrix[part[:, 0]], matrix[part[:, 1]]
@@ -316,7 +353,6 @@ def description_cosines(records: Sequence[DedupRecord], pairs: np.ndarray, chunk
         ok = has[part[:, 0]] & has[part[:, 1]]
         result[start : start + chunk] = np.where(ok, sims, np.nan)
     return result
-
 
 
 @dataclass(slots=True)
@@ -335,6 +371,52 @@ def _contract_code(value: str | None) -> int:
     return _CONTRACT_CODES.setdefault(value, len(_CONTRACT_CODES))
 
 
+class _Prefilter:
+    """The per-record arrays of ``prefilter``, built once for a batch and applied to any number of pair chunks."""
+
+    def __init__(self, records: Sequence[DedupRecord]) -> None:
+        n = self.n = len(records)
+        self.lat = np.fromiter((r.lat if r.lat is not None else np.nan for r in records), dtype=np.float64, count=n)
+        self.lon = np.fromiter((r.lon if r.lon is not None else np.nan for r in records), dtype=np.float64, count=n)
+        self.hours = np.fromiter((r.hours_per_week or np.nan for r in records), dtype=np.float64, count=n)
+        self.stamp = np.fromiter(
+            (r.published_at.timestamp() if r.published_at else np.nan for r in records), dtype=np.float64, count=n
+        )
+        self.codes = np.fromiter((_contract_code(r.contract_type) for r in records), dtype=np.int64, count=n)
+        size = len(_CONTRACT_CODES)
+        self.compatible = np.ones((size, size), dtype=bool)
+        for value_a, code_a in _CONTRACT_CODES.items():
+            for value_b, code_b in _CONTRACT_CODES.items():
+                self.compatible[code_a, code_b] = _contracts_compatible(value_a, value_b) is not False
+        # pairs that share a URL (strong links) escape the soft vetoes
+        by_url: dict[str, list[int]] = defaultdict(list)
+        for index, record in enumerate(records):
+            for url in record.urls:
+                by_url[url].append(index)
+        shared = (members for members in by_url.values() if 1 < len(members) < 50)
+        self.linked = np.fromiter((a * n + b for ms in shared for a in ms for b in ms if a < b), np.int64)
+
+    def keep(self, pairs: np.ndarray) -> np.ndarray:
+        """The pairs of ``pairs`` that no array veto drops (in their order)."""
+        kept: list[np.ndarray] = []
+        lat, lon, hours, stamp, codes = self.lat, self.lon, self.hours, self.stamp, self.codes
+        for start in range(0, len(pairs), _CHUNK_PAIRS):  # in chunks: a few arrays of the chunk's length at a time
+            part = pairs[start : start + _CHUNK_PAIRS]
+            i, j = part[:, 0], part[:, 1]
+            strong = np.isin(i.astype(np.int64) * self.n + j, self.linked)
+            lat1, lon1, lat2, lon2 = map(np.radians, (lat[i], lon[i], lat[j], lon[j]))
+            h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+            with np.errstate(invalid="ignore"):
+                distance = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
+                veto = distance > MAX_DISTANCE_KM
+                veto |= (distance > SITE_DISTANCE_KM) & ~strong
+                veto |= np.abs(hours[i] - hours[j]) > 2.0
+                veto |= (np.abs(stamp[i] - stamp[j]) > MAX_GAP_DAYS * 86400.0) & ~strong
+            veto |= ~self.compatible[codes[i], codes[j]]
+            kept.append(part[~veto])
+        return kept[0] if len(kept) == 1 else np.concatenate(kept) if kept else pairs[:0]
+
+
 def prefilter(records: Sequence[DedupRecord], pairs: np.ndarray) -> np.ndarray:
     """Drop, with array arithmetic, the candidate pairs that ``compare`` would veto anyway.
 
@@ -343,56 +425,34 @@ def prefilter(records: Sequence[DedupRecord], pairs: np.ndarray) -> np.ndarray:
     """
     if len(pairs) == 0:
         return pairs
-    n = len(records)
-    lat = np.fromiter((r.lat if r.lat is not None else np.nan for r in records), dtype=np.float64, count=n)
-    lon = np.fromiter((r.lon if r.lon is not None else np.nan for r in records), dtype=np.float64, count=n)
-    hours = np.fromiter((r.hours_per_week or np.nan for r in records), dtype=np.float64, count=n)
-    stamp = np.fromiter(
-        (r.published_at.timestamp() if r.published_at else np.nan for r in records), dtype=np.float64, count=n
-    )
-    codes = np.fromiter((_contract_code(r.contract_type) for r in records), dtype=np.int64, count=n)
-    size = len(_CONTRACT_CODES)
-    compatible = np.ones((size, size), dtype=bool)
-    for value_a, code_a in _CONTRACT_CODES.items():
-        for value_b, code_b in _CONTRACT_CODES.items():
-            compatible[code_a, code_b] = _contracts_compatible(value_a, value_b) is not False
-    # pairs that share a URL (strong links) escape the soft vetoes
-    by_url: dict[str, list[int]] = defaultdict(list)
-    for index, record in enumerate(records):
-        for url in record.urls:
-            by_url[url].append(index)
-    linked = np.fromiter(
-        (a * n + b for members in by_url.values() if 1 < len(members) < 50 for a in members for b in members if a < b),
-        dtype=np.int64,
-    )
-    kept: list[np.ndarray] = []
-    for start in range(0, len(pairs), _CHUNK_PAIRS):  # in chunks: a few arrays of the chunk's length at a time
-        part = pairs[start : start + _CHUNK_PAIRS]
-        i, j = part[:, 0], part[:, 1]
-        strong = np.isin(i.astype(np.int64) * n + j, linked)
-        lat1, lon1, lat2, lon2 = map(np.radians, (lat[i], lon[i], lat[j], lon[j]))
-        h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-        with np.errstate(invalid="ignore"):
-            distance = 2 * 6371.0 * np.arcsin(np.sqrt(np.minimum(1.0, h)))
-            veto = distance > MAX_DISTANCE_KM
-            veto |= (distance > SITE_DISTANCE_KM) & ~strong
-            veto |= np.abs(hours[i] - hours[j]) > 2.0
-            veto |= (np.abs(stamp[i] - stamp[j]) > MAX_GAP_DAYS * 86400.0) & ~strong
-        veto |= ~compatible[codes[i], codes[j]]
-        kept.append(part[~veto])
-    return np.concatenate(kept)
+    return _Prefilter(records).keep(pairs)
 
 
 _CHUNK_PAIRS = 1_000_000
 
 
-def score_pairs(records: Sequence[DedupRecord], pairs: np.ndarray) -> list[Edge]:
-    """Compare the candidate pairs and keep those at or above ``MATCH_THRESHOLD`` as edges."""
-    pairs = prefilter(records, pairs)
-    cosines = description_cosines(records, pairs)
+def score_pairs(records: Sequence[DedupRecord], pairs: np.ndarray | Iterable[np.ndarray]) -> list[Edge]:
+    """Compare the candidate pairs and keep those at or above ``MATCH_THRESHOLD`` as edges.
+
+    ``pairs``: one ``(n, 2)`` array, or parts of it one after the other (``iter_candidate_pairs``): each part
+    is prefiltered, its description cosines computed and its pairs compared before the next one is read, so
+    only one part's pairs are in memory at a time. Same edges, in the same order, either way.
+    """
+    parts = [pairs] if isinstance(pairs, np.ndarray) else pairs
+    checks: _Prefilter | None = None
+    described: tuple[Any, np.ndarray] | None | bool = False  # False: not built yet
     edges: list[Edge] = []
-    for start in range(0, len(pairs), _CHUNK_PAIRS):
-        edges.extend(_score_chunk(records, pairs[start : start + _CHUNK_PAIRS], cosines[start : start + _CHUNK_PAIRS]))
+    for part in parts:
+        if len(part) == 0:
+            continue
+        checks = checks or _Prefilter(records)
+        if described is False:
+            described = _description_matrix(records)
+        for start in range(0, len(part), _CHUNK_PAIRS):
+            kept = checks.keep(part[start : start + _CHUNK_PAIRS])
+            cosines = _pair_cosines(described, kept)  # type: ignore[arg-type]
+            edges.extend(_score_chunk(records, kept, cosines))
+        del part
     return edges
 
 
@@ -401,7 +461,7 @@ def _score_chunk(records: Sequence[DedupRecord], pairs: np.ndarray, cosines: np.
     for (i, j), cos in zip(pairs.tolist(), cosines.tolist(), strict=True):
         a, b = records[i], records[j]
         # cheap pre-filter: unrelated titles without a shared URL cannot be duplicates
-        if not (a.urls & b.urls) and fuzz.token_set_ratio(a.title_text, b.title_text) < 50 and (
+        if not (a.urls & b.urls) and _title_similarity(a.title_text, b.title_text)[1] < 0.5 and (
             cos != cos or cos < 0.6
         ):
             continue
