@@ -16,12 +16,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
 
-from matching.dedup_records import DedupRecord, employer_similarity
+from matching.dedup_records import DedupRecord, employer_similarity, shares_url
 from matching.geo import distance_km, haversine_km
 from matching.text import stem
 
@@ -191,7 +192,7 @@ def compare(a: DedupRecord, b: DedupRecord, desc_cosine: float | None = None) ->
     f.same_source = a.source == b.source
     if f.same_source and a.source_ref == b.source_ref:
         f.strong_link = True
-    if a.urls & b.urls:
+    if shares_url(a, b):
         f.strong_link = True
     f.title_ratio, f.title_set = _title_similarity(a.title_text, b.title_text)
     if _acronym_of(a.title_words, b.title_words) or _acronym_of(b.title_words, a.title_words):
@@ -310,10 +311,6 @@ def _score(f: PairFeatures) -> float:
 # --------------------------------------------------------------------------------------------------
 
 
-def _identity(words: tuple[str, ...]) -> tuple[str, ...]:
-    return words
-
-
 def description_cosines(records: Sequence[DedupRecord], pairs: np.ndarray, chunk: int = 20_000) -> np.ndarray:
     """TF-IDF cosine of the descriptions of each pair (NaN when one description is missing).
 
@@ -327,18 +324,45 @@ def description_cosines(records: Sequence[DedupRecord], pairs: np.ndarray, chunk
 
 
 def _description_matrix(records: Sequence[DedupRecord]) -> tuple[Any, np.ndarray] | None:
-    """The TF-IDF rows of the records' descriptions and which records have one (None: no description)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer  # heavy: only when descriptions are compared
+    """The TF-IDF rows of the records' descriptions and which records have one (None: no description).
 
-    has = np.fromiter((bool(r.desc_words) for r in records), dtype=bool, count=len(records))
+    The word counts are built straight into arrays and weighed by scikit-learn's ``TfidfTransformer`` with the
+    vectoriser's settings: bit for bit the matrix of ``TfidfVectorizer(analyzer=words, dtype=float32)
+    .fit_transform`` (a test checks it), without its lists of Python ints (gigabytes at a million postings).
+    """
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfTransformer  # heavy: only when descriptions are compared
+
+    n = len(records)
+    lengths = np.fromiter((len(r.desc_words) for r in records), dtype=np.int64, count=n)
+    has = lengths > 0
     if not has.any():
         return None
-    vectorizer = TfidfVectorizer(analyzer=_identity, dtype=np.float32, min_df=1)
-    try:
-        matrix = vectorizer.fit_transform([r.desc_words for r in records]).tocsr()
-    except ValueError:  # empty vocabulary
-        return None
-    return matrix, has
+    # numbered in order of first appearance, rows sorted by that number, then renumbered in word order
+    # without re-sorting: scikit-learn's steps, so the rows store their words in the same order and every
+    # float sum (norms, cosines) is the same to the last bit
+    first: defaultdict[str, int] = defaultdict()
+    first.default_factory = first.__len__
+    nnz = int(lengths.sum())
+    words = chain.from_iterable(r.desc_words for r in records)
+    indices = np.fromiter(map(first.__getitem__, words), dtype=np.int64, count=nnz)
+    size = len(first)
+    index_type = np.int32 if max(nnz, size) <= np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(n + 1, dtype=index_type)
+    np.cumsum(lengths, out=indptr[1:], dtype=index_type)
+    counts = sparse.csr_array(
+        (np.ones(nnz, dtype=np.intc), indices.astype(index_type), indptr), shape=(n, size), dtype=np.float32
+    )
+    del indices, indptr, lengths
+    counts.sum_duplicates()  # a word listed twice counts twice, as in scikit-learn
+    renumber = np.empty(size, dtype=counts.indices.dtype)
+    for new_index, (_, old_index) in enumerate(sorted(first.items())):
+        renumber[old_index] = new_index
+    del first
+    counts.indices = renumber.take(counts.indices, mode="clip")
+    counts = sparse.csr_matrix(counts)
+    transformer = TfidfTransformer(norm="l2", use_idf=True, smooth_idf=True, sublinear_tf=False)
+    return transformer.fit(counts).transform(counts, copy=False).tocsr(), has
 
 
 def _pair_cosines(described: tuple[Any, np.ndarray] | None, pairs: np.ndarray, chunk: int = 20_000) -> np.ndarray:
@@ -461,7 +485,7 @@ def _score_chunk(records: Sequence[DedupRecord], pairs: np.ndarray, cosines: np.
     for (i, j), cos in zip(pairs.tolist(), cosines.tolist(), strict=True):
         a, b = records[i], records[j]
         # cheap pre-filter: unrelated titles without a shared URL cannot be duplicates
-        if not (a.urls & b.urls) and _title_similarity(a.title_text, b.title_text)[1] < 0.5 and (
+        if not shares_url(a, b) and _title_similarity(a.title_text, b.title_text)[1] < 0.5 and (
             cos != cos or cos < 0.6
         ):
             continue

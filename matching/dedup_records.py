@@ -83,7 +83,7 @@ class DedupRecord:
     title_text: str = ""
     employer_key: str = ""
     siren: str = ""
-    urls: frozenset[str] = frozenset()
+    urls: tuple[str, ...] = ()  # distinct canonical URLs, sorted (a tuple: a fifth of a set's memory)
     # a sorted tuple of interned words, not a set: eight bytes a word, so a million records fit in memory
     desc_words: tuple[str, ...] = ()
 
@@ -198,6 +198,11 @@ def employer_similarity(a: str, b: str) -> float:
     return fuzz.token_set_ratio(a, b) / 100.0
 
 
+def shares_url(a: DedupRecord, b: DedupRecord) -> bool:
+    """True when the two records have a canonical URL in common (a strong link)."""
+    return bool(a.urls) and bool(b.urls) and any(url in b.urls for url in a.urls)
+
+
 def _partner_urls(partners: Iterable[Any]) -> list[str]:
     found = []
     for partner in partners or []:
@@ -221,6 +226,7 @@ def prepare(record: DedupRecord, *, description_chars: int = 2000) -> DedupRecor
     shared by many postings (title analysis, employer key, commune stems) are computed once per distinct
     string and are the same objects.
     """
+    _share_strings(record)
     title = record.title_clean or record.title or ""
     commune_name = record.commune_name or ""
     record.title_words, record.title_stems, record.title_text, _ = _title_analysis(title)
@@ -239,7 +245,7 @@ def prepare(record: DedupRecord, *, description_chars: int = 2000) -> DedupRecor
         record.partners = _NO_PARTNERS
     urls.discard(None)
     urls.discard("")
-    record.urls = frozenset(urls) if urls else _NO_URLS  # type: ignore[arg-type]
+    record.urls = tuple(sorted(urls)) if urls else ()  # type: ignore[arg-type]
     text = record.description[:description_chars] if record.description else None
     record.desc_words = _sorted_words(text)
     record.description = None
@@ -247,7 +253,19 @@ def prepare(record: DedupRecord, *, description_chars: int = 2000) -> DedupRecor
 
 
 _NO_PARTNERS: list[Any] = []
-_NO_URLS: frozenset[str] = frozenset()
+#: Fields whose values repeat across postings: one string object per distinct value (``sys.intern``), not
+#: one per posting (a database row or a JSON document gives each posting its own copies).
+_SHARED_FIELDS = (
+    "source", "title", "title_clean", "employer", "contract_type", "commune_insee", "commune_name", "epci",
+    "departement", "rome_code", "salary_period",
+)
+
+
+def _share_strings(record: DedupRecord) -> None:
+    for name in _SHARED_FIELDS:
+        value = getattr(record, name)
+        if type(value) is str:
+            setattr(record, name, sys.intern(value))
 _NON_DIGIT = re.compile(r"\D")
 _EMPTY_WORDS: tuple[str, ...] = ()
 
@@ -424,5 +442,6 @@ __all__ = [
     "employer_similarity",
     "prepare",
     "record_from_json",
+    "shares_url",
     "title_qualifier",
 ]

@@ -150,3 +150,23 @@ def test_title_qualifier_per_distinct_title_matches_the_plain_code() -> None:
     for title, place in cases:
         own = set(tokens(place.get("name") or "")) | {"lot", "quercy", "france"}
         assert title_qualifier(title, own) == plain(title, own), title
+
+
+def test_description_matrix_is_scikit_learns_tfidf_matrix() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from matching.dedup_compare import _description_matrix
+
+    records = [record_from_json(p) for p in _postings("lot-3000-seed5")]
+    records[7].desc_words = ("zz", "aa", "zz")  # unsorted, a word twice: counted twice, as scikit-learn does
+    described = _description_matrix(records)
+    assert described is not None
+    ours, has = described
+    vectorizer = TfidfVectorizer(analyzer=lambda words: words, dtype=np.float32, min_df=1)
+    theirs = vectorizer.fit_transform([r.desc_words for r in records]).tocsr()
+    assert type(ours) is type(theirs)
+    assert ours.shape == theirs.shape
+    assert np.array_equal(ours.indptr, theirs.indptr)
+    assert np.array_equal(ours.indices, theirs.indices)
+    assert np.array_equal(ours.data, theirs.data)  # bit for bit: the same cosines, the same decisions
+    assert has.sum() == sum(1 for r in records if r.desc_words)
