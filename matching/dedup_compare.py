@@ -419,6 +419,17 @@ class _Prefilter:
                 by_url[url].append(index)
         shared = (members for members in by_url.values() if 1 < len(members) < 50)
         self.linked = np.fromiter((a * n + b for ms in shared for a in ms for b in ms if a < b), np.int64)
+        # records with a URL shared by 50 postings or more: their pairs are not in ``linked``
+        self.crowded = np.zeros(n, dtype=bool)
+        for members in by_url.values():
+            if len(members) >= 50:
+                self.crowded[members] = True
+        del by_url
+        self.records = records
+        self.title, self.title_first = _ids(r.title_text for r in records)
+        self.employer, self.employer_first = _ids(r.employer_key or None for r in records)
+        self.siren = _ids(r.siren or None for r in records)[0]
+        self.ref = _ids((r.source, r.source_ref) for r in records)[0]
 
     def keep(self, pairs: np.ndarray) -> np.ndarray:
         """The pairs of ``pairs`` that no array veto drops (in their order)."""
@@ -439,6 +450,65 @@ class _Prefilter:
             veto |= ~self.compatible[codes[i], codes[j]]
             kept.append(part[~veto])
         return kept[0] if len(kept) == 1 else np.concatenate(kept) if kept else pairs[:0]
+
+
+    def hopeless(self, pairs: np.ndarray, cosines: np.ndarray) -> np.ndarray:
+        """Which pairs ``_score_chunk`` would drop for sure: its title gate, or ``compare``'s employer veto.
+
+        Computed once per distinct pair of titles or employers (with the very functions ``compare`` calls),
+        then spread over the pairs with array indexing.
+        """
+        i, j = pairs[:, 0], pairs[:, 1]
+        maybe_linked = np.isin(i.astype(np.int64) * self.n + j, self.linked) | (self.crowded[i] & self.crowded[j])
+        records = self.records
+        title_set = self._per_distinct(
+            self.title[i], self.title[j], self.title_first,
+            lambda x, y: _title_similarity(records[x].title_text, records[y].title_text)[1],
+        )
+        with np.errstate(invalid="ignore"):
+            drop = ~maybe_linked & (title_set < 0.5) & ~(cosines >= 0.6)
+        # employer veto (``_veto``'s first test after the same-posting exemption)
+        si, sj, ei, ej = self.siren[i], self.siren[j], self.employer[i], self.employer[j]
+        both_siren, both_key = (si >= 0) & (sj >= 0), (ei >= 0) & (ej >= 0)
+        other_siren = both_siren & (si != sj)
+        measured = both_key & (other_siren | ~both_siren)
+        similarity = self._per_distinct(
+            np.where(measured, ei, -1), np.where(measured, ej, -1), self.employer_first,
+            lambda x, y: employer_similarity(records[x].employer_key, records[y].employer_key),
+        )
+        employer_low = (other_siren & ~both_key) | (measured & (similarity < 0.75))
+        drop |= employer_low & (self.ref[i] != self.ref[j])
+        return drop
+
+    @staticmethod
+    def _per_distinct(left: np.ndarray, right: np.ndarray, first: np.ndarray, measure: Any) -> np.ndarray:
+        """``measure(x, y)`` of each pair of ids (NaN where an id is -1), called once per distinct pair with
+        ``x``, ``y`` the first records carrying the ids (``first``: id → record, from ``_ids``)."""
+        values = np.full(len(left), np.nan)
+        valid = (left >= 0) & (right >= 0)
+        if not valid.any():
+            return values
+        combos, inverse = np.unique(np.stack((left[valid], right[valid]), axis=1), axis=0, return_inverse=True)
+        ends = first[combos]
+        measured = np.fromiter((measure(x, y) for x, y in ends.tolist()), dtype=np.float64, count=len(combos))
+        values[valid] = measured[inverse.ravel()]
+        return values
+
+
+def _ids(values: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """An id per value (-1 for None), equal values equal ids, and the first position of each id."""
+    numbers: dict[Any, int] = {}
+    first: list[int] = []
+    ids = []
+    for position, value in enumerate(values):
+        if value is None:
+            ids.append(-1)
+            continue
+        number = numbers.setdefault(value, len(numbers))
+        if number == len(first):
+            first.append(position)
+        ids.append(number)
+    return np.array(ids, dtype=np.int64), np.array(first, dtype=np.int64)
 
 
 def prefilter(records: Sequence[DedupRecord], pairs: np.ndarray) -> np.ndarray:
@@ -475,14 +545,21 @@ def score_pairs(records: Sequence[DedupRecord], pairs: np.ndarray | Iterable[np.
         for start in range(0, len(part), _CHUNK_PAIRS):
             kept = checks.keep(part[start : start + _CHUNK_PAIRS])
             cosines = _pair_cosines(described, kept)  # type: ignore[arg-type]
-            edges.extend(_score_chunk(records, kept, cosines))
+            alive = ~checks.hopeless(kept, cosines)
+            kept, cosines = kept[alive], cosines[alive]
+            for at in range(0, len(kept), _CHUNK_COMPARED):  # Python lists of a small slice at a time
+                edges.extend(_score_chunk(records, kept[at : at + _CHUNK_COMPARED], cosines[at : at + _CHUNK_COMPARED]))
         del part
     return edges
 
 
+#: Pairs turned into Python values at a time for ``compare``.
+_CHUNK_COMPARED = 50_000
+
+
 def _score_chunk(records: Sequence[DedupRecord], pairs: np.ndarray, cosines: np.ndarray) -> list[Edge]:
     edges: list[Edge] = []
-    for (i, j), cos in zip(pairs.tolist(), cosines.tolist(), strict=True):
+    for i, j, cos in zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), cosines.tolist(), strict=True):
         a, b = records[i], records[j]
         # cheap pre-filter: unrelated titles without a shared URL cannot be duplicates
         if not shares_url(a, b) and _title_similarity(a.title_text, b.title_text)[1] < 0.5 and (
