@@ -153,7 +153,7 @@ def _part_codes(
 
 
 #: Rows (key, record) whose pairs are built at a time in ``candidate_pairs``.
-_ROWS_PER_PART = 1_000_000
+_ROWS_PER_PART = 400_000
 
 __all__ = [
     "FULL_BLOCK_SIZE",
