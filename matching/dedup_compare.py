@@ -6,6 +6,11 @@ URLs and France Travail partner links, same source. Decision: hard *vetoes* ("cl
 employer, place, contract, service in the title, …) then a weighted score in [0, 1]. ``prefilter`` drops
 with array arithmetic the candidate pairs a veto would drop anyway; ``score_pairs`` keeps the pairs at or
 above ``MATCH_THRESHOLD`` as edges for the clustering.
+
+Speed at a million postings (issue 19): the candidate pairs arrive in parts and are scored part by part; the
+title gate and the employer veto are measured once per distinct pair of titles or employers and spread over
+the pairs with arrays, so only the pairs that may be duplicates reach ``compare`` (the same decisions:
+``tests/test_dedup_engine_equivalence.py``).
 """
 
 from __future__ import annotations
