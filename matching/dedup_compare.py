@@ -527,7 +527,7 @@ def prefilter(records: Sequence[DedupRecord], pairs: np.ndarray) -> np.ndarray:
     return _Prefilter(records).keep(pairs)
 
 
-_CHUNK_PAIRS = 1_000_000
+_CHUNK_PAIRS = 250_000
 
 
 def score_pairs(records: Sequence[DedupRecord], pairs: np.ndarray | Iterable[np.ndarray]) -> list[Edge]:
