@@ -349,15 +349,13 @@ def _description_matrix(records: Sequence[DedupRecord]) -> tuple[Any, np.ndarray
     first: defaultdict[str, int] = defaultdict()
     first.default_factory = first.__len__
     nnz = int(lengths.sum())
+    index_type = np.int32 if nnz <= np.iinfo(np.int32).max else np.int64  # there are fewer words than nnz
     words = chain.from_iterable(r.desc_words for r in records)
-    indices = np.fromiter(map(first.__getitem__, words), dtype=np.int64, count=nnz)
+    indices = np.fromiter(map(first.__getitem__, words), dtype=index_type, count=nnz)
     size = len(first)
-    index_type = np.int32 if max(nnz, size) <= np.iinfo(np.int32).max else np.int64
     indptr = np.zeros(n + 1, dtype=index_type)
     np.cumsum(lengths, out=indptr[1:], dtype=index_type)
-    counts = sparse.csr_array(
-        (np.ones(nnz, dtype=np.intc), indices.astype(index_type), indptr), shape=(n, size), dtype=np.float32
-    )
+    counts = sparse.csr_array((np.ones(nnz, dtype=np.float32), indices, indptr), shape=(n, size), dtype=np.float32)
     del indices, indptr, lengths
     counts.sum_duplicates()  # a word listed twice counts twice, as in scikit-learn
     renumber = np.empty(size, dtype=counts.indices.dtype)
