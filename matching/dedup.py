@@ -20,7 +20,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from matching.dedup_blocking import FULL_BLOCK_SIZE, WINDOW_NEIGHBOURS, blocking_keys, candidate_pairs, hashed_key
+from matching.dedup_blocking import (
+    FULL_BLOCK_SIZE,
+    WINDOW_NEIGHBOURS,
+    blocking_keys,
+    candidate_pairs,
+    hashed_key,
+    iter_candidate_pairs,
+)
 from matching.dedup_cluster import REPOST_GRACE_DAYS, can_merge, cluster
 from matching.dedup_compare import (
     DIFFER_THRESHOLD,
@@ -49,9 +56,11 @@ from matching.dedup_records import (
 
 
 def dedupe_records(records: Sequence[DedupRecord], **kwargs: Any) -> list[int]:
-    """Block, compare and cluster ``records`` (prepared); returns one group label per record."""
-    pairs = candidate_pairs(records)
-    edges = score_pairs(records, pairs)
+    """Block, compare and cluster ``records`` (prepared); returns one group label per record.
+
+    The candidate pairs are compared part by part as the blocking gives them (never all in memory).
+    """
+    edges = score_pairs(records, iter_candidate_pairs(records))
     return cluster(records, edges, **kwargs)
 
 
@@ -92,6 +101,7 @@ __all__ = [
     "employer_key",
     "employer_similarity",
     "hashed_key",
+    "iter_candidate_pairs",
     "now_utc",
     "prefilter",
     "prepare",

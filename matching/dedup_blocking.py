@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -70,6 +70,19 @@ def candidate_pairs(records: Sequence[DedupRecord], keys: Sequence[Iterable[str]
 
     Small blocks give all their pairs; large blocks are sorted by date and each record is paired with its
     ``WINDOW_NEIGHBOURS`` next records (sorted neighbourhood), so one huge employer cannot blow up the cost.
+    The parts of ``iter_candidate_pairs`` put end to end.
+    """
+    parts = list(iter_candidate_pairs(records, keys))
+    if not parts:
+        return np.empty((0, 2), dtype=np.int32)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def iter_candidate_pairs(
+    records: Sequence[DedupRecord], keys: Sequence[Iterable[str]] | None = None
+) -> Iterator[np.ndarray]:
+    """``candidate_pairs`` in parts (``(m, 2)`` int32 arrays, by ranges of the left record, in the same order),
+    so that a caller can score each part and drop it: the pairs of a million postings are never all in memory.
     """
     n = len(records)
     # typed arrays, not lists of Python ints: eight bytes a key at a million records
@@ -80,7 +93,7 @@ def candidate_pairs(records: Sequence[DedupRecord], keys: Sequence[Iterable[str]
             key_codes.append(hash(key))
             owners.append(index)
     if n < 2 or not key_codes:
-        return np.empty((0, 2), dtype=np.int32)
+        return
     # One row per (key, record), as arrays: far smaller than a dict of lists at a million records.
     code = np.frombuffer(key_codes, dtype=np.int64)
     owner = np.frombuffer(owners, dtype=np.int32)
@@ -97,44 +110,56 @@ def candidate_pairs(records: Sequence[DedupRecord], keys: Sequence[Iterable[str]
     # in memory at once (a pair is found once per key it shares), in the order of one global sort.
     parts = max(1, min(32, -(-len(code) // _ROWS_PER_PART)))
     bounds = np.linspace(0, n, parts + 1).astype(np.int64)
-    # Room for every pair the steps could give: only the pages written count (the array is cut at the end).
-    pairs = np.empty((min(len(code) * (FULL_BLOCK_SIZE - 1), n * (n - 1) // 2), 2), dtype=np.int32)
-    filled = 0
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        chunks: list[np.ndarray] = []
-        for step in range(1, FULL_BLOCK_SIZE):
-            if step >= len(code):
-                break
-            same = code[:-step] == code[step:]
-            # small blocks: every pair; large blocks: the WINDOW_NEIGHBOURS next records by date
-            if step > WINDOW_NEIGHBOURS:
-                same &= small[:-step]
-            if not same.any():
-                if step > WINDOW_NEIGHBOURS and not (sizes > step).any():
-                    break
-                continue
-            left, right = owner[:-step][same], owner[step:][same]
-            low, high = np.minimum(left, right), np.maximum(left, right)
-            keep = (low != high) & (low >= lo) & (low < hi)
-            pair_code = low[keep].astype(np.int64)
-            pair_code *= n
-            pair_code += high[keep]
-            chunks.append(pair_code)
-        if not chunks:
+        codes = _part_codes(code, owner, small, sizes, n, lo, hi)
+        if codes is None:
             continue
-        codes = np.concatenate(chunks)
-        del chunks
-        codes.sort()  # in place, then drop repeats (a pair shared by several keys)
-        codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
-        np.floor_divide(codes, n, out=pairs[filled : filled + len(codes), 0], casting="unsafe")
-        np.remainder(codes, n, out=pairs[filled : filled + len(codes), 1], casting="unsafe")
-        filled += len(codes)
+        pairs = np.empty((len(codes), 2), dtype=np.int32)  # int32 pairs: half the memory of int64
+        np.floor_divide(codes, n, out=pairs[:, 0], casting="unsafe")
+        np.remainder(codes, n, out=pairs[:, 1], casting="unsafe")
         del codes
-    pairs.resize((filled, 2), refcheck=False)  # no view of it exists; int32 pairs: half the memory of int64
-    return pairs
+        yield pairs
+
+
+def _part_codes(
+    code: np.ndarray, owner: np.ndarray, small: np.ndarray, sizes: np.ndarray, n: int, lo: int, hi: int
+) -> np.ndarray | None:
+    """The sorted distinct codes ``i * n + j`` of the pairs whose left record is in ``[lo, hi)``."""
+    chunks: list[np.ndarray] = []
+    for step in range(1, FULL_BLOCK_SIZE):
+        if step >= len(code):
+            break
+        same = code[:-step] == code[step:]
+        # small blocks: every pair; large blocks: the WINDOW_NEIGHBOURS next records by date
+        if step > WINDOW_NEIGHBOURS:
+            same &= small[:-step]
+        if not same.any():
+            if step > WINDOW_NEIGHBOURS and not (sizes > step).any():
+                break
+            continue
+        left, right = owner[:-step][same], owner[step:][same]
+        low, high = np.minimum(left, right), np.maximum(left, right)
+        keep = (low != high) & (low >= lo) & (low < hi)
+        pair_code = low[keep].astype(np.int64)
+        pair_code *= n
+        pair_code += high[keep]
+        chunks.append(pair_code)
+    if not chunks:
+        return None
+    codes = np.concatenate(chunks)
+    del chunks
+    codes.sort()  # in place, then drop repeats (a pair shared by several keys)
+    return codes[np.r_[True, codes[1:] != codes[:-1]]]
 
 
 #: Rows (key, record) whose pairs are built at a time in ``candidate_pairs``.
-_ROWS_PER_PART = 1_000_000
+_ROWS_PER_PART = 400_000
 
-__all__ = ["FULL_BLOCK_SIZE", "WINDOW_NEIGHBOURS", "blocking_keys", "candidate_pairs", "hashed_key"]
+__all__ = [
+    "FULL_BLOCK_SIZE",
+    "WINDOW_NEIGHBOURS",
+    "blocking_keys",
+    "candidate_pairs",
+    "hashed_key",
+    "iter_candidate_pairs",
+]

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from rapidfuzz import fuzz
 
 from matching.text import FRENCH_STOP_WORDS, normalize_name, stem, strip_gender_marks, tokens
+from matching.text import words as text_words
 
 _DATA = Path(__file__).resolve().parent / "data"
 
@@ -82,7 +83,7 @@ class DedupRecord:
     title_text: str = ""
     employer_key: str = ""
     siren: str = ""
-    urls: frozenset[str] = frozenset()
+    urls: tuple[str, ...] = ()  # distinct canonical URLs, sorted (a tuple: a fifth of a set's memory)
     # a sorted tuple of interned words, not a set: eight bytes a word, so a million records fit in memory
     desc_words: tuple[str, ...] = ()
 
@@ -121,6 +122,10 @@ def canonical_url(url: str | None) -> str | None:
     """
     if not url or not isinstance(url, str):
         return None
+    simple = _SIMPLE_URL.match(url)
+    if simple:  # the common case (no query, fragment, user, port, space or non-ASCII): same result, faster
+        path = (simple["path"] or "").rstrip("/")
+        return f"{simple['host'].lower().removeprefix('www.')}{path}".lstrip("/") if path else None
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -134,6 +139,12 @@ def canonical_url(url: str | None) -> str | None:
     if path == "/" and not query and not route:
         return None
     return urlunsplit(("", host, path, query, route)).lstrip("/")
+
+
+#: An absolute http(s) URL with a plain host and path only (``canonical_url``'s fast path).
+_SIMPLE_URL = re.compile(
+    r"https?://(?P<host>[A-Za-z0-9.-]+)(?P<path>/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?\Z", re.IGNORECASE
+)
 
 
 # Abbreviations that French employers use for themselves on one source and spell out on another.
@@ -174,6 +185,7 @@ _EMPLOYER_KIND_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=262_144)
 def employer_similarity(a: str, b: str) -> float:
     """Similarity in [0, 1] of two employer keys; the distinctive words (without the kind words) decide.
 
@@ -184,6 +196,11 @@ def employer_similarity(a: str, b: str) -> float:
     if core_a and core_b:
         return fuzz.token_set_ratio(core_a, core_b) / 100.0
     return fuzz.token_set_ratio(a, b) / 100.0
+
+
+def shares_url(a: DedupRecord, b: DedupRecord) -> bool:
+    """True when the two records have a canonical URL in common (a strong link)."""
+    return bool(a.urls) and bool(b.urls) and any(url in b.urls for url in a.urls)
 
 
 def _partner_urls(partners: Iterable[Any]) -> list[str]:
@@ -206,36 +223,91 @@ def prepare(record: DedupRecord, *, description_chars: int = 2000) -> DedupRecor
 
     The description is reduced to its distinct words (``desc_words``, what the TF-IDF cosine and the
     containment use) and the text itself dropped, so that a million records fit in memory; derived values
-    shared by many postings (title analysis, employer key, commune stems) are the same objects.
+    shared by many postings (title analysis, employer key, commune stems) are computed once per distinct
+    string and are the same objects.
     """
+    _share_strings(record)
     title = record.title_clean or record.title or ""
-    parts = _title_parts(title, record.commune_name or "", record.departement or "")
-    record.title_words, record.title_stems, record.title_text, record.title_qualifier = parts
-    record.commune_stems = _commune_stem_set(record.commune_name or "")
+    commune_name = record.commune_name or ""
+    record.title_words, record.title_stems, record.title_text, _ = _title_analysis(title)
+    record.title_qualifier = _title_qualifier_cached(title, commune_name, record.departement or "")
+    record.commune_stems = _commune_stem_set(commune_name)
     record.employer_key = _employer_key_cached(record.employer or "")
-    siret = re.sub(r"\D", "", record.employer_siret or "")
-    record.siren = siret[:9] if len(siret) >= 9 else ""
-    urls = {canonical_url(record.url), canonical_url(record.apply_url), *_partner_urls(record.partners)}
-    record.urls = frozenset(u for u in urls if u)
-    if not record.partners:
+    if record.employer_siret:
+        siret = _NON_DIGIT.sub("", record.employer_siret)
+        record.siren = siret[:9] if len(siret) >= 9 else ""
+    else:
+        record.siren = ""
+    urls = {canonical_url(record.url), canonical_url(record.apply_url)}
+    if record.partners:
+        urls.update(_partner_urls(record.partners))
+    else:
         record.partners = _NO_PARTNERS
+    urls.discard(None)
+    urls.discard("")
+    record.urls = tuple(sorted(urls)) if urls else ()  # type: ignore[arg-type]
     text = record.description[:description_chars] if record.description else None
-    record.desc_words = tuple(sorted(sys.intern(w) for w in description_words(text)))
+    record.desc_words = _sorted_words(text)
     record.description = None
     return record
 
 
 _NO_PARTNERS: list[Any] = []
+#: Fields whose values repeat across postings: one string object per distinct value (``sys.intern``), not
+#: one per posting (a database row or a JSON document gives each posting its own copies).
+_SHARED_FIELDS = (
+    "source", "title", "title_clean", "employer", "contract_type", "commune_insee", "commune_name", "epci",
+    "departement", "rome_code", "salary_period",
+)
 
 
-@lru_cache(maxsize=100_000)
-def _title_parts(
-    title: str, commune_name: str, departement: str
-) -> tuple[tuple[str, ...], frozenset[str], str, tuple[str, ...]]:
-    words = tuple(tokens(strip_gender_marks(title)))
+def _share_strings(record: DedupRecord) -> None:
+    for name in _SHARED_FIELDS:
+        value = getattr(record, name)
+        if type(value) is str:
+            setattr(record, name, sys.intern(value))
+_NON_DIGIT = re.compile(r"\D")
+_EMPTY_WORDS: tuple[str, ...] = ()
+
+
+def _sorted_words(text: str | None) -> tuple[str, ...]:
+    """``description_words`` as a sorted tuple of interned words (eight bytes a word in memory)."""
+    if not text:
+        return _EMPTY_WORDS
+    words = _description_word_set(text)
+    return tuple(sorted(map(sys.intern, words))) if words else _EMPTY_WORDS
+
+
+#: One title's analysis: words, distinctive stems, folded text and its parts (folded name, tokens) for the
+#: qualifier; computed once per distinct title (titles repeat: a million postings have far fewer titles).
+TitleAnalysis = tuple[tuple[str, ...], frozenset[str], str, tuple[tuple[str, tuple[str, ...]], ...]]
+
+
+@lru_cache(maxsize=262_144)
+def _title_analysis(title: str) -> TitleAnalysis:
+    stripped = strip_gender_marks(title)
+    words = tuple(tokens(stripped))
     stems = frozenset(stem(w) for w in words if w not in _GENERIC_TITLE_WORDS)
-    place_words = set(tokens(commune_name)) | {"lot", "quercy", "france"} | ({departement} if departement else set())
-    return words, stems, " ".join(words), title_qualifier(title, place_words)
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    pieces = [p for p in _QUALIFIER_SPLIT.split(stripped) if p and p.strip()]
+    if len(pieces) >= 2:  # one part: never a qualifier
+        for piece in pieces:
+            folded = text_words(piece)
+            parts.append((" ".join(folded), tuple(w for w in folded if w not in FRENCH_STOP_WORDS)))
+    return words, stems, " ".join(words), tuple(parts)
+
+
+@lru_cache(maxsize=50_000)
+def _place_words(commune_name: str, departement: str) -> frozenset[str]:
+    return frozenset(tokens(commune_name)) | {"lot", "quercy", "france"} | ({departement} if departement else set())
+
+
+@lru_cache(maxsize=262_144)
+def _title_qualifier_cached(title: str, commune_name: str, departement: str) -> tuple[str, ...]:
+    parts = _title_analysis(title)[3]
+    if not parts:
+        return ()
+    return _qualifier_of_parts(parts, _place_words(commune_name, departement))
 
 
 @lru_cache(maxsize=50_000)
@@ -249,7 +321,9 @@ def _employer_key_cached(name: str) -> str:
 
 
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
-_FOLD_TABLE = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "’": " ", "‘": " ", "`": " "})
+_FOLD_MAP = {"œ": "oe", "æ": "ae", "ß": "ss", "’": " ", "‘": " ", "`": " "}
+_FOLD_TABLE = str.maketrans(_FOLD_MAP)
+_FOLD_REPLACEMENTS = tuple(_FOLD_MAP.items())
 
 
 def description_words(text: str | None) -> frozenset[str]:
@@ -260,9 +334,22 @@ def description_words(text: str | None) -> frozenset[str]:
     """
     if not text:
         return frozenset()
-    folded = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_TABLE))
-    ascii_text = folded.encode("ascii", "ignore").decode("ascii")
-    return frozenset(w for w in _ASCII_WORD.findall(ascii_text) if w not in FRENCH_STOP_WORDS)
+    return frozenset(_description_word_set(text))
+
+
+def _description_word_set(text: str) -> set[str]:
+    folded = text.lower()
+    if folded.isascii():  # an ASCII text is its own NFKD form; of the fold table only "`" can be in it
+        if "`" in folded:
+            folded = folded.replace("`", " ")
+    else:  # ``str.replace`` per mapped character: the same as ``translate(_FOLD_TABLE)``, in C
+        for char, replacement in _FOLD_REPLACEMENTS:
+            if char in folded:
+                folded = folded.replace(char, replacement)
+        folded = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode("ascii")
+    words = set(_ASCII_WORD.findall(folded))
+    words -= FRENCH_STOP_WORDS
+    return words
 
 
 def record_from_json(data: dict[str, Any], key: Any = None) -> DedupRecord:
@@ -315,14 +402,17 @@ def title_qualifier(title: str, place_words: Iterable[str] = ()) -> tuple[str, .
 
     Commune names, contract words and gender marks are not qualifiers.
     """
-    parts = [p for p in _QUALIFIER_SPLIT.split(strip_gender_marks(title or "")) if p and p.strip()]
-    places, own = _place_names(), set(place_words)
+    parts = _title_analysis(title or "")[3]
+    return _qualifier_of_parts(parts, frozenset(place_words)) if parts else ()
+
+
+def _qualifier_of_parts(parts: tuple[tuple[str, tuple[str, ...]], ...], own: frozenset[str]) -> tuple[str, ...]:
+    places = _place_names()
     # a part that is a place: any several-word commune name ("Saint-Cyr-la-Roche"), or the posting's own
     # commune (one-word commune names are also ordinary words: "Noyers", "Pommiers")
-    parts = [p for p in parts if not ((name := normalize_name(p)) in places and (" " in name or name in own))]
-    noise = _QUALIFIER_NOISE | own
-    cleaned = [[w for w in tokens(p) if w not in noise and not w.isdigit()] for p in parts]
-    cleaned = [c for c in cleaned if c]
+    kept = [words for name, words in parts if not (name in places and (" " in name or name in own))]
+    noise = _QUALIFIER_NOISE
+    cleaned = [c for c in ([w for w in ws if w not in noise and w not in own and not w.isdigit()] for ws in kept) if c]
     if len(cleaned) < 2:
         return ()
     return tuple(sorted({stem(w) for part in cleaned[1:] for w in part}))
@@ -352,5 +442,6 @@ __all__ = [
     "employer_similarity",
     "prepare",
     "record_from_json",
+    "shares_url",
     "title_qualifier",
 ]
