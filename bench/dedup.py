@@ -21,12 +21,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert, select, update
+
+from bench.dedup_labels import score
 from bench.synthetic import SOURCES, generate
+from matching.dedup import cluster, dedupe_records, iter_candidate_pairs, record_from_json, score_pairs
+from store.db import open_database
+from store.dedup import dedupe_database
+from store.models import Posting, Source
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,8 +83,6 @@ def posting_row(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _database(path: Path):  # type: ignore[no-untyped-def]
-    from store.db import open_database
-    from store.models import Source
 
     db = open_database(f"sqlite:///{path}")
     with db.session() as session:
@@ -86,9 +92,7 @@ def _database(path: Path):  # type: ignore[no-untyped-def]
 
 
 def _insert(db, items) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy import insert
 
-    from store.models import Posting
 
     rows = [posting_row(item.data) for item in items]
     with db.session() as session:
@@ -98,14 +102,12 @@ def _insert(db, items) -> None:  # type: ignore[no-untyped-def]
 
 def _warm_up() -> None:
     """Load what a long-running process has loaded once (scikit-learn, the place names)."""
-    from matching.dedup import dedupe_records, record_from_json
 
     dedupe_records([record_from_json(item.data) for item in generate(20, seed=1)])
 
 
 def bench_full_rebuild(n: int = 2000, seed: int = 11) -> dict[str, Any]:
     """Seconds of ``dedupe_database`` (incremental from empty, then ``full=True``) on ``n`` postings."""
-    from store.dedup import dedupe_database
 
     _warm_up()
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,10 +128,7 @@ def bench_full_rebuild(n: int = 2000, seed: int = 11) -> dict[str, Any]:
 
 def _changed_runs(db, stored: int, count: int) -> list[float]:  # type: ignore[no-untyped-def]
     """Seconds of an incremental run after a crawl changed one stored posting's title (``count`` times)."""
-    from sqlalchemy import select, update
 
-    from store.dedup import dedupe_database
-    from store.models import Posting
 
     times: list[float] = []
     step = max(1, stored // max(count, 1))
@@ -153,7 +152,6 @@ def _changed_runs(db, stored: int, count: int) -> list[float]:  # type: ignore[n
 
 def bench_incremental(stored: int = 100_000, new: int = 40, seed: int = 12) -> dict[str, Any]:
     """Milliseconds per new posting (each followed by an incremental run) with ``stored`` postings in offers."""
-    from store.dedup import dedupe_database
 
     _warm_up()
     items = list(generate(stored + new, seed=seed, scope="france" if stored > 20_000 else "lot"))
@@ -202,7 +200,6 @@ def _rss_mb() -> float:
 def bench_engine(n: int, seed: int = 13, scope: str = "france") -> dict[str, Any]:
     """The pure engine on ``n`` postings: seconds (wall and CPU) per stage, resident memory after each stage
     and the peak RSS of this process."""
-    from matching.dedup import cluster, iter_candidate_pairs, record_from_json, score_pairs
 
     start = time.perf_counter()
     records = []
@@ -247,7 +244,6 @@ def bench_engine(n: int, seed: int = 13, scope: str = "france") -> dict[str, Any
     dedup_s = prepared_s + blocking_s + compare_s + cluster_s
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # pairwise precision / recall against the generator's truth
-    from collections import Counter
 
     same_truth = Counter(truth)
     same_label = Counter(labels)
@@ -286,7 +282,6 @@ def _engine_in_child(n: int) -> dict[str, Any]:
 
 def run(quick: bool = False) -> dict[str, object]:
     """All figures; ``quick`` shrinks every size so the whole run takes a few seconds."""
-    from bench.dedup_labels import score
 
     figures: dict[str, object] = {}
     if not quick:
