@@ -70,6 +70,7 @@ def prospect_page(request: Request, session: SessionDep, user: StaffUser, candid
         partners = [
             c for c in session.scalars(
                 select(Candidate).where(Candidate.household_id == candidate.household_id, Candidate.id != candidate.id)
+                .order_by(Candidate.id)
             )
         ]
     referent = session.get(User, candidate.referent_id) if candidate.referent_id else None
@@ -236,7 +237,8 @@ def household_page(request: Request, session: SessionDep, user: StaffUser, house
     household = session.get(Household, household_id)
     if household is None:
         raise HTTPException(status_code=404)
-    members = list(session.scalars(select(Candidate).where(Candidate.household_id == household.id)))
+    members = list(session.scalars(
+        select(Candidate).where(Candidate.household_id == household.id).order_by(Candidate.id)))
     # A référent sees a household only when every member is in their territory.
     if not members or not all(can_see_candidate(user, m) for m in members):
         raise HTTPException(status_code=404)
