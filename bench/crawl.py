@@ -132,7 +132,6 @@ def parse_normalize_store(count: int = 5000, batch: int = 500, *, classify_rome:
     distinct = distinct_jobs(count, seed=3)
     normalize_posting(job_posting_to_raw(extract_job_postings(pages[0])[0][0], source="warm-up"))  # load references
     with tempfile.TemporaryDirectory() as tmp:
-
         # create_all rather than the migrations: same tables, seconds less (the migrations are tested elsewhere)
         db = open_database(f"sqlite:///{tmp}/bench.sqlite3", auto_upgrade=False)
         Base.metadata.create_all(db.engine)

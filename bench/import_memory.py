@@ -35,7 +35,6 @@ def person(i: int) -> list[str]:
 
 def write_file(path: Path, rows: int) -> Path:
     if path.suffix == ".xlsx":
-
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet()
         sheet.append(HEADERS)
