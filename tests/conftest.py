@@ -29,6 +29,39 @@ _counter = itertools.count()
 os.environ.setdefault("OHMYLOT_CACHE_DIR", str(ROOT / ".pytest_cache" / "ohmylot"))
 
 
+def _memory_temp_root() -> str | None:
+    """A RAM-backed folder for ``tmp_path`` when the machine has one: every SQLite test database, crawl output
+    and data folder lives under ``tmp_path``, and on a disk each SQLite commit waits for an fsync (3.7 ms
+    measured here, against 0.03 ms in /dev/shm). Same files, same code paths; only the medium changes.
+    ``PYTEST_DEBUG_TEMPROOT`` (pytest's own setting) set by hand wins."""
+    shm = Path("/dev/shm")
+    if os.environ.get("PYTEST_DEBUG_TEMPROOT") or not shm.is_dir() or not os.access(shm, os.W_OK | os.X_OK):
+        return None
+    return str(shm)
+
+
+if (_temp_root := _memory_temp_root()) is not None:
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = _temp_root
+
+# The modules holding the longest tests, longest first (measured with --durations on 2026-12-07). They run
+# first so that, with ``-n 2 --maxschedchunk 1`` (run.py), the two workers end together on short tests instead
+# of one of them finishing a two-minute test alone. A stale list only costs time: every test still runs.
+LONG_MODULES = (
+    "test_reliability_imports", "test_demo", "test_rank_cli", "test_crawl_end_to_end", "test_crawl_careers",
+    "test_ops_demo_guard", "test_feeds_platforms", "test_ops_install", "test_reliability_crawl",
+    "test_feeds_declared", "test_crawl_faults", "test_normalize_quality", "test_feeds_lifecycle",
+    "test_startup_cache", "test_scheduler", "test_crawl_francetravail", "test_geo_cli", "test_normalize_bench",
+    "test_distributed_crawl", "test_rome_cli", "test_rome_eval", "test_cli_basics", "test_crawl_sandbox",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long modules first (``LONG_MODULES``); each module stays whole and in pytest's order (module-scoped
+    fixtures are built once per worker, as before)."""
+    rank = {name: index for index, name in enumerate(LONG_MODULES)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
+
+
 def _pg_admin_url() -> str | None:
     url = os.environ.get("OHMYLOT_TEST_DATABASE_URL", "")
     return url if url.startswith("postgres") else None
@@ -50,6 +83,7 @@ class _PostgresFactory:
         self.text = text
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{self.template}"'))
+            conn.execute(text(f'ALTER DATABASE "{self.template}" SET synchronous_commit = off'))
         from store.db import upgrade
 
         upgrade(f"{self.base}/{self.template}")
@@ -62,6 +96,10 @@ class _PostgresFactory:
         name = f"ohmylot_t_{uuid.uuid4().hex[:12]}"
         with self.admin.connect() as conn:
             conn.execute(self.text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+            # A commit then returns without waiting for its WAL flush (3.3 ms → 0.2 ms measured here): what a
+            # test reads back is the same, only a server crash could lose the last commits of a throw-away
+            # database. (Database settings are not copied by TEMPLATE, hence one per database.)
+            conn.execute(self.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         return f"{self.base}/{name}"
 
     def drop(self, url: str) -> None:
