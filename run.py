@@ -151,7 +151,9 @@ def run_tests(extra: list[str]) -> int:
         else:
             say("chromium introuvable : tests navigateur sautés (apt-get install chromium)")
             env["OHMYLOT_SKIP_BROWSER"] = "1"
-    workers = ["-n", "2"] if (os.cpu_count() or 1) > 1 else []
+    # One test at a time to whichever worker is free, longest modules first (tests/conftest.py LONG_MODULES):
+    # the two workers end together instead of one finishing a long test alone.
+    workers = ["-n", "2", "--maxschedchunk", "1"] if (os.cpu_count() or 1) > 1 else []
 
     say("tests sur SQLite")
     sqlite_env = {**env, "OHMYLOT_TEST_DATABASE_URL": ""}
