@@ -191,8 +191,6 @@ def parse_normalize_store(count: int = 5000, batch: int = 500, *, classify_rome:
 
 def _baselines(pages: list[str], count: int) -> dict[str, float]:
     """Same run: lxml parsing the same pages alone, and a bulk insert of as many rows alone (per CPU second)."""
-
-
     cpu = time.process_time()
     for page in pages:
         lxml.html.fromstring(page).xpath("//script[@type='application/ld+json']")

@@ -128,8 +128,6 @@ def bench_full_rebuild(n: int = 2000, seed: int = 11) -> dict[str, Any]:
 
 def _changed_runs(db, stored: int, count: int) -> list[float]:  # type: ignore[no-untyped-def]
     """Seconds of an incremental run after a crawl changed one stored posting's title (``count`` times)."""
-
-
     times: list[float] = []
     step = max(1, stored // max(count, 1))
     for number, posting_id in enumerate(range(1, stored + 1, step)):

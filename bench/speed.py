@@ -313,8 +313,6 @@ def lxml_baseline(feed: Path) -> dict[str, Any]:
 
 def insert_baseline(workdir: Path, count: int) -> dict[str, Any]:
     """A bulk insert alone: ``count`` rows into the ``posting`` table in batches of 500 (one transaction each)."""
-
-
     db = open_database(_database(workdir, "insert")["OHMYLOT_DATABASE_URL"])
     now = datetime.now(UTC)
     with db.session() as session:

@@ -89,8 +89,6 @@ def _rome_codes() -> list[tuple[str, str]]:
 
 def build_database(url: str, *, offers: int, prospects: int, seed: int = 46) -> dict[str, float]:
     """Fill a fresh database with realistic-looking offers, postings, prospects and matches."""
-
-
     rng = random.Random(seed)
     started = time.perf_counter()
     db = open_database(url)
@@ -312,8 +310,6 @@ def cpu_per_request(url: str, *, repeat: int = 5) -> dict[str, float]:
     Unlike latencies, this does not depend on what else the machine runs: it is the service time the
     load test queues behind.
     """
-
-
     # The public cache is off here: this is the CPU of building each page, which a cached answer skips.
     app = create_app(WebSettings(env="production", secret_key=SECRET, public_url="https://bench.invalid",
                                  public_cache_seconds=0, warm_up=False), database=open_database(url))

@@ -69,8 +69,6 @@ def demo_database(folder: Path) -> tuple[str, dict[str, object]]:
 
 def _targets(url: str) -> dict[str, int]:
     """A household with its first member, and an open published offer; makes one when there is none."""
-
-
     db = open_database(url)
     with db.session() as session:
         household_id = session.scalar(select(Household.id).order_by(Household.id).limit(1))
