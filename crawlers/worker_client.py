@@ -291,7 +291,7 @@ class WorkerCrawl:
             if remaining is not None and remaining <= 0:
                 raise subprocess.TimeoutExpired(["crawl-server", str(self.pid)], timeout or 0)
             if self._lost:  # the worker died: watch the child itself (its exit code is lost)
-                if not _alive(self.pid):
+                if not pid_alive(self.pid):
                     self.returncode = 1
                 else:
                     time.sleep(min(0.05, remaining if remaining is not None else 0.05))
@@ -312,7 +312,10 @@ class WorkerCrawl:
         return self.returncode
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int | None) -> bool:
+    """Whether process ``pid`` exists on this machine (one of another user counts)."""
+    if not pid:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

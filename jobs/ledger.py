@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from crawlers.worker_client import pid_alive
 from store.db import Database
 from store.models import JobRun
 
@@ -76,18 +77,6 @@ def finish(
             run.detail = detail
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def reap_dead_runs(db: Database, *, max_duration: timedelta = timedelta(hours=6), now: datetime | None = None) -> int:
     """Mark ``failed`` the runs left ``running`` by a process that died or that exceeded ``max_duration``."""
     now = now or datetime.now(UTC)
@@ -95,7 +84,7 @@ def reap_dead_runs(db: Database, *, max_duration: timedelta = timedelta(hours=6)
     with db.session() as session:
         for run in session.scalars(select(JobRun).where(JobRun.status == "running")).all():
             started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=UTC)
-            dead = run.host == HOST and run.pid != os.getpid() and not _pid_alive(run.pid)
+            dead = run.host == HOST and run.pid != os.getpid() and not pid_alive(run.pid)
             too_long = now - started > max_duration
             if dead or too_long:
                 session.execute(
