@@ -126,6 +126,11 @@ def canonical_url(url: str | None) -> str | None:
     if simple:  # the common case (no query, fragment, user, port, space or non-ASCII): same result, faster
         path = (simple["path"] or "").rstrip("/")
         return f"{simple['host'].lower().removeprefix('www.')}{path}".lstrip("/") if path else None
+    return _canonical_url_parsed(url)
+
+
+def _canonical_url_parsed(url: str) -> str | None:
+    """``canonical_url`` through the URL parser: every URL, the fast path's reference."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:

@@ -12,7 +12,6 @@ import json
 import re
 import unicodedata
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 import pytest
@@ -28,7 +27,7 @@ from matching.dedup import (
     score_pairs,
     title_qualifier,
 )
-from matching.dedup_records import _QUALIFIER_NOISE, _QUALIFIER_SPLIT, _TRACKING_PARAMS, _place_names
+from matching.dedup_records import _QUALIFIER_NOISE, _QUALIFIER_SPLIT, _canonical_url_parsed, _place_names
 from matching.text import FRENCH_STOP_WORDS, normalize_name, stem, strip_gender_marks, tokens
 
 DATA = Path(__file__).resolve().parent / "data" / "dedup" / "postings.jsonl"
@@ -73,25 +72,6 @@ def test_streamed_pairs_give_the_same_edges_in_the_same_order() -> None:
     assert len(streamed) > 100
 
 
-def _canonical_url_plain(url: str | None) -> str | None:
-    """``canonical_url`` without its fast path (the code of 457b726)."""
-    if not url or not isinstance(url, str):
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if not parts.netloc:
-        return None
-    host = parts.netloc.lower().removeprefix("www.")
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query) if not _TRACKING_PARAMS.match(k.lower())))
-    path = parts.path.rstrip("/") or "/"
-    route = parts.fragment if parts.fragment.startswith(("/", "!/")) else ""
-    if path == "/" and not query and not route:
-        return None
-    return urlunsplit(("", host, path, query, route)).lstrip("/")
-
-
 def test_canonical_url_fast_path_matches_the_parser() -> None:
     urls = [
         "https://www.Example.com",
@@ -116,7 +96,7 @@ def test_canonical_url_fast_path_matches_the_parser() -> None:
     ]
     for posting in _postings("labelled"):
         urls += [u for u in (posting.get("url"), posting.get("apply_url")) if u]
-    assert [canonical_url(u) for u in urls] == [_canonical_url_plain(u) for u in urls]
+    assert [canonical_url(u) for u in urls] == [_canonical_url_parsed(u) if u and isinstance(u, str) else None for u in urls]
 
 
 def test_description_words_fast_fold_matches_the_plain_fold() -> None:
